@@ -1,0 +1,72 @@
+// monoscope-cli: the headless front end. Dispatches to the registered subcommands.
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "app/cli/command.h"
+#include "core/base/version.h"
+
+namespace mono::cli {
+namespace {
+
+std::vector<Command>& registry() {
+    static std::vector<Command> commands;
+    return commands;
+}
+
+void printHelp() {
+    std::printf("monoscope-cli %s — a microscope for the features inside language models\n\n",
+                kVersion);
+    std::printf("usage: monoscope-cli <command> [arguments]\n\ncommands:\n");
+    auto commands = allCommands();
+    std::sort(commands.begin(), commands.end(),
+              [](const Command& a, const Command& b) { return a.name < b.name; });
+    for (const auto& c : commands) std::printf("  %-12s %s\n", c.name.c_str(), c.summary.c_str());
+    std::printf("\n`monoscope-cli help <command>` shows a command's usage.\n");
+}
+
+}  // namespace
+
+const std::vector<Command>& allCommands() { return registry(); }
+
+RegisterCommand::RegisterCommand(Command command) { registry().push_back(std::move(command)); }
+
+int fail(const std::string& command, const std::string& message, int code) {
+    std::fprintf(stderr, "monoscope-cli %s: %s\n", command.c_str(), message.c_str());
+    return code;
+}
+
+}  // namespace mono::cli
+
+int main(int argc, char** argv) {
+    using namespace mono::cli;
+    if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") ||
+        !std::strcmp(argv[1], "-h")) {
+        if (argc >= 3) {
+            for (const auto& c : allCommands())
+                if (c.name == argv[2]) {
+                    std::printf("%s\n", c.usage.c_str());
+                    return 0;
+                }
+        }
+        printHelp();
+        return argc < 2 ? 2 : 0;
+    }
+    if (!std::strcmp(argv[1], "--version")) {
+        std::printf("monoscope-cli %s\n", mono::kVersion);
+        return 0;
+    }
+    for (const auto& c : allCommands()) {
+        if (c.name != argv[1]) continue;
+        CliArgs args;
+        std::set<std::string> known = c.options;
+        known.insert(c.flags.begin(), c.flags.end());
+        if (!args.parse(argc, argv, 2, c.flags) || !args.checkKnown(known))
+            return fail(c.name, args.error() + "\n\n" + c.usage, 2);
+        return c.run(args);
+    }
+    std::fprintf(stderr, "monoscope-cli: unknown command '%s' (try `monoscope-cli help`)\n", argv[1]);
+    return 2;
+}

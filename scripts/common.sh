@@ -1,0 +1,43 @@
+# Shared by scripts/test and scripts/demo: install what the build needs (Debian 12,
+# as root, or through sudo), then configure and build with Ninja.
+# Source it; it defines functions and changes nothing by itself.
+
+MONO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MONO_JOBS="${MONO_JOBS:-2}"
+
+MONO_APT_PACKAGES=(
+    build-essential cmake ninja-build pkg-config git clang
+    qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
+    libeigen3-dev nlohmann-json3-dev libsqlite3-dev zlib1g-dev
+    python3 python3-numpy python3-torch
+)
+
+mono_log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+mono_install_deps() {
+    local missing=()
+    for pkg in "${MONO_APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        mono_log "build dependencies already installed"
+        return 0
+    fi
+    mono_log "installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+    $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# mono_build BUILD_DIR [extra cmake args...]
+mono_build() {
+    local dir="$1"
+    shift
+    mono_log "configuring $dir"
+    cmake -S "$MONO_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >"$dir.configure.log" 2>&1 \
+        || { cat "$dir.configure.log"; return 1; }
+    mono_log "building $dir (-j$MONO_JOBS)"
+    cmake --build "$dir" -j "$MONO_JOBS"
+}
