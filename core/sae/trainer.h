@@ -1,0 +1,84 @@
+#pragma once
+// Trains an SAE on a stream of activation batches (see REFERENCE.md, "Training
+// an SAE well"):
+//   standard: L = ||x − x̂||² + λ Σ_i f_i ||W_dec[i]||, λ warmed up from 0.
+//   topk / batchtopk: no L1; W_enc initialised as W_decᵀ; unit-norm decoder rows
+//     (gradient parallel to each row removed, rows renormalised after each step);
+//     aux-k loss (1/32) from the top-k_aux dead latents on the residual.
+//     batchtopk keeps the k·B largest activations of the batch and is saved as
+//     jumprelu with one global threshold (a running mean of the smallest kept value).
+// Adam, linear LR warm-up and linear decay over the last 20%. Inputs are scaled
+// so that E||x|| = sqrt(d_in) (estimated from the first batches) and the scale is
+// folded into the saved weights, which take raw activations. b_dec starts at the
+// data mean. Checkpoints (atomic, in outDir) keep everything a resume needs:
+// weights, Adam moments, step, RNG and provider state, dead counters, scale.
+//
+// trainSae returns Cancelled when stopped (after writing a checkpoint), and an
+// error naming the step when the loss or the weights turn NaN/Inf (the last good
+// checkpoint is left as it was).
+
+#include <cstdint>
+#include <string>
+
+#include "core/base/result.h"
+#include "core/jobs/progress.h"
+#include "core/sae/batch_provider.h"
+#include "core/sae/metrics.h"
+#include "core/sae/sae.h"
+
+namespace mono::sae {
+
+struct TrainSpec {
+    Architecture architecture = Architecture::kStandard;
+    int64_t dSae = 0;
+    int64_t k = 32;               // topk / batchtopk
+    double l1 = 5.0;              // λ (standard)
+    int64_t totalTokens = 0;      // steps = totalTokens / batchSize (at least 1)
+    int64_t batchSize = 4096;
+    double lr = 4e-4;
+    double adamBeta1 = 0.9;
+    double adamBeta2 = 0.999;
+    double adamEps = 1e-8;
+    double lrWarmupFraction = 0.01;
+    double lrDecayFraction = 0.2;  // linear decay to 0 over the last 20% of steps
+    double l1WarmupFraction = 0.05;
+    int64_t kAux = 0;             // 0: d_in / 2
+    double auxCoefficient = 1.0 / 32.0;
+    int64_t deadTokens = 10'000'000;  // a latent is dead after this many tokens unfired
+    int64_t scaleEstimateBatches = 8;
+    double decoderInitNorm = 0.1;  // standard: initial ||W_dec[i]||
+    uint64_t seed = 42;
+
+    std::string outDir;           // checkpoint and final SAE; required
+    bool resume = false;          // continue from outDir's checkpoint
+    double checkpointSeconds = 300;
+    int64_t checkpointEverySteps = 0;  // 0: by time only
+    int64_t reportEverySteps = 50;
+
+    SaeMetadata metadata;         // copied into the saved SAE (tokens filled in)
+};
+
+struct TrainResult {
+    Sae sae;            // takes raw activations
+    int64_t steps = 0;
+    int64_t tokens = 0;
+    double scale = 1;   // the input scale used during training
+    double finalLoss = 0;
+    double finalMse = 0;    // on the scaled inputs, last batch
+    double deadPct = 0;
+    std::vector<float> log10Density;  // over the tokens of the run, per feature
+};
+
+// Names of the files inside outDir.
+inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";
+
+// Trains, checkpointing into spec.outDir, and saves the final SAE there as a
+// SAELens folder. Metrics reported: loss, mse, l0, dead_pct, explained_variance,
+// tokens_per_s, step.
+Result<TrainResult> trainSae(const TrainSpec& spec, BatchProvider& data, Progress& progress,
+                             StopToken stop);
+
+// The final SAE of a checkpoint (scale folded in), e.g. after a failed run.
+Result<Sae> loadCheckpointSae(const std::string& checkpointPath);
+
+}  // namespace mono::sae
