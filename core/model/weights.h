@@ -1,0 +1,68 @@
+#pragma once
+// The float32 weights of a model, in the layout the CPU forward wants, and
+// mutable for those who transform them (SmoothQuant folding, fake weight
+// quantization). Every linear is stored like PyTorch's nn.Linear: W [out, in]
+// row-major, y = x Wᵀ + b, so "the weights that read input channel j" are
+// column j. GPT-2's Conv1D [in, out] tensors are transposed at load.
+// Linears that share an input are fused along the output dimension:
+//   GPT-2  qkv = c_attn (rows q | k | v), up = c_fc
+//   Llama  qkv = q_proj | k_proj | v_proj, up = gate_proj | up_proj
+// linear() returns the rows of one named module inside a fused matrix.
+// After editing weights of a model that runs on another backend, call
+// Model::weightsChanged().
+
+#include <Eigen/Core>
+#include <string_view>
+#include <vector>
+
+#include "core/base/result.h"
+
+namespace mono::model {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Vector = Eigen::VectorXf;
+
+struct Linear {
+    RowMatrix w;  // [out, in]
+    Vector b;     // [out], or size 0 when the module has no bias
+};
+
+struct Norm {
+    Vector weight;  // [d_model] (LayerNorm γ / RMSNorm scale)
+    Vector bias;    // [d_model] LayerNorm β; size 0 for RMSNorm
+};
+
+struct LayerWeights {
+    Norm ln1;        // GPT-2 ln_1, Llama input_layernorm
+    Linear qkv;      // [(H + 2·Hkv)·hd, C]
+    Linear attnOut;  // c_proj / o_proj [C, H·hd]
+    Norm ln2;        // GPT-2 ln_2, Llama post_attention_layernorm
+    Linear up;       // GPT-2 c_fc [F, C]; Llama gate|up [2F, C]
+    Linear down;     // c_proj / down_proj [C, F]
+};
+
+struct ModelWeights {
+    RowMatrix tokenEmbedding;     // [V, C]
+    RowMatrix positionEmbedding;  // [maxSeqLen, C] (GPT-2 only; empty for Llama)
+    std::vector<LayerWeights> layers;
+    Norm lnFinal;
+    RowMatrix unembedding;  // [V, C]; empty when tied to tokenEmbedding
+    const RowMatrix& unembed() const { return unembedding.size() ? unembedding : tokenEmbedding; }
+};
+
+// A view of one named linear module inside the fused matrices: weight rows
+// [rowBegin, rowBegin + rows) of `linear`. Module names are those of the
+// linear-input hooks without the "blocks.L." prefix: "attn.c_attn", "attn.q_proj",
+// "mlp.down_proj", ... (see hook_points.h).
+struct LinearRef {
+    Linear* linear = nullptr;
+    int64_t rowBegin = 0;
+    int64_t rows = 0;
+    Eigen::Block<RowMatrix> weight() { return linear->w.middleRows(rowBegin, rows); }
+    // Empty segment when the module has no bias.
+    Eigen::VectorBlock<Vector> bias() {
+        return linear->b.segment(linear->b.size() ? rowBegin : 0, linear->b.size() ? rows : 0);
+    }
+};
+
+}  // namespace mono::model
