@@ -1,0 +1,69 @@
+#include "core/io/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace mono::io {
+
+Result<MappedFile> MappedFile::open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT) return Status::notFound(path + ": no such file");
+        return Status::ioError(path + ": cannot open: " + std::strerror(err));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        int err = errno;
+        ::close(fd);
+        return Status::ioError(path + ": cannot stat: " + std::strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return Status::ioError(path + ": not a regular file");
+    }
+    MappedFile file;
+    file.m_path = path;
+    file.m_size = static_cast<size_t>(st.st_size);
+    if (file.m_size > 0) {
+        void* p = ::mmap(nullptr, file.m_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            int err = errno;
+            ::close(fd);
+            file.m_size = 0;
+            return Status::ioError(path + ": cannot map " + std::to_string(st.st_size) +
+                                   " bytes: " + std::strerror(err));
+        }
+        file.m_data = static_cast<const uint8_t*>(p);
+    }
+    // The mapping outlives the descriptor.
+    ::close(fd);
+    return file;
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : m_data(std::exchange(other.m_data, nullptr)),
+      m_size(std::exchange(other.m_size, 0)),
+      m_path(std::move(other.m_path)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+    if (this != &other) {
+        if (m_data) ::munmap(const_cast<uint8_t*>(m_data), m_size);
+        m_data = std::exchange(other.m_data, nullptr);
+        m_size = std::exchange(other.m_size, 0);
+        m_path = std::move(other.m_path);
+    }
+    return *this;
+}
+
+MappedFile::~MappedFile() {
+    if (m_data) ::munmap(const_cast<uint8_t*>(m_data), m_size);
+}
+
+}  // namespace mono::io
