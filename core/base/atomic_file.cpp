@@ -11,7 +11,9 @@
 namespace mono {
 namespace {
 
-std::string errnoText() { return std::strerror(errno); }
+std::string errnoText() {
+    return std::strerror(errno);
+}
 
 void syncFolderOf(const std::string& path) {
     std::filesystem::path folder = std::filesystem::path(path).parent_path();
@@ -30,8 +32,8 @@ AtomicFileWriter::AtomicFileWriter(std::string path, std::string tempPath, std::
 
 Result<AtomicFileWriter> AtomicFileWriter::create(const std::string& path) {
     static std::atomic<int> counter{0};
-    std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
-                       std::to_string(counter.fetch_add(1));
+    std::string temp =
+        path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
     std::FILE* file = std::fopen(temp.c_str(), "wb");
     if (!file) return Status::ioError(path + ": cannot create a temporary file: " + errnoText());
     return AtomicFileWriter(path, temp, file);
@@ -57,7 +59,9 @@ AtomicFileWriter& AtomicFileWriter::operator=(AtomicFileWriter&& other) noexcept
     return *this;
 }
 
-AtomicFileWriter::~AtomicFileWriter() { discard(); }
+AtomicFileWriter::~AtomicFileWriter() {
+    discard();
+}
 
 void AtomicFileWriter::discard() {
     if (m_file) {
@@ -88,7 +92,8 @@ Status AtomicFileWriter::commit() {
     m_file = nullptr;
     if (!ok) {
         discard();
-        return Status::ioError(m_path + ": cannot flush to disk: " + (why.empty() ? errnoText() : why));
+        return Status::ioError(m_path +
+                               ": cannot flush to disk: " + (why.empty() ? errnoText() : why));
     }
     if (std::rename(m_tempPath.c_str(), m_path.c_str()) != 0) {
         Status s = Status::ioError(m_path + ": cannot replace the file: " + errnoText());
