@@ -20,7 +20,7 @@ struct Llama2cConfig {
     int nLayers = 0;
     int nHeads = 0;
     int nKvHeads = 0;
-    int vocabSize = 0;      // absolute value
+    int vocabSize = 0;  // absolute value
     int seqLen = 0;
     bool sharedClassifier = true;
 };

@@ -21,7 +21,7 @@ public:
     static Result<SafetensorsFile> open(const std::string& path);
 
     const std::string& path() const;
-    const std::vector<TensorView>& tensors() const;     // in data-offset order
+    const std::vector<TensorView>& tensors() const;         // in data-offset order
     const TensorView* find(const std::string& name) const;  // nullptr if absent
     const std::map<std::string, std::string>& metadata() const;
 
