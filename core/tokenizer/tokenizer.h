@@ -38,7 +38,16 @@ public:
     virtual bool isSpecial(TokenId id) const = 0;
 
     // ids → text. Llama-style tokenizers drop the leading space their normalizer added.
+    // Ids outside the vocabulary contribute nothing. The bytes are returned as they
+    // are: a sequence cut inside a character is not valid UTF-8.
     virtual std::string decode(const std::vector<TokenId>& ids) const;
+
+    // True when the normalizer prepends a space (SentencePiece's dummy prefix) that
+    // decoding removes again from the start of the text.
+    virtual bool stripsLeadingSpace() const { return false; }
+
+    // One line for people: kind, vocabulary size, merge rule, source file.
+    virtual std::string describe() const { return {}; }
 };
 
 // Decodes a stream of ids one at a time without ever emitting half a UTF-8
@@ -63,5 +72,23 @@ private:
 //  - a llama2.c tokenizer.bin (explicit path).
 // Errors name the path and what was missing or malformed.
 Result<std::shared_ptr<const Tokenizer>> loadTokenizer(const std::string& path);
+
+// The loaders loadTokenizer chooses between, for callers that know the format.
+// tokenizer.json (Hugging Face): byte-level BPE, or BPE with byte_fallback and the
+// SentencePiece normalizer. BOS/EOS come from tokenizer_config.json or
+// special_tokens_map.json beside it when present.
+Result<std::shared_ptr<const Tokenizer>> loadTokenizerJson(const std::string& path);
+// GPT-2's vocab.json + merges.txt (OpenAI's encoder.json + vocab.bpe).
+Result<std::shared_ptr<const Tokenizer>> loadVocabMerges(const std::string& vocabPath,
+                                                         const std::string& mergesPath);
+// llama2.c tokenizer.bin: int32 max_token_length, then per token f32 score,
+// int32 length, bytes. Pieces are given back in SentencePiece form ("▁the").
+Result<std::shared_ptr<const Tokenizer>> loadLlama2cTokenizer(const std::string& path);
+// The tokenizer.ggml.* metadata of a GGUF file (model "gpt2" or "llama").
+Result<std::shared_ptr<const Tokenizer>> loadGgufTokenizer(const std::string& path);
+
+// Printable form of raw token bytes: printable ASCII and valid UTF-8 as they are,
+// \n \t \r \\, other bytes as \xNN.
+std::string escapeBytes(std::string_view bytes);
 
 }  // namespace mono::tok
