@@ -1,0 +1,217 @@
+// The SAE forward pass. Legend: B rows (tokens), D = d_in, F = d_sae.
+
+#include "core/sae/sae.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/sae/topk.h"
+
+namespace mono::sae {
+
+const char* architectureName(Architecture a) {
+    switch (a) {
+        case Architecture::kStandard: return "standard";
+        case Architecture::kTopK: return "topk";
+        case Architecture::kBatchTopK: return "batchtopk";
+        case Architecture::kJumpReLU: return "jumprelu";
+    }
+    return "standard";
+}
+
+bool parseArchitecture(const std::string& name, Architecture* out) {
+    for (Architecture a : {Architecture::kStandard, Architecture::kTopK, Architecture::kBatchTopK,
+                           Architecture::kJumpReLU}) {
+        if (name == architectureName(a)) {
+            *out = a;
+            return true;
+        }
+    }
+    if (name == "relu") {
+        *out = Architecture::kStandard;
+        return true;
+    }
+    return false;
+}
+
+namespace {
+std::string shapeOf(const Matrix& m) {
+    return "[" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + "]";
+}
+}  // namespace
+
+Result<Sae> Sae::create(SaeConfig config, Matrix wEnc, Matrix wDec, Vector bEnc, Vector bDec,
+                        Vector threshold) {
+    const int64_t D = config.dIn, F = config.dSae;
+    if (D <= 0 || F <= 0)
+        return Status::invalidArgument("SAE config: d_in and d_sae must be positive, got d_in=" +
+                                       std::to_string(D) + ", d_sae=" + std::to_string(F));
+    const std::string expectEnc = "[" + std::to_string(D) + ", " + std::to_string(F) + "]";
+    const std::string expectDec = "[" + std::to_string(F) + ", " + std::to_string(D) + "]";
+    if (wEnc.rows() != D || wEnc.cols() != F)
+        return Status::invalidArgument("W_enc: expected shape " + expectEnc + ", found " +
+                                       shapeOf(wEnc));
+    if (wDec.rows() != F || wDec.cols() != D)
+        return Status::invalidArgument("W_dec: expected shape " + expectDec + ", found " +
+                                       shapeOf(wDec));
+    if (bEnc.size() != F)
+        return Status::invalidArgument("b_enc: expected " + std::to_string(F) +
+                                       " values, found " + std::to_string(bEnc.size()));
+    if (bDec.size() != D)
+        return Status::invalidArgument("b_dec: expected " + std::to_string(D) +
+                                       " values, found " + std::to_string(bDec.size()));
+    const bool needsThreshold = config.architecture == Architecture::kJumpReLU ||
+                                config.architecture == Architecture::kBatchTopK;
+    if (needsThreshold && threshold.size() != F)
+        return Status::invalidArgument("threshold: expected " + std::to_string(F) +
+                                       " values for a " +
+                                       architectureName(config.architecture) + " SAE, found " +
+                                       std::to_string(threshold.size()));
+    if (config.architecture == Architecture::kTopK && (config.k < 1 || config.k > F))
+        return Status::invalidArgument("topk SAE: k must be in 1.." + std::to_string(F) +
+                                       ", found " + std::to_string(config.k));
+    if (config.architecture == Architecture::kBatchTopK) config.architecture = Architecture::kJumpReLU;
+    if (!needsThreshold) threshold.resize(0);
+    struct Named {
+        const char* name;
+        const float* data;
+        int64_t size;
+    };
+    for (const Named& n : {Named{"W_enc", wEnc.data(), wEnc.size()},
+                           Named{"W_dec", wDec.data(), wDec.size()},
+                           Named{"b_enc", bEnc.data(), bEnc.size()},
+                           Named{"b_dec", bDec.data(), bDec.size()},
+                           Named{"threshold", threshold.data(), threshold.size()}}) {
+        for (int64_t i = 0; i < n.size; ++i)
+            if (!std::isfinite(n.data[i]))
+                return Status::invalidArgument(std::string(n.name) + ": element " +
+                                               std::to_string(i) + " is not finite");
+    }
+    Sae sae;
+    sae.m_config = std::move(config);
+    sae.m_wEnc = std::move(wEnc);
+    sae.m_wDec = std::move(wDec);
+    sae.m_bEnc = std::move(bEnc);
+    sae.m_bDec = std::move(bDec);
+    sae.m_threshold = std::move(threshold);
+    sae.prepare();
+    return sae;
+}
+
+void Sae::prepare() {
+    // Folding −b_dec W_enc into the bias saves a [B, D] subtraction per batch.
+    m_encBias = m_bEnc;  // [F]
+    if (m_config.applyBDecToInput) m_encBias.noalias() -= m_bDec * m_wEnc;
+}
+
+void Sae::activate(Matrix& h) const {
+    switch (m_config.architecture) {
+        case Architecture::kStandard: h = h.cwiseMax(0.0f); break;
+        case Architecture::kTopK: keepTopKPerRow(h, m_config.k); break;
+        case Architecture::kBatchTopK:
+        case Architecture::kJumpReLU: {
+            const int64_t B = h.rows(), F = h.cols();
+            const float* theta = m_threshold.data();
+#pragma omp parallel for schedule(static)
+            for (int64_t r = 0; r < B; ++r) {
+                float* row = h.data() + r * F;
+                for (int64_t i = 0; i < F; ++i)
+                    row[i] = (row[i] > theta[i] && row[i] > 0.0f) ? row[i] : 0.0f;
+            }
+            break;
+        }
+    }
+}
+
+Result<Matrix> Sae::preActivations(const Matrix& x) const {
+    if (x.cols() != dIn())
+        return Status::invalidArgument("SAE input: expected rows of width d_in=" +
+                                       std::to_string(dIn()) + ", found " +
+                                       std::to_string(x.cols()));
+    Matrix h(x.rows(), dSae());  // [B, F]
+    h.noalias() = x * m_wEnc;
+    h.rowwise() += m_encBias;
+    return h;
+}
+
+Result<Matrix> Sae::encode(const Matrix& x) const {
+    MONO_ASSIGN_OR_RETURN(Matrix h, preActivations(x));
+    activate(h);
+    return h;
+}
+
+Result<Matrix> Sae::decode(const Matrix& f) const {
+    if (f.cols() != dSae())
+        return Status::invalidArgument("SAE codes: expected rows of width d_sae=" +
+                                       std::to_string(dSae()) + ", found " +
+                                       std::to_string(f.cols()));
+    Matrix xHat(f.rows(), dIn());  // [B, D]
+    xHat.noalias() = f * m_wDec;
+    xHat.rowwise() += m_bDec;
+    return xHat;
+}
+
+Result<SparseCodes> Sae::encodeSparse(const Matrix& x) const {
+    MONO_ASSIGN_OR_RETURN(Matrix f, encode(x));  // [B, F]
+    SparseCodes codes;
+    codes.rows = f.rows();
+    codes.dSae = f.cols();
+    codes.rowStart.assign(codes.rows + 1, 0);
+    for (int64_t r = 0; r < f.rows(); ++r) {
+        const float* row = f.data() + r * f.cols();
+        for (int64_t i = 0; i < f.cols(); ++i) {
+            if (row[i] != 0.0f) {
+                codes.indices.push_back(static_cast<int32_t>(i));
+                codes.values.push_back(row[i]);
+            }
+        }
+        codes.rowStart[r + 1] = static_cast<int64_t>(codes.indices.size());
+    }
+    return codes;
+}
+
+Result<Matrix> Sae::decodeSparse(const SparseCodes& codes) const {
+    if (codes.dSae != dSae() || static_cast<int64_t>(codes.rowStart.size()) != codes.rows + 1)
+        return Status::invalidArgument("sparse SAE codes: expected d_sae=" +
+                                       std::to_string(dSae()) + " and rows+1 row starts");
+    Matrix xHat(codes.rows, dIn());  // [B, D]
+    const int64_t D = dIn();
+    for (int64_t r = 0; r < codes.rows; ++r) {
+        auto out = xHat.row(r);
+        out = m_bDec;
+        for (int64_t j = codes.rowStart[r]; j < codes.rowStart[r + 1]; ++j) {
+            const int32_t i = codes.indices[j];
+            if (i < 0 || i >= dSae())
+                return Status::outOfRange("sparse SAE codes: feature index " +
+                                          std::to_string(i) + " outside 0.." +
+                                          std::to_string(dSae() - 1));
+            out.noalias() += codes.values[j] * m_wDec.row(i);
+        }
+        (void)D;
+    }
+    return xHat;
+}
+
+Status Sae::reconstructInPlace(float* x, int64_t rows, int64_t width) const {
+    if (width != dIn())
+        return Status::invalidArgument("SAE splice: activation width " + std::to_string(width) +
+                                       " does not match d_in=" + std::to_string(dIn()));
+    if (rows < 0 || (rows > 0 && x == nullptr))
+        return Status::invalidArgument("SAE splice: no activations given");
+    constexpr int64_t kBlock = 2048;
+    Matrix h;  // [block, F]
+    for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
+        const int64_t n = std::min(kBlock, rows - r0);
+        Eigen::Map<Matrix> block(x + r0 * width, n, width);  // [n, D]
+        h.resize(n, dSae());
+        h.noalias() = block * m_wEnc;
+        h.rowwise() += m_encBias;
+        activate(h);
+        block.noalias() = h * m_wDec;
+        block.rowwise() += m_bDec;
+    }
+    return Status::ok();
+}
+
+}  // namespace mono::sae

@@ -1,0 +1,20 @@
+#pragma once
+// Top-k selection shared by the inference path and the trainer (internal).
+
+#include <cstdint>
+#include <vector>
+
+#include "core/sae/matrix.h"
+
+namespace mono::sae {
+
+// Per row of h [B, F]: ReLU, then zero all but the k largest values (ties go
+// to the lower index). Rows are processed in parallel.
+void keepTopKPerRow(Matrix& h, int64_t k);
+
+// Indices of the k largest entries of row[0..n) (ReLU applied: entries ≤ 0 are
+// never selected), ascending by index, written into `out`.
+void topKIndices(const float* row, int64_t n, int64_t k, std::vector<int32_t>& out,
+                 std::vector<int32_t>& scratch);
+
+}  // namespace mono::sae

@@ -1,0 +1,72 @@
+#pragma once
+// One training step's loss and hand-written gradient (internal to the trainer;
+// exposed for the gradient check). Legend: B batch rows, D = d_in, F = d_sae.
+// The step works on scaled inputs and always subtracts b_dec from the input.
+
+#include <cstdint>
+#include <vector>
+
+#include "core/sae/matrix.h"
+#include "core/sae/sae.h"
+
+namespace mono::sae {
+
+struct TrainParams {
+    Matrix wEncT;  // [F, D] W_enc transposed: row i is feature i's encoder direction
+    Matrix wDec;   // [F, D]
+    Vector bEnc;   // [F]
+    Vector bDec;   // [D]
+
+    void resizeLike(const TrainParams& other);
+    void setZero();
+};
+
+struct StepSettings {
+    Architecture architecture = Architecture::kStandard;  // kStandard, kTopK or kBatchTopK
+    int64_t k = 32;
+    double l1 = 0;              // λ of the decoder-norm-weighted L1 term (standard)
+    int64_t kAux = 0;           // aux-k latents per row (topk/batchtopk; 0 disables)
+    double auxCoefficient = 1.0 / 32.0;
+    double sparseDensity = 0.05;  // standard: sparse kernels below this active fraction
+};
+
+struct StepStats {
+    double loss = 0;     // total objective
+    double mse = 0;      // mean_b ||x − x̂||²
+    double l1Loss = 0;   // λ mean_b Σ f_i ||W_dec[i]||
+    double auxLoss = 0;  // coefficient · mean_b ||e_aux − (x − x̂)||²
+    double l0 = 0;       // mean active latents per row
+    double explainedVariance = 0;
+    float minActive = 0;  // smallest kept pre-activation (batchtopk's threshold estimate)
+    bool sparsePath = false;
+};
+
+// Scratch memory reused between steps.
+struct StepBuffers {
+    Matrix xc;     // [B, D] x − b_dec
+    Matrix h;      // [B, F] pre-activations, then f on the dense path
+    Matrix gF;     // [B, F] dense path: ∂L/∂h
+    Matrix xHat;   // [B, D]
+    Matrix gX;     // [B, D] ∂L/∂x̂
+    Matrix gAux;   // [B, D] ∂L/∂ê of the aux reconstruction
+    // Active (row, latent) pairs in CSR by row; main entries first, then aux entries.
+    std::vector<int64_t> rowStart, auxRowStart;  // [B + 1]
+    std::vector<int32_t> index, auxIndex;        // [nnz]
+    std::vector<float> value, auxValue;          // [nnz] f at the entry
+    std::vector<float> gradH, auxGradH;          // [nnz] ∂L/∂h at the entry
+    std::vector<int32_t> rowCount;               // [B]
+    std::vector<int32_t> padIndex;               // [B, cap] per-row selections
+    std::vector<float> padValue;                 // [B, cap]
+    // The same pairs grouped by latent, for conflict-free per-feature gradients.
+    std::vector<int64_t> featStart;  // [F + 1]
+    std::vector<int64_t> featEntry;  // [nnz + nnzAux] entry ids; aux ids offset by nnz
+    std::vector<float> scratch;      // batchtopk selection
+    std::vector<int64_t> fired;      // [F] rows in which each latent is active this batch
+};
+
+// Loss of the batch x [B, D] at `p` and, when `grad` is non-null, its gradient
+// (same shapes as p). `dead` [F] marks dead latents for aux-k (empty: none).
+StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSettings& s,
+                          const std::vector<uint8_t>& dead, TrainParams* grad, StepBuffers& buf);
+
+}  // namespace mono::sae
