@@ -58,9 +58,9 @@ struct LinearRef {
     Linear* linear = nullptr;
     int64_t rowBegin = 0;
     int64_t rows = 0;
-    Eigen::Block<RowMatrix> weight() { return linear->w.middleRows(rowBegin, rows); }
+    auto weight() { return linear->w.middleRows(rowBegin, rows); }
     // Empty segment when the module has no bias.
-    Eigen::VectorBlock<Vector> bias() {
+    auto bias() {
         return linear->b.segment(linear->b.size() ? rowBegin : 0, linear->b.size() ? rows : 0);
     }
 };

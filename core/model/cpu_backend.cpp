@@ -1,0 +1,407 @@
+// The CPU forward pass of GPT-2 and Llama over a packed batch.
+//
+// Legend (llm.c style):
+//   N   rows of the batch (all new tokens of all sequences, packed)
+//   C   d_model, H query heads, Hkv key/value heads, hd head_dim
+//   F   MLP width, V vocabulary, T rows of one sequence, Tk its keys (cache + new)
+// One pass: embed → per block [norm → qkv → RoPE → causal attention → out proj →
+// residual → norm → MLP → residual] → final norm → unembedding, with hook
+// calls at every named point. Big linears run over all N rows at once (Eigen
+// GEMM on the OpenMP threads); attention runs in parallel over (sequence, head).
+// Buffers live in the backend and are only grown, so a decode step allocates nothing.
+
+// GCC 12 reports false "maybe uninitialized" values inside Eigen's AVX-512 GEMM packing.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/model/cpu_kernels.h"
+#include "core/model/kv_cache_impl.h"
+#include "core/model/model.h"
+#include "core/model/weights.h"
+
+namespace mono::model {
+
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Strided = Eigen::Map<RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
+using CStrided = Eigen::Map<const RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+float* grow(std::vector<float>& v, int64_t n) {
+    if (static_cast<int64_t>(v.size()) < n) v.resize(n);
+    return v.data();
+}
+
+// One output range of a linear whose input is shared with other linears.
+struct Part {
+    HookSite site;
+    int64_t rowBegin;
+    int64_t rows;
+};
+
+class CpuBackend final : public ForwardBackend {
+public:
+    const char* name() const override { return "cpu"; }
+    Status forward(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
+                   const ForwardOptions& opt, Logits* out) override;
+
+private:
+    void resolveHooks(const ModelConfig& cfg, const Hooks* hooks);
+    bool has(int layer, HookSite site) const {
+        return !m_table[layer * kHookSitesPerLayer + static_cast<int>(site)].empty();
+    }
+    void call(int layer, HookSite site, float* data, int64_t rows, int64_t cols);
+    void prepareRope(const ModelConfig& cfg);
+    void applyRope(const ModelConfig& cfg, float* qkv, int64_t N, int64_t ld);
+    void sharedInputLinear(int layer, const float* h, int64_t N, int64_t C, const Linear& lin,
+                           const Part* parts, int nParts, float* Y, int64_t ldy);
+    void attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
+                   const std::vector<int>& slots, int64_t N);
+
+    struct Entry {
+        std::string_view name;
+        const HookFn* fn;
+    };
+    std::vector<std::vector<Entry>>
+        m_table;  // [(layers + 1) · sites]; final norm at layers · sites
+    std::vector<SeqRows> m_seqs;
+    std::vector<int64_t> m_rowPos;  // [N] position of each row in its sequence
+
+    std::vector<float> m_x;     // [N, C] residual stream
+    std::vector<float> m_h;     // [N, C] normed
+    std::vector<float> m_copy;  // [N, C] a hooked linear's private copy of a shared input
+    std::vector<float> m_qkv;   // [N, (H + 2Hkv)·hd]
+    std::vector<float> m_att;   // [N, H·hd] heads' outputs, concatenated
+    std::vector<float> m_tmp;   // [N, C] attn_out / mlp_out
+    std::vector<float> m_up;    // [N, F] GPT-2 c_fc; [N, 2F] Llama gate|up
+    std::vector<float> m_act;   // [N, F] Llama act(gate)·up
+    std::vector<float> m_last;  // [nSeq, C] last rows, for LogitsWanted::kLast
+    std::vector<std::vector<float>> m_scores;  // per thread [T, Tk]
+
+    // RoPE tables [maxSeqLen, hd/2], float like run.c and HF compute them.
+    std::vector<float> m_cos, m_sin;
+    int m_ropeLen = 0, m_ropeHalf = 0;
+    float m_ropeTheta = 0.0f;
+};
+
+void CpuBackend::resolveHooks(const ModelConfig& cfg, const Hooks* hooks) {
+    const size_t n = size_t(cfg.nLayers + 1) * kHookSitesPerLayer;
+    if (m_table.size() != n) m_table.assign(n, {});
+    for (auto& e : m_table) e.clear();
+    if (!hooks) return;
+    for (const auto& [name, fns] : hooks->all()) {
+        auto id = parseHookName(cfg, name);
+        if (!id.ok()) continue;  // validated by Model::forward
+        const size_t idx = id->isFinalNorm()
+                               ? size_t(cfg.nLayers) * kHookSitesPerLayer
+                               : size_t(id->layer) * kHookSitesPerLayer + int(id->site);
+        for (const HookFn& fn : fns) m_table[idx].push_back({name, &fn});
+    }
+}
+
+void CpuBackend::call(int layer, HookSite site, float* data, int64_t rows, int64_t cols) {
+    const auto& entries = m_table[layer * kHookSitesPerLayer + static_cast<int>(site)];
+    if (entries.empty()) return;
+    HookContext ctx;
+    ctx.id = HookId{layer, site};
+    if (layer * kHookSitesPerLayer == static_cast<int>(m_table.size()) - kHookSitesPerLayer)
+        ctx.id = HookId{-1, HookSite::kResidPost};
+    ctx.seqs = &m_seqs;
+    for (const Entry& e : entries) {
+        ctx.name = e.name;
+        (*e.fn)(ctx, ActivationBlock{data, rows, cols});
+    }
+}
+
+void CpuBackend::prepareRope(const ModelConfig& cfg) {
+    const int half = cfg.headDim / 2;
+    if (m_ropeLen == cfg.maxSeqLen && m_ropeHalf == half && m_ropeTheta == cfg.ropeTheta) return;
+    m_cos.resize(size_t(cfg.maxSeqLen) * half);
+    m_sin.resize(size_t(cfg.maxSeqLen) * half);
+    for (int i = 0; i < half; ++i) {
+        const float freq = 1.0f / std::pow(cfg.ropeTheta, float(2 * i) / float(cfg.headDim));
+        for (int p = 0; p < cfg.maxSeqLen; ++p) {
+            const float angle = float(p) * freq;
+            m_cos[size_t(p) * half + i] = std::cos(angle);
+            m_sin[size_t(p) * half + i] = std::sin(angle);
+        }
+    }
+    m_ropeLen = cfg.maxSeqLen;
+    m_ropeHalf = half;
+    m_ropeTheta = cfg.ropeTheta;
+}
+
+// Rotates the q and k heads of every row by its position, in place.
+void CpuBackend::applyRope(const ModelConfig& cfg, float* qkv, int64_t N, int64_t ld) {
+    const int hd = cfg.headDim, half = hd / 2, heads = cfg.nHeads + cfg.nKvHeads;
+    const bool interleaved = cfg.rope == RopeLayout::kInterleaved;
+#pragma omp parallel for schedule(static) if (N * heads * hd > (1 << 15))
+    for (int64_t r = 0; r < N; ++r) {
+        const float* cs = m_cos.data() + m_rowPos[r] * half;
+        const float* sn = m_sin.data() + m_rowPos[r] * half;
+        for (int h = 0; h < heads; ++h) {
+            float* v = qkv + r * ld + int64_t(h) * hd;
+            for (int i = 0; i < half; ++i) {
+                float* a = interleaved ? v + 2 * i : v + i;
+                float* b = interleaved ? v + 2 * i + 1 : v + i + half;
+                const float x0 = *a, x1 = *b;
+                *a = x0 * cs[i] - x1 * sn[i];
+                *b = x0 * sn[i] + x1 * cs[i];
+            }
+        }
+    }
+}
+
+void CpuBackend::sharedInputLinear(int layer, const float* h, int64_t N, int64_t C,
+                                   const Linear& lin, const Part* parts, int nParts, float* Y,
+                                   int64_t ldy) {
+    const float* bias = lin.b.size() ? lin.b.data() : nullptr;
+    bool hooked = false;
+    for (int p = 0; p < nParts; ++p) hooked = hooked || has(layer, parts[p].site);
+    if (!hooked) {
+        cpu::linear(h, C, N, lin.w.data(), lin.w.rows(), C, bias, Y, ldy);
+        return;
+    }
+    // Each hooked linear gets its own copy, so replacing its input leaves its siblings alone.
+    for (int p = 0; p < nParts; ++p) {
+        const Part& part = parts[p];
+        const float* src = h;
+        if (has(layer, part.site)) {
+            float* copy = grow(m_copy, N * C);
+            std::memcpy(copy, h, sizeof(float) * N * C);
+            call(layer, part.site, copy, N, C);
+            src = copy;
+        }
+        cpu::linear(src, C, N, lin.w.data() + part.rowBegin * C, part.rows, C,
+                    bias ? bias + part.rowBegin : nullptr, Y + part.rowBegin, ldy);
+    }
+}
+
+void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
+                           const std::vector<int>& slots, int64_t N) {
+    const int H = cfg.nHeads, Hkv = cfg.nKvHeads, hd = cfg.headDim, group = H / Hkv;
+    const int64_t ldqkv = int64_t(H + 2 * Hkv) * hd;  // row stride of m_qkv
+    const int64_t ldatt = int64_t(H) * hd;
+    const int64_t kvDim = int64_t(Hkv) * hd;
+    const int nSeq = static_cast<int>(m_seqs.size());
+    const float scale = 1.0f / std::sqrt(float(hd));
+    float* qkv = m_qkv.data();
+    float* att = grow(m_att, N * ldatt);
+
+    if (cache) {
+        // Append this step's keys (already rotated) and values to each sequence's slot.
+        for (int s = 0; s < nSeq; ++s) {
+            const SeqRows& sr = m_seqs[s];
+            const int slot = slots.empty() ? s : slots[s];
+            float* kc = cache->keys(layer, slot) + sr.pos0 * kvDim;
+            float* vc = cache->values(layer, slot) + sr.pos0 * kvDim;
+            for (int64_t t = 0; t < sr.rows; ++t) {
+                const float* src = qkv + (sr.row0 + t) * ldqkv;
+                std::memcpy(kc + t * kvDim, src + int64_t(H) * hd, sizeof(float) * kvDim);
+                std::memcpy(vc + t * kvDim, src + int64_t(H + Hkv) * hd, sizeof(float) * kvDim);
+            }
+        }
+    }
+
+    const int threads = omp_get_max_threads();
+    if (static_cast<int>(m_scores.size()) < threads) m_scores.resize(threads);
+    const int64_t items = int64_t(nSeq) * H;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t item = 0; item < items; ++item) {
+        const int s = static_cast<int>(item / H), h = static_cast<int>(item % H), g = h / group;
+        const SeqRows& sr = m_seqs[s];
+        const int64_t T = sr.rows, Tk = sr.pos0 + sr.rows;
+        if (T == 0) continue;
+        const float* qp = qkv + sr.row0 * ldqkv + int64_t(h) * hd;
+        const float *kp, *vp;
+        int64_t ldkv;
+        if (cache) {
+            const int slot = slots.empty() ? s : slots[s];
+            kp = cache->keys(layer, slot) + int64_t(g) * hd;
+            vp = cache->values(layer, slot) + int64_t(g) * hd;
+            ldkv = kvDim;
+        } else {
+            kp = qkv + sr.row0 * ldqkv + int64_t(H + g) * hd;
+            vp = qkv + sr.row0 * ldqkv + int64_t(H + Hkv + g) * hd;
+            ldkv = ldqkv;
+        }
+        CStrided Q(qp, T, hd, Eigen::OuterStride<>(ldqkv));   // [T, hd]
+        CStrided K(kp, Tk, hd, Eigen::OuterStride<>(ldkv));   // [Tk, hd]
+        CStrided Vm(vp, Tk, hd, Eigen::OuterStride<>(ldkv));  // [Tk, hd]
+        std::vector<float>& buf = m_scores[omp_get_thread_num()];
+        Eigen::Map<RowMat> S(grow(buf, T * Tk), T, Tk);  // [T, Tk]
+        S.noalias() = Q * K.transpose();
+        for (int64_t i = 0; i < T; ++i) {
+            const int64_t visible = sr.pos0 + i + 1;  // causal: keys at positions ≤ own
+            auto row = S.row(i).head(visible).array();
+            row *= scale;
+            const float m = row.maxCoeff();
+            row = (row - m).exp();
+            row /= row.sum();
+            if (visible < Tk) S.row(i).tail(Tk - visible).setZero();
+        }
+        Strided O(att + sr.row0 * ldatt + int64_t(h) * hd, T, hd,
+                  Eigen::OuterStride<>(ldatt));  // [T, hd]
+        O.noalias() = S * Vm;
+    }
+}
+
+Status CpuBackend::forward(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
+                           const ForwardOptions& opt, Logits* out) {
+    const int64_t N = batch.numTokens();
+    const int nSeq = batch.numSeqs();
+    const int64_t C = cfg.dModel, F = cfg.dMlp, V = cfg.vocabSize, hd = cfg.headDim;
+    const int64_t H = cfg.nHeads, Hkv = cfg.nKvHeads;
+    const int64_t ldqkv = (H + 2 * Hkv) * hd;
+    const bool gpt2 = cfg.arch == Arch::kGpt2;
+    KvCache::Impl* cache = opt.cache ? opt.cache->impl() : nullptr;
+
+    m_seqs.resize(nSeq);
+    m_rowPos.resize(N);
+    for (int s = 0; s < nSeq; ++s) {
+        const int slot = opt.cacheSlots.empty() ? s : opt.cacheSlots[s];
+        const int64_t pos0 = cache ? cache->lengths[slot] : 0;
+        m_seqs[s] = SeqRows{s, batch.offsets[s], batch.seqLen(s), pos0};
+        for (int64_t t = 0; t < batch.seqLen(s); ++t) m_rowPos[batch.offsets[s] + t] = pos0 + t;
+    }
+    resolveHooks(cfg, opt.hooks);
+    if (cfg.rope != RopeLayout::kNone) prepareRope(cfg);
+
+    // How many blocks to run: capture without logits stops after its last hook.
+    int layersToRun = cfg.nLayers;
+    if (opt.logits == LogitsWanted::kNone && !cache && opt.stopAfterLastHook) {
+        layersToRun = 0;
+        for (int L = 0; L <= cfg.nLayers; ++L)
+            for (int s = 0; s < kHookSitesPerLayer; ++s)
+                if (has(L, static_cast<HookSite>(s))) layersToRun = std::min(L + 1, cfg.nLayers);
+        if (has(cfg.nLayers, HookSite::kResidPre)) layersToRun = cfg.nLayers;
+    }
+
+    // Embedding: x[r] = E[token] (+ P[pos] for GPT-2).
+    float* x = grow(m_x, N * C);  // [N, C]
+#pragma omp parallel for schedule(static) if (N * C > (1 << 15))
+    for (int64_t r = 0; r < N; ++r) {
+        const float* e = w.tokenEmbedding.data() + int64_t(batch.tokens[r]) * C;
+        float* xr = x + r * C;
+        if (gpt2) {
+            const float* p = w.positionEmbedding.data() + m_rowPos[r] * C;
+            for (int64_t c = 0; c < C; ++c) xr[c] = e[c] + p[c];
+        } else {
+            std::memcpy(xr, e, sizeof(float) * C);
+        }
+    }
+
+    float* h = grow(m_h, N * C);                     // [N, C]
+    float* qkv = grow(m_qkv, N * ldqkv);             // [N, (H + 2Hkv)·hd]
+    float* tmp = grow(m_tmp, N * C);                 // [N, C]
+    float* up = grow(m_up, N * (gpt2 ? F : 2 * F));  // [N, F] or [N, 2F]
+    float* act = gpt2 ? up : grow(m_act, N * F);     // [N, F]
+    const std::vector<int> noSlots;
+    const std::vector<int>& slots = opt.cacheSlots.empty() ? noSlots : opt.cacheSlots;
+
+    for (int L = 0; L < layersToRun; ++L) {
+        const LayerWeights& lw = w.layers[L];
+        call(L, HookSite::kResidPre, x, N, C);
+
+        // Attention.
+        if (gpt2)
+            cpu::layerNorm(h, x, N, C, lw.ln1.weight.data(), lw.ln1.bias.data(), cfg.normEps);
+        else
+            cpu::rmsNorm(h, x, N, C, lw.ln1.weight.data(), cfg.normEps);
+        if (gpt2) {
+            const Part parts[] = {{HookSite::kAttnIn, 0, 3 * C}};
+            sharedInputLinear(L, h, N, C, lw.qkv, parts, 1, qkv, ldqkv);
+        } else {
+            const Part parts[] = {{HookSite::kAttnIn, 0, H * hd},
+                                  {HookSite::kKIn, H * hd, Hkv * hd},
+                                  {HookSite::kVIn, (H + Hkv) * hd, Hkv * hd}};
+            sharedInputLinear(L, h, N, C, lw.qkv, parts, 3, qkv, ldqkv);
+            applyRope(cfg, qkv, N, ldqkv);
+        }
+        attention(cfg, L, cache, slots, N);
+        float* att = m_att.data();  // [N, H·hd]
+        call(L, HookSite::kAttnOutProjIn, att, N, H * hd);
+        cpu::linear(att, H * hd, N, lw.attnOut.w.data(), C, H * hd,
+                    lw.attnOut.b.size() ? lw.attnOut.b.data() : nullptr, tmp, C);
+        call(L, HookSite::kAttnOut, tmp, N, C);
+        cpu::addInPlace(x, tmp, N * C);
+        call(L, HookSite::kResidMid, x, N, C);
+
+        // MLP.
+        if (gpt2) {
+            cpu::layerNorm(h, x, N, C, lw.ln2.weight.data(), lw.ln2.bias.data(), cfg.normEps);
+            const Part parts[] = {{HookSite::kMlpIn, 0, F}};
+            sharedInputLinear(L, h, N, C, lw.up, parts, 1, up, F);
+            switch (cfg.activation) {
+                case Activation::kGeluErf:
+                    cpu::geluErf(up, N * F);
+                    break;
+                case Activation::kRelu:
+                    cpu::relu(up, N * F);
+                    break;
+                default:
+                    cpu::geluTanh(up, N * F);
+                    break;
+            }
+        } else {
+            cpu::rmsNorm(h, x, N, C, lw.ln2.weight.data(), cfg.normEps);
+            const Part parts[] = {{HookSite::kMlpIn, 0, F}, {HookSite::kUpIn, F, F}};
+            sharedInputLinear(L, h, N, C, lw.up, parts, 2, up, 2 * F);
+            cpu::siluMul(act, up, N, F);
+        }
+        call(L, HookSite::kMlpPost, act, N, F);
+        call(L, HookSite::kMlpOutProjIn, act, N, F);
+        cpu::linear(act, F, N, lw.down.w.data(), C, F,
+                    lw.down.b.size() ? lw.down.b.data() : nullptr, tmp, C);
+        call(L, HookSite::kMlpOut, tmp, N, C);
+        cpu::addInPlace(x, tmp, N * C);
+        call(L, HookSite::kResidPost, x, N, C);
+    }
+    if (layersToRun < cfg.nLayers) return Status::ok();
+
+    // Final norm and unembedding.
+    if (opt.logits == LogitsWanted::kNone && !has(cfg.nLayers, HookSite::kResidPre))
+        return Status::ok();
+    if (gpt2)
+        cpu::layerNorm(h, x, N, C, w.lnFinal.weight.data(), w.lnFinal.bias.data(), cfg.normEps);
+    else
+        cpu::rmsNorm(h, x, N, C, w.lnFinal.weight.data(), cfg.normEps);
+    call(cfg.nLayers, HookSite::kResidPre, h, N, C);
+    if (opt.logits == LogitsWanted::kNone) return Status::ok();
+
+    const RowMatrix& U = w.unembed();  // [V, C]
+    if (opt.logits == LogitsWanted::kAll) {
+        out->rows = N;
+        out->vocab = V;
+        out->data.resize(N * V);
+        cpu::linear(h, C, N, U.data(), V, C, nullptr, out->data.data(), V);
+    } else {
+        float* last = grow(m_last, int64_t(nSeq) * C);  // [nSeq, C]
+        for (int s = 0; s < nSeq; ++s) {
+            const int64_t r = batch.offsets[s + 1] - 1;
+            if (r >= batch.offsets[s])
+                std::memcpy(last + s * C, h + r * C, sizeof(float) * C);
+            else
+                std::fill(last + s * C, last + (s + 1) * C, 0.0f);
+        }
+        out->rows = nSeq;
+        out->vocab = V;
+        out->data.resize(int64_t(nSeq) * V);
+        cpu::linear(last, C, nSeq, U.data(), V, C, nullptr, out->data.data(), V);
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+std::unique_ptr<ForwardBackend> makeCpuBackend() {
+    return std::make_unique<CpuBackend>();
+}
+
+}  // namespace mono::model

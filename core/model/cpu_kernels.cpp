@@ -1,0 +1,139 @@
+// GCC 12 reports false "maybe uninitialized" values inside Eigen's AVX-512 GEMM packing.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include "core/model/cpu_kernels.h"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+
+namespace mono::model::cpu {
+
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using RowVec = Eigen::Matrix<float, 1, Eigen::Dynamic>;
+using Strided = Eigen::Map<RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
+using CStrided = Eigen::Map<const RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+// Below this many rows a linear is memory-bound (decode): Eigen would run it as
+// one single-threaded GEMV, so we split the weight rows over the threads instead.
+constexpr int64_t kSmallRows = 16;
+// Row loops go parallel only when there is enough work to pay for the fork.
+constexpr int64_t kParallelElems = 1 << 15;
+
+int threadsFor(int64_t work) {
+    if (omp_in_parallel() || work < kParallelElems) return 1;
+    return omp_get_max_threads();
+}
+
+}  // namespace
+
+void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
+            const float* b, float* Y, int64_t ldy) {
+    if (N <= 0 || out <= 0) return;
+    CStrided x(X, N, in, Eigen::OuterStride<>(ldx));
+    Eigen::Map<const RowMat> w(W, out, in);
+    if (N <= kSmallRows) {
+        const int threads = threadsFor(out * in);
+        // Chunks of weight rows, a multiple of 16 so each stays cache-line aligned.
+        const int64_t chunk = std::max<int64_t>(16, ((out + threads - 1) / threads + 15) / 16 * 16);
+        const int64_t nChunks = (out + chunk - 1) / chunk;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t c = 0; c < nChunks; ++c) {
+            const int64_t r0 = c * chunk, n = std::min(chunk, out - r0);
+            Strided y(Y + r0, N, n, Eigen::OuterStride<>(ldy));
+            y.noalias() = x * w.middleRows(r0, n).transpose();
+            if (b) y.rowwise() += Eigen::Map<const RowVec>(b + r0, n);
+        }
+        return;
+    }
+    Strided y(Y, N, out, Eigen::OuterStride<>(ldy));
+    y.noalias() = x * w.transpose();
+    if (b) {
+        Eigen::Map<const RowVec> bias(b, out);
+#pragma omp parallel for num_threads(threadsFor(N* out)) schedule(static)
+        for (int64_t r = 0; r < N; ++r) y.row(r) += bias;
+    }
+}
+
+void layerNorm(float* out, const float* x, int64_t N, int64_t C, const float* w, const float* b,
+               float eps) {
+    Eigen::Map<const Eigen::ArrayXf> gamma(w, C), beta(b, C);
+#pragma omp parallel for num_threads(threadsFor(N* C)) schedule(static)
+    for (int64_t r = 0; r < N; ++r) {
+        Eigen::Map<const Eigen::ArrayXf> xr(x + r * C, C);
+        Eigen::Map<Eigen::ArrayXf> yr(out + r * C, C);
+        const float mean = xr.mean();
+        const float var = (xr - mean).square().mean();
+        const float rstd = 1.0f / std::sqrt(var + eps);
+        yr = (xr - mean) * rstd * gamma + beta;
+    }
+}
+
+void rmsNorm(float* out, const float* x, int64_t N, int64_t C, const float* w, float eps) {
+    Eigen::Map<const Eigen::ArrayXf> gamma(w, C);
+#pragma omp parallel for num_threads(threadsFor(N* C)) schedule(static)
+    for (int64_t r = 0; r < N; ++r) {
+        Eigen::Map<const Eigen::ArrayXf> xr(x + r * C, C);
+        Eigen::Map<Eigen::ArrayXf> yr(out + r * C, C);
+        const float ms = xr.square().sum() / static_cast<float>(C);
+        const float scale = 1.0f / std::sqrt(ms + eps);
+        yr = xr * scale * gamma;
+    }
+}
+
+namespace {
+// Splits n values into cache-friendly pieces processed in parallel.
+template <class Fn>
+void forChunks(int64_t n, Fn fn) {
+    constexpr int64_t kChunk = 4096;
+    const int64_t nChunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for num_threads(threadsFor(n)) schedule(static)
+    for (int64_t c = 0; c < nChunks; ++c) {
+        const int64_t i0 = c * kChunk;
+        fn(i0, std::min(kChunk, n - i0));
+    }
+}
+}  // namespace
+
+void geluTanh(float* x, int64_t n) {
+    forChunks(n, [x](int64_t i0, int64_t len) {
+        Eigen::Map<Eigen::ArrayXf> a(x + i0, len);
+        constexpr float kS = 0.7978845608028654f;  // sqrt(2/pi)
+        a = 0.5f * a * (1.0f + (kS * (a + 0.044715f * a.cube())).tanh());
+    });
+}
+
+void geluErf(float* x, int64_t n) {
+    forChunks(n, [x](int64_t i0, int64_t len) {
+        for (int64_t i = i0; i < i0 + len; ++i)
+            x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.7071067811865476f));
+    });
+}
+
+void relu(float* x, int64_t n) {
+    forChunks(n, [x](int64_t i0, int64_t len) {
+        Eigen::Map<Eigen::ArrayXf> a(x + i0, len);
+        a = a.max(0.0f);
+    });
+}
+
+void siluMul(float* out, const float* gu, int64_t N, int64_t F) {
+#pragma omp parallel for num_threads(threadsFor(N* F)) schedule(static)
+    for (int64_t r = 0; r < N; ++r) {
+        Eigen::Map<const Eigen::ArrayXf> g(gu + r * 2 * F, F), u(gu + r * 2 * F + F, F);
+        Eigen::Map<Eigen::ArrayXf> y(out + r * F, F);
+        y = g / (1.0f + (-g).exp()) * u;
+    }
+}
+
+void addInPlace(float* y, const float* x, int64_t n) {
+    forChunks(n, [y, x](int64_t i0, int64_t len) {
+        Eigen::Map<Eigen::ArrayXf>(y + i0, len) += Eigen::Map<const Eigen::ArrayXf>(x + i0, len);
+    });
+}
+
+}  // namespace mono::model::cpu
