@@ -3,6 +3,7 @@
 // UTF-8 characters, merged, and whatever is not a token falls back to its
 // <0xXX> byte tokens.
 
+#include <cmath>
 #include <unordered_map>
 
 #include "core/tokenizer/bpe_detail.h"
