@@ -1,0 +1,202 @@
+#pragma once
+// The feature store: one SQLite file per SAE with everything a dashboard,
+// search or steering experiment reads (schema in docs/FEATURE_STORE.md).
+//
+//   auto store = FeatureStore::open("features/res6.sqlite", FeatureStore::Mode::kReadOnly);
+//   PageRequest req;  req.sort = SortKey::kDensity;  req.descending = true;  req.limit = 50;
+//   auto page = store->page(req);          // page->rows, page->total
+//   auto rec = store->feature(1234);       // stats, histogram, examples, logits, ...
+//   auto hits = store->search("New York");  // FTS5 over example text, labels, notes
+//
+// Durability: the file is in WAL mode; analysis replaces all computed tables in
+// one transaction, so a reader sees either the old or the new analysis, never
+// a mix, and a killed analysis leaves the old one intact. Labels and notes live
+// in their own table that analysis never writes.
+// Thread-safety: one FeatureStore is one SQLite connection; use it from one
+// thread at a time. Any number of read-only stores (the UI, one per thread)
+// may be open alongside one read-write store on the same file.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/result.h"
+
+struct sqlite3;
+
+namespace mono::features {
+
+// PRAGMA user_version written by this build; older stores are migrated on a
+// read-write open, newer ones are refused (Unsupported).
+inline constexpr int kSchemaVersion = 1;
+
+// One row of the feature table.
+struct FeatureSummary {
+    int64_t id = 0;
+    int64_t fireCount = 0;     // tokens on which the feature fired (f > 0)
+    double density = 0;        // fireCount / tokens analysed
+    float maxActivation = 0;   // 0 for a dead feature
+    float meanActivation = 0;  // mean over firing tokens
+    std::string label;         // the user's label, "" when none
+    std::string topSnippet;    // a few tokens around the top example, the max token in «»
+};
+
+// Activation histogram with exact counts: bin k covers (k·binWidth, (k+1)·binWidth];
+// the counts sum to fireCount. See docs/FEATURE_STORE.md for how bins are chosen.
+struct Histogram {
+    double binWidth = 0;
+    std::vector<int64_t> counts;
+};
+
+// One context window around an example token.
+struct Example {
+    int rank = 0;     // 0-based order: top examples by activation; interval samples in their bin
+    int bin = -1;     // interval bin (0 = lowest), -1 for a top example
+    int64_t row = 0;  // global row in the activation store
+    float activation = 0;  // the feature's activation on the example token
+    int tokenIndex = 0;    // index of the example token in tokens/strings/values
+    bool uniform = true;   // interval samples: drawn exactly uniformly within the bin
+    std::vector<int32_t> tokens;
+    std::vector<std::string> strings;  // decoded token text (UTF-8, invalid bytes as U+FFFD)
+    std::vector<float> values;         // the feature's activation on every token
+};
+
+struct LogitEffect {
+    int32_t token = 0;
+    std::string text;  // decoded token
+    float value = 0;
+};
+
+struct RelatedFeature {
+    int64_t id = 0;
+    float value = 0;    // neighbours: decoder cosine; co-firing: fraction of this feature's firings
+    int64_t count = 0;  // co-firing: joint firings in the sample; neighbours: 0
+};
+
+struct FeatureRecord {
+    FeatureSummary summary;
+    Histogram histogram;
+    float intervalBinWidth = 0;        // interval bin b covers (b·w, (b+1)·w], w = max / bins
+    std::vector<Example> topExamples;  // highest activation first (ties: lower row first)
+    std::vector<Example> intervalExamples;    // by bin, then rank
+    std::vector<LogitEffect> positiveLogits;  // largest first
+    std::vector<LogitEffect> negativeLogits;  // most negative first
+    std::vector<RelatedFeature> neighbours;   // decoder cosine, largest first
+    std::vector<RelatedFeature> coFiring;     // most joint firings first
+    std::string notes;                        // label is in summary.label
+};
+
+// What produced the store.
+struct RunInfo {
+    std::string model, hook, saePath, saeHash;  // saeHash: hex content hash of the weights
+    int64_t dIn = 0, dSae = 0;
+    int64_t tokensAnalysed = 0;
+    std::string settingsJson;  // the AnalysisSpec as a JSON object
+    std::string date;          // ISO-8601 UTC of the last write
+    std::string version;       // Monoscope version of the last writer
+};
+
+// log10(density) of every live feature, in bins of `width` starting at `lo`.
+struct DensityHistogram {
+    double lo = 0, width = 0;
+    std::vector<int64_t> counts;
+    int64_t dead = 0;  // features that never fired (no log10)
+};
+
+enum class SortKey { kId, kDensity, kMaxActivation, kMeanActivation, kLabel };
+
+struct FeatureFilter {
+    std::optional<double> minDensity, maxDensity;        // inclusive
+    std::optional<double> minActivation, maxActivation;  // on maxActivation, inclusive
+    bool deadOnly = false;                               // fireCount == 0
+    bool aliveOnly = false;                              // fireCount > 0
+    bool denseOnly = false;                              // density > denseThreshold
+    double denseThreshold = 0.1;
+    std::optional<bool> hasLabel;
+    std::string text;  // plain words, matched like search(); never parsed as SQL or FTS syntax
+};
+
+struct PageRequest {
+    FeatureFilter filter;
+    SortKey sort = SortKey::kId;
+    bool descending = false;  // ties are always broken by ascending id
+    int64_t offset = 0;
+    int64_t limit = 100;
+};
+
+struct FeaturePage {
+    std::vector<FeatureSummary> rows;
+    int64_t total = 0;  // rows matching the filter, ignoring offset/limit
+};
+
+struct SearchHit {
+    int64_t id = 0;
+    double score = 0;  // higher is better (negated FTS5 bm25)
+    std::string label;
+    std::string snippet;  // matching text with the hit in «»
+};
+
+class FeatureStore {
+public:
+    enum class Mode { kReadOnly, kReadWrite };
+
+    // kReadOnly: the file must exist. kReadWrite: created when missing, migrated
+    // when older. Errors name the file: NotFound; Corruption for a non-SQLite or
+    // damaged file; InvalidArgument for an SQLite database that is not a feature
+    // store (it is never modified); Unsupported for a newer schema.
+    static Result<FeatureStore> open(const std::string& path, Mode mode);
+
+    FeatureStore(FeatureStore&& other) noexcept;
+    FeatureStore& operator=(FeatureStore&& other) noexcept;
+    FeatureStore(const FeatureStore&) = delete;
+    FeatureStore& operator=(const FeatureStore&) = delete;
+    ~FeatureStore();
+
+    const std::string& path() const { return m_path; }
+    bool readOnly() const { return m_readOnly; }
+
+    // NotFound when no analysis was written yet.
+    Result<RunInfo> runInfo() const;
+    Result<int64_t> featureCount() const;
+    Result<DensityHistogram> densityHistogram() const;
+
+    // A sorted, filtered page of the feature table with the total match count.
+    Result<FeaturePage> page(const PageRequest& request) const;
+    // Everything about one feature. NotFound when the id is not in the store.
+    Result<FeatureRecord> feature(int64_t id) const;
+    // Features whose top-example text, label or notes match every word of
+    // `text` (the last word also as a prefix), best first. Any input is safe:
+    // quotes, FTS operators and SQL come back as matches or as an empty list.
+    Result<std::vector<SearchHit>> search(const std::string& text, int limit = 50) const;
+
+    // User annotations; never touched by analysis. An empty label and notes
+    // remove the annotation. InvalidArgument on a read-only store.
+    Status setLabel(int64_t id, const std::string& label);
+    Status setNotes(int64_t id, const std::string& notes);
+
+    // Replaces every computed table (features, examples, logits, neighbours,
+    // co-firing, run info, density histogram) in ONE transaction: `produce` is
+    // called for ids 0..numFeatures-1 in order and fills the record (labels and
+    // notes in it are ignored). On any error, or when `produce` fails, the
+    // transaction is rolled back and the previous contents stay.
+    Status replaceAnalysis(const RunInfo& run, int64_t numFeatures,
+                           const std::function<Status(int64_t id, FeatureRecord* out)>& produce);
+
+private:
+    FeatureStore(sqlite3* db, std::string path, bool readOnly)
+        : m_db(db), m_path(std::move(path)), m_readOnly(readOnly) {}
+    Status annotate(int64_t id, const std::string* label, const std::string* notes);
+
+    sqlite3* m_db = nullptr;
+    std::string m_path;
+    bool m_readOnly = true;
+};
+
+// The FTS5 query for user text: each word quoted as a phrase (so operators and
+// punctuation are literal), the last one as a prefix; "" when nothing searchable.
+std::string ftsQueryFromUserText(const std::string& text);
+
+}  // namespace mono::features
