@@ -14,7 +14,13 @@
 
 #include <omp.h>
 
+// GCC 12 reports -Wmaybe-uninitialized inside its own avx512fintrin.h when it
+// inlines Eigen's AVX-512 GEMM kernels (the `__Y = __Y` idiom of
+// _mm512_undefined_ps); a false positive, silenced for Eigen's headers only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <Eigen/Core>
+#pragma GCC diagnostic pop
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
