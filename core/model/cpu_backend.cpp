@@ -33,7 +33,11 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 using Strided = Eigen::Map<RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
 using CStrided = Eigen::Map<const RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
 
-float* grow(std::vector<float>& v, int64_t n) {
+// 64-byte aligned, so Eigen's vectorised loops split work the same way on every
+// call: results then do not depend on where a buffer happened to be allocated.
+using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
+
+float* grow(Buffer& v, int64_t n) {
     if (static_cast<int64_t>(v.size()) < n) v.resize(n);
     return v.data();
 }
@@ -73,16 +77,16 @@ private:
     std::vector<SeqRows> m_seqs;
     std::vector<int64_t> m_rowPos;  // [N] position of each row in its sequence
 
-    std::vector<float> m_x;     // [N, C] residual stream
-    std::vector<float> m_h;     // [N, C] normed
-    std::vector<float> m_copy;  // [N, C] a hooked linear's private copy of a shared input
-    std::vector<float> m_qkv;   // [N, (H + 2Hkv)·hd]
-    std::vector<float> m_att;   // [N, H·hd] heads' outputs, concatenated
-    std::vector<float> m_tmp;   // [N, C] attn_out / mlp_out
-    std::vector<float> m_up;    // [N, F] GPT-2 c_fc; [N, 2F] Llama gate|up
-    std::vector<float> m_act;   // [N, F] Llama act(gate)·up
-    std::vector<float> m_last;  // [nSeq, C] last rows, for LogitsWanted::kLast
-    std::vector<std::vector<float>> m_scores;  // per thread [T, Tk]
+    Buffer m_x;                    // [N, C] residual stream
+    Buffer m_h;                    // [N, C] normed
+    Buffer m_copy;                 // [N, C] a hooked linear's private copy of a shared input
+    Buffer m_qkv;                  // [N, (H + 2Hkv)·hd]
+    Buffer m_att;                  // [N, H·hd] heads' outputs, concatenated
+    Buffer m_tmp;                  // [N, C] attn_out / mlp_out
+    Buffer m_up;                   // [N, F] GPT-2 c_fc; [N, 2F] Llama gate|up
+    Buffer m_act;                  // [N, F] Llama act(gate)·up
+    Buffer m_last;                 // [nSeq, C] last rows, for LogitsWanted::kLast
+    std::vector<Buffer> m_scores;  // per thread [T, Tk]
 
     // RoPE tables [maxSeqLen, hd/2], float like run.c and HF compute them.
     std::vector<float> m_cos, m_sin;
@@ -234,7 +238,7 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
         CStrided Q(qp, T, hd, Eigen::OuterStride<>(ldqkv));   // [T, hd]
         CStrided K(kp, Tk, hd, Eigen::OuterStride<>(ldkv));   // [Tk, hd]
         CStrided Vm(vp, Tk, hd, Eigen::OuterStride<>(ldkv));  // [Tk, hd]
-        std::vector<float>& buf = m_scores[omp_get_thread_num()];
+        Buffer& buf = m_scores[omp_get_thread_num()];
         Eigen::Map<RowMat> S(grow(buf, T * Tk), T, Tk);  // [T, Tk]
         S.noalias() = Q * K.transpose();
         for (int64_t i = 0; i < T; ++i) {

@@ -61,8 +61,12 @@ KvCache Model::newKvCache(int slots, int capacity) const {
     c.kvDim = m_config.nKvHeads * m_config.headDim;
     c.lengths.assign(c.slots, 0);
     const size_t n = size_t(c.slots) * c.capacity * c.kvDim;
-    c.k.assign(c.layers, std::vector<float>(n));
-    c.v.assign(c.layers, std::vector<float>(n));
+    c.k.resize(c.layers);
+    c.v.resize(c.layers);
+    for (int L = 0; L < c.layers; ++L) {
+        c.k[L].assign(n, 0.0f);
+        c.v[L].assign(n, 0.0f);
+    }
     return cache;
 }
 
