@@ -1,0 +1,654 @@
+// The feature analysis pass. Legend: B rows in a chunk, D = d_in, F = d_sae,
+// V vocabulary, K = topK. Method: docs/FEATURE_STORE.md.
+
+#include "core/features/analysis.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/acts/activation_store.h"
+#include "core/base/atomic_file.h"
+#include "core/base/version.h"
+#include "core/features/analysis_state.h"
+#include "core/features/feature_store.h"
+#include "core/features/text_util.h"
+#include "core/model/model.h"
+#include "core/model/weights.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace mono::features {
+
+using detail::Accumulators;
+using detail::FeatureAcc;
+using detail::Sampled;
+using detail::TopItem;
+using json = nlohmann::json;
+
+namespace {
+
+double now() {
+    using Clock = std::chrono::steady_clock;
+    return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
+
+// Top n (largest first, ties: lower index) and bottom n (smallest first) of a row.
+void topBottom(const float* row, int64_t len, int n, std::vector<TokenScore>* top,
+               std::vector<TokenScore>* bottom) {
+    std::vector<int32_t> idx(static_cast<size_t>(len));
+    for (int64_t i = 0; i < len; ++i) idx[i] = static_cast<int32_t>(i);
+    const auto m = static_cast<long>(std::min<int64_t>(n, len));
+    auto hi = [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); };
+    auto lo = [&](int32_t a, int32_t b) { return row[a] < row[b] || (row[a] == row[b] && a < b); };
+    if (top) {
+        std::partial_sort(idx.begin(), idx.begin() + m, idx.end(), hi);
+        top->clear();
+        for (long k = 0; k < m; ++k) top->push_back({idx[k], row[idx[k]]});
+    }
+    if (bottom) {
+        std::partial_sort(idx.begin(), idx.begin() + m, idx.end(), lo);
+        bottom->clear();
+        for (long k = 0; k < m; ++k) bottom->push_back({idx[k], row[idx[k]]});
+    }
+}
+
+}  // namespace
+
+void computeLogitEffects(const sae::Matrix& wDec, const std::vector<float>& gamma, bool centre,
+                         const sae::Matrix& wU, int n, std::vector<std::vector<TokenScore>>* top,
+                         std::vector<std::vector<TokenScore>>* bottom) {
+    const int64_t F = wDec.rows(), D = wDec.cols(), V = wU.rows();
+    top->assign(static_cast<size_t>(F), {});
+    bottom->assign(static_cast<size_t>(F), {});
+    if (wU.cols() != D || V == 0 || n <= 0) return;
+    constexpr int64_t kBlock = 256;
+    sae::Matrix dirs;    // [b, D] decoder rows through the final norm
+    sae::Matrix logits;  // [b, V]
+    for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
+        const int64_t b = std::min(kBlock, F - f0);
+        dirs = wDec.middleRows(f0, b);
+        if (centre) dirs.colwise() -= dirs.rowwise().mean();
+        if (static_cast<int64_t>(gamma.size()) == D)
+            dirs *= Eigen::Map<const Eigen::VectorXf>(gamma.data(), D).asDiagonal();
+        logits.resize(b, V);
+        logits.noalias() = dirs * wU.transpose();
+#pragma omp parallel for schedule(dynamic)
+        for (int64_t r = 0; r < b; ++r)
+            topBottom(logits.row(r).data(), V, n, &(*top)[f0 + r], &(*bottom)[f0 + r]);
+    }
+}
+
+std::vector<std::vector<Related>> decoderNeighbours(const sae::Matrix& wDec, int n) {
+    const int64_t F = wDec.rows();
+    std::vector<std::vector<Related>> out(static_cast<size_t>(F));
+    if (n <= 0 || F < 2) return out;
+    sae::Matrix unit = wDec;  // [F, D]
+    for (int64_t i = 0; i < F; ++i) {
+        const float norm = unit.row(i).norm();
+        if (norm > 0) unit.row(i) /= norm;
+    }
+    constexpr int64_t kBlock = 512;
+    sae::Matrix cos;  // [b, F]
+    for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
+        const int64_t b = std::min(kBlock, F - f0);
+        cos.resize(b, F);
+        cos.noalias() = unit.middleRows(f0, b) * unit.transpose();
+#pragma omp parallel for schedule(dynamic)
+        for (int64_t r = 0; r < b; ++r) {
+            float* row = cos.row(r).data();
+            row[f0 + r] = -std::numeric_limits<float>::infinity();  // not its own neighbour
+            std::vector<TokenScore> best;
+            topBottom(row, F, std::min<int64_t>(n, F - 1), &best, nullptr);
+            for (const TokenScore& t : best) out[f0 + r].push_back({t.token, t.value, 0});
+        }
+    }
+    return out;
+}
+
+std::string saeContentHash(const sae::Sae& s) {
+    uint64_t h = 0x84222325cbf29ce4ull;
+    auto mix = [&](const void* data, size_t bytes) {
+        const auto* p = static_cast<const unsigned char*>(data);
+        size_t i = 0;
+        for (; i + 8 <= bytes; i += 8) {
+            uint64_t w;
+            std::memcpy(&w, p + i, 8);
+            h ^= w * 0x87c37b91114253d5ull;
+            h = ((h << 31) | (h >> 33)) * 0x4cf5ad432745937full;
+        }
+        for (; i < bytes; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+        h ^= bytes;
+    };
+    const auto& c = s.config();
+    const std::string arch = std::string(sae::architectureName(c.architecture)) + "/" +
+                             std::to_string(c.k) + "/" + (c.applyBDecToInput ? "1" : "0");
+    mix(arch.data(), arch.size());
+    mix(s.wEnc().data(), sizeof(float) * s.wEnc().size());
+    mix(s.wDec().data(), sizeof(float) * s.wDec().size());
+    mix(s.bEnc().data(), sizeof(float) * s.bEnc().size());
+    mix(s.bDec().data(), sizeof(float) * s.bDec().size());
+    mix(s.threshold().data(), sizeof(float) * s.threshold().size());
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+namespace {
+
+// The selections of one feature, before their contexts are filled in.
+struct Selection {
+    std::vector<Example> top;
+    std::vector<Example> interval;
+    float intervalWidth = 0;
+};
+
+Selection selectExamples(const FeatureAcc& a, const AnalysisSpec& spec, int coarseBins,
+                         int resPerBin) {
+    Selection sel;
+    std::vector<TopItem> top = a.top;
+    std::sort(top.begin(), top.end(), detail::better);
+    for (size_t r = 0; r < top.size(); ++r) {
+        Example e;
+        e.rank = static_cast<int>(r);
+        e.bin = -1;
+        e.row = top[r].row;
+        e.activation = top[r].act;
+        sel.top.push_back(std::move(e));
+    }
+    if (a.count == 0 || spec.bins <= 0 || spec.perBin <= 0) return sel;
+    const double maxV = a.max;
+    const int bins = spec.bins;
+    sel.intervalWidth = static_cast<float>(maxV / bins);
+    // Candidates per final bin (j·w, (j+1)·w], w = max / bins.
+    std::vector<std::vector<Sampled>> cand(bins);
+    for (const Sampled& s : a.res) {
+        const int j = std::clamp(static_cast<int>(std::ceil(s.act * bins / maxV)) - 1, 0, bins - 1);
+        cand[j].push_back(s);
+    }
+    const double cw = a.scale / coarseBins;
+    for (int j = 0; j < bins; ++j) {
+        auto& c = cand[j];
+        std::sort(c.begin(), c.end(), detail::lowerPriority);
+        // Every item of bin j with priority ≤ T is among the kept ones, where T is the
+        // lowest "worst kept" priority of the full coarse bins that overlap bin j.
+        const double lo = j * maxV / bins, hi = (j + 1) * maxV / bins;
+        uint64_t T = ~uint64_t(0);
+        bool anyFull = false;
+        for (int cb = 0; cb < coarseBins; ++cb) {
+            if (cb * cw >= hi || (cb + 1) * cw <= lo) continue;
+            if (a.resCount[cb] >= resPerBin) {
+                anyFull = true;
+                T = std::min(T, a.resWorst[cb]);
+            }
+        }
+        const size_t take = std::min<size_t>(c.size(), static_cast<size_t>(spec.perBin));
+        bool exact;
+        if (take < static_cast<size_t>(spec.perBin))
+            exact = !anyFull;  // fewer than perBin exist only if nothing was dropped
+        else
+            exact = !anyFull || c[take - 1].prio <= T;
+        for (size_t r = 0; r < take; ++r) {
+            Example e;
+            e.rank = static_cast<int>(r);
+            e.bin = j;
+            e.row = c[r].row;
+            e.activation = c[r].act;
+            e.uniform = exact;
+            sel.interval.push_back(std::move(e));
+        }
+    }
+    return sel;
+}
+
+// Reads activation rows back by global index, one shard at a time.
+class RowSource {
+public:
+    explicit RowSource(const acts::ActivationStoreReader& store) : m_store(store) {
+        int64_t start = 0;
+        for (const auto& s : store.index().shards) {
+            m_starts.push_back(start);
+            start += s.rows;
+        }
+        m_starts.push_back(start);
+    }
+    int64_t rows() const { return m_starts.back(); }
+    int numShards() const { return static_cast<int>(m_starts.size()) - 1; }
+    int64_t shardStart(int s) const { return m_starts[s]; }
+    int64_t shardEnd(int s) const { return m_starts[s + 1]; }
+
+private:
+    const acts::ActivationStoreReader& m_store;
+    std::vector<int64_t> m_starts;
+};
+
+class TokenText {
+public:
+    explicit TokenText(const tok::Tokenizer* t) : m_tok(t) {}
+    const std::string& operator()(int32_t id) {
+        auto it = m_cache.find(id);
+        if (it != m_cache.end()) return it->second;
+        std::string s =
+            m_tok ? sanitizeUtf8(m_tok->tokenBytes(id)) : "[" + std::to_string(id) + "]";
+        return m_cache.emplace(id, std::move(s)).first->second;
+    }
+
+private:
+    const tok::Tokenizer* m_tok;
+    std::map<int32_t, std::string> m_cache;
+};
+
+// Fills tokens, strings and per-token activations of the examples of
+// features [f0, f1) by reading the rows of their windows back from the store
+// and re-encoding them. Windows are contextSize − 1 stored rows (BOS not
+// stored); positions read back confirm the layout and clip the context.
+Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sae,
+                    const AnalysisSpec& spec, int64_t f0, int64_t f1, std::vector<Selection>& sels,
+                    TokenText& text, const StopToken& stop) {
+    const int64_t D = sae.dIn();
+    const int rpw = std::max(1, store.index().contextSize - 1);
+    RowSource src(store);
+    struct Job {
+        int64_t a, b;  // context rows [a, b]
+        int64_t feature;
+        Example* ex;
+        std::vector<int32_t> positions;
+    };
+    std::vector<Job> jobs;
+    for (int64_t f = f0; f < f1; ++f) {
+        for (auto* list : {&sels[f].top, &sels[f].interval}) {
+            for (Example& e : *list) {
+                const int64_t p = e.row % rpw + 1;  // expected position, checked below
+                const int64_t left = std::min<int64_t>(spec.contextLeft, p - 1);
+                const int64_t right = std::min<int64_t>(spec.contextRight, rpw - p);
+                const int64_t a = std::max<int64_t>(0, e.row - left);
+                const int64_t b = std::min<int64_t>(src.rows() - 1, e.row + right);
+                Job j{a, b, f, &e, {}};
+                e.tokens.assign(b - a + 1, -1);
+                e.values.assign(b - a + 1, 0.f);
+                j.positions.assign(b - a + 1, -1);
+                e.tokenIndex = static_cast<int>(e.row - a);
+                jobs.push_back(std::move(j));
+            }
+        }
+    }
+    std::sort(jobs.begin(), jobs.end(), [](const Job& x, const Job& y) { return x.a < y.a; });
+    const int64_t maxSpan = spec.contextLeft + spec.contextRight + 1;
+
+    const bool topk = sae.config().architecture == sae::Architecture::kTopK;
+    const bool jump = sae.config().architecture == sae::Architecture::kJumpReLU ||
+                      sae.config().architecture == sae::Architecture::kBatchTopK;
+    // Encoder columns of this feature group as rows [n, D], and their biases.
+    sae::Matrix wT;
+    Eigen::VectorXf bias;
+    if (!topk) {
+        wT = sae.wEnc().middleCols(f0, f1 - f0).transpose();
+        bias.resize(f1 - f0);
+        for (int64_t f = f0; f < f1; ++f) {
+            float b = sae.bEnc()(f);
+            if (sae.config().applyBDecToInput) b -= sae.bDec().dot(wT.row(f - f0));
+            bias(f - f0) = b;
+        }
+    }
+    for (int s = 0; s < src.numShards() && !jobs.empty(); ++s) {
+        if (stop.stopRequested()) return Status::cancelled("feature analysis cancelled");
+        const int64_t s0 = src.shardStart(s), s1 = src.shardEnd(s);
+        auto first = std::lower_bound(jobs.begin(), jobs.end(), s0 - maxSpan,
+                                      [](const Job& j, int64_t v) { return j.a < v; });
+        auto last = std::lower_bound(first, jobs.end(), s1,
+                                     [](const Job& j, int64_t v) { return j.a < v; });
+        bool any = false;
+        for (auto it = first; it != last && !any; ++it) any = it->b >= s0;
+        if (!any) continue;
+        MONO_ASSIGN_OR_RETURN(acts::Shard shard, store.readShard(s));
+        if (shard.acts.cols() != D)
+            return Status::corruption(store.dir() + ": shard " + std::to_string(s) + " has width " +
+                                      std::to_string(shard.acts.cols()) + ", the SAE expects " +
+                                      std::to_string(D));
+        // TopK: a feature's value depends on the whole row, so encode the rows needed.
+        std::map<int64_t, int64_t> encodedAt;
+        sae::Matrix codes;
+        if (topk) {
+            for (auto it = first; it != last; ++it)
+                for (int64_t q = std::max(it->a, s0); q <= std::min(it->b, s1 - 1); ++q)
+                    encodedAt.emplace(q, 0);
+            sae::Matrix x(static_cast<int64_t>(encodedAt.size()), D);
+            int64_t k = 0;
+            for (auto& [q, at] : encodedAt) {
+                at = k;
+                x.row(k++) = shard.acts.row(q - s0);
+            }
+            MONO_ASSIGN_OR_RETURN(codes, sae.encode(x));
+        }
+        std::vector<Job*> todo;
+        for (auto it = first; it != last; ++it)
+            if (it->b >= s0) todo.push_back(&*it);
+#pragma omp parallel for schedule(dynamic, 64)
+        for (size_t t = 0; t < todo.size(); ++t) {
+            Job& j = *todo[t];
+            for (int64_t q = std::max(j.a, s0); q <= std::min(j.b, s1 - 1); ++q) {
+                const int64_t local = q - s0, k = q - j.a;
+                j.ex->tokens[k] = shard.tokens[local];
+                j.positions[k] = shard.positions[local];
+                float v;
+                if (topk) {
+                    v = codes(encodedAt.at(q), j.feature);
+                } else {
+                    const float h =
+                        shard.acts.row(local).dot(wT.row(j.feature - f0)) + bias(j.feature - f0);
+                    v = jump ? ((h > sae.threshold()(j.feature) && h > 0.f) ? h : 0.f)
+                             : std::max(h, 0.f);
+                }
+                j.ex->values[k] = v;
+            }
+        }
+    }
+    // Keep the stretch of the example's own window: positions must step by one
+    // through the example token.
+    for (Job& j : jobs) {
+        Example& e = *j.ex;
+        const int t = e.tokenIndex;
+        const int32_t p = j.positions[t];
+        int lo = t, hi = t;
+        while (lo > 0 && p >= 0 && j.positions[lo - 1] == p - (t - lo + 1)) --lo;
+        while (hi + 1 < static_cast<int>(j.positions.size()) && p >= 0 &&
+               j.positions[hi + 1] == p + (hi + 1 - t))
+            ++hi;
+        e.tokens = std::vector<int32_t>(e.tokens.begin() + lo, e.tokens.begin() + hi + 1);
+        e.values = std::vector<float>(e.values.begin() + lo, e.values.begin() + hi + 1);
+        e.tokenIndex = t - lo;
+        e.strings.clear();
+        for (int32_t id : e.tokens) e.strings.push_back(text(id));
+    }
+    return Status::ok();
+}
+
+json specJson(const AnalysisSpec& s) {
+    return {{"top_k", s.topK},
+            {"bins", s.bins},
+            {"per_bin", s.perBin},
+            {"context_left", s.contextLeft},
+            {"context_right", s.contextRight},
+            {"max_tokens", s.maxTokens},
+            {"logit_effects", s.logitEffects},
+            {"neighbours", s.neighbours},
+            {"co_firing", s.coFiring},
+            {"co_firing_sample_rows", s.coFiringSampleRows},
+            {"histogram_bins", detail::kHistBins}};
+}
+
+// What a state file must agree on to be continued.
+json stateIdentity(const acts::ActivationStoreReader& store, const sae::Sae& sae,
+                   const std::string& saeHash, const AnalysisSpec& spec) {
+    return {{"sae_hash", saeHash},
+            {"d_sae", sae.dSae()},
+            {"hook", store.index().hook},
+            {"d", store.index().dim},
+            {"context_size", store.index().contextSize},
+            {"top_k", spec.topK},
+            {"bins", spec.bins},
+            {"per_bin", spec.perBin},
+            {"co_firing_sample_rows", spec.coFiringSampleRows}};
+}
+
+json shardsJson(const acts::StoreIndex& index, int64_t rowsDone) {
+    json shards = json::array();
+    int64_t start = 0;
+    for (const auto& s : index.shards) {
+        if (start >= rowsDone) break;
+        shards.push_back({{"name", s.name}, {"rows", s.rows}});
+        start += s.rows;
+    }
+    return shards;
+}
+
+}  // namespace
+
+Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& spec,
+                                const std::string& outPath, const Progress& progress,
+                                StopToken stop) {
+    const double t0 = now();
+    if (!in.store || !in.sae)
+        return Status::invalidArgument("analysis: no activation store or SAE given");
+    const acts::ActivationStoreReader& store = *in.store;
+    const sae::Sae& sae = *in.sae;
+    if (store.index().dim != sae.dIn())
+        return Status::invalidArgument(store.dir() + ": activations have width " +
+                                       std::to_string(store.index().dim) +
+                                       ", the SAE expects d_in=" + std::to_string(sae.dIn()));
+    if (spec.topK < 0 || spec.bins < 0 || spec.perBin < 0 || spec.contextLeft < 0 ||
+        spec.contextRight < 0 || spec.chunkRows <= 0)
+        return Status::invalidArgument(
+            "analysis: negative settings (top-k, bins, per-bin, context)");
+    const int64_t F = sae.dSae(), D = sae.dIn();
+    const std::string statePath = outPath + ".analysis-state";
+    const std::string saeHash = saeContentHash(sae);
+    const json identity = stateIdentity(store, sae, saeHash, spec);
+    RowSource src(store);
+    const int64_t target = spec.maxTokens > 0 ? std::min(spec.maxTokens, src.rows()) : src.rows();
+
+    // Open the store first: a foreign or damaged file fails before any work.
+    MONO_ASSIGN_OR_RETURN(FeatureStore out,
+                          FeatureStore::open(outPath, FeatureStore::Mode::kReadWrite));
+
+    Accumulators acc;
+    int64_t rowsDone = 0;
+    AnalysisSummary summary;
+    std::error_code ec;
+    if (!spec.fresh && std::filesystem::exists(statePath, ec)) {
+        auto bytes = readWholeFile(statePath, size_t(1) << 36);
+        std::string header;
+        int64_t done = 0;
+        Accumulators loaded;
+        Status st = bytes.ok()
+                        ? detail::deserializeState(*bytes, statePath, &header, &done, &loaded)
+                        : bytes.status();
+        json h = st.isOk() ? json::parse(header, nullptr, false) : json();
+        const bool compatible = st.isOk() && h.is_object() && h["identity"] == identity &&
+                                h["shards"] == shardsJson(store.index(), done) && done <= target &&
+                                static_cast<int64_t>(loaded.features.size()) == F;
+        if (compatible) {
+            acc = std::move(loaded);
+            rowsDone = done;
+            summary.rowsResumed = done;
+            progress.report(double(done) / std::max<int64_t>(1, target),
+                            "continuing the analysis after " + std::to_string(done) + " rows");
+        } else {
+            progress.report(0.0, st.isOk()
+                                     ? "the saved analysis state does not match; starting over"
+                                     : st.message() + "; starting over");
+        }
+    }
+    if (rowsDone == 0) acc.init(F, spec.topK, spec.bins, spec.perBin, spec.coFiringSampleRows);
+
+    auto saveState = [&]() -> Status {
+        json header = {{"identity", identity}, {"shards", shardsJson(store.index(), rowsDone)}};
+        return writeFileAtomic(statePath, detail::serializeState(header.dump(), rowsDone, acc));
+    };
+
+    // ---- the streaming pass ----
+    const double passStart = now();
+    double encodeSeconds = 0, lastSave = now();
+    const int64_t resumedAt = rowsDone;
+    constexpr int64_t kFeatureBlock = 256;
+    const int64_t nBlocks = (F + kFeatureBlock - 1) / kFeatureBlock;
+    for (int s = 0; s < src.numShards() && rowsDone < target; ++s) {
+        const int64_t s0 = src.shardStart(s), s1 = src.shardEnd(s);
+        if (s1 <= rowsDone) continue;
+        MONO_ASSIGN_OR_RETURN(acts::Shard shard, store.readShard(s));
+        if (shard.acts.cols() != D || shard.rows() != s1 - s0)
+            return Status::corruption(store.dir() + ": shard " + store.index().shards[s].name +
+                                      " does not match its index entry");
+        const int64_t end = std::min(s1, target);
+        sae::Matrix x;
+        while (rowsDone < end) {
+            if (stop.stopRequested()) {
+                MONO_RETURN_IF_ERROR(saveState());
+                return Status::cancelled("feature analysis cancelled after " +
+                                         std::to_string(rowsDone) + " rows (state saved)");
+            }
+            const int64_t c0 = rowsDone, B = std::min(spec.chunkRows, end - c0);
+            x = shard.acts.middleRows(c0 - s0, B);
+            const double te = now();
+            MONO_ASSIGN_OR_RETURN(sae::Matrix f, sae.encode(x));  // [B, F]
+            encodeSeconds += now() - te;
+            // Feature blocks are independent: each thread owns its features' accumulators.
+#pragma omp parallel for schedule(dynamic, 1)
+            for (int64_t blk = 0; blk < nBlocks; ++blk) {
+                const int64_t i0 = blk * kFeatureBlock, i1 = std::min(F, i0 + kFeatureBlock);
+                for (int64_t r = 0; r < B; ++r) {
+                    const float* row = f.data() + r * F;
+                    for (int64_t i = i0; i < i1; ++i)
+                        if (row[i] > 0.f) acc.add(i, row[i], c0 + r);
+                }
+            }
+            for (int64_t r = 0; r < B; ++r) {
+                const uint64_t p = samplePriority(-1, c0 + r);
+                if (!acc.wantsCoRow(p, c0 + r)) continue;
+                std::vector<int32_t> active;
+                const float* row = f.data() + r * F;
+                for (int64_t i = 0; i < F; ++i)
+                    if (row[i] > 0.f) active.push_back(static_cast<int32_t>(i));
+                acc.addCoRow(p, c0 + r, std::move(active));
+            }
+            rowsDone = c0 + B;
+            const double el = now() - passStart;
+            progress.report(
+                ProgressUpdate{0.9 * double(rowsDone) / std::max<int64_t>(1, target),
+                               "analysing " + store.index().hook,
+                               {{"rows", double(rowsDone)},
+                                {"rows_per_s", el > 0 ? double(rowsDone - resumedAt) / el : 0.0}}});
+        }
+        if (rowsDone < target && now() - lastSave >= spec.checkpointSeconds) {
+            MONO_RETURN_IF_ERROR(saveState());
+            lastSave = now();
+        }
+    }
+    summary.passSeconds = now() - passStart;
+    summary.encodeSeconds = encodeSeconds;
+    MONO_RETURN_IF_ERROR(saveState());  // the complete state: what a later merge extends
+
+    // ---- per-feature results ----
+    progress.report(0.9, "selecting examples");
+    std::vector<Selection> sels(static_cast<size_t>(F));
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int64_t i = 0; i < F; ++i)
+        sels[i] = selectExamples(acc.features[i], spec, acc.coarseBins, acc.resPerBin);
+
+    TokenText text(in.tokenizer);
+    std::vector<std::vector<TokenScore>> posLogits, negLogits;
+    if (in.model && spec.logitEffects > 0) {
+        const model::ModelConfig& mc = in.model->config();
+        if (mc.dModel == D) {
+            progress.report(0.92, "computing logit effects");
+            const model::ModelWeights& w = in.model->weights();
+            std::vector<float> gamma(w.lnFinal.weight.data(),
+                                     w.lnFinal.weight.data() + w.lnFinal.weight.size());
+            computeLogitEffects(sae.wDec(), gamma, mc.arch == model::Arch::kGpt2, w.unembed(),
+                                spec.logitEffects, &posLogits, &negLogits);
+        }
+    }
+    progress.report(0.94, "finding decoder neighbours");
+    std::vector<std::vector<Related>> neighbours = decoderNeighbours(sae.wDec(), spec.neighbours);
+    if (stop.stopRequested()) return Status::cancelled("feature analysis cancelled (state saved)");
+
+    // Co-firing over the row sample: per feature, the rows of the sample where it fires.
+    progress.report(0.95, "counting co-firing");
+    std::vector<std::vector<Related>> coFiring(static_cast<size_t>(F));
+    if (spec.coFiring > 0 && !acc.coSample.empty()) {
+        std::vector<std::vector<int32_t>> rowsOf(static_cast<size_t>(F));
+        for (size_t r = 0; r < acc.coSample.size(); ++r)
+            for (int32_t i : acc.coSample[r].features) rowsOf[i].push_back(static_cast<int32_t>(r));
+#pragma omp parallel
+        {
+            std::vector<int64_t> counts(static_cast<size_t>(F), 0);
+            std::vector<int32_t> touched;
+#pragma omp for schedule(dynamic, 64)
+            for (int64_t i = 0; i < F; ++i) {
+                touched.clear();
+                for (int32_t r : rowsOf[i])
+                    for (int32_t j : acc.coSample[r].features) {
+                        if (j == i) continue;
+                        if (counts[j]++ == 0) touched.push_back(j);
+                    }
+                std::sort(touched.begin(), touched.end(), [&](int32_t a, int32_t b) {
+                    return counts[a] > counts[b] || (counts[a] == counts[b] && a < b);
+                });
+                const size_t m =
+                    std::min<size_t>(touched.size(), static_cast<size_t>(spec.coFiring));
+                for (size_t k = 0; k < m; ++k)
+                    coFiring[i].push_back(
+                        {touched[k], float(double(counts[touched[k]]) / double(rowsOf[i].size())),
+                         counts[touched[k]]});
+                for (int32_t j : touched) counts[j] = 0;
+            }
+        }
+    }
+
+    // ---- write: one transaction; contexts are filled group by group ----
+    RunInfo run;
+    run.model = store.index().model;
+    if (in.model && !in.model->path().empty()) run.model = in.model->path();
+    run.hook = store.index().hook;
+    run.saePath = in.saePath;
+    run.saeHash = saeHash;
+    run.dIn = D;
+    run.dSae = F;
+    run.tokensAnalysed = rowsDone;
+    run.settingsJson = specJson(spec).dump();
+    run.date = isoNowUtc();
+    run.version = kVersion;
+    const int64_t perFeatureBytes = int64_t(spec.topK + spec.bins * spec.perBin) *
+                                        (spec.contextLeft + spec.contextRight + 1) * 16 +
+                                    1;
+    const int64_t group = std::max<int64_t>(1, (int64_t(256) << 20) / perFeatureBytes);
+    const double writeStart = now();
+    Status st = out.replaceAnalysis(run, F, [&](int64_t id, FeatureRecord* rec) -> Status {
+        if (id % group == 0) {
+            progress.report(0.96 + 0.04 * double(id) / double(F), "reading example contexts");
+            MONO_RETURN_IF_ERROR(
+                fillContexts(store, sae, spec, id, std::min(F, id + group), sels, text, stop));
+        }
+        const FeatureAcc& a = acc.features[id];
+        FeatureSummary& sm = rec->summary;
+        sm.id = id;
+        sm.fireCount = a.count;
+        sm.density = rowsDone > 0 ? double(a.count) / double(rowsDone) : 0.0;
+        sm.maxActivation = a.max;
+        sm.meanActivation = a.count ? float(a.sum / double(a.count)) : 0.f;
+        if (a.count > 0) {
+            rec->histogram.binWidth = a.scale / detail::kHistBins;
+            const int last = std::clamp(
+                static_cast<int>(std::ceil(double(a.max) * detail::kHistBins / a.scale)) - 1, 0,
+                detail::kHistBins - 1);
+            rec->histogram.counts.assign(a.hist.begin(), a.hist.begin() + last + 1);
+        }
+        Selection& sel = sels[id];
+        rec->intervalBinWidth = sel.intervalWidth;
+        rec->topExamples = std::move(sel.top);
+        rec->intervalExamples = std::move(sel.interval);
+        if (static_cast<size_t>(id) < posLogits.size()) {
+            for (const TokenScore& t : posLogits[id])
+                rec->positiveLogits.push_back({t.token, text(t.token), t.value});
+            for (const TokenScore& t : negLogits[id])
+                rec->negativeLogits.push_back({t.token, text(t.token), t.value});
+        }
+        for (const Related& r : neighbours[id]) rec->neighbours.push_back({r.id, r.value, 0});
+        for (const Related& r : coFiring[id]) rec->coFiring.push_back({r.id, r.value, r.count});
+        return Status::ok();
+    });
+    MONO_RETURN_IF_ERROR(st);
+    (void)writeStart;
+    summary.rowsAnalysed = rowsDone;
+    summary.features = F;
+    summary.seconds = now() - t0;
+    progress.report(1.0, "analysis written to " + outPath);
+    return summary;
+}
+
+}  // namespace mono::features

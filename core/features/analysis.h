@@ -1,0 +1,106 @@
+#pragma once
+// Feature analysis: one streaming pass over an activation store that encodes
+// every row with the SAE and gathers, for each feature, what a dashboard shows
+// (density, max/mean, histogram, top-k and interval examples), then the
+// context windows of the chosen examples, logit effects, decoder neighbours
+// and co-firing, all written to a feature store (feature_store.h) in one
+// transaction. Method and guarantees: docs/FEATURE_STORE.md.
+//
+// Resumption and merging: the per-feature accumulators are checkpointed to
+// "<out>.analysis-state" (atomically, after shards). A run that finds a state
+// file from the same SAE (content hash), settings and activation store
+// continues after the rows it covers: after an interruption, or when the store
+// has grown (a "merge": the accumulators are extended with the new rows, and
+// the computed tables are rewritten; labels and notes are kept).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/base/result.h"
+#include "core/jobs/progress.h"
+#include "core/sae/sae.h"
+
+namespace mono::acts {
+class ActivationStoreReader;
+}
+namespace mono::model {
+class Model;
+}
+namespace mono::tok {
+class Tokenizer;
+}
+
+namespace mono::features {
+
+struct AnalysisSpec {
+    int topK = 20;          // top-activating examples per feature
+    int bins = 10;          // interval bins: equal width on (0, max]
+    int perBin = 5;         // examples drawn per interval bin
+    int contextLeft = 18;   // tokens shown before an example token (same window only)
+    int contextRight = 5;   // and after it
+    int64_t maxTokens = 0;  // rows of the store to analyse from the start; 0 = all
+    int logitEffects = 10;  // top and bottom output tokens
+    int neighbours = 10;
+    int coFiring = 10;
+    int64_t coFiringSampleRows = 16384;  // co-firing is counted over this many sampled rows
+    int64_t chunkRows = 2048;            // rows encoded per SAE call
+    double checkpointSeconds = 30;       // at most this long between state saves (0: every shard)
+    bool fresh = false;                  // ignore an existing state file
+};
+
+struct AnalysisInputs {
+    const acts::ActivationStoreReader* store = nullptr;  // required
+    const sae::Sae* sae = nullptr;                       // required; d_in must match the store
+    model::Model* model = nullptr;              // optional: logit effects (needs d_in == d_model)
+    const tok::Tokenizer* tokenizer = nullptr;  // optional: token strings
+    std::string saePath;                        // recorded in the run info
+};
+
+struct AnalysisSummary {
+    int64_t rowsAnalysed = 0;  // rows covered by the store now
+    int64_t rowsResumed = 0;   // of which came from a state file (resume or merge)
+    int64_t features = 0;
+    double seconds = 0;
+    double passSeconds = 0;    // the streaming pass alone
+    double encodeSeconds = 0;  // of which SAE encoding
+};
+
+// Analyses `inputs.store` with `inputs.sae` into the feature store at `outPath`
+// (created when missing). Cancelled when `stop` is requested: the state file
+// then holds the rows done so far and the store is unchanged.
+Result<AnalysisSummary> analyze(const AnalysisInputs& inputs, const AnalysisSpec& spec,
+                                const std::string& outPath, const Progress& progress,
+                                StopToken stop);
+
+// ---- pieces, public for tests and benchmarks --------------------------------
+
+struct TokenScore {
+    int32_t token = 0;
+    float value = 0;
+};
+// Logit effects e_i = (c(W_dec[i]) ⊙ gamma) W_Uᵀ of every feature, where c()
+// subtracts the mean over d when `centre` (a LayerNorm removes that component).
+// wU is [V, d]; gamma [d] (empty: all ones). Fills top (largest first) and
+// bottom (smallest first) n per feature; ties go to the lower token id.
+void computeLogitEffects(const sae::Matrix& wDec, const std::vector<float>& gamma, bool centre,
+                         const sae::Matrix& wU, int n, std::vector<std::vector<TokenScore>>* top,
+                         std::vector<std::vector<TokenScore>>* bottom);
+
+struct Related {
+    int64_t id = 0;
+    float value = 0;
+    int64_t count = 0;
+};
+// The n nearest other features by cosine of decoder rows, largest first (ties: lower id).
+std::vector<std::vector<Related>> decoderNeighbours(const sae::Matrix& wDec, int n);
+
+// Content hash of the SAE's weights and architecture (hex), the state file's key.
+std::string saeContentHash(const sae::Sae& sae);
+
+// The deterministic priorities behind the samples: interval examples of a bin
+// are the perBin (feature, row) pairs of lowest samplePriority(feature, row);
+// the co-firing sample is the rows of lowest samplePriority(-1, row).
+uint64_t samplePriority(int64_t feature, int64_t row);
+
+}  // namespace mono::features

@@ -1,0 +1,772 @@
+// The SQLite feature store. Schema and its rationale: docs/FEATURE_STORE.md.
+
+#include "core/features/feature_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/base/version.h"
+#include "core/features/sqlite_util.h"
+#include "core/features/text_util.h"
+
+namespace mono::features {
+namespace {
+
+using sql::Stmt;
+
+// PRAGMA application_id: "MONO" in ASCII, so foreign databases are recognised.
+constexpr int32_t kApplicationId = 0x4D4F4E4F;
+
+// Version 1 of the schema. Later versions append a migration to kMigrations.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE features(
+  id INTEGER PRIMARY KEY,
+  fire_count INTEGER NOT NULL,
+  density REAL NOT NULL,
+  max_act REAL NOT NULL,
+  mean_act REAL NOT NULL,
+  hist_width REAL NOT NULL,
+  hist_counts BLOB NOT NULL,
+  interval_width REAL NOT NULL,
+  top_snippet TEXT NOT NULL);
+CREATE INDEX features_by_density ON features(density, id);
+CREATE INDEX features_by_max ON features(max_act, id);
+CREATE INDEX features_by_mean ON features(mean_act, id);
+CREATE TABLE examples(
+  feature INTEGER NOT NULL REFERENCES features(id) ON DELETE CASCADE,
+  bin INTEGER NOT NULL,
+  rank INTEGER NOT NULL,
+  row INTEGER NOT NULL,
+  activation REAL NOT NULL,
+  token_index INTEGER NOT NULL,
+  uniform INTEGER NOT NULL,
+  tokens BLOB NOT NULL,
+  strings TEXT NOT NULL,
+  vals BLOB NOT NULL,
+  PRIMARY KEY(feature, bin, rank)) WITHOUT ROWID;
+CREATE TABLE logit_effects(
+  feature INTEGER NOT NULL REFERENCES features(id) ON DELETE CASCADE,
+  sign INTEGER NOT NULL,
+  rank INTEGER NOT NULL,
+  token INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY(feature, sign, rank)) WITHOUT ROWID;
+CREATE TABLE related(
+  feature INTEGER NOT NULL REFERENCES features(id) ON DELETE CASCADE,
+  kind INTEGER NOT NULL,
+  rank INTEGER NOT NULL,
+  other INTEGER NOT NULL,
+  value REAL NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY(feature, kind, rank)) WITHOUT ROWID;
+CREATE TABLE annotations(
+  feature INTEGER PRIMARY KEY,
+  label TEXT NOT NULL DEFAULT '',
+  notes TEXT NOT NULL DEFAULT '',
+  updated TEXT NOT NULL);
+CREATE INDEX annotations_by_label ON annotations(label COLLATE NOCASE);
+CREATE VIRTUAL TABLE search_fts USING fts5(examples, label, notes,
+  tokenize = 'unicode61 remove_diacritics 2');
+)sql";
+
+// kMigrations[v] takes a store from user_version v to v + 1.
+constexpr const char* kMigrations[] = {kSchemaV1};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
+
+constexpr int kKindNeighbour = 0;
+constexpr int kKindCoFiring = 1;
+
+Status checkHeader(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::ioError(path + ": cannot be read");
+    char head[16] = {};
+    in.read(head, sizeof head);
+    const auto got = in.gcount();
+    if (got == 0) return Status::ok();  // empty: a new database
+    if (got < 16 || std::memcmp(head, "SQLite format 3", 16) != 0)
+        return Status::corruption(path +
+                                  ": not an SQLite database (expected the header \"SQLite "
+                                  "format 3\", found other bytes)");
+    return Status::ok();
+}
+
+Result<int64_t> pragmaInt(sqlite3* db, const std::string& path, const char* pragma) {
+    MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(db, path, std::string("PRAGMA ") + pragma));
+    MONO_ASSIGN_OR_RETURN(bool row, s.step());
+    return row ? s.int64(0) : int64_t(0);
+}
+
+std::string joinStrings(const std::vector<std::string>& parts, size_t begin, size_t end) {
+    std::string out;
+    for (size_t i = begin; i < end && i < parts.size(); ++i) out += parts[i];
+    return out;
+}
+
+std::string snippetOf(const Example& e) {
+    if (e.strings.empty()) return {};
+    const size_t t =
+        static_cast<size_t>(std::clamp<int>(e.tokenIndex, 0, int(e.strings.size()) - 1));
+    const size_t from = t >= 4 ? t - 4 : 0;
+    std::string s = joinStrings(e.strings, from, t) + "\u00AB" + e.strings[t] + "\u00BB" +
+                    joinStrings(e.strings, t + 1, t + 3);
+    for (char& c : s)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    return s;
+}
+
+std::string stringsJson(const std::vector<std::string>& strings) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& s : strings) j.push_back(s);
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void summaryFromRow(const Stmt& s, FeatureSummary* out) {
+    out->id = s.int64(0);
+    out->fireCount = s.int64(1);
+    out->density = s.real(2);
+    out->maxActivation = static_cast<float>(s.real(3));
+    out->meanActivation = static_cast<float>(s.real(4));
+    out->label = s.isNull(5) ? std::string() : s.text(5);
+    out->topSnippet = s.text(6);
+}
+
+constexpr const char* kSummaryColumns =
+    "f.id, f.fire_count, f.density, f.max_act, f.mean_act, a.label, f.top_snippet";
+
+// A transaction that rolls back unless committed.
+class Transaction {
+public:
+    Transaction(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {}
+    ~Transaction() {
+        if (m_open) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    Status begin() {
+        MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "BEGIN IMMEDIATE"));
+        m_open = true;
+        return Status::ok();
+    }
+    Status commit() {
+        MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "COMMIT"));
+        m_open = false;
+        return Status::ok();
+    }
+
+private:
+    sqlite3* m_db;
+    std::string m_path;
+    bool m_open = false;
+};
+
+}  // namespace
+
+std::string ftsQueryFromUserText(const std::string& text) {
+    // Split on whitespace; keep only words with a letter or digit (FTS5's
+    // unicode61 tokenizer drops everything else, so a bare "*" or "-" would
+    // become an empty phrase). Quoting makes AND/OR/NEAR/^/* literal.
+    std::vector<std::string> words;
+    std::string cur;
+    auto flush = [&] {
+        bool searchable = false;
+        for (unsigned char c : cur)
+            if (std::isalnum(c) || c >= 0x80) searchable = true;
+        if (searchable) words.push_back(cur);
+        cur.clear();
+    };
+    for (char c : sanitizeUtf8(text)) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
+            flush();
+        else
+            cur.push_back(c);
+    }
+    flush();
+    std::string q;
+    for (size_t i = 0; i < words.size(); ++i) {
+        if (i) q += ' ';
+        q += '"';
+        for (char c : words[i]) {
+            if (c == '"') q += '"';
+            q += c;
+        }
+        q += '"';
+        if (i + 1 == words.size()) q += '*';
+    }
+    return q;
+}
+
+// ---- open -------------------------------------------------------------------
+
+Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
+    namespace fs = std::filesystem;
+    const bool readOnly = mode == Mode::kReadOnly;
+    std::error_code ec;
+    const bool exists = fs::exists(path, ec);
+    if (readOnly && !exists) return Status::notFound(path + ": no such feature store");
+    if (exists && fs::is_directory(path, ec))
+        return Status::invalidArgument(path + ": is a folder, expected a feature store file");
+    if (exists) MONO_RETURN_IF_ERROR(checkHeader(path));
+
+    sqlite3* raw = nullptr;
+    const int flags =
+        readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    FeatureStore store(raw, path, readOnly);  // closes on every return below
+    if (rc != SQLITE_OK) return sql::error(raw, rc, path, "opening");
+    sqlite3_busy_timeout(raw, 10000);
+    sqlite3_extended_result_codes(raw, 1);
+
+    MONO_ASSIGN_OR_RETURN(int64_t appId, pragmaInt(raw, path, "application_id"));
+    MONO_ASSIGN_OR_RETURN(int64_t version, pragmaInt(raw, path, "user_version"));
+    MONO_ASSIGN_OR_RETURN(Stmt count,
+                          Stmt::prepare(raw, path, "SELECT count(*) FROM sqlite_master"));
+    MONO_ASSIGN_OR_RETURN(bool hasRow, count.step());
+    const int64_t objects = hasRow ? count.int64(0) : 0;
+
+    if (appId != kApplicationId) {
+        if (objects > 0 || appId != 0)
+            return Status::invalidArgument(
+                path + ": an SQLite database, but not a Monoscope feature store (application_id " +
+                std::to_string(appId) + ", expected " + std::to_string(kApplicationId) + ")");
+        if (readOnly)
+            return Status::invalidArgument(path +
+                                           ": an empty SQLite database, not a feature store");
+        version = 0;
+    }
+    if (version > kSchemaVersion)
+        return Status::unsupported(path + ": feature store schema version " +
+                                   std::to_string(version) + " is newer than this Monoscope (" +
+                                   std::to_string(kSchemaVersion) + ")");
+
+    if (!readOnly) {
+        MONO_RETURN_IF_ERROR(sql::exec(raw, path, "PRAGMA journal_mode=WAL"));
+        MONO_RETURN_IF_ERROR(sql::exec(raw, path, "PRAGMA synchronous=FULL"));
+        if (version < kSchemaVersion) {
+            Transaction tx(raw, path);
+            MONO_RETURN_IF_ERROR(tx.begin());
+            for (int64_t v = version; v < kSchemaVersion; ++v)
+                MONO_RETURN_IF_ERROR(sql::exec(raw, path, kMigrations[v]));
+            const std::string stamp = "PRAGMA application_id=" + std::to_string(kApplicationId) +
+                                      "; PRAGMA user_version=" + std::to_string(kSchemaVersion);
+            MONO_RETURN_IF_ERROR(sql::exec(raw, path, stamp.c_str()));
+            MONO_RETURN_IF_ERROR(tx.commit());
+        }
+    } else if (version < kSchemaVersion) {
+        return Status::unsupported(path + ": feature store schema version " +
+                                   std::to_string(version) +
+                                   " is older; open it read-write once to migrate it");
+    }
+    MONO_RETURN_IF_ERROR(sql::exec(raw, path, "PRAGMA foreign_keys=ON"));
+
+    // A file cut short still has a valid header; SQLite only notices when it
+    // reaches a missing page, so compare the promised size while no WAL holds pages.
+    if (exists && !fs::exists(path + "-wal", ec)) {
+        MONO_ASSIGN_OR_RETURN(int64_t pages, pragmaInt(raw, path, "page_count"));
+        MONO_ASSIGN_OR_RETURN(int64_t pageSize, pragmaInt(raw, path, "page_size"));
+        const auto size = static_cast<int64_t>(fs::file_size(path, ec));
+        if (!ec && pages * pageSize > size)
+            return Status::corruption(path + ": truncated: its header promises " +
+                                      std::to_string(pages * pageSize) + " bytes, found " +
+                                      std::to_string(size));
+    }
+    // Touch every table once so damage in the schema shows up here, not later.
+    for (const char* table : {"meta", "features", "annotations"}) {
+        MONO_ASSIGN_OR_RETURN(
+            Stmt probe,
+            Stmt::prepare(raw, path, std::string("SELECT * FROM ") + table + " LIMIT 1"));
+        MONO_RETURN_IF_ERROR(probe.step().status());
+    }
+    return store;
+}
+
+FeatureStore::FeatureStore(FeatureStore&& other) noexcept
+    : m_db(other.m_db), m_path(std::move(other.m_path)), m_readOnly(other.m_readOnly) {
+    other.m_db = nullptr;
+}
+
+FeatureStore& FeatureStore::operator=(FeatureStore&& other) noexcept {
+    if (this != &other) {
+        sqlite3_close_v2(m_db);
+        m_db = other.m_db;
+        m_path = std::move(other.m_path);
+        m_readOnly = other.m_readOnly;
+        other.m_db = nullptr;
+    }
+    return *this;
+}
+
+FeatureStore::~FeatureStore() {
+    sqlite3_close_v2(m_db);
+}
+
+// ---- reads ------------------------------------------------------------------
+
+Result<RunInfo> FeatureStore::runInfo() const {
+    MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path, "SELECT key, value FROM meta"));
+    std::map<std::string, std::string> kv;
+    while (true) {
+        MONO_ASSIGN_OR_RETURN(bool row, s.step());
+        if (!row) break;
+        kv[s.text(0)] = s.text(1);
+    }
+    if (!kv.count("sae_hash"))
+        return Status::notFound(m_path + ": no analysis has been written yet");
+    RunInfo r;
+    r.model = kv["model"];
+    r.hook = kv["hook"];
+    r.saePath = kv["sae_path"];
+    r.saeHash = kv["sae_hash"];
+    r.dIn = std::atoll(kv["d_in"].c_str());
+    r.dSae = std::atoll(kv["d_sae"].c_str());
+    r.tokensAnalysed = std::atoll(kv["tokens_analysed"].c_str());
+    r.settingsJson = kv["settings"];
+    r.date = kv["date"];
+    r.version = kv["version"];
+    return r;
+}
+
+Result<int64_t> FeatureStore::featureCount() const {
+    MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path, "SELECT count(*) FROM features"));
+    MONO_ASSIGN_OR_RETURN(bool row, s.step());
+    return row ? s.int64(0) : int64_t(0);
+}
+
+Result<DensityHistogram> FeatureStore::densityHistogram() const {
+    MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
+                                                "SELECT value FROM meta WHERE key = "
+                                                "'density_histogram'"));
+    MONO_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return Status::notFound(m_path + ": no analysis has been written yet");
+    auto j = nlohmann::json::parse(s.text(0), nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j["counts"].is_array())
+        return Status::corruption(m_path + ": meta 'density_histogram': expected a JSON object");
+    DensityHistogram h;
+    h.lo = j.value("lo", 0.0);
+    h.width = j.value("width", 0.0);
+    h.dead = j.value("dead", int64_t(0));
+    for (const auto& c : j["counts"]) h.counts.push_back(c.is_number() ? c.get<int64_t>() : 0);
+    return h;
+}
+
+Result<FeaturePage> FeatureStore::page(const PageRequest& req) const {
+    std::string where = " WHERE 1";
+    const FeatureFilter& f = req.filter;
+    std::vector<std::function<void(Stmt&, int)>> binds;
+    auto addReal = [&](const char* cond, double v) {
+        where += cond;
+        binds.push_back([v](Stmt& s, int i) { s.bind(i, v); });
+    };
+    if (f.minDensity) addReal(" AND f.density >= ?", *f.minDensity);
+    if (f.maxDensity) addReal(" AND f.density <= ?", *f.maxDensity);
+    if (f.minActivation) addReal(" AND f.max_act >= ?", *f.minActivation);
+    if (f.maxActivation) addReal(" AND f.max_act <= ?", *f.maxActivation);
+    if (f.denseOnly) addReal(" AND f.density > ?", f.denseThreshold);
+    if (f.deadOnly) where += " AND f.fire_count = 0";
+    if (f.aliveOnly) where += " AND f.fire_count > 0";
+    if (f.hasLabel)
+        where +=
+            *f.hasLabel ? " AND coalesce(a.label, '') <> ''" : " AND coalesce(a.label, '') = ''";
+    if (!f.text.empty()) {
+        const std::string q = ftsQueryFromUserText(f.text);
+        if (q.empty()) return FeaturePage{};
+        where += " AND f.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)";
+        binds.push_back([q](Stmt& s, int i) { s.bind(i, std::string_view(q)); });
+    }
+    const char* dir = req.descending ? " DESC" : " ASC";
+    std::string order;
+    switch (req.sort) {
+        case SortKey::kId:
+            order = std::string(" ORDER BY f.id") + dir;
+            break;
+        case SortKey::kDensity:
+            order = std::string(" ORDER BY f.density") + dir + ", f.id";
+            break;
+        case SortKey::kMaxActivation:
+            order = std::string(" ORDER BY f.max_act") + dir + ", f.id";
+            break;
+        case SortKey::kMeanActivation:
+            order = std::string(" ORDER BY f.mean_act") + dir + ", f.id";
+            break;
+        case SortKey::kLabel:
+            // Unlabelled features last in either direction.
+            order = std::string(" ORDER BY coalesce(a.label, '') = '', a.label COLLATE NOCASE") +
+                    dir + ", f.id";
+            break;
+    }
+    const std::string from = " FROM features f LEFT JOIN annotations a ON a.feature = f.id";
+    FeaturePage page;
+    {
+        MONO_ASSIGN_OR_RETURN(Stmt s,
+                              Stmt::prepare(m_db, m_path, "SELECT count(*)" + from + where));
+        for (size_t i = 0; i < binds.size(); ++i) binds[i](s, static_cast<int>(i) + 1);
+        MONO_ASSIGN_OR_RETURN(bool row, s.step());
+        page.total = row ? s.int64(0) : 0;
+    }
+    MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
+                                                std::string("SELECT ") + kSummaryColumns + from +
+                                                    where + order + " LIMIT ? OFFSET ?"));
+    int n = 0;
+    for (; n < static_cast<int>(binds.size()); ++n) binds[n](s, n + 1);
+    s.bind(n + 1, std::max<int64_t>(0, req.limit));
+    s.bind(n + 2, std::max<int64_t>(0, req.offset));
+    while (true) {
+        MONO_ASSIGN_OR_RETURN(bool row, s.step());
+        if (!row) break;
+        summaryFromRow(s, &page.rows.emplace_back());
+    }
+    return page;
+}
+
+Result<FeatureRecord> FeatureStore::feature(int64_t id) const {
+    FeatureRecord rec;
+    {
+        MONO_ASSIGN_OR_RETURN(
+            Stmt s, Stmt::prepare(m_db, m_path,
+                                  std::string("SELECT ") + kSummaryColumns +
+                                      ", f.hist_width, f.hist_counts, f.interval_width, a.notes "
+                                      "FROM features f LEFT JOIN annotations a ON a.feature = f.id "
+                                      "WHERE f.id = ?"));
+        s.bind(1, id);
+        MONO_ASSIGN_OR_RETURN(bool row, s.step());
+        if (!row)
+            return Status::notFound(m_path + ": feature " + std::to_string(id) +
+                                    " is not in the store");
+        summaryFromRow(s, &rec.summary);
+        rec.histogram.binWidth = s.real(7);
+        if (!s.array(8, &rec.histogram.counts))
+            return Status::corruption(m_path + ": feature " + std::to_string(id) +
+                                      ": hist_counts is not an int64 array");
+        rec.intervalBinWidth = static_cast<float>(s.real(9));
+        rec.notes = s.isNull(10) ? std::string() : s.text(10);
+    }
+    {
+        MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
+                                                    "SELECT bin, rank, row, activation, "
+                                                    "token_index, uniform, tokens, strings, vals "
+                                                    "FROM examples WHERE feature = ? "
+                                                    "ORDER BY bin, rank"));
+        s.bind(1, id);
+        while (true) {
+            MONO_ASSIGN_OR_RETURN(bool row, s.step());
+            if (!row) break;
+            Example e;
+            e.bin = static_cast<int>(s.int64(0));
+            e.rank = static_cast<int>(s.int64(1));
+            e.row = s.int64(2);
+            e.activation = static_cast<float>(s.real(3));
+            e.tokenIndex = static_cast<int>(s.int64(4));
+            e.uniform = s.int64(5) != 0;
+            auto strings = nlohmann::json::parse(s.text(7), nullptr, false);
+            if (!s.array(6, &e.tokens) || !s.array(8, &e.values) || !strings.is_array() ||
+                strings.size() != e.tokens.size() || e.values.size() != e.tokens.size())
+                return Status::corruption(m_path + ": feature " + std::to_string(id) +
+                                          ": example arrays have mismatched lengths");
+            for (const auto& str : strings)
+                e.strings.push_back(str.is_string() ? str.get<std::string>() : "");
+            (e.bin < 0 ? rec.topExamples : rec.intervalExamples).push_back(std::move(e));
+        }
+    }
+    {
+        MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
+                                                    "SELECT sign, token, text, value FROM "
+                                                    "logit_effects WHERE feature = ? "
+                                                    "ORDER BY sign DESC, rank"));
+        s.bind(1, id);
+        while (true) {
+            MONO_ASSIGN_OR_RETURN(bool row, s.step());
+            if (!row) break;
+            LogitEffect e{static_cast<int32_t>(s.int64(1)), s.text(2),
+                          static_cast<float>(s.real(3))};
+            (s.int64(0) > 0 ? rec.positiveLogits : rec.negativeLogits).push_back(std::move(e));
+        }
+    }
+    {
+        MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
+                                                    "SELECT kind, other, value, count FROM related "
+                                                    "WHERE feature = ? ORDER BY kind, rank"));
+        s.bind(1, id);
+        while (true) {
+            MONO_ASSIGN_OR_RETURN(bool row, s.step());
+            if (!row) break;
+            RelatedFeature r{s.int64(1), static_cast<float>(s.real(2)), s.int64(3)};
+            (s.int64(0) == kKindNeighbour ? rec.neighbours : rec.coFiring).push_back(r);
+        }
+    }
+    return rec;
+}
+
+Result<std::vector<SearchHit>> FeatureStore::search(const std::string& text, int limit) const {
+    std::vector<SearchHit> hits;
+    const std::string q = ftsQueryFromUserText(text);
+    if (q.empty() || limit <= 0) return hits;
+    MONO_ASSIGN_OR_RETURN(
+        Stmt s,
+        Stmt::prepare(m_db, m_path,
+                      "SELECT s.rowid, -bm25(search_fts), "
+                      "snippet(search_fts, -1, '\u00AB', '\u00BB', '\u2026', 10), "
+                      "coalesce(a.label, '') FROM search_fts s "
+                      "LEFT JOIN annotations a ON a.feature = s.rowid "
+                      "WHERE search_fts MATCH ? ORDER BY bm25(search_fts), s.rowid LIMIT ?"));
+    s.bind(1, std::string_view(q));
+    s.bind(2, limit);
+    while (true) {
+        MONO_ASSIGN_OR_RETURN(bool row, s.step());
+        if (!row) break;
+        hits.push_back(SearchHit{s.int64(0), s.real(1), s.text(3), s.text(2)});
+    }
+    return hits;
+}
+
+// ---- writes -----------------------------------------------------------------
+
+Status FeatureStore::setLabel(int64_t id, const std::string& label) {
+    return annotate(id, &label, nullptr);
+}
+
+Status FeatureStore::setNotes(int64_t id, const std::string& notes) {
+    return annotate(id, nullptr, &notes);
+}
+
+Status FeatureStore::annotate(int64_t id, const std::string* label, const std::string* notes) {
+    if (m_readOnly)
+        return Status::invalidArgument(m_path +
+                                       ": opened read-only; labels need a read-write store");
+    Transaction tx(m_db, m_path);
+    MONO_RETURN_IF_ERROR(tx.begin());
+    std::string curLabel, curNotes, examplesText;
+    {
+        MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
+                                                    "SELECT label, notes FROM annotations WHERE "
+                                                    "feature = ?"));
+        s.bind(1, id);
+        MONO_ASSIGN_OR_RETURN(bool row, s.step());
+        if (row) {
+            curLabel = s.text(0);
+            curNotes = s.text(1);
+        }
+    }
+    {
+        MONO_ASSIGN_OR_RETURN(
+            Stmt s, Stmt::prepare(m_db, m_path, "SELECT examples FROM search_fts WHERE rowid = ?"));
+        s.bind(1, id);
+        MONO_ASSIGN_OR_RETURN(bool row, s.step());
+        if (row) examplesText = s.text(0);
+    }
+    if (label) curLabel = sanitizeUtf8(*label);
+    if (notes) curNotes = sanitizeUtf8(*notes);
+    if (curLabel.empty() && curNotes.empty()) {
+        MONO_ASSIGN_OR_RETURN(
+            Stmt del, Stmt::prepare(m_db, m_path, "DELETE FROM annotations WHERE feature = ?"));
+        del.bind(1, id);
+        MONO_RETURN_IF_ERROR(del.run());
+    } else {
+        MONO_ASSIGN_OR_RETURN(Stmt up, Stmt::prepare(m_db, m_path,
+                                                     "INSERT OR REPLACE INTO annotations(feature, "
+                                                     "label, notes, updated) VALUES(?, ?, ?, ?)"));
+        up.bind(1, id);
+        up.bind(2, std::string_view(curLabel));
+        up.bind(3, std::string_view(curNotes));
+        up.bind(4, std::string_view(isoNowUtc()));
+        MONO_RETURN_IF_ERROR(up.run());
+    }
+    MONO_ASSIGN_OR_RETURN(Stmt del,
+                          Stmt::prepare(m_db, m_path, "DELETE FROM search_fts WHERE rowid = ?"));
+    del.bind(1, id);
+    MONO_RETURN_IF_ERROR(del.run());
+    if (!examplesText.empty() || !curLabel.empty() || !curNotes.empty()) {
+        MONO_ASSIGN_OR_RETURN(Stmt ins, Stmt::prepare(m_db, m_path,
+                                                      "INSERT INTO search_fts(rowid, examples, "
+                                                      "label, notes) VALUES(?, ?, ?, ?)"));
+        ins.bind(1, id);
+        ins.bind(2, std::string_view(examplesText));
+        ins.bind(3, std::string_view(curLabel));
+        ins.bind(4, std::string_view(curNotes));
+        MONO_RETURN_IF_ERROR(ins.run());
+    }
+    return tx.commit();
+}
+
+Status FeatureStore::replaceAnalysis(
+    const RunInfo& run, int64_t numFeatures,
+    const std::function<Status(int64_t id, FeatureRecord* out)>& produce) {
+    if (m_readOnly)
+        return Status::invalidArgument(m_path +
+                                       ": opened read-only; analysis needs a read-write store");
+    Transaction tx(m_db, m_path);
+    MONO_RETURN_IF_ERROR(tx.begin());
+    MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path,
+                                   "DELETE FROM examples; DELETE FROM logit_effects; "
+                                   "DELETE FROM related; DELETE FROM features; "
+                                   "DELETE FROM meta; DELETE FROM search_fts;"));
+    std::map<int64_t, std::pair<std::string, std::string>> notesById;
+    {
+        MONO_ASSIGN_OR_RETURN(
+            Stmt s, Stmt::prepare(m_db, m_path, "SELECT feature, label, notes FROM annotations"));
+        while (true) {
+            MONO_ASSIGN_OR_RETURN(bool row, s.step());
+            if (!row) break;
+            notesById[s.int64(0)] = {s.text(1), s.text(2)};
+        }
+    }
+    MONO_ASSIGN_OR_RETURN(Stmt insFeature,
+                          Stmt::prepare(m_db, m_path,
+                                        "INSERT INTO features(id, fire_count, density, max_act, "
+                                        "mean_act, hist_width, hist_counts, interval_width, "
+                                        "top_snippet) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    MONO_ASSIGN_OR_RETURN(Stmt insExample,
+                          Stmt::prepare(m_db, m_path,
+                                        "INSERT INTO examples(feature, bin, rank, row, activation, "
+                                        "token_index, uniform, tokens, strings, vals) "
+                                        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    MONO_ASSIGN_OR_RETURN(Stmt insLogit,
+                          Stmt::prepare(m_db, m_path,
+                                        "INSERT INTO logit_effects(feature, sign, rank, token, "
+                                        "text, value) VALUES(?, ?, ?, ?, ?, ?)"));
+    MONO_ASSIGN_OR_RETURN(Stmt insRelated,
+                          Stmt::prepare(m_db, m_path,
+                                        "INSERT INTO related(feature, kind, rank, other, value, "
+                                        "count) VALUES(?, ?, ?, ?, ?, ?)"));
+    MONO_ASSIGN_OR_RETURN(Stmt insFts,
+                          Stmt::prepare(m_db, m_path,
+                                        "INSERT INTO search_fts(rowid, examples, label, notes) "
+                                        "VALUES(?, ?, ?, ?)"));
+
+    std::vector<double> logDensities;
+    int64_t dead = 0;
+    FeatureRecord rec;
+    for (int64_t id = 0; id < numFeatures; ++id) {
+        rec = FeatureRecord{};
+        MONO_RETURN_IF_ERROR(produce(id, &rec));
+        const FeatureSummary& sm = rec.summary;
+        if (sm.fireCount > 0)
+            logDensities.push_back(std::log10(sm.density));
+        else
+            ++dead;
+        std::string snippet = rec.summary.topSnippet;
+        if (snippet.empty() && !rec.topExamples.empty()) snippet = snippetOf(rec.topExamples[0]);
+        insFeature.bind(1, id);
+        insFeature.bind(2, sm.fireCount);
+        insFeature.bind(3, sm.density);
+        insFeature.bind(4, static_cast<double>(sm.maxActivation));
+        insFeature.bind(5, static_cast<double>(sm.meanActivation));
+        insFeature.bind(6, rec.histogram.binWidth);
+        insFeature.bindArray(7, rec.histogram.counts);
+        insFeature.bind(8, static_cast<double>(rec.intervalBinWidth));
+        insFeature.bind(9, std::string_view(sanitizeUtf8(snippet)));
+        MONO_RETURN_IF_ERROR(insFeature.run());
+
+        std::string ftsText;
+        auto putExamples = [&](const std::vector<Example>& list, bool top) -> Status {
+            for (const Example& e : list) {
+                insExample.bind(1, id);
+                insExample.bind(2, top ? -1 : e.bin);
+                insExample.bind(3, e.rank);
+                insExample.bind(4, e.row);
+                insExample.bind(5, static_cast<double>(e.activation));
+                insExample.bind(6, e.tokenIndex);
+                insExample.bind(7, e.uniform ? 1 : 0);
+                insExample.bindArray(8, e.tokens);
+                insExample.bind(9, std::string_view(stringsJson(e.strings)));
+                insExample.bindArray(10, e.values);
+                MONO_RETURN_IF_ERROR(insExample.run());
+                if (top) {
+                    ftsText += sanitizeUtf8(joinStrings(e.strings, 0, e.strings.size()));
+                    ftsText += '\n';
+                }
+            }
+            return Status::ok();
+        };
+        MONO_RETURN_IF_ERROR(putExamples(rec.topExamples, true));
+        MONO_RETURN_IF_ERROR(putExamples(rec.intervalExamples, false));
+        for (int sign : {1, -1}) {
+            const auto& list = sign > 0 ? rec.positiveLogits : rec.negativeLogits;
+            for (size_t r = 0; r < list.size(); ++r) {
+                insLogit.bind(1, id);
+                insLogit.bind(2, sign);
+                insLogit.bind(3, static_cast<int64_t>(r));
+                insLogit.bind(4, static_cast<int64_t>(list[r].token));
+                insLogit.bind(5, std::string_view(sanitizeUtf8(list[r].text)));
+                insLogit.bind(6, static_cast<double>(list[r].value));
+                MONO_RETURN_IF_ERROR(insLogit.run());
+            }
+        }
+        for (int kind : {kKindNeighbour, kKindCoFiring}) {
+            const auto& list = kind == kKindNeighbour ? rec.neighbours : rec.coFiring;
+            for (size_t r = 0; r < list.size(); ++r) {
+                insRelated.bind(1, id);
+                insRelated.bind(2, kind);
+                insRelated.bind(3, static_cast<int64_t>(r));
+                insRelated.bind(4, list[r].id);
+                insRelated.bind(5, static_cast<double>(list[r].value));
+                insRelated.bind(6, list[r].count);
+                MONO_RETURN_IF_ERROR(insRelated.run());
+            }
+        }
+        auto ann = notesById.find(id);
+        if (!ftsText.empty() || ann != notesById.end()) {
+            insFts.bind(1, id);
+            insFts.bind(2, std::string_view(ftsText));
+            insFts.bind(3, std::string_view(ann != notesById.end() ? ann->second.first : ""));
+            insFts.bind(4, std::string_view(ann != notesById.end() ? ann->second.second : ""));
+            MONO_RETURN_IF_ERROR(insFts.run());
+        }
+        if (ann != notesById.end()) notesById.erase(ann);
+    }
+    // Annotations of ids this analysis does not have stay searchable.
+    for (const auto& [id, ln] : notesById) {
+        insFts.bind(1, id);
+        insFts.bind(2, std::string_view(""));
+        insFts.bind(3, std::string_view(ln.first));
+        insFts.bind(4, std::string_view(ln.second));
+        MONO_RETURN_IF_ERROR(insFts.run());
+    }
+
+    // Density histogram: 0.1-decade bins from the floor of the smallest log10 density.
+    nlohmann::json dh;
+    {
+        const double width = 0.1;
+        double lo = 0;
+        std::vector<int64_t> counts;
+        if (!logDensities.empty()) {
+            lo = std::floor(*std::min_element(logDensities.begin(), logDensities.end()));
+            const double hi = *std::max_element(logDensities.begin(), logDensities.end());
+            const auto n = static_cast<size_t>(std::floor((hi - lo) / width)) + 1;
+            counts.assign(n, 0);
+            for (double d : logDensities)
+                ++counts[std::min(n - 1, static_cast<size_t>(std::floor((d - lo) / width)))];
+        }
+        dh = {{"lo", lo}, {"width", width}, {"counts", counts}, {"dead", dead}};
+    }
+    MONO_ASSIGN_OR_RETURN(Stmt insMeta,
+                          Stmt::prepare(m_db, m_path, "INSERT INTO meta(key, value) VALUES(?, ?)"));
+    const std::pair<const char*, std::string> meta[] = {
+        {"model", run.model},
+        {"hook", run.hook},
+        {"sae_path", run.saePath},
+        {"sae_hash", run.saeHash},
+        {"d_in", std::to_string(run.dIn)},
+        {"d_sae", std::to_string(run.dSae)},
+        {"tokens_analysed", std::to_string(run.tokensAnalysed)},
+        {"settings", run.settingsJson.empty() ? "{}" : run.settingsJson},
+        {"date", run.date.empty() ? isoNowUtc() : run.date},
+        {"version", run.version.empty() ? std::string(kVersion) : run.version},
+        {"density_histogram", dh.dump()},
+    };
+    for (const auto& [k, v] : meta) {
+        insMeta.bind(1, k);
+        insMeta.bind(2, std::string_view(sanitizeUtf8(v)));
+        MONO_RETURN_IF_ERROR(insMeta.run());
+    }
+    MONO_RETURN_IF_ERROR(tx.commit());
+    // Keep the WAL small for readers that open the file later; failure is harmless.
+    sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return Status::ok();
+}
+
+}  // namespace mono::features
