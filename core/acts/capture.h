@@ -27,7 +27,7 @@ struct CaptureSpec {
     int64_t tokens = 1'000'000;        // rows to capture per hook (BOS rows excluded)
     int contextSize = 128;             // tokens per window, BOS included
     int batchWindows = 16;             // windows per forward pass
-    int64_t shardRows = 65536;         // rows per shard (rounded to whole windows)
+    int64_t shardRows = 65536;         // rows per shard (rounded up to whole forward batches)
     io::DType dtype = io::DType::kF16;
     bool resume = true;     // continue stores that exist; false starts over
     std::string modelName;  // recorded in each store's index
