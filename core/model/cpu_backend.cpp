@@ -216,7 +216,12 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
     const int threads = omp_get_max_threads();
     if (static_cast<int>(m_scores.size()) < threads) m_scores.resize(threads);
     const int64_t items = int64_t(nSeq) * H;
-#pragma omp parallel for schedule(dynamic, 1)
+    // Fork only when the heads carry enough work: a fork costs microseconds, and
+    // much more when the other core is busy.
+    int64_t work = 0;
+    for (const SeqRows& sr : m_seqs) work += sr.rows * (sr.pos0 + sr.rows);
+    work *= int64_t(H) * hd;
+#pragma omp parallel for schedule(dynamic, 1) if (work > (1 << 17))
     for (int64_t item = 0; item < items; ++item) {
         const int s = static_cast<int>(item / H), h = static_cast<int>(item % H), g = h / group;
         const SeqRows& sr = m_seqs[s];

@@ -37,7 +37,8 @@ void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out,
     CStrided x(X, N, in, Eigen::OuterStride<>(ldx));
     Eigen::Map<const RowMat> w(W, out, in);
     if (N <= kSmallRows) {
-        const int threads = threadsFor(out * in);
+        // A GEMV of fewer than ~2^17 multiply-adds is over before a fork pays off.
+        const int threads = out * in * N < (1 << 17) ? 1 : threadsFor(out * in * N);
         // Chunks of weight rows, a multiple of 16 so each stays cache-line aligned.
         const int64_t chunk = std::max<int64_t>(16, ((out + threads - 1) / threads + 15) / 16 * 16);
         const int64_t nChunks = (out + chunk - 1) / chunk;

@@ -120,6 +120,9 @@ Result<GenerateResult> generate(Model& model, const tok::Tokenizer& tokenizer,
     Sampler sampler(options.sampling);
     std::vector<int> counts(cfg.vocabSize, 0);
     tok::StreamingDecoder decoder(tokenizer);
+    // The prompt goes through the decoder first, so the continuation keeps its leading
+    // space (a Llama decoder drops the space of the first text token only).
+    for (TokenId id : prompt) (void)decoder.push(id);
     GenerateResult result;
     bool cancelled = false;
     for (int i = 0; i < options.maxNewTokens; ++i) {

@@ -137,6 +137,22 @@ private slots:
             // run.c -n 256 samples 256 tokens after BOS and ends with a newline.
             QCOMPARE(QString::fromStdString(generateText(*m, **tok, 256) + "\n"),
                      QString::fromStdString(expected));
+            // With a prompt, run.c's 64 steps count the prompt's positions too.
+            const std::string prompt = "Once upon a time";
+            const auto ids = (*tok)->encode(prompt, true);
+            QCOMPARE(ids.front(), 1);
+            GenerateOptions g;
+            g.maxNewTokens = 65 - int(ids.size());
+            std::string streamed;
+            auto r = generate(*m, **tok, ids, g, [&](TokenId, const std::string& piece) {
+                streamed += piece;
+                return true;
+            });
+            MONO_VERIFY_RESULT(r);
+            QCOMPARE(streamed, r->text);
+            QCOMPARE(QString::fromStdString(prompt + r->text + "\n"),
+                     QString::fromStdString(
+                         test::readFile(dir / "expected_greedy_prompt_OnceUponATime_n64.txt")));
         }
     }
 
