@@ -19,75 +19,57 @@ using detail::MergeSymbol;
 std::atomic<uint64_t> g_nextInstance{1};
 
 // Per-thread memo of pre-token -> ids. Natural text repeats a small set of
-// words, so after warm-up most pre-tokens skip BPE entirely. Per thread, so
-// concurrent encodes never lock; it belongs to one tokenizer at a time.
+// words, so most pre-tokens skip BPE entirely. Direct-mapped with short keys
+// and ids stored inline: one 32-byte slot, compared as two 64-bit words, small
+// enough (2 MiB) to stay in cache. Per thread, so concurrent encodes never lock;
+// it belongs to one tokenizer at a time.
 class WordCache {
 public:
-    static constexpr size_t kMaxWordBytes = 64;
+    static constexpr size_t kMaxWordBytes = 15;
+    static constexpr size_t kMaxIds = 4;
 
     void bind(uint64_t owner) {
         if (m_owner != owner) {
             m_owner = owner;
-            clear();
+            m_slots.assign(kSlots, Slot{});
         }
     }
-    // Appends the cached ids of `word` to `out`; false on a miss.
-    bool lookup(std::string_view word, uint64_t hash, std::vector<TokenId>& out) const {
-        for (size_t i = hash & kMask;; i = (i + 1) & kMask) {
-            const Slot& s = m_slots[i];
-            if (s.keyLen == 0) return false;
-            if (s.hash == hash && s.keyLen == word.size() &&
-                std::memcmp(m_keys.data() + s.keyOff, word.data(), word.size()) == 0) {
-                out.insert(out.end(), m_ids.begin() + s.idOff, m_ids.begin() + s.idOff + s.idLen);
-                return true;
-            }
-        }
+    // The key of a word of at most kMaxWordBytes bytes: its bytes, zero padded,
+    // with the length in the last byte (so no two words share a key).
+    static void makeKey(std::string_view word, uint64_t key[2]) {
+        char buf[16] = {};
+        std::memcpy(buf, word.data(), word.size());
+        buf[15] = static_cast<char>(word.size());
+        std::memcpy(key, buf, 16);
     }
-    void insert(std::string_view word, uint64_t hash, const TokenId* ids, size_t count) {
-        if (m_used + 1 > kSlots / 2 || m_keys.size() > (64u << 20)) clear();
-        for (size_t i = hash & kMask;; i = (i + 1) & kMask) {
-            Slot& s = m_slots[i];
-            if (s.keyLen != 0) continue;
-            s.hash = hash;
-            s.keyOff = static_cast<uint32_t>(m_keys.size());
-            s.keyLen = static_cast<uint16_t>(word.size());
-            s.idOff = static_cast<uint32_t>(m_ids.size());
-            s.idLen = static_cast<uint16_t>(count);
-            m_keys.append(word);
-            m_ids.insert(m_ids.end(), ids, ids + count);
-            ++m_used;
-            return;
-        }
+    // Appends the cached ids of the word with `key` to `out`; false on a miss.
+    bool lookup(const uint64_t key[2], std::vector<TokenId>& out) const {
+        const Slot& s = m_slots[slotOf(key)];
+        if (s.key[0] != key[0] || s.key[1] != key[1]) return false;
+        for (size_t i = 0; i < kMaxIds && s.ids[i] >= 0; ++i) out.push_back(s.ids[i]);
+        return true;
+    }
+    void insert(const uint64_t key[2], const TokenId* ids, size_t count) {
+        if (count > kMaxIds) return;
+        Slot& s = m_slots[slotOf(key)];
+        s.key[0] = key[0];
+        s.key[1] = key[1];
+        for (size_t i = 0; i < kMaxIds; ++i) s.ids[i] = i < count ? ids[i] : -1;
     }
 
 private:
-    static constexpr size_t kSlots = size_t{1} << 17;
-    static constexpr size_t kMask = kSlots - 1;
+    static constexpr size_t kSlots = size_t{1} << 16;
     struct Slot {
-        uint64_t hash = 0;
-        uint32_t keyOff = 0;
-        uint32_t idOff = 0;
-        uint16_t keyLen = 0;  // 0 = empty (empty words are never cached)
-        uint16_t idLen = 0;
+        uint64_t key[2] = {0, 0};  // an all-zero key is never a real word's
+        TokenId ids[kMaxIds] = {-1, -1, -1, -1};
     };
-    void clear() {
-        m_slots.assign(kSlots, Slot{});
-        m_keys.clear();
-        m_ids.clear();
-        m_used = 0;
+    static size_t slotOf(const uint64_t key[2]) {
+        const uint64_t h = (key[0] * 0x9E3779B97F4A7C15ull) ^ (key[1] * 0xC2B2AE3D27D4EB4Full);
+        return static_cast<size_t>(h >> 48) & (kSlots - 1);
     }
     uint64_t m_owner = 0;
     std::vector<Slot> m_slots;
-    std::string m_keys;
-    std::vector<TokenId> m_ids;
-    size_t m_used = 0;
 };
-
-inline uint64_t hashBytes(std::string_view s) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
-    return h ^ (h >> 29);
-}
 
 struct Scratch {
     WordCache cache;
@@ -126,6 +108,11 @@ private:
     bool valid(TokenId id) const { return id >= 0 && id < static_cast<TokenId>(m_pieces.size()); }
     void encodePlain(std::string_view text, Scratch& s, std::vector<TokenId>& out) const;
     void encodeWord(std::string_view word, Scratch& s, std::vector<TokenId>& out) const;
+    bool mergeShort(std::string_view word, std::vector<TokenId>& ids) const;
+
+    // Words up to this many bytes are merged by a linear scan over small arrays:
+    // no heap, no allocation; longer ones use the heap-based merge.
+    static constexpr size_t kShortWord = 48;
 
     std::string m_source;
     std::vector<std::string> m_pieces;
@@ -285,10 +272,15 @@ void ByteBpeTokenizer::encodeWord(std::string_view word, Scratch& s,
         return;
     }
     const bool cacheable = word.size() <= WordCache::kMaxWordBytes;
-    uint64_t hash = 0;
+    uint64_t key[2];
     if (cacheable) {
-        hash = hashBytes(word);
-        if (s.cache.lookup(word, hash, out)) return;
+        WordCache::makeKey(word, key);
+        if (s.cache.lookup(key, out)) return;
+    }
+    if (word.size() <= kShortWord && mergeShort(word, s.ids)) {
+        out.insert(out.end(), s.ids.begin(), s.ids.end());
+        if (cacheable) s.cache.insert(key, s.ids.data(), s.ids.size());
+        return;
     }
     // Bytes without a token (possible in small vocabularies) are dropped, as
     // Hugging Face does without an unk token.
@@ -311,7 +303,42 @@ void ByteBpeTokenizer::encodeWord(std::string_view word, Scratch& s,
     for (int32_t k = 0; k >= 0; k = s.syms[k].next)
         if (s.syms[k].id >= 0) s.ids.push_back(s.syms[k].id);
     out.insert(out.end(), s.ids.begin(), s.ids.end());
-    if (cacheable) s.cache.insert(word, hash, s.ids.data(), s.ids.size());
+    if (cacheable) s.cache.insert(key, s.ids.data(), s.ids.size());
+}
+
+// BPE over a short word: repeatedly merge the lowest-ranked adjacent pair, the
+// leftmost one on ties. False (nothing written) when a byte has no token.
+bool ByteBpeTokenizer::mergeShort(std::string_view word, std::vector<TokenId>& ids) const {
+    TokenId sym[kShortWord];
+    uint32_t rank[kShortWord];  // rank of the pair (sym[i], sym[i + 1])
+    TokenId merged[kShortWord];
+    constexpr uint32_t kNone = ~uint32_t{0};
+    size_t n = word.size();
+    for (size_t i = 0; i < n; ++i) {
+        sym[i] = m_byteToken[static_cast<uint8_t>(word[i])];
+        if (sym[i] < 0) return false;
+    }
+    auto pairAt = [&](size_t i) {
+        if (!m_merges.find(sym[i], sym[i + 1], &rank[i], &merged[i])) rank[i] = kNone;
+    };
+    for (size_t i = 0; i + 1 < n; ++i) pairAt(i);
+    while (n > 1) {
+        size_t best = 0;
+        for (size_t i = 1; i + 1 < n; ++i)
+            if (rank[i] < rank[best]) best = i;
+        if (rank[best] == kNone) break;
+        sym[best] = merged[best];
+        for (size_t i = best + 1; i + 1 < n; ++i) {
+            sym[i] = sym[i + 1];
+            rank[i] = rank[i + 1];
+            merged[i] = merged[i + 1];
+        }
+        --n;
+        if (best + 1 < n) pairAt(best);
+        if (best > 0) pairAt(best - 1);
+    }
+    ids.assign(sym, sym + n);
+    return true;
 }
 
 }  // namespace
