@@ -216,10 +216,11 @@ private slots:
         spec.k = 5;
         spec.l1 = 3.0;
         spec.batchSize = 1024;
-        spec.totalTokens = 1024 * 1500;
-        spec.lr = spec.architecture == Architecture::kStandard ? 2e-3 : 2e-3;
+        const bool relu = spec.architecture == Architecture::kStandard;
+        spec.totalTokens = 1024 * (relu ? 1000 : 900);
+        spec.lr = 2e-3;
         spec.deadTokens = 1024 * 20;
-        spec.reportEverySteps = 250;
+        spec.reportEverySteps = 200;
         spec.outDir = (test::tempDir() / QTest::currentDataTag()).string();
         Progress progress([](const ProgressUpdate& u) {
             std::printf("  %s loss %.4f mse %.4f l0 %.2f dead %.1f%% ev %.4f %.0f tok/s\n",
@@ -237,7 +238,9 @@ private slots:
                     QTest::currentDataTag(), 100 * recovered, metrics->l0,
                     metrics->explainedVariance, metrics->deadPct);
         QVERIFY2(recovered >= 0.9, qPrintable(QStringLiteral("recovered %1").arg(recovered)));
-        QVERIFY(metrics->explainedVariance > 0.8);
+        // L1 shrinks ReLU codes, so its reconstruction is looser than TopK's.
+        QVERIFY(metrics->explainedVariance > (relu ? 0.6 : 0.8));
+        QVERIFY(metrics->l0 < (relu ? 20 : 5.01));
     }
 
     void stopAndResumeEqualsUninterrupted() {
