@@ -6,62 +6,12 @@
 
 #include "core/acts/activation_store.h"
 #include "core/acts/corpus.h"
+#include "core/acts/window_stream.h"
 
 namespace mono::acts {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The stream of (token, document) pairs of a corpus, BOS between documents.
-class TokenStream {
-public:
-    TokenStream(CorpusReader reader, const tok::Tokenizer& tokenizer)
-        : m_reader(std::move(reader)), m_tokenizer(tokenizer) {}
-
-    // Next token into (token, doc); false at the end of the corpus.
-    Result<bool> next(int32_t& token, int32_t& doc) {
-        while (m_pos >= m_tokens.size()) {
-            std::string text;
-            MONO_ASSIGN_OR_RETURN(bool more, m_reader.next(text));
-            if (!more) return false;
-            m_tokens = m_tokenizer.encode(text, /*addBos=*/false, /*parseSpecial=*/false);
-            if (m_tokens.empty()) continue;
-            if (m_docIndex >= 0 && m_tokenizer.bos() >= 0)
-                m_tokens.insert(m_tokens.begin(), m_tokenizer.bos());
-            ++m_docIndex;
-            m_pos = 0;
-        }
-        token = m_tokens[m_pos++];
-        doc = m_docIndex;
-        return true;
-    }
-
-private:
-    CorpusReader m_reader;
-    const tok::Tokenizer& m_tokenizer;
-    std::vector<tok::TokenId> m_tokens;
-    size_t m_pos = 0;
-    int32_t m_docIndex = -1;
-};
-
-struct Window {
-    std::vector<int32_t> tokens;  // [ctx], BOS first
-    std::vector<int32_t> docs;    // [ctx]
-};
-
-// Fills `w` with BOS + ctx-1 stream tokens; false when the corpus ran out first.
-Result<bool> nextWindow(TokenStream& stream, int ctx, int32_t bos, Window& w) {
-    w.tokens.assign(1, bos);
-    w.docs.assign(1, -1);
-    for (int i = 1; i < ctx; ++i) {
-        int32_t token = 0, doc = 0;
-        MONO_ASSIGN_OR_RETURN(bool more, stream.next(token, doc));
-        if (!more) return false;
-        w.tokens.push_back(token);
-        w.docs.push_back(doc);
-    }
-    return true;
-}
 
 Status checkResumable(const StoreIndex& index, const std::string& dir, const std::string& hook,
                       int64_t dim, const CaptureSpec& spec) {
@@ -143,10 +93,10 @@ Result<CaptureSummary> capture(model::Model& model, const tok::Tokenizer& tokeni
     summary.resumedWindows = startWindows;
     if (!writers[0]->index().complete || startWindows < targetWindows) {
         MONO_ASSIGN_OR_RETURN(CorpusReader reader, CorpusReader::open(spec.corpus));
-        TokenStream stream(std::move(reader), tokenizer);
+        WindowStream stream(std::move(reader), tokenizer, spec.contextSize, bos);
         Window window;
         for (int64_t w = 0; w < startWindows; ++w) {  // skip what is already stored
-            MONO_ASSIGN_OR_RETURN(bool ok, nextWindow(stream, spec.contextSize, bos, window));
+            MONO_ASSIGN_OR_RETURN(bool ok, stream.next(window));
             if (!ok)
                 return Status::invalidArgument(
                     "capture: the corpus is shorter than the stored capture; it changed since");
@@ -183,7 +133,7 @@ Result<CaptureSummary> capture(model::Model& model, const tok::Tokenizer& tokeni
             batch.clear();
             const int64_t want = std::min<int64_t>(spec.batchWindows, targetWindows - windows);
             while (static_cast<int64_t>(batchWindows.size()) < want) {
-                MONO_ASSIGN_OR_RETURN(bool ok, nextWindow(stream, spec.contextSize, bos, window));
+                MONO_ASSIGN_OR_RETURN(bool ok, stream.next(window));
                 if (!ok) {
                     exhausted = true;
                     break;

@@ -1,0 +1,104 @@
+// monoscope-cli eval-sae: an SAE's reconstruction metrics and its loss when
+// spliced into the model, over held-out text.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
+#include "core/base/atomic_file.h"
+#include "core/model/model.h"
+#include "core/model/model_files.h"
+#include "core/sae/model_eval.h"
+#include "core/sae/sae_io.h"
+
+namespace mono::cli {
+namespace {
+
+const char* kUsage =
+    "usage: monoscope-cli eval-sae MODEL --sae DIR --corpus FILE [--corpus FILE ...]\n"
+    "                              [--tokens N] [--ctx L] [--hook NAME] [--tokenizer FILE] [--json "
+    "OUT]\n"
+    "\n"
+    "Prints L0, MSE, explained variance, cosine, l2 ratio, dead %, dense %, CE loss\n"
+    "recovered and delta loss over N held-out tokens (BOS excluded). The hook defaults\n"
+    "to the one recorded in the SAE. Defaults: --tokens 50000 --ctx 128.";
+
+int runEvalSae(CliArgs& args) {
+    const std::string name = "eval-sae";
+    const auto saePath = args.option("sae");
+    const auto corpus = args.options("corpus");
+    if (args.positionals().size() != 1 || !saePath || corpus.empty())
+        return fail(name, std::string("MODEL, --sae and --corpus are required\n\n") + kUsage, 2);
+    sae::ModelEvalSpec spec;
+    spec.corpus = corpus;
+    spec.tokens = args.intOption("tokens", 50'000);
+    spec.contextSize = static_cast<int>(args.intOption("ctx", 128));
+    if (args.hasError()) return fail(name, args.error(), 2);
+
+    const std::string modelPath = args.positionals()[0];
+    auto model = model::Model::load(modelPath);
+    if (!model.ok()) return fail(name, model.status().toString());
+    auto tokenizer = model::loadModelTokenizer(modelPath, args.option("tokenizer").value_or(""));
+    if (!tokenizer.ok()) return fail(name, tokenizer.status().toString());
+    sae::LoadOptions loadOptions;
+    loadOptions.hook = args.option("hook").value_or("");
+    auto loaded = sae::loadSae(*saePath, loadOptions);
+    if (!loaded.ok()) return fail(name, loaded.status().toString());
+    spec.hook = args.option("hook").value_or(loaded->config().metadata.hookName);
+    if (spec.hook.empty())
+        return fail(name, *saePath + ": the SAE does not record its hook; pass --hook NAME", 2);
+
+    ProgressBar bar("eval-sae");
+    auto report = sae::evaluateInModel(**model, **tokenizer, *loaded, spec, bar.progress());
+    bar.finish();
+    if (!report.ok()) return fail(name, report.status().toString());
+    const auto& m = report->metrics;
+    std::printf("SAE %s at %s, %lld tokens\n", saePath->c_str(), spec.hook.c_str(),
+                (long long)m.tokens);
+    std::printf("  L0                  %10.2f\n", m.l0);
+    std::printf("  MSE                 %10.5g\n", m.mse);
+    std::printf("  explained variance  %10.4f\n", m.explainedVariance);
+    std::printf("  cosine              %10.4f\n", m.cosine);
+    std::printf("  l2 ratio            %10.4f\n", m.l2Ratio);
+    std::printf("  dead %%              %10.2f\n", m.deadPct);
+    std::printf("  dense %%             %10.2f\n", m.densePct);
+    std::printf("  CE clean            %10.4f nats\n", report->ceClean);
+    std::printf("  CE with SAE         %10.4f nats\n", report->ceSae);
+    std::printf("  CE zero-ablation    %10.4f nats\n", report->ceZeroAblation);
+    std::printf("  CE loss recovered   %10.4f\n", report->ceLossRecovered);
+    std::printf("  delta loss          %10.4f nats\n", report->deltaLoss);
+
+    if (auto out = args.option("json")) {
+        nlohmann::json j = {{"sae", *saePath},
+                            {"model", modelPath},
+                            {"hook", spec.hook},
+                            {"tokens", m.tokens},
+                            {"l0", m.l0},
+                            {"mse", m.mse},
+                            {"explained_variance", m.explainedVariance},
+                            {"cosine", m.cosine},
+                            {"l2_ratio", m.l2Ratio},
+                            {"dead_pct", m.deadPct},
+                            {"dense_pct", m.densePct},
+                            {"ce_clean", report->ceClean},
+                            {"ce_sae", report->ceSae},
+                            {"ce_zero_ablation", report->ceZeroAblation},
+                            {"ce_loss_recovered", report->ceLossRecovered},
+                            {"delta_loss", report->deltaLoss}};
+        if (auto st = writeFileAtomic(*out, j.dump(2) + "\n"); !st.isOk())
+            return fail(name, st.toString());
+    }
+    return 0;
+}
+
+const RegisterCommand kRegister({"eval-sae",
+                                 "evaluate an SAE: reconstruction and spliced loss",
+                                 kUsage,
+                                 {},
+                                 {"sae", "corpus", "tokens", "ctx", "hook", "tokenizer", "json"},
+                                 &runEvalSae});
+
+}  // namespace
+}  // namespace mono::cli
