@@ -104,6 +104,12 @@ Result<int64_t> pragmaInt(sqlite3* db, const std::string& path, const char* prag
     return row ? s.int64(0) : int64_t(0);
 }
 
+Result<int64_t> countObjects(sqlite3* db, const std::string& path) {
+    MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(db, path, "SELECT count(*) FROM sqlite_master"));
+    MONO_ASSIGN_OR_RETURN(bool row, s.step());
+    return row ? s.int64(0) : int64_t(0);
+}
+
 std::string joinStrings(const std::vector<std::string>& parts, size_t begin, size_t end) {
     std::string out;
     for (size_t i = begin; i < end && i < parts.size(); ++i) out += parts[i];
@@ -224,10 +230,7 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
 
     MONO_ASSIGN_OR_RETURN(int64_t appId, pragmaInt(raw, path, "application_id"));
     MONO_ASSIGN_OR_RETURN(int64_t version, pragmaInt(raw, path, "user_version"));
-    MONO_ASSIGN_OR_RETURN(Stmt count,
-                          Stmt::prepare(raw, path, "SELECT count(*) FROM sqlite_master"));
-    MONO_ASSIGN_OR_RETURN(bool hasRow, count.step());
-    const int64_t objects = hasRow ? count.int64(0) : 0;
+    MONO_ASSIGN_OR_RETURN(int64_t objects, countObjects(raw, path));
 
     if (appId != kApplicationId) {
         if (objects > 0 || appId != 0)
@@ -244,6 +247,17 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
                                    std::to_string(version) + " is newer than this Monoscope (" +
                                    std::to_string(kSchemaVersion) + ")");
 
+    // A file cut short still has a valid header; SQLite only notices when it
+    // reaches a missing page, so compare the promised size while no WAL holds pages.
+    if (exists && !fs::exists(path + "-wal", ec)) {
+        MONO_ASSIGN_OR_RETURN(int64_t pages, pragmaInt(raw, path, "page_count"));
+        MONO_ASSIGN_OR_RETURN(int64_t pageSize, pragmaInt(raw, path, "page_size"));
+        const auto size = static_cast<int64_t>(fs::file_size(path, ec));
+        if (!ec && pages * pageSize > size)
+            return Status::corruption(path + ": truncated: its header promises " +
+                                      std::to_string(pages * pageSize) + " bytes, found " +
+                                      std::to_string(size));
+    }
     if (!readOnly) {
         MONO_RETURN_IF_ERROR(sql::exec(raw, path, "PRAGMA journal_mode=WAL"));
         MONO_RETURN_IF_ERROR(sql::exec(raw, path, "PRAGMA synchronous=FULL"));
@@ -264,17 +278,6 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
     }
     MONO_RETURN_IF_ERROR(sql::exec(raw, path, "PRAGMA foreign_keys=ON"));
 
-    // A file cut short still has a valid header; SQLite only notices when it
-    // reaches a missing page, so compare the promised size while no WAL holds pages.
-    if (exists && !fs::exists(path + "-wal", ec)) {
-        MONO_ASSIGN_OR_RETURN(int64_t pages, pragmaInt(raw, path, "page_count"));
-        MONO_ASSIGN_OR_RETURN(int64_t pageSize, pragmaInt(raw, path, "page_size"));
-        const auto size = static_cast<int64_t>(fs::file_size(path, ec));
-        if (!ec && pages * pageSize > size)
-            return Status::corruption(path + ": truncated: its header promises " +
-                                      std::to_string(pages * pageSize) + " bytes, found " +
-                                      std::to_string(size));
-    }
     // Touch every table once so damage in the schema shows up here, not later.
     for (const char* table : {"meta", "features", "annotations"}) {
         MONO_ASSIGN_OR_RETURN(

@@ -8,7 +8,7 @@ Status error(sqlite3* db, int rc, const std::string& file, const std::string& wh
     switch (rc & 0xff) {
         case SQLITE_CORRUPT:
         case SQLITE_NOTADB:
-            return Status::corruption(msg);
+            return Status::corruption(msg + " (the file is damaged or truncated)");
         case SQLITE_FULL:
         case SQLITE_NOMEM:
             return Status::resourceExhausted(msg);
@@ -16,8 +16,8 @@ Status error(sqlite3* db, int rc, const std::string& file, const std::string& wh
             return Status::invalidArgument(msg);
         case SQLITE_CANTOPEN:
             return Status::ioError(msg);
-        case SQLITE_ERROR:
-            return Status::internal(msg);
+        case SQLITE_ERROR:  // our SQL is fixed: a missing table or column means a damaged store
+            return Status::corruption(msg);
         default:
             return Status::ioError(msg);
     }
