@@ -95,6 +95,17 @@ bool boolOr(const json& j, const std::string& key, bool fallback) {
     return (it != j.end() && it->is_boolean()) ? it->get<bool>() : fallback;
 }
 
+// The dtype names cfg.json uses ("float32"), from a file's element type.
+std::string torchDtypeName(io::DType t) {
+    switch (t) {
+        case io::DType::kF32: return "float32";
+        case io::DType::kF16: return "float16";
+        case io::DType::kBF16: return "bfloat16";
+        case io::DType::kF64: return "float64";
+        default: return io::dtypeName(t);
+    }
+}
+
 int64_t layerFromHook(const std::string& hook) {
     std::smatch m;
     static const std::regex kLayer(R"((?:blocks|layers|layer)[._](\d+))");
@@ -311,7 +322,7 @@ Result<Sae> loadGemmaScope(const std::string& path, const LoadOptions& options) 
     config.dSae = F;
     config.architecture = Architecture::kJumpReLU;
     config.applyBDecToInput = false;
-    config.dtype = io::dtypeName(encArray->dtype);
+    config.dtype = torchDtypeName(encArray->dtype);
     // Gemma Scope paths look like .../gemma-scope-2b-pt-res/layer_12/width_16k/...
     const std::string p = fs::absolute(fs::path(file), ec).string();
     const int64_t layer = layerFromHook(p);
@@ -390,7 +401,7 @@ Result<Sae> loadSparsify(const std::string& path, const LoadOptions& options) {
     config.architecture = Architecture::kTopK;
     config.k = k;
     config.applyBDecToInput = true;
-    config.dtype = io::dtypeName(enc->dtype);
+    config.dtype = torchDtypeName(enc->dtype);
     const std::string hook = dir.filename().string();
     const int64_t layer = layerFromHook(hook);
     config.metadata.hookLayer = layer;

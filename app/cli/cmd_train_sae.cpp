@@ -1,0 +1,109 @@
+// monoscope-cli train-sae: trains an SAE on captured activations and saves it
+// as a SAELens folder.
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
+#include "core/acts/shuffled_provider.h"
+#include "core/sae/metrics.h"
+#include "core/sae/trainer.h"
+
+namespace mono::cli {
+namespace {
+
+const char* kUsage =
+    "usage: monoscope-cli train-sae --activations FILE.npy|STORE --features F --out DIR\n"
+    "                               [--arch relu|topk|batchtopk] [--k K] [--l1 L] [--tokens N]\n"
+    "                               [--batch B] [--lr LR] [--seed S] [--hook NAME] [--resume]\n"
+    "\n"
+    "Trains on a 2-D .npy activation matrix [tokens, d_in] (the last 5%, at most 16384\n"
+    "rows, are held out for the final metrics) or on an activation store folder, and\n"
+    "writes DIR/cfg.json + sae_weights.safetensors + sparsity.safetensors (SAELens\n"
+    "layout) and DIR/checkpoint.safetensors. --resume continues an interrupted run.\n"
+    "Defaults: --arch relu --k 32 --l1 5 --tokens 2000000 --batch 4096 --lr 4e-4 --seed 42.";
+
+int runTrainSae(CliArgs& args) {
+    const std::string name = "train-sae";
+    const auto activations = args.option("activations");
+    const auto out = args.option("out");
+    if (!activations || !out || !args.option("features"))
+        return fail(name, std::string("--activations, --features and --out are required\n\n") + kUsage, 2);
+    sae::TrainSpec spec;
+    const std::string arch = args.option("arch").value_or("relu");
+    if (!sae::parseArchitecture(arch, &spec.architecture) ||
+        spec.architecture == sae::Architecture::kJumpReLU)
+        return fail(name, "--arch must be relu, topk or batchtopk, got '" + arch + "'", 2);
+    spec.dSae = args.intOption("features", 0);
+    spec.k = args.intOption("k", 32);
+    spec.l1 = args.doubleOption("l1", 5.0);
+    spec.totalTokens = args.intOption("tokens", 2'000'000);
+    spec.batchSize = args.intOption("batch", 4096);
+    spec.lr = args.doubleOption("lr", 4e-4);
+    spec.seed = static_cast<uint64_t>(args.intOption("seed", 42));
+    spec.resume = args.flag("resume");
+    spec.outDir = *out;
+    spec.metadata.hookName = args.option("hook").value_or("");
+    spec.metadata.datasetPath = std::filesystem::absolute(*activations).string();
+    if (args.hasError()) return fail(name, args.error(), 2);
+
+    std::unique_ptr<sae::BatchProvider> data;
+    sae::Matrix heldOut;  // [rows, d_in]
+    if (std::filesystem::is_directory(*activations)) {
+        auto store = acts::ShuffledStoreProvider::open(*activations, spec.seed);
+        if (!store.ok()) return fail(name, store.status().toString());
+        data = std::move(store).value();
+        // A store is read as a stream; sample a differently-seeded batch for the metrics.
+        auto sample = acts::ShuffledStoreProvider::open(*activations, spec.seed + 1);
+        if (sample.ok()) {
+            heldOut.resize(std::min<int64_t>(spec.batchSize, 8192), (*sample)->dim());
+            if (!(*sample)->next(heldOut).isOk()) heldOut.resize(0, 0);
+        }
+    } else {
+        auto matrix = sae::readActivationsNpy(*activations);
+        if (!matrix.ok()) return fail(name, matrix.status().toString());
+        const int64_t rows = matrix->rows();
+        const int64_t hold = rows >= 200 ? std::min<int64_t>(rows / 20, 16384) : 0;
+        heldOut = matrix->bottomRows(hold);
+        sae::Matrix train = matrix->topRows(rows - hold);
+        data = std::make_unique<sae::MatrixBatchProvider>(std::move(train), spec.seed);
+    }
+
+    std::printf("training a %s SAE: d_in %lld, %lld features, %lld tokens in batches of %lld\n",
+                arch.c_str(), (long long)data->dim(), (long long)spec.dSae,
+                (long long)spec.totalTokens, (long long)spec.batchSize);
+    ProgressBar bar("train-sae");
+    Progress progress = bar.progress();
+    auto result = sae::trainSae(spec, *data, progress, StopToken());
+    bar.finish();
+    if (!result.ok()) return fail(name, result.status().toString());
+    std::printf("trained %lld steps (%lld tokens), input scale %.4g; saved to %s\n",
+                (long long)result->steps, (long long)result->tokens, result->scale, out->c_str());
+    if (heldOut.rows() > 0) {
+        auto m = sae::evaluate(result->sae, heldOut);
+        if (!m.ok()) return fail(name, m.status().toString());
+        std::printf("held-out metrics over %lld tokens:\n", (long long)m->tokens);
+        std::printf("  L0                  %10.2f\n", m->l0);
+        std::printf("  MSE                 %10.4g\n", m->mse);
+        std::printf("  explained variance  %10.4f\n", m->explainedVariance);
+        std::printf("  cosine(x, x_hat)    %10.4f\n", m->cosine);
+        std::printf("  l2 ratio            %10.4f\n", m->l2Ratio);
+        std::printf("  dead %%              %10.2f\n", m->deadPct);
+        std::printf("  dense %%             %10.2f\n", m->densePct);
+    }
+    std::printf("dead latents over the last window: %.2f%%\n", result->deadPct);
+    return 0;
+}
+
+const RegisterCommand kRegister({"train-sae",
+                                 "train a ReLU/TopK/BatchTopK SAE on captured activations",
+                                 kUsage,
+                                 {"resume"},
+                                 {"activations", "arch", "features", "k", "l1", "tokens", "batch",
+                                  "lr", "seed", "hook", "out"},
+                                 &runTrainSae});
+
+}  // namespace
+}  // namespace mono::cli
