@@ -1,0 +1,120 @@
+// monoscope-cli analyze: feature analysis of a workspace's activation store
+// with an SAE, into a SQLite feature store.
+
+#include <cstdio>
+#include <filesystem>
+
+#include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
+#include "core/acts/activation_store.h"
+#include "core/features/analysis.h"
+#include "core/model/model.h"
+#include "core/model/model_files.h"
+#include "core/sae/sae_io.h"
+#include "core/workspace/workspace.h"
+
+namespace mono::cli {
+namespace {
+
+const char* kUsage =
+    "usage: monoscope-cli analyze WORKSPACE --sae DIR [--hook NAME] [--tokens N] [--top-k K]\n"
+    "                             [--bins B] [--per-bin P] [--context C] [--out FILE.sqlite]\n"
+    "                             [--no-model] [--fresh]\n"
+    "\n"
+    "Streams WORKSPACE/activations/<hook>/ through the SAE once and writes, per feature,\n"
+    "density, max/mean, an activation histogram, the top-K examples and P examples from\n"
+    "each of B equal-width activation bins (with C tokens of context), logit effects\n"
+    "(through the workspace's model unless --no-model), decoder neighbours and\n"
+    "co-firing features. An interrupted run continues where it stopped, and a run over\n"
+    "a grown store extends the previous one (--fresh starts over). Labels are kept.\n"
+    "Defaults: --hook from the SAE's cfg.json, else the workspace's first hook;\n"
+    "--tokens all --top-k 20 --bins 10 --per-bin 5 --context 24;\n"
+    "--out WORKSPACE/features/<sae folder name>.sqlite.";
+
+int runAnalyze(CliArgs& args) {
+    const std::string name = "analyze";
+    if (args.positionals().size() != 1)
+        return fail(name, std::string("expected one WORKSPACE\n\n") + kUsage, 2);
+    const auto saeDir = args.option("sae");
+    if (!saeDir) return fail(name, std::string("--sae is required\n\n") + kUsage, 2);
+    features::AnalysisSpec spec;
+    spec.maxTokens = args.intOption("tokens", 0);
+    spec.topK = static_cast<int>(args.intOption("top-k", 20));
+    spec.bins = static_cast<int>(args.intOption("bins", 10));
+    spec.perBin = static_cast<int>(args.intOption("per-bin", 5));
+    const int context = static_cast<int>(args.intOption("context", 24));
+    spec.fresh = args.flag("fresh");
+    if (args.hasError()) return fail(name, args.error(), 2);
+    if (context < 1 || spec.topK < 0 || spec.bins < 0 || spec.perBin < 0)
+        return fail(name, "--context must be ≥ 1 and --top-k, --bins, --per-bin ≥ 0", 2);
+    spec.contextLeft = context * 3 / 4;
+    spec.contextRight = context - spec.contextLeft - 1;
+
+    auto workspace = ws::Workspace::open(args.positionals()[0]);
+    if (!workspace.ok()) return fail(name, workspace.status().toString());
+    auto sae = sae::loadSae(*saeDir);
+    if (!sae.ok()) return fail(name, sae.status().toString());
+    std::string hook = args.option("hook").value_or(sae->config().metadata.hookName);
+    if (hook.empty() && !workspace->manifest().hooks.empty()) hook = workspace->manifest().hooks[0];
+    if (hook.empty())
+        return fail(name, "no --hook given and neither the SAE nor the workspace names one", 2);
+    auto store = acts::ActivationStoreReader::open(workspace->activationsDir(hook));
+    if (!store.ok()) return fail(name, store.status().toString());
+
+    std::string saeName = std::filesystem::path(*saeDir).filename().string();
+    if (saeName.empty()) saeName = std::filesystem::path(*saeDir).parent_path().filename().string();
+    const std::string out = args.option("out").value_or(workspace->featureStorePath(saeName));
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(out).parent_path(), ec);
+
+    std::shared_ptr<model::Model> model;
+    std::shared_ptr<const tok::Tokenizer> tokenizer;
+    const ws::Manifest& m = workspace->manifest();
+    if (!m.modelPath.empty()) {
+        auto t = model::loadModelTokenizer(m.modelPath, m.tokenizerPath);
+        if (t.ok())
+            tokenizer = *t;
+        else
+            std::fprintf(stderr, "warning: no token strings: %s\n", t.status().toString().c_str());
+        if (!args.flag("no-model")) {
+            auto loaded = model::Model::load(m.modelPath);
+            if (loaded.ok())
+                model = *loaded;
+            else
+                std::fprintf(stderr, "warning: no logit effects: %s\n",
+                             loaded.status().toString().c_str());
+        }
+    }
+
+    std::printf("analysing %lld rows of %s with %lld features into %s\n",
+                (long long)(spec.maxTokens > 0 ? std::min(spec.maxTokens, store->index().rows())
+                                               : store->index().rows()),
+                hook.c_str(), (long long)sae->dSae(), out.c_str());
+    features::AnalysisInputs in;
+    in.store = &*store;
+    in.sae = &*sae;
+    in.model = model.get();
+    in.tokenizer = tokenizer.get();
+    in.saePath = std::filesystem::absolute(*saeDir).string();
+    ProgressBar bar("analyze");
+    auto result = features::analyze(in, spec, out, bar.progress(), StopToken());
+    bar.finish();
+    if (!result.ok()) return fail(name, result.status().toString());
+    std::printf(
+        "%lld rows (%lld from a previous run), %lld features in %.1f s "
+        "(pass %.1f s, of which SAE encoding %.1f s)\n",
+        (long long)result->rowsAnalysed, (long long)result->rowsResumed,
+        (long long)result->features, result->seconds, result->passSeconds, result->encodeSeconds);
+    return 0;
+}
+
+const RegisterCommand kRegister({"analyze",
+                                 "analyse SAE features into a feature store",
+                                 kUsage,
+                                 {"no-model", "fresh"},
+                                 {"sae", "hook", "tokens", "top-k", "bins", "per-bin", "context",
+                                  "out"},
+                                 &runAnalyze});
+
+}  // namespace
+}  // namespace mono::cli
