@@ -285,7 +285,7 @@ QWidget* GeneratePanel::buildGenerateColumn() {
     addField(0, 2, tr("Top-&k"), m_topK);
     addField(1, 0, tr("Top-&p"), m_topP);
     addField(1, 1, tr("See&d"), m_seed);
-    grid->addWidget(m_stopAtEos, 1, 5);
+    grid->addWidget(m_stopAtEos, 1, 4, 1, 2);
     grid->setColumnStretch(6, 1);
 
     m_generateButton = new QPushButton(tr("&Generate"));
@@ -582,7 +582,7 @@ void GeneratePanel::prepareForScreenshot(std::function<void()> ready) {
     if (m_session->hasModel() && m_continuation.isEmpty()) {
         if (prompt().isEmpty()) setPrompt(QStringLiteral("Once upon a time"));
         GenerateSettings s = settings();
-        s.maxNewTokens = std::min(s.maxNewTokens, 160);
+        s.maxNewTokens = std::min(s.maxNewTokens, 256);
         setSettings(s);
         connect(
             this, &GeneratePanel::generationFinished, this, [ready](bool) { ready(); },
