@@ -166,7 +166,7 @@ private:
                 return fail(error, "malformed shape tuple");
             }
         }
-        if (c == '[') return fail(error, "structured dtypes (a list descr) are not supported");
+        if (c == '[') return fail(error, "list values (a structured dtype?) are not supported");
         return fail(error, "unexpected value at header byte " + std::to_string(m_pos));
     }
 

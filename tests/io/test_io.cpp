@@ -3,6 +3,9 @@
 
 #include <QtTest>
 
+#include <zlib.h>
+
+#include <QProcess>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -594,6 +597,86 @@ private slots:
         QVERIFY(!fs::exists(dir / "short.npy"));
     }
 
+    void npzWithZip64Records() {
+        // One stored member whose sizes and offset live in a zip64 extra, found
+        // through a zip64 end record and locator, as large archives are written.
+        const std::string npy =
+            test::buildNpy("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }",
+                           std::string("\x01\0\0\0\x02\0\0\0\xff\xff\xff\xff", 12));
+        const uint32_t crc = static_cast<uint32_t>(
+            crc32(0, reinterpret_cast<const Bytef*>(npy.data()), static_cast<uInt>(npy.size())));
+        std::string s;
+        using test::put;
+        put<uint32_t>(s, 0x04034b50);
+        put<uint16_t>(s, 45);
+        put<uint16_t>(s, 0);
+        put<uint16_t>(s, 0);
+        put<uint32_t>(s, 0);
+        put<uint32_t>(s, crc);
+        put<uint32_t>(s, 0xFFFFFFFF);
+        put<uint32_t>(s, 0xFFFFFFFF);
+        put<uint16_t>(s, 5);
+        put<uint16_t>(s, 20);
+        s += "x.npy";
+        put<uint16_t>(s, 1);
+        put<uint16_t>(s, 16);
+        put<uint64_t>(s, npy.size());
+        put<uint64_t>(s, npy.size());
+        s += npy;
+        const uint64_t cdAt = s.size();
+        put<uint32_t>(s, 0x02014b50);
+        put<uint16_t>(s, 45);
+        put<uint16_t>(s, 45);
+        put<uint16_t>(s, 0);
+        put<uint16_t>(s, 0);
+        put<uint32_t>(s, 0);
+        put<uint32_t>(s, crc);
+        put<uint32_t>(s, 0xFFFFFFFF);
+        put<uint32_t>(s, 0xFFFFFFFF);
+        put<uint16_t>(s, 5);
+        put<uint16_t>(s, 28);
+        put<uint16_t>(s, 0);
+        put<uint16_t>(s, 0);
+        put<uint16_t>(s, 0);
+        put<uint32_t>(s, 0);
+        put<uint32_t>(s, 0xFFFFFFFF);
+        s += "x.npy";
+        put<uint16_t>(s, 1);
+        put<uint16_t>(s, 24);
+        put<uint64_t>(s, npy.size());  // uncompressed
+        put<uint64_t>(s, npy.size());  // compressed
+        put<uint64_t>(s, 0);           // local header offset
+        const uint64_t cdSize = s.size() - cdAt;
+        const uint64_t z64At = s.size();
+        put<uint32_t>(s, 0x06064b50);
+        put<uint64_t>(s, 44);
+        put<uint16_t>(s, 45);
+        put<uint16_t>(s, 45);
+        put<uint32_t>(s, 0);
+        put<uint32_t>(s, 0);
+        put<uint64_t>(s, 1);
+        put<uint64_t>(s, 1);
+        put<uint64_t>(s, cdSize);
+        put<uint64_t>(s, cdAt);
+        put<uint32_t>(s, 0x07064b50);
+        put<uint32_t>(s, 0);
+        put<uint64_t>(s, z64At);
+        put<uint32_t>(s, 1);
+        put<uint32_t>(s, 0x06054b50);
+        put<uint16_t>(s, 0);
+        put<uint16_t>(s, 0);
+        put<uint16_t>(s, 0xFFFF);
+        put<uint16_t>(s, 0xFFFF);
+        put<uint32_t>(s, 0xFFFFFFFF);
+        put<uint32_t>(s, 0xFFFFFFFF);
+        put<uint16_t>(s, 0);
+        const auto path = (test::tempDir() / "z64.npz").string();
+        test::writeFile(path, s);
+        auto z = readNpz(path);
+        MONO_VERIFY_RESULT(z);
+        QCOMPARE(*toFloat(z->at("x").view()), (std::vector<float>{1, 2, -1}));
+    }
+
     // ---- format detection -------------------------------------------------------
     void detectsFormats() {
         const fs::path dir = test::tempDir();
@@ -628,6 +711,33 @@ private slots:
         const auto path = (test::tempDir() / "sneaky.npz").string();
         test::writeFile(path, z.build());
         QVERIFY(contains(detectFileFormat(path).status().message(), "pickle"));
+    }
+    void inspectCommand() {
+        const char* buildDir = std::getenv("MONO_BUILD_DIR");
+        const QString cli = QString::fromUtf8(buildDir ? buildDir : "") + "/app/monoscope-cli";
+        if (!buildDir || !QFileInfo::exists(cli)) QSKIP("monoscope-cli not built here");
+        MONO_REQUIRE_SHARED(gguf, "models/stories260K/stories260K.gguf");
+        auto run = [&](const std::string& file, int* code) {
+            QProcess p;
+            p.start(cli, {"inspect", QString::fromStdString(file)});
+            p.waitForFinished(30000);
+            *code = p.exitCode();
+            return (p.readAllStandardOutput() + p.readAllStandardError()).toStdString();
+        };
+        int code = -1;
+        std::string out = run(gguf.string(), &code);
+        QCOMPARE(code, 0);
+        QVERIFY(contains(out, "48 tensors"));
+        QVERIFY(contains(out, "blk.4.ffn_down.weight"));
+        QVERIFY(contains(out, "[64, 172]"));
+        QVERIFY2(contains(out, "[string × 512] \"<unk>\", \"<s>\""), out.c_str());
+        QVERIFY(contains(out, "llama.block_count"));
+        out = run(fixture("torch_zip.pt"), &code);
+        QCOMPARE(code, 1);
+        QVERIFY(contains(out, "pickle"));
+        out = run(fixture("fortran.npy"), &code);
+        QCOMPARE(code, 1);
+        QVERIFY(contains(out, "Fortran"));
     }
     void mappedFileBasics() {
         const auto path = (test::tempDir() / "empty").string();
