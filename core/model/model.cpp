@@ -4,7 +4,6 @@
 #include "core/model/model.h"
 
 #include <algorithm>
-#include <set>
 
 #include "core/model/kv_cache_impl.h"
 #include "core/model/weights.h"
@@ -150,10 +149,12 @@ Status Model::forward(const Batch& batch, const ForwardOptions& options, Logits*
             return Status::invalidArgument("forward: " + std::to_string(options.cacheSlots.size()) +
                                            " cache slots given for " + std::to_string(nSeq) +
                                            " sequences");
-        std::set<int> used;
         for (int s = 0; s < nSeq; ++s) {
             const int slot = options.cacheSlots.empty() ? s : options.cacheSlots[s];
-            if (slot < 0 || slot >= c->slots || !used.insert(slot).second)
+            bool repeated = false;  // quadratic, but allocation-free for the decode loop
+            for (int t = 0; t < s && !options.cacheSlots.empty(); ++t)
+                repeated = repeated || options.cacheSlots[t] == slot;
+            if (slot < 0 || slot >= c->slots || repeated)
                 return Status::invalidArgument("forward: cache slot " + std::to_string(slot) +
                                                " of sequence " + std::to_string(s) +
                                                " is out of range or used twice (cache has " +

@@ -79,7 +79,7 @@ private:
 
 enum class LogitsWanted {
     kNone,  // no unembedding (capture): the pass may stop after the last hooked layer
-    kLast,  // one row per sequence: its last position
+    kLast,  // one row per sequence: its last position (zeros for an empty sequence)
     kAll,   // one row per token of the batch, in batch order
 };
 

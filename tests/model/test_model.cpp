@@ -4,6 +4,7 @@
 // properties the rest of Monoscope relies on: hooks that read and replace,
 // KV cache = full forward, batch = per-sequence forwards, clear errors.
 
+#include <QProcess>
 #include <QtTest>
 
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include "core/io/npy.h"
+#include "core/io/safetensors.h"
 #include "core/model/generate.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
@@ -89,6 +91,57 @@ std::string generateText(Model& m, const tok::Tokenizer& t, int n) {
     auto r = generate(m, t, {t.bos() >= 0 ? t.bos() : m.config().bosId}, g);
     if (!r.ok()) return "error: " + r.status().toString();
     return r->text;
+}
+
+// float32 → IEEE half, round to nearest even (subnormals included).
+uint16_t toHalf(float f) {
+    uint32_t x;
+    std::memcpy(&x, &f, 4);
+    const uint32_t sign = (x >> 16) & 0x8000u;
+    const int32_t exp = int32_t((x >> 23) & 0xFF) - 127 + 15;
+    uint32_t mant = x & 0x7FFFFFu;
+    if (exp >= 31) return uint16_t(sign | 0x7C00u);  // overflow → inf
+    if (exp <= 0) {                                  // subnormal or zero
+        if (exp < -10) return uint16_t(sign);
+        mant |= 0x800000u;
+        const int shift = 14 - exp;
+        uint32_t h = mant >> shift;
+        const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (h & 1))) ++h;
+        return uint16_t(sign | h);
+    }
+    uint32_t h = (uint32_t(exp) << 10) | (mant >> 13);
+    const uint32_t rem = mant & 0x1FFFu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) ++h;  // may carry into the exponent: fine
+    return uint16_t(sign | h);
+}
+uint16_t toBf16(float f) {
+    uint32_t x;
+    std::memcpy(&x, &f, 4);
+    return uint16_t((x + 0x7FFFu + ((x >> 16) & 1u)) >> 16);
+}
+
+struct CliRun {
+    int code = -1;
+    QByteArray out, err;
+};
+// Runs monoscope-cli from the same build tree (build/app/monoscope-cli).
+CliRun runCli(const QStringList& args) {
+    CliRun r;
+    const QString exe = QCoreApplication::applicationDirPath() + "/../../app/monoscope-cli";
+    QProcess p;
+    p.start(exe, args);
+    if (!p.waitForFinished(60000)) return r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+bool haveCli() {
+    return QFileInfo::exists(QCoreApplication::applicationDirPath() + "/../../app/monoscope-cli");
+}
+QString qs(const fs::path& p) {
+    return QString::fromStdString(p.string());
 }
 
 }  // namespace
@@ -554,6 +607,107 @@ private slots:
         ModelConfig bad = c;
         bad.nHeads = 5;
         QVERIFY(!Model::random(bad, 0).ok());
+    }
+
+    // The loader converts F16 and BF16 safetensors to float32: tiny-random-gpt2
+    // rewritten in each precision gives the float32 logits up to that rounding.
+    void halfPrecisionSafetensorsLoad() {
+        MONO_REQUIRE_SHARED(gdir, "models/tiny-random-gpt2");
+        auto src = io::SafetensorsFile::open((gdir / "model.safetensors").string());
+        MONO_VERIFY_RESULT(src);
+        auto ref = loadOrFail(gdir);
+        QVERIFY(ref);
+        const std::vector<TokenId> ids{98, 5, 17, 300, 999, 0, 42};
+        const Logits want = forwardAll(*ref, ids);
+        for (io::DType dt : {io::DType::kF16, io::DType::kBF16}) {
+            const fs::path d = test::tempDir();
+            fs::create_symlink(gdir / "config.json", d / "config.json");
+            std::vector<std::vector<uint16_t>> halves;
+            std::vector<io::TensorToWrite> out;
+            for (const io::TensorView& t : src->tensors()) {
+                auto f = io::toFloat(t);
+                MONO_VERIFY_RESULT(f);
+                std::vector<uint16_t> h(f->size());
+                for (size_t i = 0; i < h.size(); ++i)
+                    h[i] = dt == io::DType::kF16 ? toHalf((*f)[i]) : toBf16((*f)[i]);
+                halves.push_back(std::move(h));
+                out.push_back(
+                    {t.name, dt, t.shape, halves.back().data(), halves.back().size() * 2});
+            }
+            MONO_VERIFY_OK(io::writeSafetensors((d / "model.safetensors").string(), out));
+            auto m = loadOrFail(d);
+            QVERIFY(m);
+            const Logits got = forwardAll(*m, ids);
+            const float diff =
+                maxDiff(got.data.data(), want.data.data(), int64_t(want.data.size())).maxAbs;
+            qInfo("%s: max |logit - f32 logit| = %.3g (max |logit| %.3g)", io::dtypeName(dt), diff,
+                  maxAbs(want.data));
+            // Half keeps 11 significant bits, bfloat16 8: the logits move accordingly, not more.
+            const float tol = (dt == io::DType::kF16 ? 2e-3f : 2e-2f) * maxAbs(want.data);
+            QVERIFY(diff > 0.0f && diff <= tol);
+        }
+    }
+
+    // The CLI drives the same engine: its outputs equal the in-process results.
+    void cliCommands() {
+        MONO_REQUIRE_SHARED(sdir, "models/stories260K");
+        MONO_REQUIRE_SHARED(tdir, "models/TinyStories-656K");
+        if (!haveCli()) QSKIP("monoscope-cli is not built beside this test");
+        const fs::path bin = sdir / "stories260K.bin", tok = sdir / "tok512.bin";
+
+        CliRun g =
+            runCli({"generate", qs(bin), "--tokenizer", qs(tok), "--prompt", "", "-n", "256"});
+        QCOMPARE(g.code, 0);
+        QCOMPARE(QString::fromUtf8(g.out),
+                 QString::fromStdString(test::readFile(sdir / "expected_greedy_t0_n256.txt")));
+
+        const auto ids = goldenInputs(sdir / "golden_greedy_ids_n64.txt");
+        QString list;
+        for (TokenId t : ids) list += (list.isEmpty() ? "" : ",") + QString::number(t);
+        const fs::path npy = test::tempDir() / "logits.npy";
+        CliRun l = runCli({"logits", qs(bin), "--tokens", list, "--out", qs(npy)});
+        QCOMPARE(l.code, 0);
+        auto arr = io::readNpy(npy.string());
+        MONO_VERIFY_RESULT(arr);
+        QCOMPARE(arr->shape, (std::vector<int64_t>{64, 512}));
+        const std::string golden = test::readFile(sdir / "golden_logits_n64x512.f32");
+        QVERIFY(maxDiff(reinterpret_cast<const float*>(arr->bytes.data()),
+                        reinterpret_cast<const float*>(golden.data()), 64 * 512)
+                    .maxAbs <= kGoldenTol);
+
+        // hook --bos on TinyStories equals an in-process capture of the same tokens.
+        auto m = loadOrFail(tdir);
+        QVERIFY(m);
+        auto t = tok::loadTokenizer(tdir.string());
+        MONO_VERIFY_RESULT(t);
+        const auto tids = (*t)->encode("Once upon a time", true);
+        std::vector<float> want;
+        Hooks hooks;
+        hooks.add("blocks.1.mlp.hook_post", [&](const HookContext&, ActivationBlock a) {
+            want.assign(a.data, a.data + a.rows * a.cols);
+        });
+        forwardAll(*m, tids, &hooks);
+        const fs::path hnpy = test::tempDir() / "hook.npy";
+        CliRun h = runCli({"hook", qs(tdir), "--text", "Once upon a time", "--bos", "--hook",
+                           "blocks.1.mlp.hook_post", "--out", qs(hnpy)});
+        QCOMPARE(h.code, 0);
+        auto harr = io::readNpy(hnpy.string());
+        MONO_VERIFY_RESULT(harr);
+        QCOMPARE(harr->shape, (std::vector<int64_t>{int64_t(tids.size()), 384}));
+        QVERIFY(std::memcmp(harr->bytes.data(), want.data(), want.size() * 4) == 0);
+
+        CliRun i = runCli({"info", qs(tdir)});
+        QCOMPARE(i.code, 0);
+        QVERIFY(i.out.contains("rotate_half"));
+        QVERIFY(i.out.contains("blocks.0.mlp.down_proj"));
+
+        CliRun bad = runCli({"hook", qs(tdir), "--text", "x", "--hook", "blocks.2.hook_resid_pre",
+                             "--out", qs(hnpy)});
+        QCOMPARE(bad.code, 2);
+        QVERIFY(bad.err.contains("blocks.2.hook_resid_pre"));
+        CliRun noTok = runCli({"generate", qs(bin), "--prompt", "x"});
+        QCOMPARE(noTok.code, 1);
+        QVERIFY(noTok.err.contains("--tokenizer"));
     }
 
     void badConfigsGiveClearErrors() {
