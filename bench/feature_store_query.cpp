@@ -1,0 +1,296 @@
+// Feature store benchmark.
+//  1. Query latency on a synthetic store of 32768 features with realistic
+//     example rows (20 top examples + 10 bins × 5 interval samples, 24 tokens
+//     each, English-like token strings): a sorted, filtered page; one feature's
+//     full record; a text search. Goal: median < 20 ms each.
+//  2. Analysis throughput (rows/s of the streaming pass, and end to end)
+//     against the SAE's encode-only throughput on the same rows. Goal ≥ 70%.
+//
+//   bench_feature_store_query [--features N] [--rows R] [--d D] [--sae-features F] [--keep DIR]
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench/bench_common.h"
+#include "core/acts/activation_store.h"
+#include "core/features/analysis.h"
+#include "core/features/feature_store.h"
+
+using namespace mono;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kWords[] = {
+    " the",   " of",     " and",      " to",     " in",        " a",      " is",     " that",
+    " for",   " it",     " as",       " was",    " with",      " be",     " by",     " on",
+    " not",   " he",     " bridge",   " river",  " code",      " golden", " gate",   " city",
+    " water", " python", " function", " return", " music",     " play",   " song",   " king",
+    " queen", " France", " Paris",    " London", " war",       " peace",  " money",  " bank",
+    " loan",  " rate",   " market",   " stock",  " data",      " model",  " neural", " network",
+    ".",      ",",       "\n",        "(",       ")",          " \"",     "'s",      "ing",
+    "ed",     " New",    " York",     " San",    " Francisco", " dog",    " cat",    " bird"};
+constexpr int kNumWords = sizeof(kWords) / sizeof(kWords[0]);
+
+double arg(int argc, char** argv, const char* name, double fallback) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (!std::strcmp(argv[i], name)) return std::atof(argv[i + 1]);
+    return fallback;
+}
+
+std::string argStr(int argc, char** argv, const char* name) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (!std::strcmp(argv[i], name)) return argv[i + 1];
+    return {};
+}
+
+void check(const Status& st, const char* what) {
+    if (!st.isOk()) {
+        std::fprintf(stderr, "%s: %s\n", what, st.toString().c_str());
+        std::exit(1);
+    }
+}
+
+// Part 1: a store written through the public write path, then timed queries.
+void queryBench(const std::string& path, int64_t numFeatures) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    auto store = features::FeatureStore::open(path, features::FeatureStore::Mode::kReadWrite);
+    check(store.status(), "open");
+    features::RunInfo run;
+    run.model = "synthetic";
+    run.hook = "blocks.6.hook_resid_post";
+    run.saeHash = "0";
+    run.dIn = 768;
+    run.dSae = numFeatures;
+    run.tokensAnalysed = 10'000'000;
+    std::mt19937_64 rng(1);
+    std::uniform_int_distribution<int> word(0, kNumWords - 1);
+    std::uniform_real_distribution<double> unit(0, 1);
+    const int ctx = 24, top = 20, bins = 10, perBin = 5;
+    const double t0 = bench::nowSeconds();
+    auto st = store->replaceAnalysis(run, numFeatures, [&](int64_t id, features::FeatureRecord* r) {
+        const double logDensity = -6.0 + 5.5 * unit(rng);
+        r->summary.density = std::pow(10.0, logDensity);
+        r->summary.fireCount = static_cast<int64_t>(r->summary.density * 1e7);
+        r->summary.maxActivation = static_cast<float>(1 + 20 * unit(rng));
+        r->summary.meanActivation = r->summary.maxActivation / 4;
+        r->histogram.binWidth = r->summary.maxActivation / 100.0;
+        r->histogram.counts.assign(100, 0);
+        for (auto& c : r->histogram.counts) c = static_cast<int64_t>(1000 * unit(rng));
+        r->intervalBinWidth = r->summary.maxActivation / bins;
+        auto makeExample = [&](int bin, int rank) {
+            features::Example e;
+            e.bin = bin;
+            e.rank = rank;
+            e.row = static_cast<int64_t>(unit(rng) * 1e7);
+            e.tokenIndex = 18;
+            for (int t = 0; t < ctx; ++t) {
+                const int w = word(rng);
+                e.tokens.push_back(w);
+                e.strings.push_back(kWords[w]);
+                e.values.push_back(t == 18 ? 3.f : (unit(rng) < 0.2 ? float(unit(rng)) : 0.f));
+            }
+            e.activation = 3.f;
+            return e;
+        };
+        for (int k = 0; k < top; ++k) r->topExamples.push_back(makeExample(-1, k));
+        for (int b = 0; b < bins; ++b)
+            for (int k = 0; k < perBin; ++k) r->intervalExamples.push_back(makeExample(b, k));
+        for (int k = 0; k < 10; ++k) {
+            r->positiveLogits.push_back({word(rng), kWords[word(rng)], float(unit(rng))});
+            r->negativeLogits.push_back({word(rng), kWords[word(rng)], -float(unit(rng))});
+            r->neighbours.push_back({(id + k + 1) % numFeatures, float(unit(rng)), 0});
+            r->coFiring.push_back({(id + 7 * k + 3) % numFeatures, float(unit(rng)), 10});
+        }
+        return Status::ok();
+    });
+    check(st, "replaceAnalysis");
+    const double writeSeconds = bench::nowSeconds() - t0;
+    for (int64_t id = 0; id < numFeatures; id += 97)
+        check(store->setLabel(id, "label " + std::to_string(id) + " bridge"), "label");
+    std::printf("store: %lld features, %.1f MB, written in %.1f s\n", (long long)numFeatures,
+                double(fs::file_size(path)) / 1e6, writeSeconds);
+    bench::printResult("feature_store_write_s", writeSeconds, "s");
+    bench::printResult("feature_store_mb", double(fs::file_size(path)) / 1e6, "MB");
+
+    auto ro = features::FeatureStore::open(path, features::FeatureStore::Mode::kReadOnly);
+    check(ro.status(), "open read-only");
+    std::uniform_int_distribution<int64_t> anyId(0, numFeatures - 1);
+    features::PageRequest req;
+    req.sort = features::SortKey::kDensity;
+    req.descending = true;
+    req.filter.minDensity = 1e-5;
+    req.filter.maxDensity = 1e-2;
+    req.offset = 1000;
+    req.limit = 100;
+    int64_t sink = 0;
+    auto page = bench::timeRepeated([&] { sink += ro->page(req)->total; }, 3, 31);
+    features::PageRequest byMax;
+    byMax.sort = features::SortKey::kMaxActivation;
+    byMax.filter.aliveOnly = true;
+    byMax.offset = 20000;
+    byMax.limit = 100;
+    auto pageMax = bench::timeRepeated([&] { sink += ro->page(byMax)->total; }, 3, 31);
+    features::PageRequest byLabel;
+    byLabel.sort = features::SortKey::kLabel;
+    byLabel.filter.hasLabel = true;
+    auto pageLabel = bench::timeRepeated([&] { sink += ro->page(byLabel)->total; }, 3, 31);
+    auto record =
+        bench::timeRepeated([&] { sink += ro->feature(anyId(rng))->topExamples.size(); }, 5, 101);
+    const char* queries[] = {"golden gate", "New York", "python function", "bridge",
+                             "bank loan rate"};
+    int q = 0;
+    auto search =
+        bench::timeRepeated([&] { sink += ro->search(queries[q++ % 5], 50)->size(); }, 5, 51);
+    features::PageRequest textPage;
+    textPage.filter.text = "san francisco";
+    textPage.sort = features::SortKey::kDensity;
+    textPage.descending = true;
+    auto textFilter = bench::timeRepeated([&] { sink += ro->page(textPage)->total; }, 3, 21);
+    std::printf("page (density, filtered, offset 1000): median %.2f ms (min %.2f, max %.2f)\n",
+                page.median * 1e3, page.min * 1e3, page.max * 1e3);
+    std::printf("page (max activation, offset 20000):  median %.2f ms\n", pageMax.median * 1e3);
+    std::printf("page (labelled, by label):             median %.2f ms\n", pageLabel.median * 1e3);
+    std::printf("feature record:                        median %.2f ms (max %.2f)\n",
+                record.median * 1e3, record.max * 1e3);
+    std::printf("text search (50 hits):                 median %.2f ms (max %.2f)\n",
+                search.median * 1e3, search.max * 1e3);
+    std::printf("page with text filter:                 median %.2f ms\n", textFilter.median * 1e3);
+    bench::printResult("page_ms", page.median * 1e3, "ms");
+    bench::printResult("page_by_max_ms", pageMax.median * 1e3, "ms");
+    bench::printResult("page_by_label_ms", pageLabel.median * 1e3, "ms");
+    bench::printResult("feature_record_ms", record.median * 1e3, "ms");
+    bench::printResult("search_ms", search.median * 1e3, "ms");
+    bench::printResult("page_text_filter_ms", textFilter.median * 1e3, "ms");
+    if (sink == 42) std::printf(" ");
+}
+
+// Part 2: analysis pass vs encode-only on the same rows.
+void analysisBench(const std::string& dir, int64_t rows, int64_t d, int64_t f) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    std::mt19937_64 rng(2);
+    std::normal_distribution<float> normal(0.f, 1.f);
+    std::uniform_real_distribution<float> unit(0.f, 1.f);
+    acts::StoreIndex header;
+    header.hook = "blocks.6.hook_resid_post";
+    header.dim = d;
+    header.dtype = io::DType::kF16;
+    header.contextSize = 128;
+    auto writer = acts::ActivationStoreWriter::create(dir + "/acts", header);
+    check(writer.status(), "store");
+    const int64_t shardRows = 127 * 64;
+    std::vector<float> buf;
+    std::vector<int32_t> tokens, docs, pos;
+    for (int64_t r0 = 0; r0 < rows; r0 += shardRows) {
+        const int64_t n = std::min(shardRows, rows - r0);
+        buf.resize(n * d);
+        for (auto& v : buf) v = normal(rng);
+        tokens.resize(n);
+        docs.resize(n);
+        pos.resize(n);
+        for (int64_t r = 0; r < n; ++r) {
+            tokens[r] = static_cast<int32_t>((r0 + r) * 7919 % 50257);
+            docs[r] = static_cast<int32_t>((r0 + r) / 127);
+            pos[r] = static_cast<int32_t>((r0 + r) % 127 + 1);
+        }
+        writer->append(buf.data(), n, tokens.data(), docs.data(), pos.data());
+        check(writer->commit((r0 + n) / 127, r0 + n >= rows), "commit");
+    }
+    // Sparse codes: h ~ N(0, 1) per feature, biases from -1.5 to -4 give densities
+    // from ~7% down to ~0.003% (L0 around 60 of 8192).
+    sae::Matrix wEnc(d, f), wDec(f, d);
+    for (int64_t i = 0; i < wEnc.size(); ++i) wEnc.data()[i] = normal(rng) / std::sqrt(float(d));
+    for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = normal(rng) / std::sqrt(float(d));
+    sae::Vector bEnc(f), bDec = sae::Vector::Zero(d);
+    for (int64_t i = 0; i < f; ++i) bEnc(i) = -1.5f - 2.5f * unit(rng);
+    sae::SaeConfig cfg;
+    cfg.dIn = d;
+    cfg.dSae = f;
+    auto sae = sae::Sae::create(cfg, wEnc, wDec, bEnc, bDec);
+    check(sae.status(), "sae");
+
+    auto reader = acts::ActivationStoreReader::open(dir + "/acts");
+    check(reader.status(), "reader");
+    features::AnalysisSpec spec;
+    spec.checkpointSeconds = 1e9;
+    // Encode-only: the same rows, in the same chunks, already in memory.
+    std::vector<sae::Matrix> shards;
+    for (int s = 0; s < reader->numShards(); ++s) shards.push_back(reader->readShard(s)->acts);
+    int64_t nnz = 0;
+    auto encode = bench::timeRepeated(
+        [&] {
+            for (const auto& shard : shards)
+                for (int64_t c0 = 0; c0 < shard.rows(); c0 += spec.chunkRows) {
+                    sae::Matrix x =
+                        shard.middleRows(c0, std::min(spec.chunkRows, shard.rows() - c0));
+                    auto codes = sae->encode(x);
+                    nnz += (codes->array() > 0).count();
+                }
+        },
+        1, 3);
+    const double l0 = double(nnz) / double(rows) / 4.0;
+    features::AnalysisInputs in;
+    in.store = &*reader;
+    in.sae = &*sae;
+    features::AnalysisSummary summary;
+    auto full = bench::timeRepeated(
+        [&] {
+            spec.fresh = true;
+            auto r = features::analyze(in, spec, dir + "/f.sqlite", Progress{}, StopToken{});
+            check(r.status(), "analyze");
+            summary = *r;
+        },
+        0, 3);
+    const double encodeRate = double(rows) / encode.median;
+    const double passRate = double(rows) / summary.passSeconds;
+    const double fullRate = double(rows) / full.median;
+    std::printf("analysis: %lld rows, d_in %lld, %lld features, L0 %.1f, %d threads\n",
+                (long long)rows, (long long)d, (long long)f, l0, omp_get_max_threads());
+    std::printf("  encode only      %9.0f rows/s  (median %.2f s)\n", encodeRate, encode.median);
+    std::printf(
+        "  analysis pass    %9.0f rows/s  (%.0f%% of encode-only; pass %.2f s incl. "
+        "reading shards)\n",
+        passRate, 100 * passRate / encodeRate, summary.passSeconds);
+    std::printf(
+        "  analysis total   %9.0f rows/s  (%.0f%%; %.2f s with neighbours, contexts, "
+        "co-firing and the SQLite write)\n",
+        fullRate, 100 * fullRate / encodeRate, full.median);
+    bench::printResult("encode_rows_per_s", encodeRate, "rows/s");
+    bench::printResult("analysis_pass_rows_per_s", passRate, "rows/s");
+    bench::printResult("analysis_pass_vs_encode", passRate / encodeRate, "ratio");
+    bench::printResult("analysis_total_rows_per_s", fullRate, "rows/s");
+    bench::printResult("analysis_total_vs_encode", fullRate / encodeRate, "ratio");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int64_t numFeatures = static_cast<int64_t>(arg(argc, argv, "--features", 32768));
+    const int64_t rows = static_cast<int64_t>(arg(argc, argv, "--rows", 32768));
+    const int64_t d = static_cast<int64_t>(arg(argc, argv, "--d", 768));
+    const int64_t saeFeatures = static_cast<int64_t>(arg(argc, argv, "--sae-features", 8192));
+    std::string dir = argStr(argc, argv, "--keep");
+    const bool keep = !dir.empty();
+    if (!keep)
+        dir = (fs::temp_directory_path() / ("monoscope-bench-features-" + std::to_string(getpid())))
+                  .string();
+    fs::create_directories(dir);
+    std::printf("load average %.2f\n", bench::loadAverage());
+    if (numFeatures > 0) queryBench(dir + "/query.sqlite", numFeatures);
+    if (rows > 0) analysisBench(dir + "/analysis", rows, d, saeFeatures);
+    std::printf("load average %.2f\n", bench::loadAverage());
+    std::error_code ec;
+    if (!keep) fs::remove_all(dir, ec);
+    return 0;
+}
