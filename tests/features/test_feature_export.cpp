@@ -11,6 +11,7 @@
 #include "core/features/feature_store.h"
 #include "core/features/inference_search.h"
 #include "core/model/model.h"
+#include "core/model/weights.h"
 #include "core/tokenizer/tokenizer.h"
 #include "tests/features/feature_test_data.h"
 #include "tests/support/test_support.h"
@@ -149,8 +150,8 @@ private slots:
         model::ForwardOptions opt;
         opt.logits = model::LogitsWanted::kNone;
         opt.hooks = &hooks;
-        MONO_VERIFY_OK((*model)->forward(model::Batch::single(tokenizer.encode("golden gate", true)),
-                                         opt, nullptr));
+        MONO_VERIFY_OK((*model)->forward(
+            model::Batch::single(tokenizer.encode("golden gate", true, true)), opt, nullptr));
         auto f = sae.encode(x);
         MONO_VERIFY_RESULT(f);
         std::vector<std::pair<float, int64_t>> expected;
@@ -176,7 +177,8 @@ private slots:
         // Normalising by the store's maxima reorders by the ratio.
         std::vector<float> storeMax(16, 1.f);
         storeMax[expected.back().second] = expected.back().first / 1000.f;
-        auto norm = searchByInference(**model, tokenizer, sae, hook, "golden gate", 3, 100, storeMax);
+        auto norm =
+            searchByInference(**model, tokenizer, sae, hook, "golden gate", 3, 100, storeMax);
         MONO_VERIFY_RESULT(norm);
         QCOMPARE(norm->ranked[0].id, expected.back().second);
         // Errors, not crashes.
