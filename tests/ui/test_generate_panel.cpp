@@ -7,10 +7,13 @@
 #include <QCheckBox>
 #include <QGroupBox>
 #include <QLabel>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTimer>
 #include <QtTest>
@@ -361,6 +364,55 @@ private slots:
         QVERIFY(window.windowTitle().startsWith(QStringLiteral("stories260K.gguf")));
         QCOMPARE(window.views().size(), 1);
         QCOMPARE(window.views().front().name, QStringLiteral("generate"));
+    }
+
+    void recentModelsAreRemembered() {
+        MONO_REQUIRE_SHARED(dir, "models/stories260K");
+        QStandardPaths::setTestModeEnabled(true);  // ~/.qttest, not the user's settings
+        QCoreApplication::setOrganizationName(QStringLiteral("MonoscopeTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("test_ui_generate_panel"));
+        QSettings().clear();
+
+        MainWindow window;
+        QList<Reported> errors;
+        window.setErrorReporter([&errors](const QString& title, const QString& message) {
+            errors.append({title, message});
+        });
+        QSignalSpy changed(window.session(), &ModelSession::modelChanged);
+        const QString gguf = qpath(dir / "stories260K.gguf");
+        const QString bin = qpath(dir / "stories260K.bin");
+        for (const QString& path : {gguf, bin, gguf}) {
+            const int before = changed.count();
+            window.openModel(path);
+            QTRY_COMPARE_WITH_TIMEOUT(changed.count(), before + 1, 20000);
+        }
+        QVERIFY2(errors.isEmpty(), qPrintable(errors.value(0).message));
+
+        const QSettings settings;
+        const QStringList paths =
+            settings.value(QStringLiteral("recentModels/paths")).toStringList();
+        const QStringList toks =
+            settings.value(QStringLiteral("recentModels/tokenizers")).toStringList();
+        QCOMPARE(paths.size(), 2);  // no duplicates, newest first
+        QCOMPARE(toks.size(), 2);
+        QCOMPARE(QFileInfo(paths[0]).fileName(), QStringLiteral("stories260K.gguf"));
+        QCOMPARE(QFileInfo(paths[1]).fileName(), QStringLiteral("stories260K.bin"));
+        QVERIFY(toks[0].isEmpty());
+        QCOMPARE(QFileInfo(toks[1]).fileName(), QStringLiteral("tok512.bin"));
+
+        auto* recent = window.findChild<QMenu*>(QStringLiteral("recentMenu"));
+        QVERIFY(recent);
+        emit recent->aboutToShow();
+        const QList<QAction*> actions = recent->actions();
+        QCOMPARE(actions.size(), 2);
+        QVERIFY2(actions[1]->text().contains(QStringLiteral("stories260K.bin")),
+                 qPrintable(actions[1]->text()));
+        actions[1]->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(changed.count(), 4, 20000);
+        QCOMPARE(window.session()->displayName(), QStringLiteral("stories260K.bin"));
+        QCOMPARE(QFileInfo(window.session()->current().tokenizerPath).fileName(),
+                 QStringLiteral("tok512.bin"));
+        QSettings().clear();
     }
 };
 

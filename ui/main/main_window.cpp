@@ -66,6 +66,7 @@ void MainWindow::buildMenus() {
         if (const auto source = askForModelFolder(this)) openModel(source->path);
     });
     m_recentMenu = file->addMenu(tr("Open &Recent"));
+    m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
     connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
     rebuildRecentMenu();
     file->addSeparator();

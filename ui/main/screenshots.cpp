@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "ui/main/main_window.h"
+#include "ui/main/model_session.h"
 
 namespace mono::ui {
 
@@ -74,6 +75,11 @@ void takeScreenshots(MainWindow* window, const QString& dir, int timeoutMs,
         return;
     }
     run->views = window->views();
+    // A model that failed to load still gets its (empty) picture, but the run fails.
+    QObject::connect(window->session(), &ModelSession::loadFailed, window,
+                     [run](const QString&, const QString&) {
+                         if (run->exitCode == 0) run->exitCode = 3;
+                     });
     run->watchdog = new QTimer(window);
     run->watchdog->setSingleShot(true);
     QObject::connect(run->watchdog, &QTimer::timeout, window, [run] {

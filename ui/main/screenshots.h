@@ -13,7 +13,8 @@ class MainWindow;
 
 // Starts photographing (asynchronously; the event loop must run) and calls
 // done(exitCode) on the GUI thread: 0 when every image was written, 1 when one
-// could not be written, 2 when a view was not ready within `timeoutMs`.
+// could not be written, 2 when a view was not ready within `timeoutMs`, 3 when
+// a model failed to load (the images are still written).
 // Messages go to stderr.
 void takeScreenshots(MainWindow* window, const QString& dir, int timeoutMs,
                      std::function<void(int)> done);
