@@ -82,7 +82,9 @@ public:
 
     bool readString(std::string* out, const std::string& what) {
         uint64_t len = 0;
-        if (!r.read(&len, (what + " length").c_str())) return false;
+        if (r.remaining() < sizeof len)  // checked here so the label is only built on failure
+            return r.need(sizeof len, (what + " length").c_str());
+        r.read(&len, "string length");
         if (len > r.remaining())
             return r.fail(StatusCode::kCorruption,
                           what + " length " + std::to_string(len) + " exceeds the " +
@@ -155,8 +157,7 @@ public:
                         r.pos() - 8);
                 std::vector<GgufValue> items(count);
                 for (uint64_t i = 0; i < count; ++i)
-                    if (!readValue(et, &items[i], depth + 1, ctx + "[" + std::to_string(i) + "]"))
-                        return false;
+                    if (!readValue(et, &items[i], depth + 1, ctx)) return false;
                 out->value = std::move(items);
                 return true;
             }

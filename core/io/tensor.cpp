@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <cstring>
+#ifdef __F16C__
+#include <immintrin.h>
+#endif
 
 #include "core/io/byte_reader.h"
 
@@ -171,9 +174,18 @@ Result<std::vector<float>> toFloat(const TensorView& t) {
         case DType::kF32:
             if (n) std::memcpy(out.data(), p, n * 4);
             break;
-        case DType::kF16:
-            for (uint64_t i = 0; i < n; ++i) out[i] = halfToFloat(load<uint16_t>(p + 2 * i));
+        case DType::kF16: {
+            uint64_t i = 0;
+#ifdef __F16C__
+            // The hardware conversion is exact too (and equals halfToFloat bit for bit).
+            for (; i + 8 <= n; i += 8)
+                _mm256_storeu_ps(
+                    out.data() + i,
+                    _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i))));
+#endif
+            for (; i < n; ++i) out[i] = halfToFloat(load<uint16_t>(p + 2 * i));
             break;
+        }
         case DType::kBF16:
             for (uint64_t i = 0; i < n; ++i) out[i] = bf16ToFloat(load<uint16_t>(p + 2 * i));
             break;

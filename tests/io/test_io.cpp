@@ -88,6 +88,21 @@ private slots:
             QCOMPARE(io::floatToHalf(f), static_cast<uint16_t>(h));
         }
     }
+    void toFloatF16MatchesScalarForEveryValue() {
+        // toFloat may take a vectorised path; it must agree with halfToFloat.
+        std::vector<uint16_t> all(65536);
+        for (uint32_t h = 0; h < 65536; ++h) all[h] = static_cast<uint16_t>(h);
+        auto bytes = bytesOf(all);
+        auto f = toFloat({"all", DType::kF16, {65536}, bytes.data(), bytes.size()});
+        MONO_VERIFY_RESULT(f);
+        for (uint32_t h = 0; h < 65536; ++h) {
+            const float ref = io::halfToFloat(static_cast<uint16_t>(h));
+            if (std::isnan(ref))
+                QVERIFY(std::isnan((*f)[h]));
+            else
+                QCOMPARE(bitsOf((*f)[h]), bitsOf(ref));
+        }
+    }
     void floatToHalfRounding() {
         QCOMPARE(io::floatToHalf(65519.0f), uint16_t(0x7BFF));  // just below the overflow tie
         QCOMPARE(io::floatToHalf(65520.0f), uint16_t(0x7C00));  // ties away into infinity
