@@ -44,6 +44,7 @@ private slots:
         QSignalSpy busy(&runner, &JobRunner::busyChanged);
         std::atomic<QThread*> workerThread{nullptr};
         QThread* deliveryThread = nullptr;
+        bool busyInHandler = true;
         int value = 0;
         const int base = 20;  // copied into the job, as settings are
         const quint64 id = runner.start(
@@ -55,6 +56,7 @@ private slots:
             [&](int v) {
                 value = v;
                 deliveryThread = QThread::currentThread();
+                busyInHandler = runner.isBusy();
             });
         QVERIFY(runner.isBusy());
         QTRY_COMPARE(finished.count(), 1);
@@ -68,6 +70,27 @@ private slots:
         QCOMPARE(busy.count(), 2);  // true, then false
         QCOMPARE(busy.at(0).at(0).toBool(), true);
         QCOMPARE(busy.at(1).at(0).toBool(), false);
+        QVERIFY(!busyInHandler);  // a handler may start the next job
+    }
+
+    void handlerMayChainTheNextJob() {
+        JobRunner runner;
+        QSignalSpy busy(&runner, &JobRunner::busyChanged);
+        QSignalSpy finished(&runner, &JobRunner::finished);
+        int second = 0;
+        runner.start(
+            QStringLiteral("first"), [](const JobContext&) -> Result<int> { return 1; },
+            [&](int) {
+                runner.start(
+                    QStringLiteral("second"), [](const JobContext&) -> Result<int> { return 2; },
+                    [&](int v) { second = v; });
+            });
+        QTRY_COMPARE(second, 2);
+        QTRY_COMPARE(finished.count(), 2);
+        QCOMPARE(busy.count(), 2);  // true once, false once: no flicker in between
+        QCOMPARE(busy.at(0).at(0).toBool(), true);
+        QCOMPARE(busy.at(1).at(0).toBool(), false);
+        QVERIFY(!runner.isBusy());
     }
 
     void statusJobAndProgressStopSignature() {

@@ -62,7 +62,8 @@ quint64 JobRunner::startErased(const QString& label, ErasedJob job) {
     m_progressTimer.start();
     if (!m_busy) {
         m_busy = true;
-        emit busyChanged(true);
+        // Started from an outcome handler: the runner was never reported idle.
+        if (!m_delivering) emit busyChanged(true);
     }
     emit started(id, label);
     return id;
@@ -104,7 +105,10 @@ void JobRunner::deliverOutcome(quint64 id, Outcome outcome) {
     m_current.reset();
     const QString label = m_label;
 
-    // onResult may start the next job; busy then stays true without a flicker.
+    // Idle while the outcome is handled, so that a handler may start the next job
+    // (busy then stays true without a flicker).
+    m_busy = false;
+    m_delivering = true;
     if (outcome.status.isOk()) {
         if (outcome.deliver) outcome.deliver();
         emit succeeded(id);
@@ -114,10 +118,8 @@ void JobRunner::deliverOutcome(quint64 id, Outcome outcome) {
         emit failed(id, label, QString::fromStdString(outcome.status.toString()));
     }
     emit finished(id);
-    if (m_generation == id && !m_current) {
-        m_busy = false;
-        emit busyChanged(false);
-    }
+    m_delivering = false;
+    if (!m_busy) emit busyChanged(false);
 }
 
 }  // namespace mono::ui

@@ -23,7 +23,9 @@
 //  - Outcomes of the current job, on the GUI thread, in this order: the posts it
 //    made; then onResult(value) + succeeded(), or failed(label, message) for an
 //    error (an escaped exception becomes one too), or cancelled() when it
-//    returned Status::cancelled(); then finished(). Cancelled is not an error.
+//    returned Status::cancelled(); then finished(); then busyChanged(false) unless
+//    one of these handlers started the next job. isBusy() is already false while
+//    they run. Cancelled is not an error.
 //  - The destructor asks the current job to stop and waits for the worker.
 // All member functions are for the GUI thread (the thread that owns the runner).
 
@@ -138,6 +140,7 @@ private:
     std::shared_ptr<detail::JobState> m_current;
     QString m_label;
     bool m_busy = false;
+    bool m_delivering = false;  // inside deliverOutcome's handlers
 };
 
 // ---------------------------------------------------------------------------
