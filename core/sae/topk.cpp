@@ -8,17 +8,29 @@ namespace mono::sae {
 void topKIndices(const float* row, int64_t n, int64_t k, std::vector<int32_t>& out,
                  std::vector<int32_t>& scratch) {
     out.clear();
-    // Only positive entries can be selected; collect them first, which is what
-    // makes the selection cheap once the SAE is sparse.
+    if (k <= 0) return;
+    // A min-heap of the k best so far: after the first few hundred entries almost
+    // every value loses one comparison against the heap's minimum, so a row costs
+    // about n comparisons. Order: larger value first, then the lower index.
+    auto better = [row](int32_t a, int32_t b) {
+        return row[a] > row[b] || (row[a] == row[b] && a < b);
+    };
     scratch.clear();
-    for (int64_t i = 0; i < n; ++i)
+    int64_t i = 0;
+    for (; i < n && static_cast<int64_t>(scratch.size()) < k; ++i)
         if (row[i] > 0.0f) scratch.push_back(static_cast<int32_t>(i));
-    if (static_cast<int64_t>(scratch.size()) > k) {
-        auto greater = [row](int32_t a, int32_t b) {
-            return row[a] > row[b] || (row[a] == row[b] && a < b);
-        };
-        std::nth_element(scratch.begin(), scratch.begin() + k, scratch.end(), greater);
-        scratch.resize(k);
+    std::make_heap(scratch.begin(), scratch.end(), better);  // front: the worst kept
+    if (static_cast<int64_t>(scratch.size()) == k) {
+        float worst = row[scratch.front()];
+        for (; i < n; ++i) {
+            // Later indices lose ties, so only a strictly larger value gets in.
+            if (row[i] > worst) {
+                std::pop_heap(scratch.begin(), scratch.end(), better);
+                scratch.back() = static_cast<int32_t>(i);
+                std::push_heap(scratch.begin(), scratch.end(), better);
+                worst = row[scratch.front()];
+            }
+        }
     }
     out.assign(scratch.begin(), scratch.end());
     std::sort(out.begin(), out.end());
