@@ -24,6 +24,10 @@ using detail::quoteName;
 constexpr uint64_t kDefaultAlignment = 32;
 constexpr uint32_t kMaxDims = 4;
 constexpr int kMaxArrayDepth = 8;
+// Each parsed value costs ~48 bytes however small it is in the file (a bool is
+// one byte), so the total is capped: ~200 MB, far above any vocabulary (a
+// 256k-token vocab with scores and types is under 1M values).
+constexpr uint64_t kMaxMetadataValues = 1u << 22;
 constexpr uint64_t kMaxAlignment = 1ull << 30;
 
 // ggml_type id -> DType; false for ids ggml never assigned or removed.
@@ -155,6 +159,12 @@ public:
                                                            : std::to_string(count * minBytes)) +
                             " bytes, only " + std::to_string(r.remaining()) + " left",
                         r.pos() - 8);
+                if (count > kMaxMetadataValues - values)
+                    return r.failAt(StatusCode::kResourceExhausted,
+                                    ctx + ": metadata arrays hold more than " +
+                                        std::to_string(kMaxMetadataValues) + " values",
+                                    r.pos() - 8);
+                values += count;
                 std::vector<GgufValue> items(count);
                 for (uint64_t i = 0; i < count; ++i)
                     if (!readValue(et, &items[i], depth + 1, ctx)) return false;
@@ -174,6 +184,7 @@ public:
     }
 
     ByteReader r;
+    uint64_t values = 0;  // array elements parsed so far
 };
 
 std::string typeMismatch(const std::string& path, const std::string& key, const char* expected,

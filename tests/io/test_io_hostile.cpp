@@ -238,6 +238,9 @@ private slots:
         edit("array count 2^64-1 of strings", [](B& g) {
             g.kvs.push_back({"x", 9, B::arrv(8, UINT64_MAX, "")});
         });
+        edit("5M bools (metadata value cap)", [](B& g) {
+            g.kvs.push_back({"x", 9, B::arrv(7, 5000000, std::string(5000000, '\0'))});
+        });
         edit("array element type 13", [](B& g) { g.kvs.push_back({"x", 9, B::arrv(13, 1, "a")}); });
         edit("value type 99", [](B& g) { g.kvs[1].type = 99; });
         edit("arrays nested 20 deep", [](B& g) {
