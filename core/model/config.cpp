@@ -144,7 +144,8 @@ Result<ModelConfig> parseGpt2(const JsonReader& r, const std::string& source) {
     return c;
 }
 
-Result<ModelConfig> parseLlama(const JsonReader& r, const std::string& source) {
+Result<ModelConfig> parseLlama(const nlohmann::json& j, const JsonReader& r,
+                               const std::string& source) {
     ModelConfig c;
     c.arch = Arch::kLlama;
     MONO_RETURN_IF_ERROR(r.intKey("hidden_size", &c.dModel));
@@ -176,6 +177,9 @@ Result<ModelConfig> parseLlama(const JsonReader& r, const std::string& source) {
     if (bias || mlpBias)
         return Status::unsupported(source +
                                    ": llama with attention_bias/mlp_bias is not supported");
+    if (auto it = j.find("rope_scaling"); it != j.end() && !it->is_null())
+        return Status::unsupported(source + ": rope_scaling " + it->dump() +
+                                   " is not supported (only plain RoPE)");
     int headDim = 0;
     MONO_RETURN_IF_ERROR(r.optInt("head_dim", &headDim));
     if (headDim && c.nHeads && headDim * c.nHeads != c.dModel)
@@ -190,7 +194,9 @@ Result<ModelConfig> parseLlama(const JsonReader& r, const std::string& source) {
 
 Status ModelConfig::validate() const {
     auto bad = [&](const std::string& what) {
-        return Status::invalidArgument("model config (" + name + "): " + what);
+        return Status::invalidArgument(
+            (name.empty() ? std::string("model config") : "model config (" + name + ")") + ": " +
+            what);
     };
     if (dModel <= 0 || nLayers <= 0 || nHeads <= 0 || nKvHeads <= 0 || dMlp <= 0 ||
         vocabSize <= 0 || maxSeqLen <= 0)
@@ -294,7 +300,7 @@ Result<ModelConfig> configFromHfJson(const std::string& jsonText, const std::str
     if (type == "gpt2")
         c = parseGpt2(r, source);
     else if (type == "llama")
-        c = parseLlama(r, source);
+        c = parseLlama(j, r, source);
     else
         return Status::unsupported(source + ": model_type '" + type +
                                    "' is not supported (expected gpt2 or llama)");

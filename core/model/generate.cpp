@@ -169,8 +169,9 @@ Result<PerplexityResult> perplexity(Model& model, const std::vector<TokenId>& to
     const int64_t textPerWindow = bosEachWindow ? ctx - 1 : ctx;
     const int64_t total = static_cast<int64_t>(tokens.size());
     const int64_t nWindows = (total + textPerWindow - 1) / textPerWindow;
-    // Enough windows per forward to fill the GEMMs without huge logits buffers.
-    const int64_t perBatch = std::max<int64_t>(1, 4096 / ctx);
+    // Enough windows per forward to fill the GEMMs while the logits stay small
+    // (512 rows of a 50k vocabulary are 100 MB).
+    const int64_t perBatch = std::max<int64_t>(1, 512 / ctx);
 
     PerplexityResult res;
     double nll = 0.0;

@@ -750,6 +750,26 @@ private slots:
                     StatusCode::kInvalidArgument, {"d_model 32", "head count 5"});
         QCOMPARE(Model::load((test::tempDir() / "nothing").string()).status().code(),
                  StatusCode::kNotFound);
+
+        // Llama: a kv-head count the tensors do not have, and RoPE scaling we do not implement.
+        MONO_REQUIRE_SHARED(ldir, "models/TinyStories-656K");
+        const std::string lcfg = test::readFile(ldir / "config.json");
+        auto llama = [&](const std::string& from, const std::string& to) {
+            std::string s = lcfg;
+            const size_t at = s.find(from);
+            if (at != std::string::npos) s.replace(at, from.size(), to);
+            const fs::path d = test::tempDir();
+            test::writeFile(d / "config.json", s);
+            fs::create_symlink(ldir / "model.safetensors", d / "model.safetensors");
+            return d;
+        };
+        expectError(llama("\"num_key_value_heads\": 4", "\"num_key_value_heads\": 8"),
+                    StatusCode::kInvalidArgument,
+                    {"model.layers.0.self_attn.k_proj.weight", "[128, 128]", "[64, 128]"});
+        expectError(llama("\"rope_scaling\": null", "\"rope_scaling\": {\"type\": \"linear\"}"),
+                    StatusCode::kUnsupported, {"rope_scaling"});
+        expectError(llama("\"hidden_act\": \"silu\"", "\"hidden_act\": \"gelu\""),
+                    StatusCode::kUnsupported, {"hidden_act", "gelu"});
     }
 };
 
