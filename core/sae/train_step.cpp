@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <omp.h>
+
 #include "core/sae/topk.h"
 
 namespace mono::sae {
@@ -185,6 +187,48 @@ void entryRows(const std::vector<int64_t>& rowStart, std::vector<int32_t>& rows)
                   static_cast<int32_t>(b));
 }
 
+// Column sums of m [B, F] in one parallel pass. Without `mask`: sums m and
+// counts its positive entries into `fired`. With `mask` (f): first replaces
+// m_bi by (m_bi + extra_i)·[f_bi > 0] (the ReLU backward), then sums.
+void columnStats(Matrix& m, const Matrix* mask, Eigen::VectorXf* sum, std::vector<int64_t>& fired,
+                 const float* extra = nullptr) {
+    const int64_t B = m.rows(), F = m.cols();
+    std::vector<Eigen::VectorXf> partialSum;
+    std::vector<std::vector<int64_t>> partialFired;
+#pragma omp parallel
+    {
+#pragma omp single
+        {
+            partialSum.assign(omp_get_num_threads(), Eigen::VectorXf::Zero(F));
+            partialFired.assign(omp_get_num_threads(), std::vector<int64_t>(mask ? 0 : F, 0));
+        }
+        const int t = omp_get_thread_num();
+        float* acc = partialSum[t].data();
+        int64_t* cnt = partialFired[t].data();
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < B; ++b) {
+            float* row = m.data() + b * F;
+            if (mask) {
+                const float* f = mask->data() + b * F;
+                for (int64_t i = 0; i < F; ++i) {
+                    row[i] = f[i] > 0.0f ? row[i] + extra[i] : 0.0f;
+                    acc[i] += row[i];
+                }
+            } else {
+                for (int64_t i = 0; i < F; ++i) {
+                    acc[i] += row[i];
+                    cnt[i] += row[i] > 0.0f;
+                }
+            }
+        }
+    }
+    for (size_t t = 0; t < partialSum.size(); ++t) {
+        *sum += partialSum[t];
+        if (!mask)
+            for (int64_t i = 0; i < F; ++i) fired[i] += partialFired[t][i];
+    }
+}
+
 double batchSumSqCentered(const Matrix& x) {
     const Eigen::RowVectorXd mean = x.cast<double>().colwise().mean();
     double s = 0;
@@ -242,29 +286,19 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
 
     if (!sparse) {
         // Dense ReLU step: buf.h holds f.
-        const Matrix& f = buf.h;  // [B, F]
+        Matrix& f = buf.h;  // [B, F]
         buf.xHat.noalias() = f * p.wDec;
         buf.xHat.rowwise() += p.bDec;
         buf.gX = buf.xHat - x;  // e [B, D]
         st.mse = static_cast<double>(buf.gX.cast<double>().squaredNorm()) / B;
-        double l1Sum = 0;
+        // One pass over f for the per-latent firing counts and sums (per-thread
+        // partial sums, added in thread order so the result is reproducible).
+        Eigen::VectorXf fSum = Eigen::VectorXf::Zero(F);  // [F] Σ_b f_bi
+        columnStats(f, nullptr, &fSum, buf.fired);
+        st.l1Loss = s.l1 * static_cast<double>(fSum.cast<double>().dot(norms.cast<double>())) / B;
         int64_t nnz = 0;
-#pragma omp parallel for schedule(static) reduction(+ : l1Sum, nnz)
-        for (int64_t b = 0; b < B; ++b) {
-            const float* row = f.data() + b * F;
-            double acc = 0;
-            for (int64_t i = 0; i < F; ++i) {
-                acc += static_cast<double>(row[i]) * norms[i];
-                nnz += row[i] > 0.0f;
-            }
-            l1Sum += acc;
-        }
-        st.l1Loss = s.l1 * l1Sum / B;
+        for (int64_t i = 0; i < F; ++i) nnz += buf.fired[i];
         st.l0 = static_cast<double>(nnz) / B;
-        for (int64_t b = 0; b < B; ++b) {
-            const float* row = f.data() + b * F;
-            for (int64_t i = 0; i < F; ++i) buf.fired[i] += row[i] > 0.0f;
-        }
         st.minActive = 0;
         st.loss = st.mse + st.l1Loss;
         st.explainedVariance = sumSqCentered > 0 ? 1.0 - st.mse * B / sumSqCentered : 0.0;
@@ -273,21 +307,16 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
         buf.gX *= 2.0f * invB;  // ∂L/∂x̂ [B, D]
         buf.gF.resize(B, F);     // [B, F]
         buf.gF.noalias() = buf.gX * p.wDec.transpose();
-#pragma omp parallel for schedule(static)
-        for (int64_t b = 0; b < B; ++b) {
-            const float* fr = f.data() + b * F;
-            float* g = buf.gF.data() + b * F;
-            for (int64_t i = 0; i < F; ++i) g[i] = fr[i] > 0.0f ? g[i] + l1Grad[i] : 0.0f;
-        }
+        Eigen::VectorXf gHSum = Eigen::VectorXf::Zero(F);  // [F] Σ_b ∂L/∂h_bi
+        columnStats(buf.gF, &f, &gHSum, buf.fired, l1Grad.data());
         grad->wDec.noalias() = f.transpose() * buf.gX;  // [F, D]
-        const Eigen::VectorXf fSum = f.colwise().sum().transpose();  // [F]
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < F; ++i)
             if (norms[i] > 0)
                 grad->wDec.row(i) += (static_cast<float>(s.l1 * invB) * fSum[i] / norms[i]) *
                                      p.wDec.row(i);
         grad->wEncT.noalias() = buf.gF.transpose() * buf.xc;  // [F, D]
-        grad->bEnc = buf.gF.colwise().sum();
+        grad->bEnc = gHSum.transpose();
         grad->bDec = buf.gX.colwise().sum();
         grad->bDec.noalias() -= grad->bEnc * p.wEncT;
         return st;
