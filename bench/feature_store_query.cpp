@@ -30,16 +30,34 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kWords[] = {
-    " the",   " of",     " and",      " to",     " in",        " a",      " is",     " that",
-    " for",   " it",     " as",       " was",    " with",      " be",     " by",     " on",
-    " not",   " he",     " bridge",   " river",  " code",      " golden", " gate",   " city",
-    " water", " python", " function", " return", " music",     " play",   " song",   " king",
-    " queen", " France", " Paris",    " London", " war",       " peace",  " money",  " bank",
-    " loan",  " rate",   " market",   " stock",  " data",      " model",  " neural", " network",
-    ".",      ",",       "\n",        "(",       ")",          " \"",     "'s",      "ing",
-    "ed",     " New",    " York",     " San",    " Francisco", " dog",    " cat",    " bird"};
-constexpr int kNumWords = sizeof(kWords) / sizeof(kWords[0]);
+// A Zipf-distributed vocabulary: function words and punctuation most frequent,
+// then 8000 filler words, with content words placed at ranks 300, 340, ...
+// (as rare as real content words), so searches match realistic subsets.
+struct Vocabulary {
+    std::vector<std::string> words;
+    std::discrete_distribution<int> dist;
+    Vocabulary() {
+        const char* common[] = {" the", " of", " and", " to",  " in",   " a",  " is", " that",
+                                " for", " it", " as",  " was", " with", " be", ".",   ",",
+                                "\n",   "(",   ")",    " \"",  "'s",    "ing", "ed"};
+        const char* content[] = {" bridge", " river",  " code",      " golden", " gate",   " city",
+                                 " water",  " python", " function",  " return", " music",  " song",
+                                 " king",   " queen",  " France",    " Paris",  " London", " war",
+                                 " money",  " bank",   " loan",      " rate",   " market", " New",
+                                 " York",   " San",    " Francisco", " dog",    " cat",    " bird"};
+        for (const char* w : common) words.push_back(w);
+        size_t next = 0;
+        for (int k = 0; k < 8000; ++k) {
+            if (words.size() >= 300 && next < sizeof(content) / sizeof(content[0]) &&
+                (words.size() - 300) % 40 == 0)
+                words.push_back(content[next++]);
+            words.push_back(" w" + std::to_string(k));
+        }
+        std::vector<double> weights;
+        for (size_t k = 0; k < words.size(); ++k) weights.push_back(1.0 / double(k + 1));
+        dist = std::discrete_distribution<int>(weights.begin(), weights.end());
+    }
+};
 
 double arg(int argc, char** argv, const char* name, double fallback) {
     for (int i = 1; i + 1 < argc; ++i)
@@ -74,7 +92,8 @@ void queryBench(const std::string& path, int64_t numFeatures) {
     run.dSae = numFeatures;
     run.tokensAnalysed = 10'000'000;
     std::mt19937_64 rng(1);
-    std::uniform_int_distribution<int> word(0, kNumWords - 1);
+    Vocabulary vocab;
+    auto word = [&](std::mt19937_64& g) { return vocab.dist(g); };
     std::uniform_real_distribution<double> unit(0, 1);
     const int ctx = 24, top = 20, bins = 10, perBin = 5;
     const double t0 = bench::nowSeconds();
@@ -97,7 +116,7 @@ void queryBench(const std::string& path, int64_t numFeatures) {
             for (int t = 0; t < ctx; ++t) {
                 const int w = word(rng);
                 e.tokens.push_back(w);
-                e.strings.push_back(kWords[w]);
+                e.strings.push_back(vocab.words[w]);
                 e.values.push_back(t == 18 ? 3.f : (unit(rng) < 0.2 ? float(unit(rng)) : 0.f));
             }
             e.activation = 3.f;
@@ -107,8 +126,9 @@ void queryBench(const std::string& path, int64_t numFeatures) {
         for (int b = 0; b < bins; ++b)
             for (int k = 0; k < perBin; ++k) r->intervalExamples.push_back(makeExample(b, k));
         for (int k = 0; k < 10; ++k) {
-            r->positiveLogits.push_back({word(rng), kWords[word(rng)], float(unit(rng))});
-            r->negativeLogits.push_back({word(rng), kWords[word(rng)], -float(unit(rng))});
+            const int p = word(rng), n = word(rng);
+            r->positiveLogits.push_back({p, vocab.words[p], float(unit(rng))});
+            r->negativeLogits.push_back({n, vocab.words[n], -float(unit(rng))});
             r->neighbours.push_back({(id + k + 1) % numFeatures, float(unit(rng)), 0});
             r->coFiring.push_back({(id + 7 * k + 3) % numFeatures, float(unit(rng)), 10});
         }
@@ -152,6 +172,16 @@ void queryBench(const std::string& path, int64_t numFeatures) {
     int q = 0;
     auto search =
         bench::timeRepeated([&] { sink += ro->search(queries[q++ % 5], 50)->size(); }, 5, 51);
+    size_t commonHits = 0;
+    auto searchCommon =
+        bench::timeRepeated([&] { commonHits = ro->search("the", 50)->size(); }, 2, 11);
+    int64_t goldenMatches = 0;
+    {
+        features::PageRequest count;
+        count.filter.text = "golden gate";
+        count.limit = 0;
+        goldenMatches = ro->page(count)->total;
+    }
     features::PageRequest textPage;
     textPage.filter.text = "san francisco";
     textPage.sort = features::SortKey::kDensity;
@@ -165,7 +195,11 @@ void queryBench(const std::string& path, int64_t numFeatures) {
                 record.median * 1e3, record.max * 1e3);
     std::printf("text search (50 hits):                 median %.2f ms (max %.2f)\n",
                 search.median * 1e3, search.max * 1e3);
+    std::printf("  (\"golden gate\" matches %lld features)\n", (long long)goldenMatches);
+    std::printf("text search \"the\" (matches all):      median %.2f ms (%zu hits)\n",
+                searchCommon.median * 1e3, commonHits);
     std::printf("page with text filter:                 median %.2f ms\n", textFilter.median * 1e3);
+    bench::printResult("search_common_word_ms", searchCommon.median * 1e3, "ms");
     bench::printResult("page_ms", page.median * 1e3, "ms");
     bench::printResult("page_by_max_ms", pageMax.median * 1e3, "ms");
     bench::printResult("page_by_label_ms", pageLabel.median * 1e3, "ms");

@@ -48,9 +48,9 @@ CREATE TABLE examples(
   token_index INTEGER NOT NULL,
   uniform INTEGER NOT NULL,
   tokens BLOB NOT NULL,
-  strings TEXT NOT NULL,
   vals BLOB NOT NULL,
   PRIMARY KEY(feature, bin, rank)) WITHOUT ROWID;
+CREATE TABLE token_text(token INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE logit_effects(
   feature INTEGER NOT NULL REFERENCES features(id) ON DELETE CASCADE,
   sign INTEGER NOT NULL,
@@ -126,12 +126,6 @@ std::string snippetOf(const Example& e) {
     for (char& c : s)
         if (c == '\n' || c == '\r' || c == '\t') c = ' ';
     return s;
-}
-
-std::string stringsJson(const std::vector<std::string>& strings) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& s : strings) j.push_back(s);
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void summaryFromRow(const Stmt& s, FeatureSummary* out) {
@@ -289,7 +283,11 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
 }
 
 FeatureStore::FeatureStore(FeatureStore&& other) noexcept
-    : m_db(other.m_db), m_path(std::move(other.m_path)), m_readOnly(other.m_readOnly) {
+    : m_db(other.m_db),
+      m_path(std::move(other.m_path)),
+      m_readOnly(other.m_readOnly),
+      m_tokenText(std::move(other.m_tokenText)),
+      m_dataVersion(other.m_dataVersion) {
     other.m_db = nullptr;
 }
 
@@ -299,6 +297,8 @@ FeatureStore& FeatureStore::operator=(FeatureStore&& other) noexcept {
         m_db = other.m_db;
         m_path = std::move(other.m_path);
         m_readOnly = other.m_readOnly;
+        m_tokenText = std::move(other.m_tokenText);
+        m_dataVersion = other.m_dataVersion;
         other.m_db = nullptr;
     }
     return *this;
@@ -309,6 +309,27 @@ FeatureStore::~FeatureStore() {
 }
 
 // ---- reads ------------------------------------------------------------------
+
+Result<const std::string*> FeatureStore::tokenText(int32_t token) const {
+    auto it = m_tokenText.find(token);
+    if (it != m_tokenText.end()) return &it->second;
+    MONO_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::prepare(m_db, m_path, "SELECT text FROM token_text WHERE token = ?"));
+    s.bind(1, static_cast<int64_t>(token));
+    MONO_ASSIGN_OR_RETURN(bool row, s.step());
+    std::string text = row ? s.text(0) : "[" + std::to_string(token) + "]";
+    return &m_tokenText.emplace(token, std::move(text)).first->second;
+}
+
+Status FeatureStore::refreshCaches() const {
+    // data_version changes when another connection commits (e.g. a re-analysis).
+    MONO_ASSIGN_OR_RETURN(int64_t version, pragmaInt(m_db, m_path, "data_version"));
+    if (version != m_dataVersion) {
+        m_tokenText.clear();
+        m_dataVersion = version;
+    }
+    return Status::ok();
+}
 
 Result<RunInfo> FeatureStore::runInfo() const {
     MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path, "SELECT key, value FROM meta"));
@@ -427,6 +448,7 @@ Result<FeaturePage> FeatureStore::page(const PageRequest& req) const {
 }
 
 Result<FeatureRecord> FeatureStore::feature(int64_t id) const {
+    MONO_RETURN_IF_ERROR(refreshCaches());
     FeatureRecord rec;
     {
         MONO_ASSIGN_OR_RETURN(
@@ -451,7 +473,7 @@ Result<FeatureRecord> FeatureStore::feature(int64_t id) const {
     {
         MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
                                                     "SELECT bin, rank, row, activation, "
-                                                    "token_index, uniform, tokens, strings, vals "
+                                                    "token_index, uniform, tokens, vals "
                                                     "FROM examples WHERE feature = ? "
                                                     "ORDER BY bin, rank"));
         s.bind(1, id);
@@ -465,13 +487,14 @@ Result<FeatureRecord> FeatureStore::feature(int64_t id) const {
             e.activation = static_cast<float>(s.real(3));
             e.tokenIndex = static_cast<int>(s.int64(4));
             e.uniform = s.int64(5) != 0;
-            auto strings = nlohmann::json::parse(s.text(7), nullptr, false);
-            if (!s.array(6, &e.tokens) || !s.array(8, &e.values) || !strings.is_array() ||
-                strings.size() != e.tokens.size() || e.values.size() != e.tokens.size())
+            if (!s.array(6, &e.tokens) || !s.array(7, &e.values) ||
+                e.values.size() != e.tokens.size())
                 return Status::corruption(m_path + ": feature " + std::to_string(id) +
                                           ": example arrays have mismatched lengths");
-            for (const auto& str : strings)
-                e.strings.push_back(str.is_string() ? str.get<std::string>() : "");
+            for (int32_t t : e.tokens) {
+                MONO_ASSIGN_OR_RETURN(const std::string* text, tokenText(t));
+                e.strings.push_back(*text);
+            }
             (e.bin < 0 ? rec.topExamples : rec.intervalExamples).push_back(std::move(e));
         }
     }
@@ -508,20 +531,37 @@ Result<std::vector<SearchHit>> FeatureStore::search(const std::string& text, int
     std::vector<SearchHit> hits;
     const std::string q = ftsQueryFromUserText(text);
     if (q.empty() || limit <= 0) return hits;
+    // Rank first, then build snippets only for the hits: snippet() tokenizes a
+    // whole document, so computing it for every match would dominate.
+    {
+        MONO_ASSIGN_OR_RETURN(Stmt s,
+                              Stmt::prepare(m_db, m_path,
+                                            "SELECT rowid, -rank FROM search_fts WHERE "
+                                            "search_fts MATCH ? ORDER BY rank, rowid LIMIT ?"));
+        s.bind(1, std::string_view(q));
+        s.bind(2, limit);
+        while (true) {
+            MONO_ASSIGN_OR_RETURN(bool row, s.step());
+            if (!row) break;
+            hits.push_back(SearchHit{s.int64(0), s.real(1), {}, {}});
+        }
+    }
+    MONO_ASSIGN_OR_RETURN(Stmt snip, Stmt::prepare(m_db, m_path,
+                                                   "SELECT snippet(search_fts, -1, '\u00AB', "
+                                                   "'\u00BB', '\u2026', 10) FROM search_fts "
+                                                   "WHERE search_fts MATCH ? AND rowid = ?"));
     MONO_ASSIGN_OR_RETURN(
-        Stmt s,
-        Stmt::prepare(m_db, m_path,
-                      "SELECT s.rowid, -bm25(search_fts), "
-                      "snippet(search_fts, -1, '\u00AB', '\u00BB', '\u2026', 10), "
-                      "coalesce(a.label, '') FROM search_fts s "
-                      "LEFT JOIN annotations a ON a.feature = s.rowid "
-                      "WHERE search_fts MATCH ? ORDER BY bm25(search_fts), s.rowid LIMIT ?"));
-    s.bind(1, std::string_view(q));
-    s.bind(2, limit);
-    while (true) {
-        MONO_ASSIGN_OR_RETURN(bool row, s.step());
-        if (!row) break;
-        hits.push_back(SearchHit{s.int64(0), s.real(1), s.text(3), s.text(2)});
+        Stmt label, Stmt::prepare(m_db, m_path, "SELECT label FROM annotations WHERE feature = ?"));
+    for (SearchHit& h : hits) {
+        snip.bind(1, std::string_view(q));
+        snip.bind(2, h.id);
+        MONO_ASSIGN_OR_RETURN(bool row, snip.step());
+        if (row) h.snippet = snip.text(0);
+        snip.reset();
+        label.bind(1, h.id);
+        MONO_ASSIGN_OR_RETURN(bool lrow, label.step());
+        if (lrow) h.label = label.text(0);
+        label.reset();
     }
     return hits;
 }
@@ -603,10 +643,11 @@ Status FeatureStore::replaceAnalysis(
                                        ": opened read-only; analysis needs a read-write store");
     Transaction tx(m_db, m_path);
     MONO_RETURN_IF_ERROR(tx.begin());
-    MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path,
-                                   "DELETE FROM examples; DELETE FROM logit_effects; "
-                                   "DELETE FROM related; DELETE FROM features; "
-                                   "DELETE FROM meta; DELETE FROM search_fts;"));
+    MONO_RETURN_IF_ERROR(
+        sql::exec(m_db, m_path,
+                  "DELETE FROM examples; DELETE FROM logit_effects; "
+                  "DELETE FROM related; DELETE FROM features; "
+                  "DELETE FROM meta; DELETE FROM search_fts; DELETE FROM token_text;"));
     std::map<int64_t, std::pair<std::string, std::string>> notesById;
     {
         MONO_ASSIGN_OR_RETURN(
@@ -625,8 +666,8 @@ Status FeatureStore::replaceAnalysis(
     MONO_ASSIGN_OR_RETURN(Stmt insExample,
                           Stmt::prepare(m_db, m_path,
                                         "INSERT INTO examples(feature, bin, rank, row, activation, "
-                                        "token_index, uniform, tokens, strings, vals) "
-                                        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                        "token_index, uniform, tokens, vals) "
+                                        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     MONO_ASSIGN_OR_RETURN(Stmt insLogit,
                           Stmt::prepare(m_db, m_path,
                                         "INSERT INTO logit_effects(feature, sign, rank, token, "
@@ -642,6 +683,7 @@ Status FeatureStore::replaceAnalysis(
 
     std::vector<double> logDensities;
     int64_t dead = 0;
+    std::map<int32_t, std::string> texts;  // token id → decoded text, shared by all examples
     FeatureRecord rec;
     for (int64_t id = 0; id < numFeatures; ++id) {
         rec = FeatureRecord{};
@@ -675,8 +717,9 @@ Status FeatureStore::replaceAnalysis(
                 insExample.bind(6, e.tokenIndex);
                 insExample.bind(7, e.uniform ? 1 : 0);
                 insExample.bindArray(8, e.tokens);
-                insExample.bind(9, std::string_view(stringsJson(e.strings)));
-                insExample.bindArray(10, e.values);
+                insExample.bindArray(9, e.values);
+                for (size_t t = 0; t < e.tokens.size() && t < e.strings.size(); ++t)
+                    texts.emplace(e.tokens[t], e.strings[t]);
                 MONO_RETURN_IF_ERROR(insExample.run());
                 if (top) {
                     ftsText += sanitizeUtf8(joinStrings(e.strings, 0, e.strings.size()));
@@ -695,6 +738,7 @@ Status FeatureStore::replaceAnalysis(
                 insLogit.bind(3, static_cast<int64_t>(r));
                 insLogit.bind(4, static_cast<int64_t>(list[r].token));
                 insLogit.bind(5, std::string_view(sanitizeUtf8(list[r].text)));
+                texts.emplace(list[r].token, list[r].text);
                 insLogit.bind(6, static_cast<double>(list[r].value));
                 MONO_RETURN_IF_ERROR(insLogit.run());
             }
@@ -746,6 +790,16 @@ Status FeatureStore::replaceAnalysis(
         }
         dh = {{"lo", lo}, {"width", width}, {"counts", counts}, {"dead", dead}};
     }
+    {
+        MONO_ASSIGN_OR_RETURN(
+            Stmt ins,
+            Stmt::prepare(m_db, m_path, "INSERT INTO token_text(token, text) VALUES(?, ?)"));
+        for (const auto& [token, text] : texts) {
+            ins.bind(1, static_cast<int64_t>(token));
+            ins.bind(2, std::string_view(sanitizeUtf8(text)));
+            MONO_RETURN_IF_ERROR(ins.run());
+        }
+    }
     MONO_ASSIGN_OR_RETURN(Stmt insMeta,
                           Stmt::prepare(m_db, m_path, "INSERT INTO meta(key, value) VALUES(?, ?)"));
     const std::pair<const char*, std::string> meta[] = {
@@ -767,6 +821,7 @@ Status FeatureStore::replaceAnalysis(
         MONO_RETURN_IF_ERROR(insMeta.run());
     }
     MONO_RETURN_IF_ERROR(tx.commit());
+    m_tokenText.clear();
     // Keep the WAL small for readers that open the file later; failure is harmless.
     sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     return Status::ok();

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/base/result.h"
@@ -189,10 +190,14 @@ private:
     FeatureStore(sqlite3* db, std::string path, bool readOnly)
         : m_db(db), m_path(std::move(path)), m_readOnly(readOnly) {}
     Status annotate(int64_t id, const std::string* label, const std::string* notes);
+    Result<const std::string*> tokenText(int32_t token) const;
+    Status refreshCaches() const;
 
     sqlite3* m_db = nullptr;
     std::string m_path;
     bool m_readOnly = true;
+    mutable std::unordered_map<int32_t, std::string> m_tokenText;  // token_text cache
+    mutable int64_t m_dataVersion = -1;
 };
 
 // The FTS5 query for user text: each word quoted as a phrase (so operators and
