@@ -67,10 +67,10 @@ find_openblas() {
 OPENBLAS="$(find_openblas)"
 if [ -n "$OPENBLAS" ]; then
     log "PyTorch BLAS: $OPENBLAS/libblas.so.3"
-    TORCH_ENV=(env "LD_LIBRARY_PATH=$OPENBLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+    TORCH_LD=("LD_LIBRARY_PATH=$OPENBLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 else
     log "no OpenBLAS found: PyTorch uses the system libblas.so.3 (maybe the slow reference BLAS)"
-    TORCH_ENV=(env)
+    TORCH_LD=()
 fi
 
 # ---- rounds
@@ -80,9 +80,9 @@ for ((r = 1; r <= ROUNDS; ++r)); do
     "$BENCH" | tee "$OUT/mono.$r.txt"
     log "PyTorch, environment as is (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}," \
         "OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset})"
-    "${TORCH_ENV[@]}" "$PY" "$ROOT/bench/reference/gpt2_torch_bench.py" | tee "$OUT/torch_env.$r.txt"
+    env "${TORCH_LD[@]}" "$PY" "$ROOT/bench/reference/gpt2_torch_bench.py" | tee "$OUT/torch_env.$r.txt"
     log "PyTorch, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
-    "${TORCH_ENV[@]}" -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${TORCH_LD[@]}" \
         "$PY" "$ROOT/bench/reference/gpt2_torch_bench.py" | tee "$OUT/torch_unset.$r.txt"
 done
 
