@@ -321,6 +321,29 @@ private slots:
         QVERIFY(f.panel.outputText().startsWith(QStringLiteral("Once upon a time")));
     }
 
+    void aFailedOpenSupersedesALoadInProgress() {
+        MONO_REQUIRE_SHARED(dir, "models/stories260K");
+        const fs::path tmp = test::tempDir();
+        fs::create_directories(tmp / "lonely");
+        const fs::path lonely = tmp / "lonely" / "model.bin";  // no tokenizer beside it
+        fs::copy_file(dir / "stories260K.bin", lonely);
+
+        PanelFixture f;
+        QSignalSpy changed(&f.session, &ModelSession::modelChanged);
+        QSignalSpy failed(&f.session, &ModelSession::loadFailed);
+        f.panel.openModel(qpath(dir / "stories260K.bin"));
+        QVERIFY(f.session.isLoading());
+        f.panel.openModel(qpath(lonely));  // fails at once: the load before it is dropped
+        QCOMPARE(failed.count(), 1);
+        QVERIFY(!f.session.isLoading());
+        QTest::qWait(300);
+        QCOMPARE(changed.count(), 0);
+        QVERIFY(!f.session.hasModel());
+        QCOMPARE(f.errors.size(), 1);
+        QVERIFY(f.errors[0].message.contains(QStringLiteral("tokenizer")));
+        QVERIFY(!f.panel.findChild<QProgressBar*>(QStringLiteral("loadingIndicator"))->isVisible());
+    }
+
     void tokenizerIsFoundBesideTheCheckpoint() {
         const fs::path tmp = test::tempDir();
         test::writeFile(tmp / "model.bin", "x");

@@ -209,6 +209,43 @@ private slots:
         QVERIFY(!runner.isBusy());
     }
 
+    void abandonDropsEverything() {
+        JobRunner runner;
+        QSignalSpy finished(&runner, &JobRunner::finished);
+        QSignalSpy busy(&runner, &JobRunner::busyChanged);
+        Gate gate;
+        std::atomic<bool> running{false};
+        std::atomic<bool> sawStop{false};
+        int results = 0;
+        int posts = 0;
+        runner.start(
+            QStringLiteral("abandoned"),
+            [&](const JobContext& job) -> Result<int> {
+                running = true;
+                gate.wait();
+                sawStop = job.stopRequested();
+                job.post([&posts] { ++posts; });
+                return 1;
+            },
+            [&](int) { ++results; });
+        QTRY_VERIFY(running.load());
+        runner.abandon();
+        QVERIFY(!runner.isBusy());  // idle at once
+        QCOMPARE(busy.count(), 2);
+        gate.open = true;
+        QTRY_VERIFY(sawStop.load());
+        QTest::qWait(50);
+        QCOMPARE(results, 0);
+        QCOMPARE(posts, 0);
+        QCOMPARE(finished.count(), 0);
+        // The runner still works afterwards.
+        int next = 0;
+        runner.start(
+            QStringLiteral("next"), [](const JobContext&) -> Result<int> { return 5; },
+            [&](int v) { next = v; });
+        QTRY_COMPARE(next, 5);
+    }
+
     void progressIsThrottledAndOnGuiThread() {
         JobRunner runner;
         QList<double> fractions;

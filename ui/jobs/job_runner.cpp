@@ -73,6 +73,18 @@ void JobRunner::cancel() {
     if (m_current) m_current->stop.requestStop();
 }
 
+void JobRunner::abandon() {
+    if (!m_current) return;
+    m_current->stop.requestStop();
+    m_current.reset();
+    ++m_generation;  // its outcome, progress and posts are stale from now on
+    m_progressTimer.stop();
+    if (m_busy && !m_delivering) {
+        m_busy = false;
+        emit busyChanged(false);
+    }
+}
+
 void JobRunner::postFromWorker(quint64 id, std::function<void()> fn) {
     QMetaObject::invokeMethod(
         this,

@@ -94,6 +94,9 @@ public:
 
     // Asks the current job to stop (it then reports cancelled()). No-op when idle.
     void cancel();
+    // Asks the current job to stop and drops everything it would still deliver
+    // (no outcome signals); the runner is idle at once. No-op when idle.
+    void abandon();
     // True from start() until the current job's outcome has been delivered.
     bool isBusy() const { return m_busy; }
     // The id of the newest job (0 before the first).

@@ -20,9 +20,11 @@ struct LoadOutput {
 };
 
 Result<LoadOutput> loadModelAndTokenizer(const std::string& path, const std::string& tokPath,
-                                         const Progress& progress) {
+                                         const Progress& progress, const StopToken& stop) {
     progress.report(-1.0, "reading the model " + path);
     MONO_ASSIGN_OR_RETURN(std::shared_ptr<model::Model> loaded, model::Model::load(path));
+    // Model::load cannot be interrupted; stop before reading the tokenizer at least.
+    if (stop.stopRequested()) return Status::cancelled("loading " + path + " was cancelled");
     progress.report(-1.0, "reading the tokenizer " + tokPath);
     auto tokenizer = tok::loadTokenizer(tokPath);
     if (!tokenizer.ok()) return tokenizer.status();
@@ -87,6 +89,8 @@ void ModelSession::open(const QString& path, const QString& tokenizerPath) {
         if (needsTokenizerFile(path)) {
             tokPath = findTokenizerBeside(path);
             if (tokPath.isEmpty()) {
+                m_runner->abandon();  // the latest request wins, even one that fails at once
+                m_loadingPath.clear();
                 emit loadStarted(path);
                 emit loadFailed(path, tr("%1: a llama2.c checkpoint needs its tokenizer, and no "
                                          "tokenizer.bin or tok*.bin was found beside it. Choose "
@@ -104,7 +108,7 @@ void ModelSession::open(const QString& path, const QString& tokenizerPath) {
     m_runner->start(
         tr("Loading %1").arg(displayNameOf(path)),
         [modelPath, tokFile](const JobContext& job) {
-            return loadModelAndTokenizer(modelPath, tokFile, job.progress());
+            return loadModelAndTokenizer(modelPath, tokFile, job.progress(), job.stop());
         },
         [this, path, tokPath](LoadOutput out) {
             m_loadingPath.clear();
