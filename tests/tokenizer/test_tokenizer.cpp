@@ -4,7 +4,9 @@
 
 #include <QtTest>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "core/tokenizer/tokenizer.h"
 #include "tests/support/test_support.h"
@@ -293,6 +295,35 @@ private slots:
         QCOMPARE(s.push(3 + 0xF0), std::string());
         QCOMPARE(s.push(3 + 0x9F), std::string());
         QCOMPARE(s.flush(), std::string("\xEF\xBF\xBD"));
+    }
+
+    // The contract: concurrent encode/decode on one tokenizer after construction.
+    void concurrentEncodeMatchesSerial() {
+        MONO_REQUIRE_SHARED(gpt2, "tokenizers/gpt2");
+        MONO_REQUIRE_SHARED(bin, "models/stories260K/tok512.bin");
+        MONO_REQUIRE_SHARED(gguf, "tokenizers/llamacpp-vocab/ggml-vocab-gpt-2.gguf");
+        std::vector<std::string> texts;
+        for (const Case& c : readCases(gguf)) texts.push_back(c.text);
+        texts.push_back(kMixedText);
+        for (const auto& path : {gpt2, bin}) {
+            auto tok = mustLoad(path);
+            QVERIFY(tok);
+            std::vector<std::vector<TokenId>> serial;
+            for (const auto& t : texts) serial.push_back(tok->encode(t));
+            std::atomic<int> mismatches{0};
+            std::vector<std::thread> threads;
+            for (int k = 0; k < 4; ++k)
+                threads.emplace_back([&, k] {
+                    for (int round = 0; round < 20; ++round)
+                        for (size_t i = 0; i < texts.size(); ++i) {
+                            const size_t j = (i + k * 7 + round) % texts.size();
+                            const auto ids = tok->encode(texts[j]);
+                            if (ids != serial[j] || tok->decode(ids) != texts[j]) ++mismatches;
+                        }
+                });
+            for (auto& t : threads) t.join();
+            QCOMPARE(mismatches.load(), 0);
+        }
     }
 
     void loaderChoosesByPath() {

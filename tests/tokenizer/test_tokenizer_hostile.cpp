@@ -43,6 +43,89 @@ std::string withI32(std::string s, size_t off, int32_t v) {
     return s;
 }
 
+// A minimal GGUF v3 writer (no tensors), independent of core/io, for vocabularies
+// damaged in ways a real file would not be.
+struct GgufVocab {
+    std::string kvs;
+    uint64_t count = 0;
+    static std::string str(const std::string& v) {
+        uint64_t n = v.size();
+        return std::string(reinterpret_cast<const char*>(&n), 8) + v;
+    }
+    void add(const std::string& key, uint32_t type, const std::string& value) {
+        kvs += str(key) + std::string(reinterpret_cast<const char*>(&type), 4) + value;
+        ++count;
+    }
+    void addString(const std::string& key, const std::string& v) { add(key, 8, str(v)); }
+    void addI32(const std::string& key, int32_t v) { add(key, 5, i32(v)); }
+    void addStrings(const std::string& key, const std::vector<std::string>& v) {
+        std::string items;
+        for (const auto& e : v) items += str(e);
+        add(key, 9, array(8, v.size(), items));
+    }
+    void addI32s(const std::string& key, const std::vector<int32_t>& v) {
+        std::string items;
+        for (int32_t e : v) items += i32(e);
+        add(key, 9, array(5, v.size(), items));
+    }
+    void addF32s(const std::string& key, const std::vector<float>& v) {
+        std::string items;
+        for (float e : v) items += f32(e);
+        add(key, 9, array(6, v.size(), items));
+    }
+    static std::string array(uint32_t type, uint64_t n, const std::string& items) {
+        return std::string(reinterpret_cast<const char*>(&type), 4) +
+               std::string(reinterpret_cast<const char*>(&n), 8) + items;
+    }
+    std::string build() const {
+        std::string s = "GGUF";
+        const uint32_t version = 3;
+        const uint64_t tensors = 0;
+        s += std::string(reinterpret_cast<const char*>(&version), 4);
+        s += std::string(reinterpret_cast<const char*>(&tensors), 8);
+        s += std::string(reinterpret_cast<const char*>(&count), 8);
+        s += kvs;
+        s.append((32 - s.size() % 32) % 32, '\0');
+        return s;
+    }
+};
+
+// A tiny byte-level vocabulary: the 256 byte tokens, "he", "llo", "hello" + damage.
+struct GptParts {
+    std::vector<std::string> tokens;
+    std::vector<std::string> merges{"h e", "l l", "ll o", "he llo"};
+    std::vector<int32_t> types;
+    GptParts() {
+        // GPT-2's bytes_to_unicode: printable bytes stand for themselves, the
+        // others get U+0100 onwards in byte order.
+        uint32_t extra = 256;
+        for (int b = 0; b < 256; ++b) {
+            const bool printable =
+                (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+            const uint32_t cp = printable ? static_cast<uint32_t>(b) : extra++;
+            std::string u;
+            if (cp < 0x80) {
+                u += static_cast<char>(cp);
+            } else {
+                u += static_cast<char>(0xC0 | (cp >> 6));
+                u += static_cast<char>(0x80 | (cp & 0x3F));
+            }
+            tokens.push_back(u);
+        }
+        for (const char* t : {"he", "ll", "llo", "hello", "<|endoftext|>"}) tokens.push_back(t);
+        types.assign(tokens.size(), 1);
+        types.back() = 3;
+    }
+    std::string build(const char* model = "gpt2") const {
+        GgufVocab g;
+        g.addString("tokenizer.ggml.model", model);
+        g.addStrings("tokenizer.ggml.tokens", tokens);
+        g.addStrings("tokenizer.ggml.merges", merges);
+        g.addI32s("tokenizer.ggml.token_type", types);
+        return g.build();
+    }
+};
+
 // Checks the common contract: an error, whose message names the file and
 // contains `expect`.
 void expectClearError(const Result<std::shared_ptr<const Tokenizer>>& r,
@@ -275,6 +358,139 @@ private slots:
         test::writeFile(file, bytes);
         expectClearError(loadTokenizerJson(file.string()), file, expect);
         expectClearError(loadTokenizer(dir.string()), file, expect);
+    }
+
+    void ggufVocab_data() {
+        QTest::addColumn<std::string>("bytes");
+        QTest::addColumn<std::string>("expect");
+        {
+            GgufVocab g;
+            g.addStrings("tokenizer.ggml.tokens", {"a"});
+            QTest::newRow("no tokenizer.ggml.model")
+                << g.build() << std::string("tokenizer.ggml.model");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "bert");
+            g.addStrings("tokenizer.ggml.tokens", {"a"});
+            QTest::newRow("model bert") << g.build() << std::string("'bert' is not supported");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "llama");
+            g.addString("tokenizer.ggml.tokens", "abc");
+            QTest::newRow("tokens not an array")
+                << g.build() << std::string("tokenizer.ggml.tokens");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "llama");
+            g.addStrings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>",
+                                                   "\xE2\x96\x81"
+                                                   "a"});
+            g.addF32s("tokenizer.ggml.scores", {0, 0, 0});
+            QTest::newRow("scores count") << g.build() << std::string("scores: expected 4 entries");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "llama");
+            g.addStrings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "<0x0A>", "x"});
+            g.addF32s("tokenizer.ggml.scores", {0, 0, 0, 0, -1});
+            g.addI32s("tokenizer.ggml.token_type", {2, 3, 3, 6, 6});
+            QTest::newRow("byte type not <0xXX>") << g.build() << std::string("token 4 'x'");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "llama");
+            g.addStrings("tokenizer.ggml.tokens", {"<unk>", "a\xFF"});
+            g.addF32s("tokenizer.ggml.scores", {0, 0});
+            QTest::newRow("token not UTF-8")
+                << g.build() << std::string("token 1 is not valid UTF-8");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "llama");
+            g.addStrings("tokenizer.ggml.tokens", {"<unk>", ""});
+            g.addF32s("tokenizer.ggml.scores", {0, 0});
+            QTest::newRow("empty token") << g.build() << std::string("token 1 is empty");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "llama");
+            g.addStrings("tokenizer.ggml.tokens", {"<unk>", "a"});
+            g.addF32s("tokenizer.ggml.scores", {0, std::nanf("")});
+            QTest::newRow("NaN score") << g.build() << std::string("not finite");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "llama");
+            g.addStrings("tokenizer.ggml.tokens", {"<unk>", "a"});
+            g.addI32("tokenizer.ggml.bos_token_id", -5);
+            QTest::newRow("negative bos id") << g.build() << std::string("bos_token_id");
+        }
+        GptParts ok;
+        {
+            GptParts p = ok;
+            p.types.pop_back();
+            QTest::newRow("token_type count") << p.build() << std::string("expected 261 entries");
+        }
+        {
+            GptParts p = ok;
+            p.types[3] = 9;
+            QTest::newRow("token_type value") << p.build() << std::string("token_type'[3] = 9");
+        }
+        {
+            GptParts p = ok;
+            p.merges[1] = "l q\xC3\xA9";
+            QTest::newRow("merge unknown token")
+                << p.build() << std::string("is not in the vocabulary");
+        }
+        {
+            GptParts p = ok;
+            p.merges[2] = "llo";
+            QTest::newRow("merge without space") << p.build() << std::string("merges'[2]");
+        }
+        {
+            GptParts p = ok;
+            p.merges[3] = "h llo";
+            QTest::newRow("merge result unknown") << p.build() << std::string("the result 'hllo'");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "gpt2");
+            g.addStrings("tokenizer.ggml.tokens", ok.tokens);
+            QTest::newRow("gpt2 without merges")
+                << g.build() << std::string("tokenizer.ggml.merges");
+        }
+        {
+            GgufVocab g;
+            g.addString("tokenizer.ggml.model", "gpt2");
+            g.addString("tokenizer.ggml.pre", "deepseek-llm");
+            g.addStrings("tokenizer.ggml.tokens", ok.tokens);
+            g.addStrings("tokenizer.ggml.merges", ok.merges);
+            QTest::newRow("unsupported pre-tokenizer")
+                << g.build() << std::string("'deepseek-llm'");
+        }
+        const std::string good = ok.build();
+        QTest::newRow("truncated GGUF") << good.substr(0, good.size() / 2) << std::string("");
+    }
+    void ggufVocab() {
+        QFETCH(std::string, bytes);
+        QFETCH(std::string, expect);
+        const auto file = test::tempDir() / "vocab.gguf";
+        test::writeFile(file, bytes);
+        expectClearError(loadTokenizer(file.string()), file, expect);
+    }
+
+    // The builder's undamaged vocabulary loads and merges: the rows above fail
+    // because of their damage, not because of the builder.
+    void ggufBuilderIsSound() {
+        const auto file = test::tempDir() / "vocab.gguf";
+        test::writeFile(file, GptParts().build());
+        auto r = loadTokenizer(file.string());
+        MONO_VERIFY_RESULT(r);
+        QCOMPARE((*r)->encode("hello<|endoftext|>"), (std::vector<TokenId>{259, 260}));
+        QCOMPARE((*r)->decode({259}), std::string("hello"));
     }
 
     void vocabMerges_data() {
