@@ -16,21 +16,12 @@ namespace mono::io {
 
 // One metadata value. Arrays hold values of one type (nested arrays allowed).
 struct GgufValue {
+    // clang-format off
     enum class Type : uint32_t {
-        kU8 = 0,
-        kI8 = 1,
-        kU16 = 2,
-        kI16 = 3,
-        kU32 = 4,
-        kI32 = 5,
-        kF32 = 6,
-        kBool = 7,
-        kString = 8,
-        kArray = 9,
-        kU64 = 10,
-        kI64 = 11,
-        kF64 = 12,
+        kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
+        kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
     };
+    // clang-format on
     Type type = Type::kU32;
     std::variant<uint64_t, int64_t, double, bool, std::string, std::vector<GgufValue>> value;
 

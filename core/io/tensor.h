@@ -12,44 +12,16 @@
 
 namespace mono::io {
 
+// clang-format off
 enum class DType {
-    kF32,
-    kF16,
-    kBF16,
-    kF64,
-    kI8,
-    kU8,
-    kI16,
-    kI32,
-    kI64,
-    kBool,
-    kQ8_0,
-    // ggml block types GGUF files may hold: sized and listed, but toFloat
+    kF32, kF16, kBF16, kF64, kI8, kU8, kI16, kI32, kI64, kBool, kQ8_0,
+    // ggml block types a GGUF file may hold: sized and listed, but toFloat
     // answers Unsupported for them.
-    kQ4_0,
-    kQ4_1,
-    kQ5_0,
-    kQ5_1,
-    kQ8_1,
-    kQ2_K,
-    kQ3_K,
-    kQ4_K,
-    kQ5_K,
-    kQ6_K,
-    kQ8_K,
-    kIQ2_XXS,
-    kIQ2_XS,
-    kIQ3_XXS,
-    kIQ1_S,
-    kIQ4_NL,
-    kIQ3_S,
-    kIQ2_S,
-    kIQ4_XS,
-    kIQ1_M,
-    kTQ1_0,
-    kTQ2_0,
-    kMXFP4,
+    kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_1, kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K, kQ8_K,
+    kIQ2_XXS, kIQ2_XS, kIQ3_XXS, kIQ1_S, kIQ4_NL, kIQ3_S, kIQ2_S, kIQ4_XS, kIQ1_M,
+    kTQ1_0, kTQ2_0, kMXFP4,
 };
+// clang-format on
 
 const char* dtypeName(DType t);  // "F32", "BF16", "Q8_0" ...
 
@@ -74,7 +46,8 @@ struct TensorView {
 };
 
 // Converts F32/F16/BF16/F64/Q8_0 (and the integer types) to float32.
-// Errors name the tensor when the dtype cannot be converted.
+// Unsupported, naming the tensor and dtype, for the other block types;
+// InvalidArgument when nbytes does not match shape × dtype.
 Result<std::vector<float>> toFloat(const TensorView& t);
 
 // "F32 [768, 2304]"
