@@ -1,10 +1,30 @@
 #include "core/model/model_files.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <vector>
 
 namespace mono::model {
 namespace fs = std::filesystem;
+
+std::string findTokenizerBeside(const std::string& checkpointPath) {
+    const fs::path model(checkpointPath);
+    const fs::path folder = model.parent_path().empty() ? fs::path(".") : model.parent_path();
+    const std::string self = model.filename().string();
+    std::error_code ec;
+    if (self != "tokenizer.bin" && fs::is_regular_file(folder / "tokenizer.bin", ec))
+        return (folder / "tokenizer.bin").string();
+    std::vector<std::string> candidates;
+    for (const auto& entry : fs::directory_iterator(folder, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name != self && name.rfind("tok", 0) == 0 && entry.path().extension() == ".bin" &&
+            entry.is_regular_file(ec))
+            candidates.push_back(name);
+    }
+    if (candidates.empty()) return {};
+    std::sort(candidates.begin(), candidates.end());
+    return (folder / candidates.front()).string();
+}
 
 Result<std::string> findModelTokenizer(const std::string& modelPath,
                                        const std::string& tokenizerPath) {
@@ -13,23 +33,13 @@ Result<std::string> findModelTokenizer(const std::string& modelPath,
     if (fs::is_directory(modelPath, ec) || fs::path(modelPath).extension() == ".gguf")
         return modelPath;
     // A llama2.c checkpoint carries no vocabulary: look beside it.
-    std::vector<std::string> candidates;
-    const fs::path folder = fs::path(modelPath).parent_path().empty()
-                                ? fs::path(".")
-                                : fs::path(modelPath).parent_path();
-    for (const auto& entry : fs::directory_iterator(folder, ec)) {
-        const std::string name = entry.path().filename().string();
-        if (entry.is_regular_file() && entry.path().extension() == ".bin" &&
-            (name == "tokenizer.bin" || name.rfind("tok", 0) == 0))
-            candidates.push_back(entry.path().string());
-    }
-    if (candidates.size() == 1) return candidates[0];
+    std::string beside = findTokenizerBeside(modelPath);
+    if (!beside.empty()) return beside;
     return Status::invalidArgument(
-        modelPath + ": a llama2.c checkpoint has no vocabulary and " +
-        (candidates.empty()
-             ? std::string("no tokenizer.bin lies beside it")
-             : std::to_string(candidates.size()) + " tokenizer files lie beside it") +
-        "; name the tokenizer file explicitly (e.g. --tokenizer tok512.bin)");
+        modelPath +
+        ": a llama2.c checkpoint has no vocabulary and no tokenizer.bin or "
+        "tok*.bin lies beside it; name the tokenizer file explicitly "
+        "(e.g. --tokenizer tok512.bin)");
 }
 
 Result<std::shared_ptr<const tok::Tokenizer>> loadModelTokenizer(const std::string& modelPath,

@@ -11,11 +11,14 @@
 namespace mono::model {
 
 // The tokenizer for `modelPath`: `tokenizerPath` when given; else the HF
-// folder's or the GGUF file's own vocabulary; else, for a llama2.c .bin, a
-// single tokenizer.bin / tok*.bin in the same folder. InvalidArgument naming
-// the model when none can be found (or several candidates are found).
+// folder's or the GGUF file's own vocabulary; else, for a llama2.c .bin, the
+// one findTokenizerBeside picks. InvalidArgument naming the model when none is found.
 Result<std::shared_ptr<const tok::Tokenizer>> loadModelTokenizer(
     const std::string& modelPath, const std::string& tokenizerPath = {});
+
+// A llama2.c tokenizer beside a checkpoint: "tokenizer.bin" if present, else the
+// first "tok*.bin" by name; never the checkpoint itself. Empty when there is none.
+std::string findTokenizerBeside(const std::string& checkpointPath);
 
 // The path loadModelTokenizer would read (without loading it).
 Result<std::string> findModelTokenizer(const std::string& modelPath,

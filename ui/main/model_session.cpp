@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/model/model.h"
+#include "core/model/model_files.h"
 #include "core/tokenizer/tokenizer.h"
 #include "ui/jobs/job_runner.h"
 
@@ -62,16 +63,8 @@ bool ModelSession::needsTokenizerFile(const QString& modelPath) {
 }
 
 QString ModelSession::findTokenizerBeside(const QString& modelPath) {
-    const QFileInfo model(modelPath);
-    const QDir dir = model.absoluteDir();
-    const QString self = model.fileName();
-    const QString preferred = QStringLiteral("tokenizer.bin");
-    if (self != preferred && dir.exists(preferred)) return dir.absoluteFilePath(preferred);
-    const QStringList candidates =
-        dir.entryList({QStringLiteral("tok*.bin")}, QDir::Files | QDir::Readable, QDir::Name);
-    for (const QString& name : candidates)
-        if (name != self) return dir.absoluteFilePath(name);
-    return {};
+    return QFile::decodeName(
+        model::findTokenizerBeside(QFile::encodeName(modelPath).toStdString()).c_str());
 }
 
 QString ModelSession::displayNameOf(const QString& path) {
