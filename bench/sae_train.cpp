@@ -94,9 +94,11 @@ int main(int argc, char** argv) {
         int64_t d, F;
         int reluSteps, topkSteps;
     };
-    const std::vector<Shape> shapes = quick ? std::vector<Shape>{{128, 4096, 4, 4}}
-                                            : std::vector<Shape>{{768, 16384, 4, 8}, {128, 4096, 12, 24}};
-    std::printf("SAE training, batch %lld, Eigen %d threads\n", (long long)batch, Eigen::nbThreads());
+    const std::vector<Shape> shapes =
+        quick ? std::vector<Shape>{{128, 4096, 4, 4}}
+              : std::vector<Shape>{{768, 16384, 4, 8}, {128, 4096, 12, 24}};
+    std::printf("SAE training, batch %lld, Eigen %d threads\n", (long long)batch,
+                Eigen::nbThreads());
     std::printf("%-6s %-14s %12s %12s %12s %10s %12s\n", "arch", "d x F", "tokens/s", "GFLOP/s 6dF",
                 "executed", "GEMM GF/s", "6dF / GEMM");
     for (const Shape& sh : shapes) {

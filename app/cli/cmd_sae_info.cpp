@@ -17,16 +17,20 @@ const char* kUsage =
 
 const char* formatName(sae::SaeFormat f) {
     switch (f) {
-        case sae::SaeFormat::kSaeLens: return "SAELens";
-        case sae::SaeFormat::kGemmaScope: return "Gemma Scope";
-        case sae::SaeFormat::kSparsify: return "EleutherAI sparsify";
+        case sae::SaeFormat::kSaeLens:
+            return "SAELens";
+        case sae::SaeFormat::kGemmaScope:
+            return "Gemma Scope";
+        case sae::SaeFormat::kSparsify:
+            return "EleutherAI sparsify";
     }
     return "?";
 }
 
 int runSaeInfo(CliArgs& args) {
     const std::string name = "sae-info";
-    if (args.positionals().size() != 1) return fail(name, std::string("expected one PATH\n\n") + kUsage, 2);
+    if (args.positionals().size() != 1)
+        return fail(name, std::string("expected one PATH\n\n") + kUsage, 2);
     const std::string path = args.positionals()[0];
     auto format = sae::detectSaeFormat(path);
     if (!format.ok()) return fail(name, format.status().toString());
@@ -49,15 +53,19 @@ int runSaeInfo(CliArgs& args) {
     if (!m.hookName.empty()) std::printf("  hook                  %s\n", m.hookName.c_str());
     if (m.contextSize > 0) std::printf("  context size          %lld\n", (long long)m.contextSize);
     if (!m.datasetPath.empty()) std::printf("  dataset               %s\n", m.datasetPath.c_str());
-    if (m.trainingTokens > 0) std::printf("  training tokens       %lld\n", (long long)m.trainingTokens);
+    if (m.trainingTokens > 0)
+        std::printf("  training tokens       %lld\n", (long long)m.trainingTokens);
     std::printf("tensors\n");
-    std::printf("  W_enc      [%lld, %lld]\n", (long long)loaded->wEnc().rows(), (long long)loaded->wEnc().cols());
-    std::printf("  W_dec      [%lld, %lld]\n", (long long)loaded->wDec().rows(), (long long)loaded->wDec().cols());
+    std::printf("  W_enc      [%lld, %lld]\n", (long long)loaded->wEnc().rows(),
+                (long long)loaded->wEnc().cols());
+    std::printf("  W_dec      [%lld, %lld]\n", (long long)loaded->wDec().rows(),
+                (long long)loaded->wDec().cols());
     std::printf("  b_enc      [%lld]\n", (long long)loaded->bEnc().size());
     std::printf("  b_dec      [%lld]\n", (long long)loaded->bDec().size());
     if (loaded->threshold().size() > 0) {
-        std::printf("  threshold  [%lld]  (min %.4g, max %.4g)\n", (long long)loaded->threshold().size(),
-                    loaded->threshold().minCoeff(), loaded->threshold().maxCoeff());
+        std::printf("  threshold  [%lld]  (min %.4g, max %.4g)\n",
+                    (long long)loaded->threshold().size(), loaded->threshold().minCoeff(),
+                    loaded->threshold().maxCoeff());
     }
     const double decNorm = loaded->wDec().rowwise().norm().mean();
     std::printf("  mean ||W_dec[i]|| %.4g\n", decNorm);
@@ -69,15 +77,20 @@ int runSaeInfo(CliArgs& args) {
                 dead += v <= -9.9f;
                 dense += v > -1.0f;
             }
-            std::printf("sparsity.safetensors: %lld features never fired, %lld with density > 0.1\n",
-                        (long long)dead, (long long)dense);
+            std::printf(
+                "sparsity.safetensors: %lld features never fired, %lld with density > 0.1\n",
+                (long long)dead, (long long)dense);
         }
     }
     return 0;
 }
 
-const RegisterCommand kRegister({"sae-info", "print an SAE's configuration and tensor shapes",
-                                 kUsage, {}, {"hook"}, &runSaeInfo});
+const RegisterCommand kRegister({"sae-info",
+                                 "print an SAE's configuration and tensor shapes",
+                                 kUsage,
+                                 {},
+                                 {"hook"},
+                                 &runSaeInfo});
 
 }  // namespace
 }  // namespace mono::cli

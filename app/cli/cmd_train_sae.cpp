@@ -30,7 +30,8 @@ int runTrainSae(CliArgs& args) {
     const auto activations = args.option("activations");
     const auto out = args.option("out");
     if (!activations || !out || !args.option("features"))
-        return fail(name, std::string("--activations, --features and --out are required\n\n") + kUsage, 2);
+        return fail(
+            name, std::string("--activations, --features and --out are required\n\n") + kUsage, 2);
     sae::TrainSpec spec;
     const std::string arch = args.option("arch").value_or("relu");
     if (!sae::parseArchitecture(arch, &spec.architecture) ||

@@ -29,9 +29,8 @@ void MatrixBatchProvider::shuffle() {
 Status MatrixBatchProvider::next(Matrix& out) {
     if (m_data.rows() == 0) return Status::invalidArgument("batch provider: no activation rows");
     if (out.cols() != m_data.cols())
-        return Status::invalidArgument("batch provider: batch width " +
-                                       std::to_string(out.cols()) + " does not match " +
-                                       std::to_string(m_data.cols()));
+        return Status::invalidArgument("batch provider: batch width " + std::to_string(out.cols()) +
+                                       " does not match " + std::to_string(m_data.cols()));
     for (int64_t r = 0; r < out.rows(); ++r) {
         if (m_position >= m_data.rows()) {
             ++m_epoch;
@@ -55,8 +54,10 @@ Status MatrixBatchProvider::restoreState(const std::string& state) {
     int64_t position = 0;
     if (!(in >> tag >> seed >> epoch >> position) || tag != "matrix" || position < 0 ||
         position > m_data.rows())
-        return Status::corruption("batch provider state: expected 'matrix <seed> <epoch> "
-                                  "<position>', found '" + state + "'");
+        return Status::corruption(
+            "batch provider state: expected 'matrix <seed> <epoch> "
+            "<position>', found '" +
+            state + "'");
     if (seed != m_seed)
         return Status::invalidArgument("batch provider state: saved with seed " +
                                        std::to_string(seed) + ", this run uses " +
@@ -73,8 +74,10 @@ Result<Matrix> readActivationsNpy(const std::string& path) {
         std::string shape;
         for (size_t i = 0; i < array.shape.size(); ++i)
             shape += (i ? ", " : "") + std::to_string(array.shape[i]);
-        return Status::invalidArgument(path + ": expected a 2-D activation matrix [tokens, d_in], "
-                                       "found shape [" + shape + "]");
+        return Status::invalidArgument(path +
+                                       ": expected a 2-D activation matrix [tokens, d_in], "
+                                       "found shape [" +
+                                       shape + "]");
     }
     MONO_ASSIGN_OR_RETURN(std::vector<float> values, io::toFloat(array.view(path)));
     Matrix m(array.shape[0], array.shape[1]);  // [N, D]

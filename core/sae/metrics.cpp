@@ -11,17 +11,17 @@ Result<SaeMetrics> evaluate(const Sae& sae, const Matrix& x, int64_t blockRows,
                             std::vector<double>* density) {
     if (x.cols() != sae.dIn())
         return Status::invalidArgument("SAE evaluation: activations have width " +
-                                       std::to_string(x.cols()) + ", the SAE expects d_in=" +
-                                       std::to_string(sae.dIn()));
+                                       std::to_string(x.cols()) +
+                                       ", the SAE expects d_in=" + std::to_string(sae.dIn()));
     if (x.rows() == 0) return Status::invalidArgument("SAE evaluation: no activation rows");
     blockRows = std::max<int64_t>(1, blockRows);
     const int64_t N = x.rows(), D = sae.dIn(), F = sae.dSae();
-    std::vector<int64_t> fired(F, 0);          // [F] rows where each feature is active
+    std::vector<int64_t> fired(F, 0);                 // [F] rows where each feature is active
     Eigen::VectorXd sumX = Eigen::VectorXd::Zero(D);  // [D]
     double sumSqErr = 0, sumSqX = 0, sumCos = 0, sumRatio = 0, sumL0 = 0;
     for (int64_t r0 = 0; r0 < N; r0 += blockRows) {
         const int64_t n = std::min(blockRows, N - r0);
-        const Matrix block = x.middleRows(r0, n);  // [n, D]
+        const Matrix block = x.middleRows(r0, n);            // [n, D]
         MONO_ASSIGN_OR_RETURN(Matrix f, sae.encode(block));  // [n, F]
         MONO_ASSIGN_OR_RETURN(Matrix xHat, sae.decode(f));   // [n, D]
         for (int64_t r = 0; r < n; ++r) {

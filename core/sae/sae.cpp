@@ -12,10 +12,14 @@ namespace mono::sae {
 
 const char* architectureName(Architecture a) {
     switch (a) {
-        case Architecture::kStandard: return "standard";
-        case Architecture::kTopK: return "topk";
-        case Architecture::kBatchTopK: return "batchtopk";
-        case Architecture::kJumpReLU: return "jumprelu";
+        case Architecture::kStandard:
+            return "standard";
+        case Architecture::kTopK:
+            return "topk";
+        case Architecture::kBatchTopK:
+            return "batchtopk";
+        case Architecture::kJumpReLU:
+            return "jumprelu";
     }
     return "standard";
 }
@@ -36,8 +40,14 @@ bool parseArchitecture(const std::string& name, Architecture* out) {
 }
 
 namespace {
+// Built by appending: GCC 12 warns (falsely) about `"[" + std::to_string(n)`.
+std::string shapeString(int64_t rows, int64_t cols) {
+    std::string s("[");
+    s.append(std::to_string(rows)).append(", ").append(std::to_string(cols)).append("]");
+    return s;
+}
 std::string shapeOf(const Matrix& m) {
-    return "[" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + "]";
+    return shapeString(m.rows(), m.cols());
 }
 }  // namespace
 
@@ -47,8 +57,8 @@ Result<Sae> Sae::create(SaeConfig config, Matrix wEnc, Matrix wDec, Vector bEnc,
     if (D <= 0 || F <= 0)
         return Status::invalidArgument("SAE config: d_in and d_sae must be positive, got d_in=" +
                                        std::to_string(D) + ", d_sae=" + std::to_string(F));
-    const std::string expectEnc = "[" + std::to_string(D) + ", " + std::to_string(F) + "]";
-    const std::string expectDec = "[" + std::to_string(F) + ", " + std::to_string(D) + "]";
+    const std::string expectEnc = shapeString(D, F);
+    const std::string expectDec = shapeString(F, D);
     if (wEnc.rows() != D || wEnc.cols() != F)
         return Status::invalidArgument("W_enc: expected shape " + expectEnc + ", found " +
                                        shapeOf(wEnc));
@@ -56,33 +66,32 @@ Result<Sae> Sae::create(SaeConfig config, Matrix wEnc, Matrix wDec, Vector bEnc,
         return Status::invalidArgument("W_dec: expected shape " + expectDec + ", found " +
                                        shapeOf(wDec));
     if (bEnc.size() != F)
-        return Status::invalidArgument("b_enc: expected " + std::to_string(F) +
-                                       " values, found " + std::to_string(bEnc.size()));
+        return Status::invalidArgument("b_enc: expected " + std::to_string(F) + " values, found " +
+                                       std::to_string(bEnc.size()));
     if (bDec.size() != D)
-        return Status::invalidArgument("b_dec: expected " + std::to_string(D) +
-                                       " values, found " + std::to_string(bDec.size()));
+        return Status::invalidArgument("b_dec: expected " + std::to_string(D) + " values, found " +
+                                       std::to_string(bDec.size()));
     const bool needsThreshold = config.architecture == Architecture::kJumpReLU ||
                                 config.architecture == Architecture::kBatchTopK;
     if (needsThreshold && threshold.size() != F)
         return Status::invalidArgument("threshold: expected " + std::to_string(F) +
-                                       " values for a " +
-                                       architectureName(config.architecture) + " SAE, found " +
-                                       std::to_string(threshold.size()));
+                                       " values for a " + architectureName(config.architecture) +
+                                       " SAE, found " + std::to_string(threshold.size()));
     if (config.architecture == Architecture::kTopK && (config.k < 1 || config.k > F))
         return Status::invalidArgument("topk SAE: k must be in 1.." + std::to_string(F) +
                                        ", found " + std::to_string(config.k));
-    if (config.architecture == Architecture::kBatchTopK) config.architecture = Architecture::kJumpReLU;
+    if (config.architecture == Architecture::kBatchTopK)
+        config.architecture = Architecture::kJumpReLU;
     if (!needsThreshold) threshold.resize(0);
     struct Named {
         const char* name;
         const float* data;
         int64_t size;
     };
-    for (const Named& n : {Named{"W_enc", wEnc.data(), wEnc.size()},
-                           Named{"W_dec", wDec.data(), wDec.size()},
-                           Named{"b_enc", bEnc.data(), bEnc.size()},
-                           Named{"b_dec", bDec.data(), bDec.size()},
-                           Named{"threshold", threshold.data(), threshold.size()}}) {
+    for (const Named& n :
+         {Named{"W_enc", wEnc.data(), wEnc.size()}, Named{"W_dec", wDec.data(), wDec.size()},
+          Named{"b_enc", bEnc.data(), bEnc.size()}, Named{"b_dec", bDec.data(), bDec.size()},
+          Named{"threshold", threshold.data(), threshold.size()}}) {
         for (int64_t i = 0; i < n.size; ++i)
             if (!std::isfinite(n.data[i]))
                 return Status::invalidArgument(std::string(n.name) + ": element " +
@@ -107,8 +116,12 @@ void Sae::prepare() {
 
 void Sae::activate(Matrix& h) const {
     switch (m_config.architecture) {
-        case Architecture::kStandard: h = h.cwiseMax(0.0f); break;
-        case Architecture::kTopK: keepTopKPerRow(h, m_config.k); break;
+        case Architecture::kStandard:
+            h = h.cwiseMax(0.0f);
+            break;
+        case Architecture::kTopK:
+            keepTopKPerRow(h, m_config.k);
+            break;
         case Architecture::kBatchTopK:
         case Architecture::kJumpReLU: {
             const int64_t B = h.rows(), F = h.cols();
@@ -126,9 +139,9 @@ void Sae::activate(Matrix& h) const {
 
 Result<Matrix> Sae::preActivations(const Matrix& x) const {
     if (x.cols() != dIn())
-        return Status::invalidArgument("SAE input: expected rows of width d_in=" +
-                                       std::to_string(dIn()) + ", found " +
-                                       std::to_string(x.cols()));
+        return Status::invalidArgument(
+            "SAE input: expected rows of width d_in=" + std::to_string(dIn()) + ", found " +
+            std::to_string(x.cols()));
     Matrix h(x.rows(), dSae());  // [B, F]
     h.noalias() = x * m_wEnc;
     h.rowwise() += m_encBias;
@@ -143,9 +156,9 @@ Result<Matrix> Sae::encode(const Matrix& x) const {
 
 Result<Matrix> Sae::decode(const Matrix& f) const {
     if (f.cols() != dSae())
-        return Status::invalidArgument("SAE codes: expected rows of width d_sae=" +
-                                       std::to_string(dSae()) + ", found " +
-                                       std::to_string(f.cols()));
+        return Status::invalidArgument(
+            "SAE codes: expected rows of width d_sae=" + std::to_string(dSae()) + ", found " +
+            std::to_string(f.cols()));
     Matrix xHat(f.rows(), dIn());  // [B, D]
     xHat.noalias() = f * m_wDec;
     xHat.rowwise() += m_bDec;
@@ -183,9 +196,8 @@ Result<Matrix> Sae::decodeSparse(const SparseCodes& codes) const {
         for (int64_t j = codes.rowStart[r]; j < codes.rowStart[r + 1]; ++j) {
             const int32_t i = codes.indices[j];
             if (i < 0 || i >= dSae())
-                return Status::outOfRange("sparse SAE codes: feature index " +
-                                          std::to_string(i) + " outside 0.." +
-                                          std::to_string(dSae() - 1));
+                return Status::outOfRange("sparse SAE codes: feature index " + std::to_string(i) +
+                                          " outside 0.." + std::to_string(dSae() - 1));
             out.noalias() += codes.values[j] * m_wDec.row(i);
         }
         (void)D;

@@ -33,8 +33,8 @@ bool parseArchitecture(const std::string& name, Architecture* out);
 // Where the SAE came from and how it was trained; written into cfg.json's metadata.
 struct SaeMetadata {
     std::string modelName;
-    std::string hookName;      // "blocks.6.hook_resid_post"
-    int64_t hookLayer = -1;    // -1 when unknown
+    std::string hookName;    // "blocks.6.hook_resid_post"
+    int64_t hookLayer = -1;  // -1 when unknown
     int64_t contextSize = 0;
     bool prependBos = true;
     std::string datasetPath;
@@ -71,18 +71,18 @@ public:
     // b_enc and b_dec vectors, threshold [d_sae] for jumprelu, k in 1..d_sae for
     // topk) and that every weight is finite. kBatchTopK becomes kJumpReLU only via
     // the trainer; here it needs a threshold like kJumpReLU.
-    static Result<Sae> create(SaeConfig config, Matrix wEnc, Matrix wDec, Vector bEnc,
-                              Vector bDec, Vector threshold = {});
+    static Result<Sae> create(SaeConfig config, Matrix wEnc, Matrix wDec, Vector bEnc, Vector bDec,
+                              Vector threshold = {});
 
     const SaeConfig& config() const { return m_config; }
     SaeConfig& mutableConfig() { return m_config; }  // metadata edits only
     int64_t dIn() const { return m_config.dIn; }
     int64_t dSae() const { return m_config.dSae; }
 
-    const Matrix& wEnc() const { return m_wEnc; }  // [d_in, d_sae]
-    const Matrix& wDec() const { return m_wDec; }  // [d_sae, d_in]
-    const Vector& bEnc() const { return m_bEnc; }  // [d_sae]
-    const Vector& bDec() const { return m_bDec; }  // [d_in]
+    const Matrix& wEnc() const { return m_wEnc; }            // [d_in, d_sae]
+    const Matrix& wDec() const { return m_wDec; }            // [d_sae, d_in]
+    const Vector& bEnc() const { return m_bEnc; }            // [d_sae]
+    const Vector& bDec() const { return m_bDec; }            // [d_in]
     const Vector& threshold() const { return m_threshold; }  // [d_sae] or empty
 
     // Dense feature activations f [rows, d_sae] of x [rows, d_in].
@@ -101,8 +101,8 @@ public:
     Status reconstructInPlace(float* x, int64_t rows, int64_t width) const;
 
 private:
-    void prepare();                            // derived terms after weights change
-    void activate(Matrix& h) const;            // h → f in place
+    void prepare();                  // derived terms after weights change
+    void activate(Matrix& h) const;  // h → f in place
     SaeConfig m_config;
     Matrix m_wEnc;
     Matrix m_wDec;

@@ -10,9 +10,9 @@
 #include <regex>
 #include <sstream>
 
+#include "core/base/atomic_file.h"
 #include "core/io/npy.h"
 #include "core/io/safetensors.h"
-#include "core/base/atomic_file.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -56,8 +56,8 @@ std::string tensorList(const io::SafetensorsFile& file) {
 
 Status checkDIn(const std::string& file, int64_t dIn, const LoadOptions& options) {
     if (options.expectedDIn > 0 && dIn != options.expectedDIn)
-        return Status::invalidArgument(file + ": d_in is " + std::to_string(dIn) +
-                                       ", expected " + std::to_string(options.expectedDIn) +
+        return Status::invalidArgument(file + ": d_in is " + std::to_string(dIn) + ", expected " +
+                                       std::to_string(options.expectedDIn) +
                                        " (the width of the hook's activations)");
     return Status::ok();
 }
@@ -98,11 +98,16 @@ bool boolOr(const json& j, const std::string& key, bool fallback) {
 // The dtype names cfg.json uses ("float32"), from a file's element type.
 std::string torchDtypeName(io::DType t) {
     switch (t) {
-        case io::DType::kF32: return "float32";
-        case io::DType::kF16: return "float16";
-        case io::DType::kBF16: return "bfloat16";
-        case io::DType::kF64: return "float64";
-        default: return io::dtypeName(t);
+        case io::DType::kF32:
+            return "float32";
+        case io::DType::kF16:
+            return "float16";
+        case io::DType::kBF16:
+            return "bfloat16";
+        case io::DType::kF64:
+            return "float64";
+        default:
+            return io::dtypeName(t);
     }
 }
 
@@ -130,7 +135,8 @@ Result<SaeConfig> parseSaeLensConfig(const json& j, const std::string& file) {
     if (auto it = j.find("activation_fn_kwargs"); it != j.end() && it->is_object()) kwargs = &*it;
     if (activationFn == "topk" && arch == "standard") arch = "topk";
     if (arch == "gated")
-        return Status::unsupported(file + ": architecture 'gated' is not supported (standard, "
+        return Status::unsupported(file +
+                                   ": architecture 'gated' is not supported (standard, "
                                    "topk, batchtopk and jumprelu are)");
     if (!parseArchitecture(arch, &c.architecture) || arch == "relu")
         return Status::corruption(file + ": unknown architecture '" + arch +
@@ -139,7 +145,8 @@ Result<SaeConfig> parseSaeLensConfig(const json& j, const std::string& file) {
         c.k = intOr(j, "k", 0);
         if (c.k == 0 && kwargs) c.k = intOr(*kwargs, "k", 0);
         if (c.k <= 0 && c.architecture == Architecture::kTopK)
-            return Status::corruption(file + ": topk SAE without a positive 'k' (or "
+            return Status::corruption(file +
+                                      ": topk SAE without a positive 'k' (or "
                                       "activation_fn_kwargs.k)");
     }
 
@@ -149,8 +156,10 @@ Result<SaeConfig> parseSaeLensConfig(const json& j, const std::string& file) {
         } else if (it->is_string()) {
             c.normalizeActivations = it->get<std::string>();
         } else if (!it->is_null()) {
-            return Status::corruption(file + ": normalize_activations should be a string or "
-                                      "bool, found " + it->dump());
+            return Status::corruption(file +
+                                      ": normalize_activations should be a string or "
+                                      "bool, found " +
+                                      it->dump());
         }
     }
     if (c.normalizeActivations == "layer_norm" || c.normalizeActivations == "constant_norm_rescale")
@@ -162,7 +171,8 @@ Result<SaeConfig> parseSaeLensConfig(const json& j, const std::string& file) {
     if (auto it = j.find("metadata"); it != j.end() && it->is_object()) meta = &*it;
     SaeMetadata& m = c.metadata;
     m.modelName = stringOr(*meta, "model_name", stringOr(j, "model_name", ""));
-    m.hookName = stringOr(*meta, "hook_name", stringOr(j, "hook_name", stringOr(j, "hook_point", "")));
+    m.hookName =
+        stringOr(*meta, "hook_name", stringOr(j, "hook_name", stringOr(j, "hook_point", "")));
     m.hookLayer = intOr(*meta, "hook_layer", intOr(j, "hook_layer", layerFromHook(m.hookName)));
     m.contextSize = intOr(*meta, "context_size", intOr(j, "context_size", 0));
     m.prependBos = boolOr(*meta, "prepend_bos", boolOr(j, "prepend_bos", true));
@@ -173,12 +183,12 @@ Result<SaeConfig> parseSaeLensConfig(const json& j, const std::string& file) {
     return c;
 }
 
-Result<const io::TensorView*> requireTensor(const io::SafetensorsFile& file, const std::string& name,
-                                            const std::string& label) {
+Result<const io::TensorView*> requireTensor(const io::SafetensorsFile& file,
+                                            const std::string& name, const std::string& label) {
     const io::TensorView* t = file.find(name);
     if (!t)
-        return Status::notFound(label + ": missing tensor '" + name + "' (found: " +
-                                tensorList(file) + ")");
+        return Status::notFound(label + ": missing tensor '" + name +
+                                "' (found: " + tensorList(file) + ")");
     return t;
 }
 
@@ -190,7 +200,8 @@ Result<SaeFormat> detectSaeFormat(const std::string& path) {
         if (fs::path(path).extension() == ".npz") return SaeFormat::kGemmaScope;
         if (fs::path(path).filename() == "sae_weights.safetensors") return SaeFormat::kSaeLens;
         if (fs::path(path).filename() == "sae.safetensors") return SaeFormat::kSparsify;
-        return Status::notFound(path + ": not an SAE file (expected params.npz, "
+        return Status::notFound(path +
+                                ": not an SAE file (expected params.npz, "
                                 "sae_weights.safetensors or sae.safetensors)");
     }
     if (!fs::is_directory(path, ec)) return Status::notFound(path + ": no such file or folder");
@@ -201,7 +212,8 @@ Result<SaeFormat> detectSaeFormat(const std::string& path) {
     for (const auto& entry : fs::directory_iterator(dir, ec))
         if (entry.is_directory() && fs::exists(entry.path() / "sae.safetensors"))
             return SaeFormat::kSparsify;
-    return Status::notFound(path + ": no SAE found (expected cfg.json + sae_weights.safetensors "
+    return Status::notFound(path +
+                            ": no SAE found (expected cfg.json + sae_weights.safetensors "
                             "(SAELens), params.npz (Gemma Scope) or <hook>/sae.safetensors "
                             "(sparsify))");
 }
@@ -215,8 +227,10 @@ Result<Sae> loadSae(const std::string& path, const LoadOptions& options) {
                 fs::is_regular_file(path, ec) ? fs::path(path).parent_path().string() : path;
             return loadSaeLens(dir, options);
         }
-        case SaeFormat::kGemmaScope: return loadGemmaScope(path, options);
-        case SaeFormat::kSparsify: return loadSparsify(path, options);
+        case SaeFormat::kGemmaScope:
+            return loadGemmaScope(path, options);
+        case SaeFormat::kSparsify:
+            return loadSparsify(path, options);
     }
     return Status::internal("unknown SAE format");
 }
@@ -252,8 +266,10 @@ Result<Sae> loadSaeLens(const std::string& dirPath, const LoadOptions& options) 
         } else if (config.k > 0) {
             arch = Architecture::kTopK;
         } else {
-            return Status::notFound(weightsPath + ": batchtopk SAE without tensor 'threshold' "
-                                    "or a k in " + cfgPath);
+            return Status::notFound(weightsPath +
+                                    ": batchtopk SAE without tensor 'threshold' "
+                                    "or a k in " +
+                                    cfgPath);
         }
     }
     if (arch == Architecture::kJumpReLU) {
@@ -297,13 +313,14 @@ Result<Sae> loadGemmaScope(const std::string& path, const LoadOptions& options) 
     auto require = [&](const std::string& name) -> Result<const io::NpyArray*> {
         const io::NpyArray* a = find(name);
         if (!a)
-            return Status::notFound(file + ": missing array '" + name + "' (found: " +
-                                    (present.empty() ? "none" : present) + ")");
+            return Status::notFound(file + ": missing array '" + name +
+                                    "' (found: " + (present.empty() ? "none" : present) + ")");
         return a;
     };
     MONO_ASSIGN_OR_RETURN(const io::NpyArray* encArray, require("W_enc"));
     if (encArray->shape.size() != 2)
-        return Status::invalidArgument(file + ": array 'W_enc': expected 2-D [d_in, d_sae], found " +
+        return Status::invalidArgument(file +
+                                       ": array 'W_enc': expected 2-D [d_in, d_sae], found " +
                                        shapeString(encArray->shape));
     const int64_t D = encArray->shape[0], F = encArray->shape[1];
     MONO_RETURN_IF_ERROR(checkDIn(file, D, options));
@@ -358,11 +375,12 @@ Result<Sae> loadSparsify(const std::string& path, const LoadOptions& options) {
             dir = hooks.front();
         } else {
             std::string names;
-            for (const auto& h : hooks) names += (names.empty() ? "" : ", ") + h.filename().string();
+            for (const auto& h : hooks)
+                names += (names.empty() ? "" : ", ") + h.filename().string();
             return Status::invalidArgument(path + ": " +
-                                           (hooks.empty() ? std::string("no <hook>/sae.safetensors")
-                                                          : "several hooks (" + names +
-                                                                "); choose one"));
+                                           (hooks.empty()
+                                                ? std::string("no <hook>/sae.safetensors")
+                                                : "several hooks (" + names + "); choose one"));
         }
     }
     const std::string cfgPath = (dir / "cfg.json").string();
@@ -375,10 +393,13 @@ Result<Sae> loadSparsify(const std::string& path, const LoadOptions& options) {
                                        "' (skip connection / transcoder) is not supported");
     if (boolOr(j, "transcode", false))
         return Status::unsupported(cfgPath + ": transcoders are not supported");
-    MONO_ASSIGN_OR_RETURN(const io::TensorView* enc, requireTensor(file, "encoder.weight", weightsPath));
+    MONO_ASSIGN_OR_RETURN(const io::TensorView* enc,
+                          requireTensor(file, "encoder.weight", weightsPath));
     if (enc->shape.size() != 2)
-        return Status::invalidArgument(weightsPath + ": tensor 'encoder.weight': expected 2-D "
-                                       "[d_sae, d_in], found " + shapeString(enc->shape));
+        return Status::invalidArgument(weightsPath +
+                                       ": tensor 'encoder.weight': expected 2-D "
+                                       "[d_sae, d_in], found " +
+                                       shapeString(enc->shape));
     const int64_t F = enc->shape[0];
     const int64_t D = intOr(j, "d_in", enc->shape[1]);
     MONO_RETURN_IF_ERROR(checkDIn(cfgPath, D, options));
@@ -406,13 +427,13 @@ Result<Sae> loadSparsify(const std::string& path, const LoadOptions& options) {
     const int64_t layer = layerFromHook(hook);
     config.metadata.hookLayer = layer;
     // sparsify's `layers.N` is the output of block N, i.e. the residual stream after it.
-    config.metadata.hookName = (hook.rfind("layers.", 0) == 0 && layer >= 0 &&
-                                hook == "layers." + std::to_string(layer))
-                                   ? "blocks." + std::to_string(layer) + ".hook_resid_post"
-                                   : hook;
+    config.metadata.hookName =
+        (hook.rfind("layers.", 0) == 0 && layer >= 0 && hook == "layers." + std::to_string(layer))
+            ? "blocks." + std::to_string(layer) + ".hook_resid_post"
+            : hook;
     Matrix wEnc = toMatrix(encT, F, D).transpose();  // [D, F]
-    auto sae = Sae::create(config, std::move(wEnc), toMatrix(wDec, F, D), toVector(bEnc),
-                           toVector(bDec));
+    auto sae =
+        Sae::create(config, std::move(wEnc), toMatrix(wDec, F, D), toVector(bEnc), toVector(bDec));
     if (!sae.ok()) return sae.status().withContext(weightsPath);
     return sae;
 }
@@ -438,10 +459,12 @@ Status saveSaeLens(const Sae& sae, const std::string& dirPath,
     MONO_RETURN_IF_ERROR(io::writeSafetensors((dir / "sae_weights.safetensors").string(), tensors,
                                               {{"format", "pt"}}));
     if (static_cast<int64_t>(log10Density.size()) == F) {
-        MONO_RETURN_IF_ERROR(io::writeSafetensors(
-            (dir / "sparsity.safetensors").string(),
-            {{"sparsity", io::DType::kF32, {F}, log10Density.data(),
-              static_cast<uint64_t>(F) * sizeof(float)}}));
+        MONO_RETURN_IF_ERROR(io::writeSafetensors((dir / "sparsity.safetensors").string(),
+                                                  {{"sparsity",
+                                                    io::DType::kF32,
+                                                    {F},
+                                                    log10Density.data(),
+                                                    static_cast<uint64_t>(F) * sizeof(float)}}));
     }
 
     json meta = {

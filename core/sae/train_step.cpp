@@ -98,8 +98,7 @@ void selectTopK(const Matrix& h, int64_t k, StepBuffers& buf) {
             }
         }
     }
-    compactRows(B, k, buf.rowCount, buf.padIndex, buf.padValue, buf.rowStart, buf.index,
-                buf.value);
+    compactRows(B, k, buf.rowCount, buf.padIndex, buf.padValue, buf.rowStart, buf.index, buf.value);
 }
 
 // The (k·B)-th largest positive pre-activation of the batch, 0 if fewer are positive.
@@ -141,8 +140,8 @@ void selectAux(const Matrix& h, const std::vector<int32_t>& deadList, int64_t kA
             }
         }
     }
-    compactRows(B, kAux, buf.rowCount, buf.padIndex, buf.padValue, buf.auxRowStart,
-                buf.auxIndex, buf.auxValue);
+    compactRows(B, kAux, buf.rowCount, buf.padIndex, buf.padValue, buf.auxRowStart, buf.auxIndex,
+                buf.auxValue);
 }
 
 // out_b = Σ_{j in row b} value_j W_dec[index_j] (+ bias when given).
@@ -251,7 +250,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
     buf.h.noalias() = buf.xc * p.wEncT.transpose();
     buf.h.rowwise() += p.bEnc;
 
-    Eigen::VectorXf norms;  // [F] ||W_dec[i]||, standard only
+    Eigen::VectorXf norms;   // [F] ||W_dec[i]||, standard only
     Eigen::VectorXf l1Grad;  // [F] λ/B n_i: ∂(L1 term)/∂f_i
     if (standard) {
         norms = p.wDec.rowwise().norm();
@@ -305,7 +304,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
         if (!grad) return st;
 
         buf.gX *= 2.0f * invB;  // ∂L/∂x̂ [B, D]
-        buf.gF.resize(B, F);     // [B, F]
+        buf.gF.resize(B, F);    // [B, F]
         buf.gF.noalias() = buf.gX * p.wDec.transpose();
         Eigen::VectorXf gHSum = Eigen::VectorXf::Zero(F);  // [F] Σ_b ∂L/∂h_bi
         columnStats(buf.gF, &f, &gHSum, buf.fired, l1Grad.data());
@@ -313,8 +312,8 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < F; ++i)
             if (norms[i] > 0)
-                grad->wDec.row(i) += (static_cast<float>(s.l1 * invB) * fSum[i] / norms[i]) *
-                                     p.wDec.row(i);
+                grad->wDec.row(i) +=
+                    (static_cast<float>(s.l1 * invB) * fSum[i] / norms[i]) * p.wDec.row(i);
         grad->wEncT.noalias() = buf.gF.transpose() * buf.xc;  // [F, D]
         grad->bEnc = gHSum.transpose();
         grad->bDec = buf.gX.colwise().sum();
@@ -332,7 +331,8 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
     st.mse = buf.gX.cast<double>().squaredNorm() / B;
     if (standard) {
         double l1Sum = 0;
-        for (int64_t j = 0; j < nnz; ++j) l1Sum += static_cast<double>(buf.value[j]) * norms[buf.index[j]];
+        for (int64_t j = 0; j < nnz; ++j)
+            l1Sum += static_cast<double>(buf.value[j]) * norms[buf.index[j]];
         st.l1Loss = s.l1 * l1Sum / B;
     }
 

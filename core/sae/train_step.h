@@ -24,8 +24,8 @@ struct TrainParams {
 struct StepSettings {
     Architecture architecture = Architecture::kStandard;  // kStandard, kTopK or kBatchTopK
     int64_t k = 32;
-    double l1 = 0;              // λ of the decoder-norm-weighted L1 term (standard)
-    int64_t kAux = 0;           // aux-k latents per row (topk/batchtopk; 0 disables)
+    double l1 = 0;     // λ of the decoder-norm-weighted L1 term (standard)
+    int64_t kAux = 0;  // aux-k latents per row (topk/batchtopk; 0 disables)
     double auxCoefficient = 1.0 / 32.0;
     double sparseDensity = 0.05;  // standard: sparse kernels below this active fraction
 };
@@ -43,12 +43,12 @@ struct StepStats {
 
 // Scratch memory reused between steps.
 struct StepBuffers {
-    Matrix xc;     // [B, D] x − b_dec
-    Matrix h;      // [B, F] pre-activations, then f on the dense path
-    Matrix gF;     // [B, F] dense path: ∂L/∂h
-    Matrix xHat;   // [B, D]
-    Matrix gX;     // [B, D] ∂L/∂x̂
-    Matrix gAux;   // [B, D] ∂L/∂ê of the aux reconstruction
+    Matrix xc;    // [B, D] x − b_dec
+    Matrix h;     // [B, F] pre-activations, then f on the dense path
+    Matrix gF;    // [B, F] dense path: ∂L/∂h
+    Matrix xHat;  // [B, D]
+    Matrix gX;    // [B, D] ∂L/∂x̂
+    Matrix gAux;  // [B, D] ∂L/∂ê of the aux reconstruction
     // Active (row, latent) pairs in CSR by row; main entries first, then aux entries.
     std::vector<int64_t> rowStart, auxRowStart;  // [B + 1]
     std::vector<int32_t> index, auxIndex;        // [nnz]

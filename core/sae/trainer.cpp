@@ -46,17 +46,20 @@ Status validate(const TrainSpec& spec, int64_t D) {
     if (spec.outDir.empty()) return Status::invalidArgument("SAE training: no output folder given");
     if (D <= 0) return Status::invalidArgument("SAE training: activations have no columns");
     if (spec.dSae <= 0)
-        return Status::invalidArgument("SAE training: the number of features must be positive, got " +
-                                       std::to_string(spec.dSae));
+        return Status::invalidArgument(
+            "SAE training: the number of features must be positive, got " +
+            std::to_string(spec.dSae));
     if (spec.batchSize <= 0)
         return Status::invalidArgument("SAE training: batch size must be positive, got " +
                                        std::to_string(spec.batchSize));
     if (spec.architecture == Architecture::kJumpReLU)
-        return Status::unsupported("SAE training: jumprelu SAEs are not trained here (train "
-                                   "batchtopk, which is saved as jumprelu)");
+        return Status::unsupported(
+            "SAE training: jumprelu SAEs are not trained here (train "
+            "batchtopk, which is saved as jumprelu)");
     if (spec.architecture != Architecture::kStandard && (spec.k < 1 || spec.k > spec.dSae))
-        return Status::invalidArgument("SAE training: k must be in 1.." + std::to_string(spec.dSae) +
-                                       ", got " + std::to_string(spec.k));
+        return Status::invalidArgument("SAE training: k must be in 1.." +
+                                       std::to_string(spec.dSae) + ", got " +
+                                       std::to_string(spec.k));
     if (!(spec.lr > 0) || !(spec.l1 >= 0))
         return Status::invalidArgument("SAE training: lr must be > 0 and l1 ≥ 0");
     return Status::ok();
@@ -156,9 +159,10 @@ Status initialize(const TrainSpec& spec, BatchProvider& data, TrainState& st) {
     MONO_RETURN_IF_ERROR(data.restoreState(start));
     const double meanNorm = normSum / static_cast<double>(rows);
     if (!std::isfinite(meanNorm) || meanNorm <= 0)
-        return Status::invalidArgument("SAE training: the first activation batches have mean "
-                                       "norm " + std::to_string(meanNorm) +
-                                       "; expected a finite positive value");
+        return Status::invalidArgument(
+            "SAE training: the first activation batches have mean "
+            "norm " +
+            std::to_string(meanNorm) + "; expected a finite positive value");
     st.scale = std::sqrt(static_cast<double>(D)) / meanNorm;
 
     std::mt19937_64 rng(spec.seed);
@@ -215,14 +219,26 @@ Status writeCheckpoint(const std::string& path, TrainState& st, const json& spec
         for (int64_t s : t.shape) n *= static_cast<uint64_t>(s);
         tensors.push_back({t.name, io::DType::kF32, t.shape, t.data, n * sizeof(float)});
     }
-    tensors.push_back({"tokens_since_fired", io::DType::kI64, {F}, st.tokensSinceFired.data(),
+    tensors.push_back({"tokens_since_fired",
+                       io::DType::kI64,
+                       {F},
+                       st.tokensSinceFired.data(),
                        static_cast<uint64_t>(F) * sizeof(int64_t)});
-    tensors.push_back({"fire_count", io::DType::kI64, {F}, st.fireCount.data(),
+    tensors.push_back({"fire_count",
+                       io::DType::kI64,
+                       {F},
+                       st.fireCount.data(),
                        static_cast<uint64_t>(F) * sizeof(int64_t)});
     const json meta = {
-        {"version", kCheckpointVersion}, {"step", st.step},         {"tokens", st.tokens},
-        {"scale", st.scale},             {"threshold", st.threshold}, {"last_loss", st.lastLoss},
-        {"rng", st.rngState},            {"provider", st.providerState}, {"spec", spec},
+        {"version", kCheckpointVersion},
+        {"step", st.step},
+        {"tokens", st.tokens},
+        {"scale", st.scale},
+        {"threshold", st.threshold},
+        {"last_loss", st.lastLoss},
+        {"rng", st.rngState},
+        {"provider", st.providerState},
+        {"spec", spec},
     };
     return io::writeSafetensors(path, tensors, {{kCheckpointKey, meta.dump()}});
 }
@@ -264,16 +280,17 @@ Result<json> readCheckpoint(const std::string& path, TrainState& st) {
         const io::TensorView* v = file.find(t.name);
         if (!v) return Status::notFound(path + ": missing tensor '" + t.name + "'");
         if (v->shape != t.shape || v->dtype != io::DType::kF32)
-            return Status::corruption(path + ": tensor '" + t.name + "': expected F32 " +
-                                      (t.shape.size() == 2 ? "[" + std::to_string(t.shape[0]) + ", " +
-                                                                 std::to_string(t.shape[1]) + "]"
-                                                           : "[" + std::to_string(t.shape[0]) + "]") +
-                                      ", found " + io::describe(*v));
+            return Status::corruption(
+                path + ": tensor '" + t.name + "': expected F32 " +
+                (t.shape.size() == 2
+                     ? "[" + std::to_string(t.shape[0]) + ", " + std::to_string(t.shape[1]) + "]"
+                     : "[" + std::to_string(t.shape[0]) + "]") +
+                ", found " + io::describe(*v));
         std::memcpy(t.data, v->data, v->nbytes);
     }
-    for (auto [name, target] : {std::pair<const char*, std::vector<int64_t>*>{"tokens_since_fired",
-                                                                           &st.tokensSinceFired},
-                                {"fire_count", &st.fireCount}}) {
+    for (auto [name, target] :
+         {std::pair<const char*, std::vector<int64_t>*>{"tokens_since_fired", &st.tokensSinceFired},
+          {"fire_count", &st.fireCount}}) {
         const io::TensorView* v = file.find(name);
         if (!v || v->dtype != io::DType::kI64 || v->shape != std::vector<int64_t>{F})
             return Status::corruption(path + ": tensor '" + std::string(name) +
@@ -284,8 +301,8 @@ Result<json> readCheckpoint(const std::string& path, TrainState& st) {
     return meta.at("spec");
 }
 
-Result<Sae> finalSae(const TrainState& st, Architecture arch, int64_t k, const SaeMetadata& metadata,
-                     const json& spec) {
+Result<Sae> finalSae(const TrainState& st, Architecture arch, int64_t k,
+                     const SaeMetadata& metadata, const json& spec) {
     const TrainParams& p = st.params;
     const int64_t F = p.wDec.rows(), D = p.wDec.cols();
     const float s = static_cast<float>(st.scale);
@@ -304,8 +321,8 @@ Result<Sae> finalSae(const TrainState& st, Architecture arch, int64_t k, const S
     // Training saw s·x: f = act((s·x − b_dec) W_enc + b_enc) and x̂ = (f W_dec + b_dec) / s,
     // so the raw-input SAE has W_enc·s, W_dec/s and b_dec/s; h and f are unchanged.
     Matrix wEnc = p.wEncT.transpose() * s;  // [D, F]
-    Matrix wDec = p.wDec / s;                // [F, D]
-    Vector bDec = p.bDec / s;                // [D]
+    Matrix wDec = p.wDec / s;               // [F, D]
+    Vector bDec = p.bDec / s;               // [D]
     Vector threshold;
     if (arch == Architecture::kBatchTopK)
         threshold = Vector::Constant(F, static_cast<float>(std::max(0.0, st.threshold)));
@@ -420,7 +437,8 @@ Result<TrainResult> trainSae(const TrainSpec& spec, BatchProvider& data, Progres
         const double lr = learningRate(spec, st.step, steps);
         const float a = static_cast<float>(lr * std::sqrt(1.0 - std::pow(spec.adamBeta2, t)) /
                                            (1.0 - std::pow(spec.adamBeta1, t)));
-        const float b1 = static_cast<float>(spec.adamBeta1), b2 = static_cast<float>(spec.adamBeta2);
+        const float b1 = static_cast<float>(spec.adamBeta1),
+                    b2 = static_cast<float>(spec.adamBeta2);
         const float eps = static_cast<float>(spec.adamEps);
         adamUpdate(st.params.wEncT.data(), grad.wEncT.data(), st.adamM.wEncT.data(),
                    st.adamV.wEncT.data(), grad.wEncT.size(), b1, b2, a, eps);
@@ -481,7 +499,8 @@ Result<TrainResult> trainSae(const TrainSpec& spec, BatchProvider& data, Progres
     MONO_RETURN_IF_ERROR(checkpoint());
 
     TrainResult result;
-    MONO_ASSIGN_OR_RETURN(result.sae, finalSae(st, spec.architecture, spec.k, spec.metadata, specInfo));
+    MONO_ASSIGN_OR_RETURN(result.sae,
+                          finalSae(st, spec.architecture, spec.k, spec.metadata, specInfo));
     result.steps = st.step;
     result.tokens = st.tokens;
     result.scale = st.scale;
@@ -491,9 +510,9 @@ Result<TrainResult> trainSae(const TrainSpec& spec, BatchProvider& data, Progres
     result.log10Density.resize(F);
     for (int64_t i = 0; i < F; ++i) {
         nDead += st.tokensSinceFired[i] >= spec.deadTokens;
-        const double density = st.tokens > 0 ? static_cast<double>(st.fireCount[i]) /
-                                                   static_cast<double>(st.tokens)
-                                             : 0.0;
+        const double density =
+            st.tokens > 0 ? static_cast<double>(st.fireCount[i]) / static_cast<double>(st.tokens)
+                          : 0.0;
         result.log10Density[i] = static_cast<float>(std::log10(density + 1e-10));
     }
     result.deadPct = 100.0 * static_cast<double>(nDead) / static_cast<double>(F);

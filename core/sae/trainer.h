@@ -31,9 +31,9 @@ namespace mono::sae {
 struct TrainSpec {
     Architecture architecture = Architecture::kStandard;
     int64_t dSae = 0;
-    int64_t k = 32;               // topk / batchtopk
-    double l1 = 5.0;              // λ (standard)
-    int64_t totalTokens = 0;      // steps = totalTokens / batchSize (at least 1)
+    int64_t k = 32;           // topk / batchtopk
+    double l1 = 5.0;          // λ (standard)
+    int64_t totalTokens = 0;  // steps = totalTokens / batchSize (at least 1)
     int64_t batchSize = 4096;
     double lr = 4e-4;
     double adamBeta1 = 0.9;
@@ -42,29 +42,29 @@ struct TrainSpec {
     double lrWarmupFraction = 0.01;
     double lrDecayFraction = 0.2;  // linear decay to 0 over the last 20% of steps
     double l1WarmupFraction = 0.05;
-    int64_t kAux = 0;             // 0: d_in / 2
+    int64_t kAux = 0;  // 0: d_in / 2
     double auxCoefficient = 1.0 / 32.0;
     int64_t deadTokens = 10'000'000;  // a latent is dead after this many tokens unfired
     int64_t scaleEstimateBatches = 8;
     double decoderInitNorm = 0.1;  // standard: initial ||W_dec[i]||
     uint64_t seed = 42;
 
-    std::string outDir;           // checkpoint and final SAE; required
-    bool resume = false;          // continue from outDir's checkpoint
+    std::string outDir;   // checkpoint and final SAE; required
+    bool resume = false;  // continue from outDir's checkpoint
     double checkpointSeconds = 300;
     int64_t checkpointEverySteps = 0;  // 0: by time only
     int64_t reportEverySteps = 50;
 
-    SaeMetadata metadata;         // copied into the saved SAE (tokens filled in)
+    SaeMetadata metadata;  // copied into the saved SAE (tokens filled in)
 };
 
 struct TrainResult {
-    Sae sae;            // takes raw activations
+    Sae sae;  // takes raw activations
     int64_t steps = 0;
     int64_t tokens = 0;
-    double scale = 1;   // the input scale used during training
+    double scale = 1;  // the input scale used during training
     double finalLoss = 0;
-    double finalMse = 0;    // on the scaled inputs, last batch
+    double finalMse = 0;  // on the scaled inputs, last batch
     double deadPct = 0;
     std::vector<float> log10Density;  // over the tokens of the run, per feature
 };

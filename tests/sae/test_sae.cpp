@@ -26,7 +26,9 @@ namespace {
 
 constexpr float kReferenceTolerance = 1e-5f;  // float32 GEMM vs NumPy float64, stored as f32
 
-fs::path dataDir() { return test::sourceDir() / "tests" / "data" / "sae"; }
+fs::path dataDir() {
+    return test::sourceDir() / "tests" / "data" / "sae";
+}
 
 Matrix randomMatrix(int64_t rows, int64_t cols, std::mt19937_64& rng, float sd = 1.0f) {
     std::normal_distribution<float> n(0.0f, sd);
@@ -80,20 +82,24 @@ private slots:
         const int std_ = static_cast<int>(Architecture::kStandard);
         const int topk = static_cast<int>(Architecture::kTopK);
         const int jump = static_cast<int>(Architecture::kJumpReLU);
-        QTest::newRow("saelens v6 standard") << "saelens_v6_standard" << "saelens_v6_standard"
-                                             << std_ << true << 0 << "blocks.3.hook_resid_post";
-        QTest::newRow("saelens v6 topk") << "saelens_v6_topk" << "saelens_v6_topk" << topk << true
-                                         << 6 << "blocks.3.hook_resid_post";
+        QTest::newRow("saelens v6 standard")
+            << "saelens_v6_standard"
+            << "saelens_v6_standard" << std_ << true << 0 << "blocks.3.hook_resid_post";
+        QTest::newRow("saelens v6 topk")
+            << "saelens_v6_topk"
+            << "saelens_v6_topk" << topk << true << 6 << "blocks.3.hook_resid_post";
         QTest::newRow("saelens v6 jumprelu f16")
-            << "saelens_v6_jumprelu" << "saelens_v6_jumprelu" << jump << true << 0
-            << "blocks.3.hook_resid_post";
-        QTest::newRow("saelens pre-6 flat topk") << "saelens_pre6_topk" << "saelens_pre6_topk"
-                                                 << topk << true << 4 << "blocks.1.hook_resid_pre";
+            << "saelens_v6_jumprelu"
+            << "saelens_v6_jumprelu" << jump << true << 0 << "blocks.3.hook_resid_post";
+        QTest::newRow("saelens pre-6 flat topk")
+            << "saelens_pre6_topk"
+            << "saelens_pre6_topk" << topk << true << 4 << "blocks.1.hook_resid_pre";
         QTest::newRow("gemma scope npz")
-            << "gemma-scope-test-res/layer_3/width_48/average_l0_9/params.npz" << "gemma_scope"
-            << jump << false << 0 << "blocks.3.hook_resid_post";
-        QTest::newRow("sparsify folder") << "sparsify" << "sparsify" << topk << true << 5
-                                         << "blocks.2.hook_resid_post";
+            << "gemma-scope-test-res/layer_3/width_48/average_l0_9/params.npz"
+            << "gemma_scope" << jump << false << 0 << "blocks.3.hook_resid_post";
+        QTest::newRow("sparsify folder")
+            << "sparsify"
+            << "sparsify" << topk << true << 5 << "blocks.2.hook_resid_post";
     }
     void referenceEncodings() {
         QFETCH(QString, path);
@@ -133,7 +139,8 @@ private slots:
         auto fromSparse = sae->decodeSparse(*codes);
         MONO_VERIFY_RESULT(fromSparse);
         QVERIFY((*fromSparse - *xHat).cwiseAbs().maxCoeff() <= 1e-5f);
-        QCOMPARE(static_cast<int64_t>(codes->values.size()), static_cast<int64_t>((f->array() != 0).count()));
+        QCOMPARE(static_cast<int64_t>(codes->values.size()),
+                 static_cast<int64_t>((f->array() != 0).count()));
         if (arch == static_cast<int>(Architecture::kTopK))
             for (int64_t r = 0; r < codes->rows; ++r)
                 QCOMPARE(codes->rowStart[r + 1] - codes->rowStart[r], int64_t{k});
@@ -149,7 +156,8 @@ private slots:
         QFETCH(int, arch);
         auto sae = loadSae((dataDir() / path.toStdString()).string());
         MONO_VERIFY_RESULT(sae);
-        const fs::path out = test::tempDir() / ("roundtrip-" + std::string(QTest::currentDataTag()));
+        const fs::path out =
+            test::tempDir() / ("roundtrip-" + std::string(QTest::currentDataTag()));
         std::vector<float> density(48);
         for (int i = 0; i < 48; ++i) density[i] = -1.0f - 0.05f * static_cast<float>(i);
         MONO_VERIFY_OK(saveSaeLens(*sae, out.string(), density));
@@ -197,7 +205,8 @@ private slots:
                     QVERIFY(h(r, i) <= v[6] || h(r, i) <= 0);
                 }
             }
-            QCOMPARE(active, std::min<int64_t>(7, std::count_if(v.begin(), v.end(), [](float a) { return a > 0; })));
+            QCOMPARE(active, std::min<int64_t>(7, std::count_if(v.begin(), v.end(),
+                                                                [](float a) { return a > 0; })));
         }
     }
 
@@ -281,8 +290,8 @@ private slots:
     }
 
     void architectureNames() {
-        for (Architecture a : {Architecture::kStandard, Architecture::kTopK, Architecture::kBatchTopK,
-                               Architecture::kJumpReLU}) {
+        for (Architecture a : {Architecture::kStandard, Architecture::kTopK,
+                               Architecture::kBatchTopK, Architecture::kJumpReLU}) {
             Architecture back{};
             QVERIFY(parseArchitecture(architectureName(a), &back));
             QCOMPARE(back, a);
@@ -301,7 +310,8 @@ private slots:
             MONO_VERIFY_OK(p.next(batch));
             for (int r = 0; r < 4; ++r) seen.push_back(static_cast<int>(batch(r, 0)));
         }
-        const std::set<int> epoch1(seen.begin(), seen.begin() + 10), epoch2(seen.begin() + 10, seen.end());
+        const std::set<int> epoch1(seen.begin(), seen.begin() + 10),
+            epoch2(seen.begin() + 10, seen.end());
         QCOMPARE(static_cast<int>(epoch1.size()), 10);
         QCOMPARE(static_cast<int>(epoch2.size()), 10);
         QVERIFY(!std::equal(seen.begin(), seen.begin() + 10, seen.begin() + 10));  // reshuffled

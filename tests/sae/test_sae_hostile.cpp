@@ -22,7 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path dataDir() { return test::sourceDir() / "tests" / "data" / "sae"; }
+fs::path dataDir() {
+    return test::sourceDir() / "tests" / "data" / "sae";
+}
 
 void copyTree(const fs::path& from, const fs::path& to) {
     fs::create_directories(to);
@@ -38,14 +40,13 @@ void replaceInFile(const fs::path& p, const std::string& from, const std::string
 }
 
 // Rewrites a SAELens folder's weights with `edit` applied to the tensor list.
-void rewriteWeights(const fs::path& dir, const std::function<void(std::vector<io::TensorToWrite>&,
-                                                                  std::vector<std::vector<float>>&)>& edit) {
+void rewriteWeights(const fs::path& dir,
+                    const std::function<void(std::vector<io::TensorToWrite>&,
+                                             std::vector<std::vector<float>>&)>& edit) {
     auto sae = loadSaeLens(dir.string());
     QVERIFY(sae.ok());
     std::vector<std::vector<float>> store;
-    auto keep = [&](const float* d, int64_t n) {
-        store.emplace_back(d, d + n);
-    };
+    auto keep = [&](const float* d, int64_t n) { store.emplace_back(d, d + n); };
     const int64_t D = sae->dIn(), F = sae->dSae();
     store.reserve(8);
     keep(sae->wEnc().data(), D * F);
@@ -71,90 +72,160 @@ struct Case {
     std::vector<std::string> mentions;  // substrings the message must contain
 };
 
-Status loadAny(const fs::path& p) { return loadSae(p.string()).status(); }
+Status loadAny(const fs::path& p) {
+    return loadSae(p.string()).status();
+}
 
 const std::vector<Case>& cases() {
     static const std::vector<Case> kCases = {
-        {"missing cfg.json", "saelens_v6_standard",
-         [](const fs::path& d) { fs::remove(d / "cfg.json"); }, loadAny, StatusCode::kNotFound,
+        {"missing cfg.json",
+         "saelens_v6_standard",
+         [](const fs::path& d) { fs::remove(d / "cfg.json"); },
+         loadAny,
+         StatusCode::kNotFound,
          {"cfg.json"}},
-        {"cfg.json not JSON", "saelens_v6_standard",
+        {"cfg.json not JSON",
+         "saelens_v6_standard",
          [](const fs::path& d) { test::writeFile(d / "cfg.json", "{\"d_in\": 16, \"d_sae\": "); },
-         loadAny, StatusCode::kCorruption, {"cfg.json", "JSON"}},
-        {"cfg.json is an array", "saelens_v6_standard",
-         [](const fs::path& d) { test::writeFile(d / "cfg.json", "[1, 2]"); }, loadAny,
-         StatusCode::kCorruption, {"cfg.json", "object"}},
-        {"d_in missing", "saelens_v6_standard",
-         [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"d_in\"", "\"d_inn\""); }, loadAny,
-         StatusCode::kNotFound, {"cfg.json", "'d_in'"}},
-        {"d_sae is a string", "saelens_v6_standard",
-         [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"d_sae\": 48", "\"d_sae\": \"48\""); },
-         loadAny, StatusCode::kCorruption, {"cfg.json", "'d_sae'", "integer"}},
-        {"d_sae disagrees with the tensors", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kCorruption,
+         {"cfg.json", "JSON"}},
+        {"cfg.json is an array",
+         "saelens_v6_standard",
+         [](const fs::path& d) { test::writeFile(d / "cfg.json", "[1, 2]"); },
+         loadAny,
+         StatusCode::kCorruption,
+         {"cfg.json", "object"}},
+        {"d_in missing",
+         "saelens_v6_standard",
+         [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"d_in\"", "\"d_inn\""); },
+         loadAny,
+         StatusCode::kNotFound,
+         {"cfg.json", "'d_in'"}},
+        {"d_sae is a string",
+         "saelens_v6_standard",
+         [](const fs::path& d) {
+             replaceInFile(d / "cfg.json", "\"d_sae\": 48", "\"d_sae\": \"48\"");
+         },
+         loadAny,
+         StatusCode::kCorruption,
+         {"cfg.json", "'d_sae'", "integer"}},
+        {"d_sae disagrees with the tensors",
+         "saelens_v6_standard",
          [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"d_sae\": 48", "\"d_sae\": 40"); },
-         loadAny, StatusCode::kInvalidArgument, {"sae_weights.safetensors", "'W_enc'", "[16, 40]", "[16, 48]"}},
-        {"d_in differs from the hook width", "saelens_v6_standard", [](const fs::path&) {},
-         [](const fs::path& d) { return loadSae(d.string(), LoadOptions{32, {}}).status(); },
-         StatusCode::kInvalidArgument, {"cfg.json", "d_in is 16", "expected 32"}},
-        {"unknown architecture", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kInvalidArgument,
+         {"sae_weights.safetensors", "'W_enc'", "[16, 40]", "[16, 48]"}},
+        {"d_in differs from the hook width",
+         "saelens_v6_standard",
+         [](const fs::path&) {},
+         [](const fs::path& d) {
+             return loadSae(d.string(), LoadOptions{32, {}}).status();
+         },
+         StatusCode::kInvalidArgument,
+         {"cfg.json", "d_in is 16", "expected 32"}},
+        {"unknown architecture",
+         "saelens_v6_standard",
          [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"standard\"", "\"mystery\""); },
-         loadAny, StatusCode::kCorruption, {"cfg.json", "mystery"}},
-        {"gated is unsupported", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kCorruption,
+         {"cfg.json", "mystery"}},
+        {"gated is unsupported",
+         "saelens_v6_standard",
          [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"standard\"", "\"gated\""); },
-         loadAny, StatusCode::kUnsupported, {"cfg.json", "gated"}},
-        {"layer_norm input normalisation", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kUnsupported,
+         {"cfg.json", "gated"}},
+        {"layer_norm input normalisation",
+         "saelens_v6_standard",
          [](const fs::path& d) {
              replaceInFile(d / "cfg.json", "\"normalize_activations\": \"none\"",
                            "\"normalize_activations\": \"layer_norm\"");
          },
-         loadAny, StatusCode::kUnsupported, {"cfg.json", "layer_norm"}},
-        {"topk without k", "saelens_v6_topk",
-         [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"k\": 6", "\"kk\": 6"); }, loadAny,
-         StatusCode::kCorruption, {"cfg.json", "'k'"}},
-        {"topk k larger than d_sae", "saelens_v6_topk",
-         [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"k\": 6", "\"k\": 600"); }, loadAny,
-         StatusCode::kInvalidArgument, {"sae_weights.safetensors", "k must be in 1..48"}},
-        {"missing W_dec", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kUnsupported,
+         {"cfg.json", "layer_norm"}},
+        {"topk without k",
+         "saelens_v6_topk",
+         [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"k\": 6", "\"kk\": 6"); },
+         loadAny,
+         StatusCode::kCorruption,
+         {"cfg.json", "'k'"}},
+        {"topk k larger than d_sae",
+         "saelens_v6_topk",
+         [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"k\": 6", "\"k\": 600"); },
+         loadAny,
+         StatusCode::kInvalidArgument,
+         {"sae_weights.safetensors", "k must be in 1..48"}},
+        {"missing W_dec",
+         "saelens_v6_standard",
          [](const fs::path& d) {
              rewriteWeights(d, [](auto& t, auto&) { t.erase(t.begin() + 1); });
          },
-         loadAny, StatusCode::kNotFound, {"sae_weights.safetensors", "'W_dec'"}},
-        {"W_enc transposed", "saelens_v6_standard",
-         [](const fs::path& d) { rewriteWeights(d, [](auto& t, auto&) { t[0].shape = {48, 16}; }); },
-         loadAny, StatusCode::kInvalidArgument, {"'W_enc'", "expected shape [16, 48]", "found [48, 16]"}},
-        {"b_dec wrong length", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kNotFound,
+         {"sae_weights.safetensors", "'W_dec'"}},
+        {"W_enc transposed",
+         "saelens_v6_standard",
+         [](const fs::path& d) {
+             rewriteWeights(d, [](auto& t, auto&) { t[0].shape = {48, 16}; });
+         },
+         loadAny,
+         StatusCode::kInvalidArgument,
+         {"'W_enc'", "expected shape [16, 48]", "found [48, 16]"}},
+        {"b_dec wrong length",
+         "saelens_v6_standard",
          [](const fs::path& d) {
              rewriteWeights(d, [](auto& t, auto&) {
                  t[3].shape = {8};
                  t[3].nbytes = 32;
              });
          },
-         loadAny, StatusCode::kInvalidArgument, {"'b_dec'", "[16]", "[8]"}},
-        {"NaN in W_dec", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kInvalidArgument,
+         {"'b_dec'", "[16]", "[8]"}},
+        {"NaN in W_dec",
+         "saelens_v6_standard",
          [](const fs::path& d) {
              rewriteWeights(d, [](auto&, auto& store) { store[1][17] = std::nanf(""); });
          },
-         loadAny, StatusCode::kInvalidArgument, {"sae_weights.safetensors", "W_dec", "not finite"}},
-        {"jumprelu without threshold", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kInvalidArgument,
+         {"sae_weights.safetensors", "W_dec", "not finite"}},
+        {"jumprelu without threshold",
+         "saelens_v6_standard",
          [](const fs::path& d) { replaceInFile(d / "cfg.json", "\"standard\"", "\"jumprelu\""); },
-         loadAny, StatusCode::kNotFound, {"sae_weights.safetensors", "'threshold'"}},
-        {"weights truncated", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kNotFound,
+         {"sae_weights.safetensors", "'threshold'"}},
+        {"weights truncated",
+         "saelens_v6_standard",
          [](const fs::path& d) {
              std::string s = test::readFile(d / "sae_weights.safetensors");
              test::writeFile(d / "sae_weights.safetensors", s.substr(0, s.size() / 2));
          },
-         loadAny, StatusCode::kCorruption, {"sae_weights.safetensors"}},
-        {"weights header length absurd", "saelens_v6_standard",
+         loadAny,
+         StatusCode::kCorruption,
+         {"sae_weights.safetensors"}},
+        {"weights header length absurd",
+         "saelens_v6_standard",
          [](const fs::path& d) {
              std::string s = test::readFile(d / "sae_weights.safetensors");
              const uint64_t huge = ~uint64_t{0} >> 2;
              std::memcpy(s.data(), &huge, 8);
              test::writeFile(d / "sae_weights.safetensors", s);
          },
-         loadAny, StatusCode::kCorruption, {"sae_weights.safetensors"}},
-        {"empty folder", nullptr, [](const fs::path&) {}, loadAny, StatusCode::kNotFound,
+         loadAny,
+         StatusCode::kCorruption,
+         {"sae_weights.safetensors"}},
+        {"empty folder",
+         nullptr,
+         [](const fs::path&) {},
+         loadAny,
+         StatusCode::kNotFound,
          {"no SAE found"}},
-        {"gemma scope without threshold", "gemma-scope-test-res",
+        {"gemma scope without threshold",
+         "gemma-scope-test-res",
          [](const fs::path& d) {
              const fs::path p = d / "layer_3/width_48/average_l0_9/params.npz";
              auto arrays = io::readNpz(p.string());
@@ -165,8 +236,10 @@ const std::vector<Case>& cases() {
          [](const fs::path& d) {
              return loadSae((d / "layer_3/width_48/average_l0_9").string()).status();
          },
-         StatusCode::kNotFound, {"params.npz", "'threshold'"}},
-        {"gemma scope W_dec wrong shape", "gemma-scope-test-res",
+         StatusCode::kNotFound,
+         {"params.npz", "'threshold'"}},
+        {"gemma scope W_dec wrong shape",
+         "gemma-scope-test-res",
          [](const fs::path& d) {
              const fs::path p = d / "layer_3/width_48/average_l0_9/params.npz";
              auto arrays = io::readNpz(p.string());
@@ -175,18 +248,24 @@ const std::vector<Case>& cases() {
              QVERIFY(io::writeNpz(p.string(), *arrays).isOk());
          },
          [](const fs::path& d) {
-             return loadGemmaScope((d / "layer_3/width_48/average_l0_9/params.npz").string()).status();
+             return loadGemmaScope((d / "layer_3/width_48/average_l0_9/params.npz").string())
+                 .status();
          },
-         StatusCode::kInvalidArgument, {"params.npz", "'W_dec'", "[48, 16]"}},
-        {"gemma scope npz is garbage", "gemma-scope-test-res",
+         StatusCode::kInvalidArgument,
+         {"params.npz", "'W_dec'", "[48, 16]"}},
+        {"gemma scope npz is garbage",
+         "gemma-scope-test-res",
          [](const fs::path& d) {
-             test::writeFile(d / "layer_3/width_48/average_l0_9/params.npz", "PK\x03\x04 not a zip");
+             test::writeFile(d / "layer_3/width_48/average_l0_9/params.npz",
+                             "PK\x03\x04 not a zip");
          },
          [](const fs::path& d) {
              return loadSae((d / "layer_3/width_48/average_l0_9/params.npz").string()).status();
          },
-         StatusCode::kCorruption, {"params.npz"}},
-        {"sparsify without encoder.bias", "sparsify",
+         StatusCode::kCorruption,
+         {"params.npz"}},
+        {"sparsify without encoder.bias",
+         "sparsify",
          [](const fs::path& d) {
              const fs::path p = d / "layers.2/sae.safetensors";
              auto f = io::SafetensorsFile::open(p.string());
@@ -204,17 +283,32 @@ const std::vector<Case>& cases() {
              QVERIFY(io::writeSafetensors(p.string() + ".new", t).isOk());
              fs::rename(p.string() + ".new", p);
          },
-         loadAny, StatusCode::kNotFound, {"sae.safetensors", "'encoder.bias'"}},
-        {"sparsify k out of range", "sparsify",
+         loadAny,
+         StatusCode::kNotFound,
+         {"sae.safetensors", "'encoder.bias'"}},
+        {"sparsify k out of range",
+         "sparsify",
          [](const fs::path& d) { replaceInFile(d / "layers.2/cfg.json", "\"k\": 5", "\"k\": 0"); },
-         loadAny, StatusCode::kCorruption, {"cfg.json", "k=0"}},
-        {"sparsify with two hooks and none chosen", "sparsify",
-         [](const fs::path& d) { copyTree(d / "layers.2", d / "layers.5"); }, loadAny,
-         StatusCode::kInvalidArgument, {"several hooks", "layers.2", "layers.5"}},
-        {"checkpoint is not a checkpoint", "saelens_v6_standard", [](const fs::path&) {},
-         [](const fs::path& d) { return loadCheckpointSae((d / "sae_weights.safetensors").string()).status(); },
-         StatusCode::kCorruption, {"sae_weights.safetensors", "not a Monoscope SAE checkpoint"}},
-        {"resume without a checkpoint", nullptr, [](const fs::path&) {},
+         loadAny,
+         StatusCode::kCorruption,
+         {"cfg.json", "k=0"}},
+        {"sparsify with two hooks and none chosen",
+         "sparsify",
+         [](const fs::path& d) { copyTree(d / "layers.2", d / "layers.5"); },
+         loadAny,
+         StatusCode::kInvalidArgument,
+         {"several hooks", "layers.2", "layers.5"}},
+        {"checkpoint is not a checkpoint",
+         "saelens_v6_standard",
+         [](const fs::path&) {},
+         [](const fs::path& d) {
+             return loadCheckpointSae((d / "sae_weights.safetensors").string()).status();
+         },
+         StatusCode::kCorruption,
+         {"sae_weights.safetensors", "not a Monoscope SAE checkpoint"}},
+        {"resume without a checkpoint",
+         nullptr,
+         [](const fs::path&) {},
          [](const fs::path& d) {
              Matrix x = Matrix::Random(64, 8);
              MatrixBatchProvider data(x, 1);
@@ -227,7 +321,8 @@ const std::vector<Case>& cases() {
              Progress quiet;
              return trainSae(spec, data, quiet, StopToken()).status();
          },
-         StatusCode::kNotFound, {"checkpoint.safetensors"}},
+         StatusCode::kNotFound,
+         {"checkpoint.safetensors"}},
     };
     return kCases;
 }

@@ -86,7 +86,8 @@ void checkGradient(const StepSettings& s, const std::vector<uint8_t>& dead, uint
     const std::vector<int64_t> fired = buf.fired;  // [F]
     int64_t unfiredDead = 0;
     for (int64_t i = 0; i < F; ++i) unfiredDead += (fired[i] == 0 && !dead.empty() && dead[i]);
-    if (onlyUnfired) QVERIFY2(unfiredDead >= 2, "the aux check needs dead latents outside the top-k");
+    if (onlyUnfired)
+        QVERIFY2(unfiredDead >= 2, "the aux check needs dead latents outside the top-k");
 
     struct Entry {
         const char* name;
@@ -233,10 +234,11 @@ private slots:
         const double recovered = recoveredFraction(g.features, result->sae.wDec());
         auto metrics = evaluate(result->sae, g.x.topRows(8192));
         MONO_VERIFY_RESULT(metrics);
-        std::printf("  %s: recovered %.1f%% of 512 true features (cos >= 0.9); held-out L0 %.2f, "
-                    "EV %.4f, dead %.1f%%\n",
-                    QTest::currentDataTag(), 100 * recovered, metrics->l0,
-                    metrics->explainedVariance, metrics->deadPct);
+        std::printf(
+            "  %s: recovered %.1f%% of 512 true features (cos >= 0.9); held-out L0 %.2f, "
+            "EV %.4f, dead %.1f%%\n",
+            QTest::currentDataTag(), 100 * recovered, metrics->l0, metrics->explainedVariance,
+            metrics->deadPct);
         QVERIFY2(recovered >= 0.9, qPrintable(QStringLiteral("recovered %1").arg(recovered)));
         // L1 shrinks ReLU codes, so its reconstruction is looser than TopK's.
         QVERIFY(metrics->explainedVariance > (relu ? 0.6 : 0.8));
@@ -246,7 +248,8 @@ private slots:
     void stopAndResumeEqualsUninterrupted() {
         std::mt19937_64 rng(5);
         const Matrix x = randomMatrix(1000, 16, rng);
-        for (Architecture arch : {Architecture::kStandard, Architecture::kTopK, Architecture::kBatchTopK}) {
+        for (Architecture arch :
+             {Architecture::kStandard, Architecture::kTopK, Architecture::kBatchTopK}) {
             const auto dirA = test::tempDir() / (std::string("full-") + architectureName(arch));
             const auto dirB = test::tempDir() / (std::string("resumed-") + architectureName(arch));
             MatrixBatchProvider dataA(x, 3);
@@ -265,7 +268,8 @@ private slots:
             });
             auto first = trainSae(smallSpec(dirB, arch), dataB, stopper, stop);
             QVERIFY(!first.ok());
-            QVERIFY2(first.status().isCancelled(), qPrintable(QString::fromStdString(first.status().toString())));
+            QVERIFY2(first.status().isCancelled(),
+                     qPrintable(QString::fromStdString(first.status().toString())));
             QCOMPARE(stoppedAt, int64_t{25});
             QVERIFY(std::filesystem::exists(dirB / kCheckpointFile));
             QVERIFY(!std::filesystem::exists(dirB / "cfg.json"));
@@ -282,15 +286,15 @@ private slots:
             const float dDec = (resumed->sae.wDec() - full->sae.wDec()).cwiseAbs().maxCoeff();
             const float dB = (resumed->sae.bEnc() - full->sae.bEnc()).cwiseAbs().maxCoeff() +
                              (resumed->sae.bDec() - full->sae.bDec()).cwiseAbs().maxCoeff();
-            std::printf("  %s: resumed vs uninterrupted max |dW_enc| %.2e |dW_dec| %.2e |db| %.2e\n",
-                        architectureName(arch), dEnc, dDec, dB);
+            std::printf(
+                "  %s: resumed vs uninterrupted max |dW_enc| %.2e |dW_dec| %.2e |db| %.2e\n",
+                architectureName(arch), dEnc, dDec, dB);
             QVERIFY(dEnc <= 1e-6f && dDec <= 1e-6f && dB <= 1e-6f);
             QCOMPARE(resumed->log10Density, full->log10Density);
             auto loaded = loadSae(dirB.string());
             MONO_VERIFY_RESULT(loaded);
-            QCOMPARE(loaded->config().architecture, arch == Architecture::kBatchTopK
-                                                        ? Architecture::kJumpReLU
-                                                        : arch);
+            QCOMPARE(loaded->config().architecture,
+                     arch == Architecture::kBatchTopK ? Architecture::kJumpReLU : arch);
         }
     }
 
