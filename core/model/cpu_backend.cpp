@@ -54,6 +54,8 @@ public:
     const char* name() const override { return "cpu"; }
     Status forward(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
                    const ForwardOptions& opt, Logits* out) override;
+    Status forwardImpl(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
+                       const ForwardOptions& opt, Logits* out);
 
 private:
     void resolveHooks(const ModelConfig& cfg, const Hooks* hooks);
@@ -88,11 +90,34 @@ private:
     Buffer m_last;                 // [nSeq, C] last rows, for LogitsWanted::kLast
     std::vector<Buffer> m_scores;  // per thread [T, Tk]
 
+    // Decode steps are memory-bound and fork ~4 times per block. On a busy
+    // machine a fork waits for a descheduled thread, and one thread is faster
+    // than two; so small steps time both choices now and then and keep the
+    // faster (results are the same either way).
+    struct SmallStepTuner {
+        double seconds[2] = {0.0, 0.0};  // smoothed time per step: [one thread, all threads]
+        int64_t steps = 0;
+        int pick() const;
+        void record(int choice, double s);
+    } m_tuner;
+    int m_stepThreads = 0;  // the tuner's choice for this call; 0 = all
+
     // RoPE tables [maxSeqLen, hd/2], float like run.c and HF compute them.
     std::vector<float> m_cos, m_sin;
     int m_ropeLen = 0, m_ropeHalf = 0;
     float m_ropeTheta = 0.0f;
 };
+
+int CpuBackend::SmallStepTuner::pick() const {
+    if (steps < 2) return int(steps);  // measure each choice once first
+    const int best = seconds[1] < seconds[0] ? 1 : 0;
+    return steps % 16 == 0 ? 1 - best : best;  // re-check the other now and then
+}
+
+void CpuBackend::SmallStepTuner::record(int choice, double s) {
+    seconds[choice] = seconds[choice] == 0.0 ? s : 0.7 * seconds[choice] + 0.3 * s;
+    ++steps;
+}
 
 void CpuBackend::resolveHooks(const ModelConfig& cfg, const Hooks* hooks) {
     const size_t n = size_t(cfg.nLayers + 1) * kHookSitesPerLayer;
@@ -221,7 +246,8 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
     int64_t work = 0;
     for (const SeqRows& sr : m_seqs) work += sr.rows * (sr.pos0 + sr.rows);
     work *= int64_t(H) * hd;
-#pragma omp parallel for schedule(dynamic, 1) if (work > (1 << 17))
+    const int attnThreads = m_stepThreads > 0 ? m_stepThreads : threads;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(attnThreads) if (work > (1 << 17))
     for (int64_t item = 0; item < items; ++item) {
         const int s = static_cast<int>(item / H), h = static_cast<int>(item % H), g = h / group;
         const SeqRows& sr = m_seqs[s];
@@ -263,6 +289,21 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
 
 Status CpuBackend::forward(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
                            const ForwardOptions& opt, Logits* out) {
+    if (batch.numTokens() > cpu::smallRowsMaxRows() || omp_get_max_threads() < 2)
+        return forwardImpl(cfg, w, batch, opt, out);
+    const int choice = m_tuner.pick();
+    m_stepThreads = choice == 0 ? 1 : 0;
+    cpu::setSmallRowsThreads(m_stepThreads);
+    const double t0 = omp_get_wtime();
+    Status s = forwardImpl(cfg, w, batch, opt, out);
+    m_tuner.record(choice, omp_get_wtime() - t0);
+    cpu::setSmallRowsThreads(0);
+    m_stepThreads = 0;
+    return s;
+}
+
+Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
+                               const ForwardOptions& opt, Logits* out) {
     const int64_t N = batch.numTokens();
     const int nSeq = batch.numSeqs();
     const int64_t C = cfg.dModel, F = cfg.dMlp, V = cfg.vocabSize, hd = cfg.headDim;

@@ -24,12 +24,21 @@ constexpr int64_t kSmallRows = 16;
 // Row loops go parallel only when there is enough work to pay for the fork.
 constexpr int64_t kParallelElems = 1 << 15;
 
+thread_local int t_smallThreads = 0;
+
 int threadsFor(int64_t work) {
     if (omp_in_parallel() || work < kParallelElems) return 1;
     return omp_get_max_threads();
 }
 
 }  // namespace
+
+void setSmallRowsThreads(int threads) {
+    t_smallThreads = threads;
+}
+int smallRowsMaxRows() {
+    return int(kSmallRows);
+}
 
 void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
             const float* b, float* Y, int64_t ldy) {
@@ -38,10 +47,12 @@ void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out,
     Eigen::Map<const RowMat> w(W, out, in);
     if (N <= kSmallRows) {
         // A GEMV of fewer than ~2^17 multiply-adds is over before a fork pays off.
-        const int threads = out * in * N < (1 << 17) ? 1 : threadsFor(out * in * N);
-        // Chunks of weight rows, a multiple of 16 so each stays cache-line aligned.
-        const int64_t chunk = std::max<int64_t>(16, ((out + threads - 1) / threads + 15) / 16 * 16);
-        const int64_t nChunks = (out + chunk - 1) / chunk;
+        int threads = out * in * N < (1 << 17) ? 1 : threadsFor(out * in * N);
+        if (t_smallThreads > 0) threads = std::min(threads, t_smallThreads);
+        // Fixed chunks of weight rows, so every row's sum is formed the same way
+        // whatever the thread count: results do not depend on it.
+        constexpr int64_t kChunk = 64;
+        const int64_t chunk = kChunk, nChunks = (out + chunk - 1) / chunk;
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (int64_t c = 0; c < nChunks; ++c) {
             const int64_t r0 = c * chunk, n = std::min(chunk, out - r0);

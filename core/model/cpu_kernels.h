@@ -13,6 +13,11 @@ namespace mono::model::cpu {
 void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
             const float* b, float* Y, int64_t ldy);
 
+// The most threads linear() uses for N <= smallRowsMaxRows() (memory-bound
+// decode steps) on the calling thread; 0 = all. Results do not depend on it.
+void setSmallRowsThreads(int threads);
+int smallRowsMaxRows();
+
 // out[N, C] = LayerNorm(x[N, C]) · w + b.
 void layerNorm(float* out, const float* x, int64_t N, int64_t C, const float* w, const float* b,
                float eps);
