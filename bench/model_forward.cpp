@@ -369,20 +369,22 @@ int main(int argc, char** argv) {
 
     // ---- the readable table
     std::printf("\n%-44s %12s %10s %8s\n", "metric", "value", "unit", "spread");
-    auto row = [](const char* name, double v, const char* unit, double spread) {
-        std::printf("%-44s %12.1f %10s %7.0f%%\n", name, v, unit, 100 * spread);
+    auto row = [](const std::string& name, double v, const char* unit, double spread) {
+        std::printf("%-44s %12.1f %10s %7.0f%%\n", name.c_str(), v, unit, 100 * spread);
     };
+    const std::string shape = std::to_string(o.batch) + "x" + std::to_string(o.seq);
     std::printf("%-44s %12.3f %10s\n", "prefill GFLOP (kAll = linears+attn+unembed)",
                 flopsAll / 1e9, "GFLOP");
-    row("prefill 8x128, logits all positions (kAll)", prefillTokens / tAll.median, "tok/s",
+    row("prefill " + shape + ", logits all positions (kAll)", prefillTokens / tAll.median, "tok/s",
         tAll.spread());
-    row("prefill 8x128, no unembedding (kNone)", prefillTokens / tNone.median, "tok/s",
+    row("prefill " + shape + ", no unembedding (kNone)", prefillTokens / tNone.median, "tok/s",
         tNone.spread());
     row("prefill kAll achieved", gflopsAll, "GFLOP/s", tAll.spread());
     row("prefill kNone achieved", gflopsNone, "GFLOP/s", tNone.spread());
-    row("prompt 128 tokens (kLast, cache)", o.prompt / dec.prompt.median, "tok/s",
-        dec.prompt.spread());
-    row("decode 128 steps (kLast, cache)", decodeTokS, "tok/s", dec.steps.spread());
+    row("prompt " + std::to_string(o.prompt) + " tokens (kLast, cache)",
+        o.prompt / dec.prompt.median, "tok/s", dec.prompt.spread());
+    row("decode " + std::to_string(o.steps) + " steps (kLast, cache)", decodeTokS, "tok/s",
+        dec.steps.spread());
     if (!o.skipMachine) {
         row("f32 GEMM rate (Eigen, best shape)", gemm.best, "GFLOP/s", 0);
         row("copy bandwidth (read+write)", bw.copy, "GB/s", bw.copyTiming.spread());
