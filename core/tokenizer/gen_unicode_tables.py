@@ -30,12 +30,14 @@ def main():
     out.write("namespace mono::tok::detail {\n\n")
     out.write("const char* const kUnicodeVersion = \"%s\";\n\n" % unicodedata.unidata_version)
     out.write("// Sorted, disjoint, inclusive ranges: start, end, category.\n")
+    out.write("// clang-format off\n")
     out.write("const UnicodeRange kUnicodeRanges[] = {\n")
     names = {1: "L", 2: "N", 3: "P"}
     for start, end, kind in ranges:
         out.write("    {0x%X, 0x%X, CharClass::k%s},\n" % (start, end,
                   {"L": "Letter", "N": "Number", "P": "Punct"}[names[kind]]))
-    out.write("};\n\n")
+    out.write("};\n")
+    out.write("// clang-format on\n\n")
     out.write("const size_t kUnicodeRangeCount = sizeof(kUnicodeRanges) / sizeof(kUnicodeRanges[0]);\n\n")
     out.write("}  // namespace mono::tok::detail\n")
 

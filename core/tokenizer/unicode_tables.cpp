@@ -8,6 +8,7 @@ namespace mono::tok::detail {
 const char* const kUnicodeVersion = "14.0.0";
 
 // Sorted, disjoint, inclusive ranges: start, end, category.
+// clang-format off
 const UnicodeRange kUnicodeRanges[] = {
     {0xA1, 0xA1, CharClass::kPunct},
     {0xA7, 0xA7, CharClass::kPunct},
@@ -969,6 +970,7 @@ const UnicodeRange kUnicodeRanges[] = {
     {0x2F800, 0x2FA1D, CharClass::kLetter},
     {0x30000, 0x3134A, CharClass::kLetter},
 };
+// clang-format on
 
 const size_t kUnicodeRangeCount = sizeof(kUnicodeRanges) / sizeof(kUnicodeRanges[0]);
 
