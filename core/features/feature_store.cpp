@@ -317,7 +317,7 @@ Result<const std::string*> FeatureStore::tokenText(int32_t token) const {
         Stmt s, Stmt::prepare(m_db, m_path, "SELECT text FROM token_text WHERE token = ?"));
     s.bind(1, static_cast<int64_t>(token));
     MONO_ASSIGN_OR_RETURN(bool row, s.step());
-    std::string text = row ? s.text(0) : "[" + std::to_string(token) + "]";
+    std::string text = row ? s.text(0) : std::string("[").append(std::to_string(token)).append("]");
     return &m_tokenText.emplace(token, std::move(text)).first->second;
 }
 
@@ -531,13 +531,30 @@ Result<std::vector<SearchHit>> FeatureStore::search(const std::string& text, int
     std::vector<SearchHit> hits;
     const std::string q = ftsQueryFromUserText(text);
     if (q.empty() || limit <= 0) return hits;
-    // Rank first, then build snippets only for the hits: snippet() tokenizes a
-    // whole document, so computing it for every match would dominate.
+    // bm25 costs a lookup per matching document, so a word found in most
+    // features (" the") would take far too long to rank and its ranking would
+    // say little: above kMaxRanked matches, hits come in feature order, score 0.
+    // Snippets are built for the hits only (snippet() tokenizes a whole document).
+    constexpr int kMaxRanked = 1000;
+    int64_t matches = 0;
     {
         MONO_ASSIGN_OR_RETURN(Stmt s,
                               Stmt::prepare(m_db, m_path,
-                                            "SELECT rowid, -rank FROM search_fts WHERE "
-                                            "search_fts MATCH ? ORDER BY rank, rowid LIMIT ?"));
+                                            "SELECT count(*) FROM (SELECT rowid FROM "
+                                            "search_fts WHERE search_fts MATCH ? LIMIT ?)"));
+        s.bind(1, std::string_view(q));
+        s.bind(2, kMaxRanked + 1);
+        MONO_ASSIGN_OR_RETURN(bool row, s.step());
+        matches = row ? s.int64(0) : 0;
+    }
+    {
+        MONO_ASSIGN_OR_RETURN(
+            Stmt s, Stmt::prepare(m_db, m_path,
+                                  matches > kMaxRanked
+                                      ? "SELECT rowid, 0.0 FROM search_fts WHERE search_fts MATCH "
+                                        "? ORDER BY rowid LIMIT ?"
+                                      : "SELECT rowid, -rank FROM search_fts WHERE search_fts "
+                                        "MATCH ? ORDER BY rank, rowid LIMIT ?"));
         s.bind(1, std::string_view(q));
         s.bind(2, limit);
         while (true) {
@@ -546,18 +563,35 @@ Result<std::vector<SearchHit>> FeatureStore::search(const std::string& text, int
             hits.push_back(SearchHit{s.int64(0), s.real(1), {}, {}});
         }
     }
-    MONO_ASSIGN_OR_RETURN(Stmt snip, Stmt::prepare(m_db, m_path,
-                                                   "SELECT snippet(search_fts, -1, '\u00AB', "
-                                                   "'\u00BB', '\u2026', 10) FROM search_fts "
-                                                   "WHERE search_fts MATCH ? AND rowid = ?"));
+    if (hits.empty()) return hits;
+    // One more pass over the match for the snippets of the hits only (a rowid
+    // constraint per hit would walk the whole match once per hit).
+    std::string ids;
+    std::map<int64_t, SearchHit*> byId;
+    for (SearchHit& h : hits) {
+        if (!ids.empty()) ids += ',';
+        ids += std::to_string(h.id);
+        byId[h.id] = &h;
+    }
+    // snippet() scores every occurrence in a document: for a word found in most
+    // features that is slow and says little, so those hits show the top example.
+    const std::string snipSql =
+        matches > kMaxRanked
+            ? "SELECT id, top_snippet FROM features WHERE ? <> '' AND id IN (" + ids + ")"
+            : "SELECT rowid, snippet(search_fts, -1, '\u00AB', '\u00BB', '\u2026', 10) FROM "
+              "search_fts WHERE search_fts MATCH ? AND rowid IN (" +
+                  ids + ")";
+    MONO_ASSIGN_OR_RETURN(Stmt snip, Stmt::prepare(m_db, m_path, snipSql));
+    snip.bind(1, std::string_view(q));
+    while (true) {
+        MONO_ASSIGN_OR_RETURN(bool row, snip.step());
+        if (!row) break;
+        if (auto it = byId.find(snip.int64(0)); it != byId.end())
+            it->second->snippet = snip.text(1);
+    }
     MONO_ASSIGN_OR_RETURN(
         Stmt label, Stmt::prepare(m_db, m_path, "SELECT label FROM annotations WHERE feature = ?"));
     for (SearchHit& h : hits) {
-        snip.bind(1, std::string_view(q));
-        snip.bind(2, h.id);
-        MONO_ASSIGN_OR_RETURN(bool row, snip.step());
-        if (row) h.snippet = snip.text(0);
-        snip.reset();
         label.bind(1, h.id);
         MONO_ASSIGN_OR_RETURN(bool lrow, label.step());
         if (lrow) h.label = label.text(0);

@@ -169,7 +169,8 @@ public:
     // Everything about one feature. NotFound when the id is not in the store.
     Result<FeatureRecord> feature(int64_t id) const;
     // Features whose top-example text, label or notes match every word of
-    // `text` (the last word also as a prefix), best first. Any input is safe:
+    // `text` (the last word also as a prefix), best first (bm25; when over 1000
+    // features match, in id order with score 0). Any input is safe:
     // quotes, FTS operators and SQL come back as matches or as an empty list.
     Result<std::vector<SearchHit>> search(const std::string& text, int limit = 50) const;
 
