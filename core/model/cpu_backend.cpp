@@ -66,7 +66,8 @@ private:
     void prepareRope(const ModelConfig& cfg);
     void applyRope(const ModelConfig& cfg, float* qkv, int64_t N, int64_t ld);
     void sharedInputLinear(int layer, const float* h, int64_t N, int64_t C, const Linear& lin,
-                           const Part* parts, int nParts, float* Y, int64_t ldy);
+                           const Part* parts, int nParts, float* Y, int64_t ldy,
+                           cpu::Epilogue epilogue = cpu::Epilogue::kNone);
     void attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
                    const std::vector<int>& slots, int64_t N);
 
@@ -90,17 +91,16 @@ private:
     Buffer m_last;                 // [nSeq, C] last rows, for LogitsWanted::kLast
     std::vector<Buffer> m_scores;  // per thread [T, Tk]
 
-    // Decode steps are memory-bound and fork ~4 times per block. On a busy
-    // machine a fork waits for a descheduled thread, and one thread is faster
-    // than two; so small steps time both choices now and then and keep the
-    // faster (results are the same either way).
+    // Two threads halve a forward on an idle machine, but on a busy one each
+    // fork waits for a descheduled thread and one thread is several times
+    // faster. So each batch size class times both choices now and then and
+    // keeps the faster; the numbers are the same either way (fixed chunking).
     struct SmallStepTuner {
-        double seconds[2] = {0.0, 0.0};  // smoothed time per step: [one thread, all threads]
+        double seconds[2] = {0.0, 0.0};  // smoothed time per token: [one thread, all threads]
         int64_t steps = 0;
         int pick() const;
         void record(int choice, double s);
-    } m_tuner;
-    int m_stepThreads = 0;  // the tuner's choice for this call; 0 = all
+    } m_tuners[4];  // by rows: ≤ 16 (decode), ≤ 128, ≤ 1024, more
 
     // RoPE tables [maxSeqLen, hd/2], float like run.c and HF compute them.
     std::vector<float> m_cos, m_sin;
@@ -189,12 +189,12 @@ void CpuBackend::applyRope(const ModelConfig& cfg, float* qkv, int64_t N, int64_
 
 void CpuBackend::sharedInputLinear(int layer, const float* h, int64_t N, int64_t C,
                                    const Linear& lin, const Part* parts, int nParts, float* Y,
-                                   int64_t ldy) {
+                                   int64_t ldy, cpu::Epilogue epilogue) {
     const float* bias = lin.b.size() ? lin.b.data() : nullptr;
     bool hooked = false;
     for (int p = 0; p < nParts; ++p) hooked = hooked || has(layer, parts[p].site);
     if (!hooked) {
-        cpu::linear(h, C, N, lin.w.data(), lin.w.rows(), C, bias, Y, ldy);
+        cpu::linear(h, C, N, lin.w.data(), lin.w.rows(), C, bias, Y, ldy, epilogue);
         return;
     }
     // Each hooked linear gets its own copy, so replacing its input leaves its siblings alone.
@@ -208,7 +208,7 @@ void CpuBackend::sharedInputLinear(int layer, const float* h, int64_t N, int64_t
             src = copy;
         }
         cpu::linear(src, C, N, lin.w.data() + part.rowBegin * C, part.rows, C,
-                    bias ? bias + part.rowBegin : nullptr, Y + part.rowBegin, ldy);
+                    bias ? bias + part.rowBegin : nullptr, Y + part.rowBegin, ldy, epilogue);
     }
 }
 
@@ -246,9 +246,10 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
     int64_t work = 0;
     for (const SeqRows& sr : m_seqs) work += sr.rows * (sr.pos0 + sr.rows);
     work *= int64_t(H) * hd;
-    const int attnThreads = m_stepThreads > 0 ? m_stepThreads : threads;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(attnThreads) if (work > (1 << 17))
+    const int saved = omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(work > (1 << 17) ? threads : 1)
     for (int64_t item = 0; item < items; ++item) {
+        omp_set_num_threads(1);  // Eigen must not fork inside a head
         const int s = static_cast<int>(item / H), h = static_cast<int>(item % H), g = h / group;
         const SeqRows& sr = m_seqs[s];
         const int64_t T = sr.rows, Tk = sr.pos0 + sr.rows;
@@ -285,20 +286,22 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
                   Eigen::OuterStride<>(ldatt));  // [T, hd]
         O.noalias() = S * Vm;
     }
+    omp_set_num_threads(saved);
 }
 
 Status CpuBackend::forward(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
                            const ForwardOptions& opt, Logits* out) {
-    if (batch.numTokens() > cpu::smallRowsMaxRows() || omp_get_max_threads() < 2)
-        return forwardImpl(cfg, w, batch, opt, out);
-    const int choice = m_tuner.pick();
-    m_stepThreads = choice == 0 ? 1 : 0;
-    cpu::setSmallRowsThreads(m_stepThreads);
+    const int maxThreads = omp_get_max_threads();
+    if (maxThreads < 2) return forwardImpl(cfg, w, batch, opt, out);
+    const int64_t N = batch.numTokens();
+    const int bucket = N <= cpu::smallRowsMaxRows() ? 0 : N <= 128 ? 1 : N <= 1024 ? 2 : 3;
+    SmallStepTuner& tuner = m_tuners[bucket];
+    const int choice = tuner.pick();
+    omp_set_num_threads(choice == 0 ? 1 : maxThreads);
     const double t0 = omp_get_wtime();
     Status s = forwardImpl(cfg, w, batch, opt, out);
-    m_tuner.record(choice, omp_get_wtime() - t0);
-    cpu::setSmallRowsThreads(0);
-    m_stepThreads = 0;
+    tuner.record(choice, (omp_get_wtime() - t0) / double(std::max<int64_t>(N, 1)));
+    omp_set_num_threads(maxThreads);
     return s;
 }
 
@@ -387,18 +390,11 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
         if (gpt2) {
             cpu::layerNorm(h, x, N, C, lw.ln2.weight.data(), lw.ln2.bias.data(), cfg.normEps);
             const Part parts[] = {{HookSite::kMlpIn, 0, F}};
-            sharedInputLinear(L, h, N, C, lw.up, parts, 1, up, F);
-            switch (cfg.activation) {
-                case Activation::kGeluErf:
-                    cpu::geluErf(up, N * F);
-                    break;
-                case Activation::kRelu:
-                    cpu::relu(up, N * F);
-                    break;
-                default:
-                    cpu::geluTanh(up, N * F);
-                    break;
-            }
+            const bool tanhGelu = cfg.activation == Activation::kGeluTanh;
+            sharedInputLinear(L, h, N, C, lw.up, parts, 1, up, F,
+                              tanhGelu ? cpu::Epilogue::kGeluTanh : cpu::Epilogue::kNone);
+            if (cfg.activation == Activation::kGeluErf) cpu::geluErf(up, N * F);
+            if (cfg.activation == Activation::kRelu) cpu::relu(up, N * F);
         } else {
             cpu::rmsNorm(h, x, N, C, lw.ln2.weight.data(), cfg.normEps);
             const Part parts[] = {{HookSite::kMlpIn, 0, F}, {HookSite::kUpIn, F, F}};

@@ -18,57 +18,65 @@ using RowVec = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 using Strided = Eigen::Map<RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
 using CStrided = Eigen::Map<const RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
 
-// Below this many rows a linear is memory-bound (decode): Eigen would run it as
-// one single-threaded GEMV, so we split the weight rows over the threads instead.
+// Below this many rows a linear is memory-bound (decode, GEMV): its weight rows
+// are split over the threads in chunks of kGemvRows. Above it, the output columns
+// are split in chunks of kGemmCols, each one single-threaded Eigen GEMM. The
+// chunks are fixed, so every output is summed the same way whatever the thread
+// count, and threads meet once per linear instead of inside Eigen's GEMM.
 constexpr int64_t kSmallRows = 16;
+constexpr int64_t kGemvRows = 64;
+constexpr int64_t kGemmCols = 256;
 // Row loops go parallel only when there is enough work to pay for the fork.
 constexpr int64_t kParallelElems = 1 << 15;
-
-thread_local int t_smallThreads = 0;
 
 int threadsFor(int64_t work) {
     if (omp_in_parallel() || work < kParallelElems) return 1;
     return omp_get_max_threads();
 }
 
+void geluTanhBlock(Strided& y) {
+    constexpr float kS = 0.7978845608028654f;  // sqrt(2/pi)
+    for (Eigen::Index r = 0; r < y.rows(); ++r) {
+        auto a = y.row(r).array();
+        a = 0.5f * a * (1.0f + (kS * (a + 0.044715f * a.cube())).tanh());
+    }
+}
+
 }  // namespace
 
-void setSmallRowsThreads(int threads) {
-    t_smallThreads = threads;
+SerialEigen::SerialEigen() : m_saved(omp_get_max_threads()) {
+    omp_set_num_threads(1);
 }
+SerialEigen::~SerialEigen() {
+    omp_set_num_threads(m_saved);
+}
+
 int smallRowsMaxRows() {
     return int(kSmallRows);
 }
 
 void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
-            const float* b, float* Y, int64_t ldy) {
+            const float* b, float* Y, int64_t ldy, Epilogue epilogue) {
     if (N <= 0 || out <= 0) return;
     CStrided x(X, N, in, Eigen::OuterStride<>(ldx));
     Eigen::Map<const RowMat> w(W, out, in);
-    if (N <= kSmallRows) {
-        // A GEMV of fewer than ~2^17 multiply-adds is over before a fork pays off.
-        int threads = out * in * N < (1 << 17) ? 1 : threadsFor(out * in * N);
-        if (t_smallThreads > 0) threads = std::min(threads, t_smallThreads);
-        // Fixed chunks of weight rows, so every row's sum is formed the same way
-        // whatever the thread count: results do not depend on it.
-        constexpr int64_t kChunk = 64;
-        const int64_t chunk = kChunk, nChunks = (out + chunk - 1) / chunk;
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (int64_t c = 0; c < nChunks; ++c) {
-            const int64_t r0 = c * chunk, n = std::min(chunk, out - r0);
-            Strided y(Y + r0, N, n, Eigen::OuterStride<>(ldy));
-            y.noalias() = x * w.middleRows(r0, n).transpose();
-            if (b) y.rowwise() += Eigen::Map<const RowVec>(b + r0, n);
-        }
-        return;
+    const bool small = N <= kSmallRows;
+    const int64_t chunk = small ? kGemvRows : kGemmCols;
+    const int64_t nChunks = (out + chunk - 1) / chunk;
+    // A GEMV of fewer than ~2^17 multiply-adds is over before a fork pays off.
+    const int threads =
+        std::min<int64_t>(nChunks, out * in * N < (1 << 17) ? 1 : threadsFor(out * in * N));
+    const int saved = omp_get_max_threads();
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int64_t c = 0; c < nChunks; ++c) {
+        omp_set_num_threads(1);  // Eigen must not fork again inside a chunk
+        const int64_t c0 = c * chunk, n = std::min(chunk, out - c0);
+        Strided y(Y + c0, N, n, Eigen::OuterStride<>(ldy));
+        y.noalias() = x * w.middleRows(c0, n).transpose();
+        if (b) y.rowwise() += Eigen::Map<const RowVec>(b + c0, n);
+        if (epilogue == Epilogue::kGeluTanh) geluTanhBlock(y);
     }
-    Strided y(Y, N, out, Eigen::OuterStride<>(ldy));
-    y.noalias() = x * w.transpose();
-    if (b) {
-        Eigen::Map<const RowVec> bias(b, out);
-#pragma omp parallel for num_threads(threadsFor(N* out)) schedule(static)
-        for (int64_t r = 0; r < N; ++r) y.row(r) += bias;
-    }
+    omp_set_num_threads(saved);
 }
 
 void layerNorm(float* out, const float* x, int64_t N, int64_t C, const float* w, const float* b,
@@ -110,14 +118,6 @@ void forChunks(int64_t n, Fn fn) {
     }
 }
 }  // namespace
-
-void geluTanh(float* x, int64_t n) {
-    forChunks(n, [x](int64_t i0, int64_t len) {
-        Eigen::Map<Eigen::ArrayXf> a(x + i0, len);
-        constexpr float kS = 0.7978845608028654f;  // sqrt(2/pi)
-        a = 0.5f * a * (1.0f + (kS * (a + 0.044715f * a.cube())).tanh());
-    });
-}
 
 void geluErf(float* x, int64_t n) {
     forChunks(n, [x](int64_t i0, int64_t len) {

@@ -8,15 +8,29 @@
 
 namespace mono::model::cpu {
 
-// Y[N, out] = X[N, in] · W[out, in]ᵀ (+ b[out] when b is non-null).
-// X has row stride ldx, Y row stride ldy; W is contiguous.
-void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
-            const float* b, float* Y, int64_t ldy);
+enum class Epilogue { kNone, kGeluTanh };
 
-// The most threads linear() uses for N <= smallRowsMaxRows() (memory-bound
-// decode steps) on the calling thread; 0 = all. Results do not depend on it.
-void setSmallRowsThreads(int threads);
+// Y[N, out] = X[N, in] · W[out, in]ᵀ (+ b[out] when b is non-null), then the
+// epilogue on each element. X has row stride ldx, Y row stride ldy; W is
+// contiguous. Results do not depend on the number of threads.
+void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
+            const float* b, float* Y, int64_t ldy, Epilogue epilogue = Epilogue::kNone);
+// Up to this many rows linear() runs as GEMVs (a decode step).
 int smallRowsMaxRows();
+
+// Keeps Eigen single-threaded on this thread while alive (Eigen would otherwise
+// fork inside a 1-thread OpenMP team, and its blocking, hence its rounding,
+// depends on its thread count).
+class SerialEigen {
+public:
+    SerialEigen();
+    ~SerialEigen();
+    SerialEigen(const SerialEigen&) = delete;
+    SerialEigen& operator=(const SerialEigen&) = delete;
+
+private:
+    int m_saved;
+};
 
 // out[N, C] = LayerNorm(x[N, C]) · w + b.
 void layerNorm(float* out, const float* x, int64_t N, int64_t C, const float* w, const float* b,
@@ -25,7 +39,6 @@ void layerNorm(float* out, const float* x, int64_t N, int64_t C, const float* w,
 void rmsNorm(float* out, const float* x, int64_t N, int64_t C, const float* w, float eps);
 
 // In place over n values.
-void geluTanh(float* x, int64_t n);
 void geluErf(float* x, int64_t n);
 void relu(float* x, int64_t n);
 // out[N, F] = silu(gu[:, :F]) · gu[:, F:]; gu is [N, 2F].

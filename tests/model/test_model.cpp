@@ -4,6 +4,7 @@
 // properties the rest of Monoscope relies on: hooks that read and replace,
 // KV cache = full forward, batch = per-sequence forwards, clear errors.
 
+#include <omp.h>
 #include <QProcess>
 #include <QtTest>
 
@@ -708,6 +709,44 @@ private slots:
         CliRun noTok = runCli({"generate", qs(bin), "--prompt", "x"});
         QCOMPARE(noTok.code, 1);
         QVERIFY(noTok.err.contains("--tokenizer"));
+    }
+
+    // The backend picks one or all threads by timing; the numbers must not change with it.
+    void resultsDoNotDependOnThreadCount() {
+        ModelConfig c = gpt2SmallConfig();
+        c.nLayers = 2;
+        c.dModel = 256;
+        c.nHeads = c.nKvHeads = 4;
+        c.headDim = 64;
+        c.dMlp = 1024;
+        c.vocabSize = 3000;
+        c.maxSeqLen = 256;
+        auto m = Model::random(c, 11);
+        MONO_VERIFY_RESULT(m);
+        std::vector<TokenId> ids;
+        for (int i = 0; i < 200; ++i) ids.push_back((i * 131 + 7) % 3000);
+        const int saved = omp_get_max_threads();
+        std::vector<std::vector<float>> prefill, decode;
+        for (int threads : {1, 2, 1, 2}) {
+            omp_set_num_threads(threads);
+            for (int rep = 0; rep < 3; ++rep) {  // the backend's own choice varies too
+                prefill.push_back(forwardAll(**m, ids).data);
+                KvCache cache = (*m)->newKvCache(1, 256);
+                ForwardOptions o;
+                o.cache = &cache;
+                o.logits = LogitsWanted::kLast;
+                Logits out;
+                MONO_VERIFY_OK((*m)->forward(Batch::single(ids), o, &out));
+                for (TokenId t : {5, 6, 7})
+                    MONO_VERIFY_OK((*m)->forward(Batch::single({t}), o, &out));
+                decode.push_back(out.data);
+            }
+        }
+        omp_set_num_threads(saved);
+        for (size_t i = 1; i < prefill.size(); ++i) {
+            QVERIFY(prefill[i] == prefill[0]);
+            QVERIFY(decode[i] == decode[0]);
+        }
     }
 
     void badConfigsGiveClearErrors() {
