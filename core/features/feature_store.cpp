@@ -36,8 +36,8 @@ CREATE TABLE features(
   hist_counts BLOB NOT NULL,
   interval_width REAL NOT NULL,
   top_snippet TEXT NOT NULL);
-CREATE INDEX features_by_density ON features(density, id);
-CREATE INDEX features_by_max ON features(max_act, id);
+CREATE INDEX features_by_density ON features(density, id, fire_count, max_act);
+CREATE INDEX features_by_max ON features(max_act, id, fire_count, density);
 CREATE INDEX features_by_mean ON features(mean_act, id);
 CREATE TABLE examples(
   feature INTEGER NOT NULL REFERENCES features(id) ON DELETE CASCADE,
@@ -423,11 +423,18 @@ Result<FeaturePage> FeatureStore::page(const PageRequest& req) const {
                     dir + ", f.id";
             break;
     }
-    const std::string from = " FROM features f LEFT JOIN annotations a ON a.feature = f.id";
+    // Only labelled features can pass hasLabel = true: an inner join lets SQLite
+    // start from the (small) annotations table. The count needs no join unless
+    // the filter looks at labels.
+    const bool labelled = f.hasLabel && *f.hasLabel;
+    const std::string from = labelled
+                                 ? " FROM annotations a JOIN features f ON a.feature = f.id"
+                                 : " FROM features f LEFT JOIN annotations a ON a.feature = f.id";
+    const std::string countFrom = f.hasLabel ? from : std::string(" FROM features f");
     FeaturePage page;
     {
         MONO_ASSIGN_OR_RETURN(Stmt s,
-                              Stmt::prepare(m_db, m_path, "SELECT count(*)" + from + where));
+                              Stmt::prepare(m_db, m_path, "SELECT count(*)" + countFrom + where));
         for (size_t i = 0; i < binds.size(); ++i) binds[i](s, static_cast<int>(i) + 1);
         MONO_ASSIGN_OR_RETURN(bool row, s.step());
         page.total = row ? s.int64(0) : 0;
