@@ -98,6 +98,7 @@ private:
     struct SmallStepTuner {
         double seconds[2] = {0.0, 0.0};  // smoothed time per token: [one thread, all threads]
         int64_t steps = 0;
+        int64_t interval = 16, nextCheck = 16;  // when to re-check the slower choice
         int pick() const;
         void record(int choice, double s);
     } m_tuners[4];  // by rows: ≤ 16 (decode), ≤ 128, ≤ 1024, more
@@ -109,13 +110,20 @@ private:
 };
 
 int CpuBackend::SmallStepTuner::pick() const {
-    if (steps < 2) return int(steps);  // measure each choice once first
+    if (steps < 2) return 1 - int(steps);  // measure each choice once: all threads, then one
     const int best = seconds[1] < seconds[0] ? 1 : 0;
-    return steps % 16 == 0 ? 1 - best : best;  // re-check the other now and then
+    return steps >= nextCheck ? 1 - best : best;
 }
 
 void CpuBackend::SmallStepTuner::record(int choice, double s) {
+    const int best = seconds[1] < seconds[0] ? 1 : 0;
     seconds[choice] = seconds[choice] == 0.0 ? s : 0.7 * seconds[choice] + 0.3 * s;
+    if (steps >= 2 && choice != best) {
+        // A re-check of the slower choice: if it lost again, wait twice as long
+        // before the next one (on a busy machine a re-check can cost 20 steps).
+        interval = seconds[choice] >= seconds[best] ? std::min<int64_t>(2 * interval, 4096) : 16;
+        nextCheck = steps + interval;
+    }
     ++steps;
 }
 
