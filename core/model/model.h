@@ -15,6 +15,10 @@
 // Thread-safety: forward() may be called from any thread; calls on one Model
 // are serialized (each uses the model's scratch buffers). Weights must not be
 // edited while a forward runs.
+// Threads: the CPU backend uses the OpenMP threads (omp_get_max_threads() of the
+// caller) and, per batch-size class, times one thread against all and keeps the
+// faster (on a busy machine one thread wins). Results are bitwise the same for
+// any thread count.
 
 #include <cstdint>
 #include <memory>
