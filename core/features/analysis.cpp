@@ -18,7 +18,7 @@
 #include "core/base/version.h"
 #include "core/features/analysis_state.h"
 #include "core/features/feature_store.h"
-#include "core/features/text_util.h"
+#include "core/base/text.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "core/tokenizer/tokenizer.h"

@@ -13,7 +13,7 @@
 
 #include "core/base/version.h"
 #include "core/features/sqlite_util.h"
-#include "core/features/text_util.h"
+#include "core/base/text.h"
 
 namespace mono::features {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/features/text_util.h"
+#include "core/base/text.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 

@@ -19,9 +19,6 @@ inline bool addOverflow(uint64_t a, uint64_t b, uint64_t* out) {
     return __builtin_add_overflow(a, b, out);
 }
 
-// Strict UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool isValidUtf8(std::string_view s);
-
 // A printable, bounded rendering of a name taken from a file, for messages.
 std::string quoteName(std::string_view s);
 

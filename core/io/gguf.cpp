@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "core/base/text.h"
 #include "core/io/byte_reader.h"
 #include "core/io/mapped_file.h"
 
@@ -301,7 +302,7 @@ Result<GgufFile> GgufFile::open(const std::string& path) {
         const uint64_t keyAt = r.pos();
         std::string key;
         if (!p.readString(&key, "metadata key #" + std::to_string(i))) return r.error();
-        if (key.empty() || !detail::isValidUtf8(key))
+        if (key.empty() || !isValidUtf8(key))
             return Status::corruption(path + ": metadata key #" + std::to_string(i) + " " +
                                       quoteName(key) + " is empty or not valid UTF-8 at offset " +
                                       std::to_string(keyAt));
@@ -341,7 +342,7 @@ Result<GgufFile> GgufFile::open(const std::string& path) {
         TensorView t;
         if (!p.readString(&t.name, "tensor #" + std::to_string(i) + " name")) return r.error();
         const std::string ctx = path + ": tensor " + quoteName(t.name);
-        if (t.name.empty() || !detail::isValidUtf8(t.name))
+        if (t.name.empty() || !isValidUtf8(t.name))
             return Status::corruption(ctx + ": name is empty or not valid UTF-8 at offset " +
                                       std::to_string(infoAt));
         if (impl->index.count(t.name))

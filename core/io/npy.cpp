@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/base/atomic_file.h"
+#include "core/base/text.h"
 #include "core/io/byte_reader.h"
 #include "core/io/mapped_file.h"
 #include "core/io/zip.h"
@@ -259,7 +260,7 @@ Result<NpyArray> parseNpy(const uint8_t* data, size_t size, const std::string& s
                                   " bytes after offset " + std::to_string(hstart));
     std::string_view text(reinterpret_cast<const char*>(data + hstart), hlen);
     // 1.0/2.0 headers are latin-1 (numpy writes ASCII); 3.0 is UTF-8.
-    if (major == 3 ? !detail::isValidUtf8(text)
+    if (major == 3 ? !isValidUtf8(text)
                    : std::any_of(text.begin(), text.end(), [](char c) { return c & 0x80; }))
         return Status::corruption(source + ": header at offset " + std::to_string(hstart) +
                                   " is not valid " + (major == 3 ? "UTF-8" : "ASCII"));
@@ -372,7 +373,7 @@ Status writeNpz(const std::string& path, const std::map<std::string, NpyArray>& 
         const uint32_t crc = static_cast<uint32_t>(crc32_z(
             crc32_z(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(npy.data()), npy.size()));
         const uint16_t flags =
-            detail::isValidUtf8(name) &&
+            isValidUtf8(name) &&
                     std::any_of(name.begin(), name.end(), [](char c) { return c & 0x80; })
                 ? 0x800
                 : 0;

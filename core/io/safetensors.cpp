@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "core/base/atomic_file.h"
+#include "core/base/text.h"
 #include "core/io/byte_reader.h"
 #include "core/io/mapped_file.h"
 
@@ -232,7 +233,7 @@ Status writeSafetensors(const std::string& path, const std::vector<TensorToWrite
             auto& m = header["__metadata__"];
             m = nlohmann::ordered_json::object();
             for (const auto& [k, v] : metadata) {
-                if (!detail::isValidUtf8(k) || !detail::isValidUtf8(v))
+                if (!isValidUtf8(k) || !isValidUtf8(v))
                     return Status::invalidArgument(path + ": metadata " + quoteName(k) +
                                                    " is not valid UTF-8");
                 m[k] = v;
@@ -242,7 +243,7 @@ Status writeSafetensors(const std::string& path, const std::vector<TensorToWrite
         uint64_t offset = 0;
         for (const auto& t : tensors) {
             const std::string ctx = path + ": tensor " + quoteName(t.name);
-            if (t.name.empty() || t.name == "__metadata__" || !detail::isValidUtf8(t.name))
+            if (t.name.empty() || t.name == "__metadata__" || !isValidUtf8(t.name))
                 return Status::invalidArgument(ctx + ": name is empty, reserved or not UTF-8");
             if (!names.insert(t.name).second)
                 return Status::invalidArgument(ctx + ": duplicate name");

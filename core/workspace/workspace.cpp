@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/base/atomic_file.h"
+#include "core/base/text.h"
 #include "core/base/version.h"
 
 namespace mono::ws {
@@ -18,13 +19,6 @@ namespace {
 
 constexpr const char* kFormat = "monoscope-workspace";
 constexpr int kFormatVersion = 1;
-
-std::string nowIso() {
-    std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
 
 Result<Manifest> parseManifest(const std::string& text, const std::string& path) {
     json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -80,7 +74,7 @@ Result<Workspace> Workspace::create(const std::string& dir, Manifest manifest) {
     }
     fs::create_directories(dir, ec);
     if (ec) return Status::ioError(dir + ": cannot create the folder: " + ec.message());
-    if (manifest.created.empty()) manifest.created = nowIso();
+    if (manifest.created.empty()) manifest.created = isoNowUtc();
     Workspace ws(dir, std::move(manifest));
     MONO_RETURN_IF_ERROR(ws.save());
     return ws;

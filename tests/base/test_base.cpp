@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include "core/base/result.h"
+#include "core/base/text.h"
 #include "core/jobs/progress.h"
 #include "tests/support/test_support.h"
 
@@ -10,7 +11,8 @@ using namespace mono;
 
 namespace {
 Result<int> parsePositive(int v) {
-    if (v <= 0) return Status::invalidArgument("expected a positive number, got " + std::to_string(v));
+    if (v <= 0)
+        return Status::invalidArgument("expected a positive number, got " + std::to_string(v));
     return v;
 }
 Result<int> doubled(int v) {
@@ -47,6 +49,24 @@ private slots:
         QVERIFY(!b.stopRequested());
         a.requestStop();
         QVERIFY(b.stopRequested());
+    }
+    void utf8IsCheckedStrictlyAndRepaired() {
+        QVERIFY(isValidUtf8("plain ascii"));
+        QVERIFY(isValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));  // é € 😀
+        QVERIFY(!isValidUtf8("\xC3"));                                      // truncated
+        QVERIFY(!isValidUtf8("\xC0\xAF"));                                  // overlong '/'
+        QVERIFY(!isValidUtf8("\xED\xA0\x80"));                              // surrogate U+D800
+        QVERIFY(!isValidUtf8("\xF4\x90\x80\x80"));                          // above U+10FFFF
+        QVERIFY(!isValidUtf8("\x80x"));  // lone continuation byte
+        QCOMPARE(utf8SequenceLength("\xE2\x82\xAC", 0), size_t(3));
+        const std::string fffd = "\xEF\xBF\xBD";
+        QCOMPARE(sanitizeUtf8("a\xC3\xA9" "b"), std::string("a\xC3\xA9" "b"));
+        QCOMPARE(sanitizeUtf8("a\xC3z"), "a" + fffd + "z");
+        QCOMPARE(sanitizeUtf8(std::string_view("x\0y", 3)), "x" + fffd + "y");
+        QVERIFY(isValidUtf8(sanitizeUtf8("\xFF\xFE\xED\xA0\x80ok")));
+        const std::string now = isoNowUtc();
+        QCOMPARE(now.size(), size_t(20));
+        QCOMPARE(now.back(), 'Z');
     }
 };
 
