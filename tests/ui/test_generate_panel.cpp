@@ -81,7 +81,7 @@ Result<LoadedModel> slowRandomModel(const fs::path& tokPath) {
     c.headDim = 64;
     c.dMlp = 768;
     c.vocabSize = 512;
-    c.maxSeqLen = 1024;
+    c.maxSeqLen = 8192;  // room for a run that outlasts 800 ms on a fast machine
     c.activation = model::Activation::kSilu;
     c.rope = model::RopeLayout::kInterleaved;
     c.tiedEmbeddings = true;
@@ -123,8 +123,10 @@ private slots:
         QVERIFY(!f.panel.findChild<QProgressBar*>(QStringLiteral("loadingIndicator"))->isVisible());
 
         // The configuration view shows stories260K's shape.
+        // New rows in a visible form are shown by a queued event (QLayout::addChildWidget).
+        QTRY_VERIFY2_WITH_TIMEOUT(f.configText().contains(QStringLiteral("Llama")),
+                                  qPrintable(f.configText()), 5000);
         const QString config = f.configText();
-        QVERIFY2(config.contains(QStringLiteral("Llama")), qPrintable(config));
         QVERIFY2(config.contains(QStringLiteral("8 query, 4 key/value (head dim 8)")),
                  qPrintable(config));
         QVERIFY2(config.contains(QStringLiteral("172")), qPrintable(config));  // d_mlp
@@ -168,7 +170,7 @@ private slots:
         f.session.setModel(*loaded);
 
         GenerateSettings s;
-        s.maxNewTokens = 1000;
+        s.maxNewTokens = 8000;
         s.temperature = 1.0;
         s.seed = 3;
         s.stopAtEos = false;
