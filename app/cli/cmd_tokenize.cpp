@@ -29,9 +29,9 @@ int runTokenize(CliArgs& args) {
     std::printf("\n\n%5s  %7s  %-24s  %s\n", "index", "id", "piece", "bytes");
     for (size_t i = 0; i < ids.size(); ++i) {
         const std::string piece = tok::escapeBytes(t.piece(ids[i]));
-        const std::string bytes = "\"" + tok::escapeBytes(t.tokenBytes(ids[i])) + "\"";
-        std::printf("%5zu  %7d  %s  %s%s\n", i, ids[i], padded(piece, 24).c_str(), bytes.c_str(),
-                    t.isSpecial(ids[i]) ? "  (special)" : "");
+        const std::string bytes = tok::escapeBytes(t.tokenBytes(ids[i]));
+        std::printf("%5zu  %7d  %s  \"%s\"%s\n", i, ids[i], padded(piece, 24).c_str(),
+                    bytes.c_str(), t.isSpecial(ids[i]) ? "  (special)" : "");
     }
     std::printf("\n%zu tokens for %zu bytes\n", ids.size(), text->size());
     return 0;
