@@ -1,7 +1,8 @@
 #include "app/cli/model_args.h"
 
 #include <cstdlib>
-#include <filesystem>
+
+#include "core/model/model_files.h"
 
 namespace mono::cli {
 
@@ -14,16 +15,7 @@ Result<LoadedModel> loadModelArgs(CliArgs& args, bool needTokenizer) {
     MONO_ASSIGN_OR_RETURN(out.model, model::Model::load(path));
     auto tokPath = args.option("tokenizer");
     if (!needTokenizer && !tokPath) return out;
-    namespace fs = std::filesystem;
-    std::string from;
-    if (tokPath)
-        from = *tokPath;
-    else if (fs::is_directory(path) || path.ends_with(".gguf"))
-        from = path;
-    else
-        return Status::invalidArgument(path +
-                                       ": a llama2.c checkpoint has no vocabulary; pass "
-                                       "--tokenizer FILE (e.g. tok512.bin)");
+    MONO_ASSIGN_OR_RETURN(std::string from, model::findModelTokenizer(path, tokPath.value_or("")));
     MONO_ASSIGN_OR_RETURN(out.tokenizer, tok::loadTokenizer(from));
     return out;
 }

@@ -706,7 +706,13 @@ private slots:
                              "--out", qs(hnpy)});
         QCOMPARE(bad.code, 2);
         QVERIFY(bad.err.contains("blocks.2.hook_resid_pre"));
-        CliRun noTok = runCli({"generate", qs(bin), "--prompt", "x"});
+        // A checkpoint's tokenizer is found beside it; alone, the error says what to pass.
+        CliRun beside = runCli({"generate", qs(bin), "--prompt", "Once upon a time", "-n", "5"});
+        QCOMPARE(beside.code, 0);
+        QVERIFY(beside.out.startsWith("Once upon a time"));
+        const fs::path lonely = test::tempDir() / "stories260K.bin";
+        fs::create_symlink(bin, lonely);
+        CliRun noTok = runCli({"generate", qs(lonely), "--prompt", "x"});
         QCOMPARE(noTok.code, 1);
         QVERIFY(noTok.err.contains("--tokenizer"));
     }
