@@ -10,16 +10,20 @@
 #include "core/acts/shuffled_provider.h"
 #include "core/sae/metrics.h"
 #include "core/sae/trainer.h"
+#include "core/workspace/workspace.h"
 
 namespace mono::cli {
 namespace {
 
 const char* kUsage =
-    "usage: monoscope-cli train-sae --activations FILE.npy|STORE --features F --out DIR\n"
+    "usage: monoscope-cli train-sae (WORKSPACE --hook NAME | --activations FILE.npy|STORE)\n"
+    "                               --features F [--out DIR]\n"
     "                               [--arch relu|topk|batchtopk] [--k K] [--l1 L] [--tokens N]\n"
     "                               [--batch B] [--lr LR] [--seed S] [--hook NAME] [--resume]\n"
     "\n"
-    "Trains on a 2-D .npy activation matrix [tokens, d_in] (the last 5%, at most 16384\n"
+    "With WORKSPACE, trains on its store for --hook and saves to WORKSPACE/saes/<arch>-<F>\n"
+    "unless --out is given. Otherwise trains on a 2-D .npy activation matrix [tokens, d_in] (the "
+    "last 5%, at most 16384\n"
     "rows, are held out for the final metrics) or on an activation store folder, and\n"
     "writes DIR/cfg.json + sae_weights.safetensors + sparsity.safetensors (SAELens\n"
     "layout) and DIR/checkpoint.safetensors. --resume continues an interrupted run.\n"
@@ -27,11 +31,30 @@ const char* kUsage =
 
 int runTrainSae(CliArgs& args) {
     const std::string name = "train-sae";
-    const auto activations = args.option("activations");
-    const auto out = args.option("out");
+    auto activations = args.option("activations");
+    auto out = args.option("out");
+    if (args.positionals().size() == 1) {  // WORKSPACE --hook NAME
+        const auto hook = args.option("hook");
+        if (!hook || activations)
+            return fail(
+                name,
+                std::string("WORKSPACE needs --hook NAME (and no --activations)\n\n") + kUsage, 2);
+        auto workspace = ws::Workspace::open(args.positionals()[0]);
+        if (!workspace.ok()) return fail(name, workspace.status().toString());
+        activations = workspace->activationsDir(*hook);
+        if (!out)
+            out = workspace->saeDir(args.option("arch").value_or("relu") + "-" +
+                                    args.option("features").value_or("0"));
+    } else if (!args.positionals().empty()) {
+        return fail(name, std::string("expected at most one WORKSPACE\n\n") + kUsage, 2);
+    }
     if (!activations || !out || !args.option("features"))
         return fail(
-            name, std::string("--activations, --features and --out are required\n\n") + kUsage, 2);
+            name,
+            std::string(
+                "give WORKSPACE --hook NAME or --activations, and --features and --out\n\n") +
+                kUsage,
+            2);
     sae::TrainSpec spec;
     const std::string arch = args.option("arch").value_or("relu");
     if (!sae::parseArchitecture(arch, &spec.architecture) ||
