@@ -39,12 +39,14 @@ Result<std::vector<float>> tensorValues(const io::TensorView& view, const std::s
 
 Matrix toMatrix(const std::vector<float>& v, int64_t rows, int64_t cols) {
     Matrix m(rows, cols);
-    std::memcpy(m.data(), v.data(), sizeof(float) * static_cast<size_t>(rows * cols));
+    // memcpy must not see the null data() of an empty vector, even for 0 bytes.
+    if (rows * cols > 0)
+        std::memcpy(m.data(), v.data(), sizeof(float) * static_cast<size_t>(rows * cols));
     return m;
 }
 Vector toVector(const std::vector<float>& v) {
     Vector out(static_cast<int64_t>(v.size()));
-    std::memcpy(out.data(), v.data(), sizeof(float) * v.size());
+    if (!v.empty()) std::memcpy(out.data(), v.data(), sizeof(float) * v.size());
     return out;
 }
 
