@@ -172,4 +172,32 @@ int unicodeToByte(uint32_t cp);
 // "<0x0A>" -> 0x0A; -1 when `piece` is not of that form.
 int parseByteToken(std::string_view piece);
 
+// The vocabulary tables and the accessors both BPE tokenizers share; each
+// subclass adds its own merge rules and encode().
+class VocabTokenizer : public Tokenizer {
+public:
+    std::string tokenBytes(TokenId id) const override {
+        return valid(id) ? m_bytes[id] : std::string();
+    }
+    std::string piece(TokenId id) const override {
+        return valid(id) ? m_pieces[id] : std::string();
+    }
+    int vocabSize() const override { return static_cast<int>(m_pieces.size()); }
+    TokenId bos() const override { return m_bos; }
+    TokenId eos() const override { return m_eos; }
+    bool isSpecial(TokenId id) const override {
+        return valid(id) && m_kinds[id] != TokenKind::kNormal && m_kinds[id] != TokenKind::kByte;
+    }
+
+protected:
+    bool valid(TokenId id) const { return id >= 0 && id < static_cast<TokenId>(m_pieces.size()); }
+
+    std::string m_source;               // the file the vocabulary came from
+    std::vector<std::string> m_pieces;  // [vocab] as stored
+    std::vector<std::string> m_bytes;   // [vocab] what each token adds to decoded text
+    std::vector<TokenKind> m_kinds;     // [vocab]
+    TokenId m_bos = -1;
+    TokenId m_eos = -1;
+};
+
 }  // namespace mono::tok::detail

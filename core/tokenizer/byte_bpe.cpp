@@ -84,28 +84,15 @@ Scratch& scratch() {
     return s;
 }
 
-class ByteBpeTokenizer final : public Tokenizer {
+class ByteBpeTokenizer final : public detail::VocabTokenizer {
 public:
     static Result<std::shared_ptr<const Tokenizer>> create(ByteBpeVocab v);
 
     std::vector<TokenId> encode(std::string_view text, bool addBos,
                                 bool parseSpecial) const override;
-    std::string tokenBytes(TokenId id) const override {
-        return valid(id) ? m_bytes[id] : std::string();
-    }
-    std::string piece(TokenId id) const override {
-        return valid(id) ? m_pieces[id] : std::string();
-    }
-    int vocabSize() const override { return static_cast<int>(m_pieces.size()); }
-    TokenId bos() const override { return m_bos; }
-    TokenId eos() const override { return m_eos; }
-    bool isSpecial(TokenId id) const override {
-        return valid(id) && m_kinds[id] != TokenKind::kNormal && m_kinds[id] != TokenKind::kByte;
-    }
     std::string describe() const override;
 
 private:
-    bool valid(TokenId id) const { return id >= 0 && id < static_cast<TokenId>(m_pieces.size()); }
     void encodePlain(std::string_view text, Scratch& s, std::vector<TokenId>& out) const;
     void encodeWord(std::string_view word, Scratch& s, std::vector<TokenId>& out) const;
     bool mergeShort(std::string_view word, std::vector<TokenId>& ids) const;
@@ -114,15 +101,9 @@ private:
     // no heap, no allocation; longer ones use the heap-based merge.
     static constexpr size_t kShortWord = 48;
 
-    std::string m_source;
-    std::vector<std::string> m_pieces;
-    std::vector<std::string> m_bytes;
-    std::vector<TokenKind> m_kinds;
     TokenId m_byteToken[256];
     detail::PairMap m_merges;
     detail::SpecialMatcher m_specials;
-    TokenId m_bos = -1;
-    TokenId m_eos = -1;
     PreTokenizer m_pre = PreTokenizer::kGpt2;
     uint64_t m_instance = 0;
 };

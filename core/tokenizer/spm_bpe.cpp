@@ -33,36 +33,19 @@ std::string replaceAll(std::string_view s, std::string_view from, std::string_vi
     return out;
 }
 
-class SpmTokenizer final : public Tokenizer {
+class SpmTokenizer final : public detail::VocabTokenizer {
 public:
     static Result<std::shared_ptr<const Tokenizer>> create(SpmVocab v);
 
     std::vector<TokenId> encode(std::string_view text, bool addBos,
                                 bool parseSpecial) const override;
-    std::string tokenBytes(TokenId id) const override {
-        return valid(id) ? m_bytes[id] : std::string();
-    }
-    std::string piece(TokenId id) const override {
-        return valid(id) ? m_pieces[id] : std::string();
-    }
-    int vocabSize() const override { return static_cast<int>(m_pieces.size()); }
-    TokenId bos() const override { return m_bos; }
-    TokenId eos() const override { return m_eos; }
-    bool isSpecial(TokenId id) const override {
-        return valid(id) && m_kinds[id] != TokenKind::kNormal && m_kinds[id] != TokenKind::kByte;
-    }
     bool stripsLeadingSpace() const override { return m_addSpacePrefix; }
     std::string describe() const override;
 
 private:
-    bool valid(TokenId id) const { return id >= 0 && id < static_cast<TokenId>(m_pieces.size()); }
     void encodeFragment(std::string_view text, std::vector<TokenId>& out) const;
     void appendBytesOf(std::string_view bytes, std::vector<TokenId>& out) const;
 
-    std::string m_source;
-    std::vector<std::string> m_pieces;
-    std::vector<std::string> m_bytes;
-    std::vector<TokenKind> m_kinds;
     std::vector<float> m_scores;
     std::unordered_map<std::string_view, TokenId> m_byPiece;  // views into m_pieces
     TokenId m_byteToken[256];
@@ -71,8 +54,6 @@ private:
     bool m_useMerges = false;
     bool m_addSpacePrefix = true;
     bool m_fuseUnknown = false;
-    TokenId m_bos = -1;
-    TokenId m_eos = -1;
     TokenId m_unk = -1;
 };
 
