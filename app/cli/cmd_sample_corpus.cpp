@@ -17,7 +17,7 @@ const char* kUsage =
     "\n"
     "Generates documents from BOS until EOS (or L tokens), P at a time, until N tokens,\n"
     "and writes them separated by <|endoftext|> lines. Defaults: --tokens 1000000\n"
-    "--parallel 64 --temperature 1 --seed 1.";
+    "--parallel 1 --temperature 1 --seed 1.";
 
 int runSampleCorpus(CliArgs& args) {
     const std::string name = "sample-corpus";
@@ -27,7 +27,7 @@ int runSampleCorpus(CliArgs& args) {
     model::CorpusSampleSpec spec;
     spec.outPath = *out;
     spec.tokens = args.intOption("tokens", 1'000'000);
-    spec.parallel = static_cast<int>(args.intOption("parallel", 64));
+    spec.parallel = static_cast<int>(args.intOption("parallel", 1));
     spec.maxLength = static_cast<int>(args.intOption("max-length", 0));
     spec.sampling.temperature = static_cast<float>(args.doubleOption("temperature", 1.0));
     spec.sampling.topP = static_cast<float>(args.doubleOption("top-p", 1.0));

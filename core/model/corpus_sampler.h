@@ -19,7 +19,7 @@ namespace mono::model {
 
 struct CorpusSampleSpec {
     int64_t tokens = 1'000'000;  // generated tokens in total (BOS not counted)
-    int parallel = 64;           // sequences decoded together
+    int parallel = 1;            // sequences decoded together (one is fastest on the CPU today)
     int maxLength = 0;           // per document, BOS included; 0: the model's context
     SamplingOptions sampling{1.0f, 0, 1.0f, 0.0f, 1};
     std::string outPath;  // written atomically when done
