@@ -1,0 +1,143 @@
+// Jobs stream their data: feature analysis over an activation store about 4×
+// larger than the memory the process may use succeeds. The cap is RLIMIT_DATA
+// (heap and private mappings, thread stacks included) set in a forked child to
+// what the process already uses plus a budget far smaller than the store.
+
+#include <QtTest>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "core/acts/activation_store.h"
+#include "core/features/analysis.h"
+#include "core/features/feature_store.h"
+#include "tests/support/test_support.h"
+
+using namespace mono;
+
+namespace {
+
+constexpr int64_t kDim = 64;
+constexpr int64_t kShardRows = 16384;  // 4 MiB of f32 per shard
+constexpr int kShards = 32;            // 128 MiB of activations
+constexpr int64_t kBudgetBytes = 32ll << 20;
+
+// Private data of this process now (VmData in /proc/self/status), in bytes.
+int64_t dataBytes() {
+    std::ifstream status("/proc/self/status");
+    std::string key;
+    while (status >> key) {
+        if (key == "VmData:") {
+            int64_t kb = 0;
+            status >> kb;
+            return kb * 1024;
+        }
+        status.ignore(1 << 12, '\n');
+    }
+    return -1;
+}
+
+}  // namespace
+
+class TestMemoryCap : public QObject {
+    Q_OBJECT
+private slots:
+    void analysisStreamsAStoreLargerThanItsMemory() {
+        const std::string dir = (test::tempDir() / "store").string();
+        acts::StoreIndex header;
+        header.hook = "blocks.0.hook_resid_post";
+        header.dim = kDim;
+        header.dtype = io::DType::kF32;
+        header.contextSize = 129;
+        auto writer = acts::ActivationStoreWriter::create(dir, header);
+        MONO_VERIFY_RESULT(writer);
+        std::mt19937_64 rng(5);
+        std::normal_distribution<float> normal(0.f, 1.f);
+        std::vector<float> rows(kShardRows * kDim);
+        std::vector<int32_t> tokens(kShardRows), docs(kShardRows), pos(kShardRows);
+        for (int s = 0; s < kShards; ++s) {
+            for (auto& v : rows) v = normal(rng);
+            for (int64_t r = 0; r < kShardRows; ++r) {
+                tokens[r] = static_cast<int32_t>(rng() % 500);
+                docs[r] = s;
+                pos[r] = static_cast<int32_t>(r % 128 + 1);
+            }
+            writer->append(rows.data(), kShardRows, tokens.data(), docs.data(), pos.data());
+            MONO_VERIFY_OK(writer->commit((s + 1) * kShardRows / 128, s + 1 == kShards));
+        }
+        const int64_t storeBytes = int64_t(kShards) * kShardRows * kDim * 4;
+        QVERIFY(storeBytes >= 4 * kBudgetBytes);
+
+        sae::SaeConfig cfg;
+        cfg.dIn = kDim;
+        cfg.dSae = 256;
+        cfg.architecture = sae::Architecture::kTopK;
+        cfg.k = 8;
+        sae::Matrix wDec(256, kDim);
+        for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = normal(rng);
+        wDec.rowwise().normalize();
+        auto sae = sae::Sae::create(cfg, wDec.transpose(), wDec, sae::Vector::Zero(256),
+                                    sae::Vector::Zero(kDim));
+        MONO_VERIFY_RESULT(sae);
+        const std::string out = (test::tempDir() / "features.sqlite").string();
+
+        const pid_t child = fork();
+        QVERIFY(child >= 0);
+        if (child == 0) {
+            // Cap the child's private memory at what it uses now plus the budget.
+            const int64_t base = dataBytes();
+            if (base <= 0) _exit(10);
+            rlimit limit{};
+            limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(base + kBudgetBytes);
+            if (setrlimit(RLIMIT_DATA, &limit) != 0) _exit(11);
+            // The cap is real: the whole store would not fit.
+            void* whole = std::malloc(static_cast<size_t>(storeBytes));
+            if (whole) _exit(12);
+            auto reader = acts::ActivationStoreReader::open(dir);
+            if (!reader.ok()) _exit(13);
+            features::AnalysisInputs inputs;
+            inputs.store = &*reader;
+            inputs.sae = &*sae;
+            features::AnalysisSpec spec;
+            spec.topK = 10;
+            auto summary = features::analyze(inputs, spec, out, Progress(), StopToken());
+            if (!summary.ok()) {
+                std::fprintf(stderr, "%s\n", summary.status().toString().c_str());
+                _exit(14);
+            }
+            _exit(summary->rowsAnalysed == int64_t(kShards) * kShardRows ? 0 : 15);
+        }
+        // A job that does not stream fails in the child (or hangs there when a
+        // thread cannot start): wait with a deadline, never forever.
+        int status = 0;
+        pid_t done = 0;
+        for (int waited = 0; waited < 1200 && done == 0; ++waited) {
+            done = waitpid(child, &status, WNOHANG);
+            if (done == 0) QTest::qSleep(100);
+        }
+        if (done == 0) {
+            kill(child, SIGKILL);
+            waitpid(child, &status, 0);
+            QFAIL("the capped analysis did not finish within 120 s");
+        }
+        QCOMPARE(done, child);
+        QVERIFY2(WIFEXITED(status), "the capped analysis crashed");
+        QCOMPARE(WEXITSTATUS(status), 0);
+
+        auto store = features::FeatureStore::open(out, features::FeatureStore::Mode::kReadOnly);
+        MONO_VERIFY_RESULT(store);
+        auto count = store->featureCount();
+        MONO_VERIFY_RESULT(count);
+        QCOMPARE(*count, int64_t(256));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMemoryCap)
+#include "test_memory_cap.moc"
