@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Assemble the demo corpus from unpacked Debian packages.
 
-Usage: demo_corpus.py UNPACKED_ROOT OUT.txt
+Usage: demo_corpus.py UNPACKED_ROOT OUT.txt [HELDOUT.txt]
 
 UNPACKED_ROOT holds the packages' files as `dpkg -x` lays them out. The output
 is plain UTF-8 text, one document per block, documents separated by a line
 holding only "<|endoftext|>" (the separator Monoscope's corpus reader uses).
 Documents are shuffled with a fixed seed so that every slice of the file mixes
 prose, quotes and code; the same packages always give the same bytes.
+With HELDOUT.txt, the last 1% of the shuffled documents go there instead, for
+evaluations on text that no training step saw.
 """
 import gzip
 import os
@@ -99,7 +101,7 @@ def python_sources(root):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     root, out = sys.argv[1], sys.argv[2]
     sources = {"fortunes": fortunes, "jargon": jargon,
@@ -111,13 +113,21 @@ def main():
         print(f"{name:14s} {len(docs):7d} documents {size / 1e6:6.1f} MB")
         documents += docs
     random.Random(SEED).shuffle(documents)
-    tmp = out + ".tmp"
+    if len(sys.argv) == 4:
+        cut = len(documents) - len(documents) // 100
+        write(sys.argv[3], documents[cut:])
+        documents = documents[:cut]
+    write(out, documents)
+
+
+def write(path, documents):
+    tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8", newline="\n") as f:
         for doc in documents:
             f.write(doc)
             f.write("\n" + SEPARATOR + "\n")
-    os.replace(tmp, out)
-    print(f"{'total':14s} {len(documents):7d} documents {os.path.getsize(out) / 1e6:6.1f} MB -> {out}")
+    os.replace(tmp, path)
+    print(f"{'':14s} {len(documents):7d} documents {os.path.getsize(path) / 1e6:6.1f} MB -> {path}")
 
 
 if __name__ == "__main__":
