@@ -68,6 +68,10 @@ private:
     void sharedInputLinear(int layer, const float* h, int64_t N, int64_t C, const Linear& lin,
                            const Part* parts, int nParts, float* Y, int64_t ldy,
                            cpu::Epilogue epilogue = cpu::Epilogue::kNone);
+    // One module's linear: the caller's LinearFn when it takes it, else cpu::linear.
+    void moduleLinear(int layer, HookSite site, const float* X, int64_t ldx, int64_t N,
+                      const float* W, int64_t out, int64_t in, const float* b, float* Y,
+                      int64_t ldy, cpu::Epilogue epilogue = cpu::Epilogue::kNone);
     void attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
                    const std::vector<int>& slots, int64_t N);
 
@@ -78,7 +82,8 @@ private:
     std::vector<std::vector<Entry>>
         m_table;  // [(layers + 1) · sites]; final norm at layers · sites
     std::vector<SeqRows> m_seqs;
-    std::vector<int64_t> m_rowPos;  // [N] position of each row in its sequence
+    const LinearFn* m_linearFn = nullptr;  // this forward's ForwardOptions::linearFn
+    std::vector<int64_t> m_rowPos;         // [N] position of each row in its sequence
 
     Buffer m_x;                    // [N, C] residual stream
     Buffer m_h;                    // [N, C] normed
@@ -201,7 +206,7 @@ void CpuBackend::sharedInputLinear(int layer, const float* h, int64_t N, int64_t
     const float* bias = lin.b.size() ? lin.b.data() : nullptr;
     bool hooked = false;
     for (int p = 0; p < nParts; ++p) hooked = hooked || has(layer, parts[p].site);
-    if (!hooked) {
+    if (!hooked && !m_linearFn) {
         cpu::linear(h, C, N, lin.w.data(), lin.w.rows(), C, bias, Y, ldy, epilogue);
         return;
     }
@@ -215,9 +220,29 @@ void CpuBackend::sharedInputLinear(int layer, const float* h, int64_t N, int64_t
             call(layer, part.site, copy, N, C);
             src = copy;
         }
-        cpu::linear(src, C, N, lin.w.data() + part.rowBegin * C, part.rows, C,
-                    bias ? bias + part.rowBegin : nullptr, Y + part.rowBegin, ldy, epilogue);
+        moduleLinear(layer, part.site, src, C, N, lin.w.data() + part.rowBegin * C, part.rows, C,
+                     bias ? bias + part.rowBegin : nullptr, Y + part.rowBegin, ldy, epilogue);
     }
+}
+
+void CpuBackend::moduleLinear(int layer, HookSite site, const float* X, int64_t ldx, int64_t N,
+                              const float* W, int64_t out, int64_t in, const float* b, float* Y,
+                              int64_t ldy, cpu::Epilogue epilogue) {
+    if (m_linearFn) {
+        const LinearCall call{HookId{layer, site}, X, ldx, N, in, W, out, b, Y, ldy};
+        if ((*m_linearFn)(call)) {
+            if (epilogue == cpu::Epilogue::kGeluTanh) {
+                const float kS = 0.7978845608028654f;  // sqrt(2/pi), as cpu::linear's epilogue
+                for (int64_t r = 0; r < N; ++r)
+                    for (int64_t o = 0; o < out; ++o) {
+                        float& a = Y[r * ldy + o];
+                        a = 0.5f * a * (1.0f + std::tanh(kS * (a + 0.044715f * a * a * a)));
+                    }
+            }
+            return;
+        }
+    }
+    cpu::linear(X, ldx, N, W, out, in, b, Y, ldy, epilogue);
 }
 
 void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
@@ -332,6 +357,7 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
         for (int64_t t = 0; t < batch.seqLen(s); ++t) m_rowPos[batch.offsets[s] + t] = pos0 + t;
     }
     resolveHooks(cfg, opt.hooks);
+    m_linearFn = opt.linearFn;
     if (cfg.rope != RopeLayout::kNone) prepareRope(cfg);
 
     // How many blocks to run: capture without logits stops after its last hook.
@@ -388,8 +414,8 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
         attention(cfg, L, cache, slots, N);
         float* att = m_att.data();  // [N, H·hd]
         call(L, HookSite::kAttnOutProjIn, att, N, H * hd);
-        cpu::linear(att, H * hd, N, lw.attnOut.w.data(), C, H * hd,
-                    lw.attnOut.b.size() ? lw.attnOut.b.data() : nullptr, tmp, C);
+        moduleLinear(L, HookSite::kAttnOutProjIn, att, H * hd, N, lw.attnOut.w.data(), C, H * hd,
+                     lw.attnOut.b.size() ? lw.attnOut.b.data() : nullptr, tmp, C);
         call(L, HookSite::kAttnOut, tmp, N, C);
         cpu::addInPlace(x, tmp, N * C);
         call(L, HookSite::kResidMid, x, N, C);
@@ -411,8 +437,8 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
         }
         call(L, HookSite::kMlpPost, act, N, F);
         call(L, HookSite::kMlpOutProjIn, act, N, F);
-        cpu::linear(act, F, N, lw.down.w.data(), C, F,
-                    lw.down.b.size() ? lw.down.b.data() : nullptr, tmp, C);
+        moduleLinear(L, HookSite::kMlpOutProjIn, act, F, N, lw.down.w.data(), C, F,
+                     lw.down.b.size() ? lw.down.b.data() : nullptr, tmp, C);
         call(L, HookSite::kMlpOut, tmp, N, C);
         cpu::addInPlace(x, tmp, N * C);
         call(L, HookSite::kResidPost, x, N, C);

@@ -102,6 +102,25 @@ struct ActivationBlock {
 // subset of rows in place. Must not keep the pointer after returning.
 using HookFn = std::function<void(const HookContext&, ActivationBlock)>;
 
+// A replacement for the float GEMM of one linear module, for quantized
+// execution (int8 kernels). The backend hands over the module's input (after
+// its input hook ran) and weights and lets the callback write the output.
+struct LinearCall {
+    HookId id;  // the module's input hook: (layer, kAttnIn / kKIn / ... / kMlpOutProjIn)
+    const float* x = nullptr;  // [rows, in], row stride ldx
+    int64_t ldx = 0;
+    int64_t rows = 0;
+    int64_t in = 0;
+    const float* w = nullptr;  // [out, in] contiguous: this module's rows only
+    int64_t out = 0;
+    const float* bias = nullptr;  // [out] or null
+    float* y = nullptr;           // [rows, out], row stride ldy
+    int64_t ldy = 0;
+};
+// Returns true when it wrote y (then the backend applies the activation that
+// follows, if any); false lets the backend run its own float GEMM.
+using LinearFn = std::function<bool(const LinearCall&)>;
+
 // A set of hooks for one or more forward passes: several names, several
 // callbacks per name (run in the order added).
 class Hooks {

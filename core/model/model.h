@@ -96,6 +96,9 @@ struct ForwardOptions {
     std::vector<int> cacheSlots;
     // With LogitsWanted::kNone and no cache: skip the layers after the last hook.
     bool stopAfterLastHook = true;
+    // When set, every block linear (not the unembedding) is computed by it
+    // (see LinearCall in hook_points.h); may be null.
+    const LinearFn* linearFn = nullptr;
 };
 
 // Logits (float32) of the rows asked for: row(r) is [vocab].
