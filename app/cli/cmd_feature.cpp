@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/cli/example_text.h"
 #include "core/features/feature_store.h"
 
 namespace mono::cli {
@@ -18,36 +19,6 @@ const char* kUsage =
     "interval samples, the output tokens it promotes and suppresses, its nearest\n"
     "features by decoder cosine and the features that fire with it. --label and --notes\n"
     "set the annotation first (an empty TEXT removes it). Default: --examples 10.";
-
-std::string visible(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '\n')
-            out += "\u21B5";
-        else if (c == '\t' || c == '\r')
-            out += ' ';
-        else
-            out += c;
-    }
-    return out;
-}
-
-std::string render(const features::Example& e) {
-    std::string out;
-    for (size_t t = 0; t < e.strings.size(); ++t) {
-        const std::string s = visible(e.strings[t]);
-        if (static_cast<int>(t) == e.tokenIndex) {
-            out += "\u00AB" + s + "\u00BB";
-        } else if (e.values[t] > 0) {
-            char v[32];
-            std::snprintf(v, sizeof v, "%.2g", double(e.values[t]));
-            out += s + "[" + v + "]";
-        } else {
-            out += s;
-        }
-    }
-    return out;
-}
 
 int runFeature(CliArgs& args) {
     const std::string name = "feature";
@@ -106,7 +77,7 @@ int runFeature(CliArgs& args) {
         std::printf("\ntop examples\n");
         for (int i = 0; i < std::min<int>(shown, rec->topExamples.size()); ++i) {
             const auto& e = rec->topExamples[i];
-            std::printf("  %8.4g  %s\n", double(e.activation), render(e).c_str());
+            std::printf("  %8.4g  %s\n", double(e.activation), renderExample(e).c_str());
         }
     }
     if (!rec->intervalExamples.empty()) {
@@ -120,14 +91,14 @@ int runFeature(CliArgs& args) {
                             double((it->bin + 1) * rec->intervalBinWidth),
                             it->uniform ? "" : " (approximately uniform)");
             }
-            std::printf("    %8.4g  %s\n", double(it->activation), render(*it).c_str());
+            std::printf("    %8.4g  %s\n", double(it->activation), renderExample(*it).c_str());
         }
     }
     auto printLogits = [](const char* title, const std::vector<features::LogitEffect>& list) {
         if (list.empty()) return;
         std::printf("\n%s\n ", title);
         for (const auto& l : list)
-            std::printf(" %s(%+.3g)", visible(l.text).c_str(), double(l.value));
+            std::printf(" %s(%+.3g)", visibleText(l.text).c_str(), double(l.value));
         std::printf("\n");
     };
     printLogits("promotes", rec->positiveLogits);

@@ -29,9 +29,13 @@ void printHelp() {
 
 }  // namespace
 
-const std::vector<Command>& allCommands() { return registry(); }
+const std::vector<Command>& allCommands() {
+    return registry();
+}
 
-RegisterCommand::RegisterCommand(Command command) { registry().push_back(std::move(command)); }
+RegisterCommand::RegisterCommand(Command command) {
+    registry().push_back(std::move(command));
+}
 
 int fail(const std::string& command, const std::string& message, int code) {
     std::fprintf(stderr, "monoscope-cli %s: %s\n", command.c_str(), message.c_str());
@@ -60,6 +64,11 @@ int main(int argc, char** argv) {
     }
     for (const auto& c : allCommands()) {
         if (c.name != argv[1]) continue;
+        for (int i = 2; i < argc; ++i)
+            if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+                std::printf("%s\n", c.usage.c_str());
+                return 0;
+            }
         CliArgs args;
         std::set<std::string> known = c.options;
         known.insert(c.flags.begin(), c.flags.end());
@@ -67,6 +76,7 @@ int main(int argc, char** argv) {
             return fail(c.name, args.error() + "\n\n" + c.usage, 2);
         return c.run(args);
     }
-    std::fprintf(stderr, "monoscope-cli: unknown command '%s' (try `monoscope-cli help`)\n", argv[1]);
+    std::fprintf(stderr, "monoscope-cli: unknown command '%s' (try `monoscope-cli help`)\n",
+                 argv[1]);
     return 2;
 }
