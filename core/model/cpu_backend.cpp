@@ -229,7 +229,7 @@ void CpuBackend::moduleLinear(int layer, HookSite site, const float* X, int64_t 
                               const float* W, int64_t out, int64_t in, const float* b, float* Y,
                               int64_t ldy, cpu::Epilogue epilogue) {
     if (m_linearFn) {
-        const LinearCall call{HookId{layer, site}, X, ldx, N, in, W, out, b, Y, ldy};
+        const LinearCall call{HookId{layer, site}, X, ldx, N, in, W, out, b, Y, ldy, &m_seqs};
         if ((*m_linearFn)(call)) {
             if (epilogue == cpu::Epilogue::kGeluTanh) {
                 const float kS = 0.7978845608028654f;  // sqrt(2/pi), as cpu::linear's epilogue

@@ -116,6 +116,7 @@ struct LinearCall {
     const float* bias = nullptr;  // [out] or null
     float* y = nullptr;           // [rows, out], row stride ldy
     int64_t ldy = 0;
+    const std::vector<SeqRows>* seqs = nullptr;  // how the rows map to sequences
 };
 // Returns true when it wrote y (then the backend applies the activation that
 // follows, if any); false lets the backend run its own float GEMM.
