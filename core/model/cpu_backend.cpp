@@ -19,7 +19,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 
+#include "core/model/bf16_gemm.h"
 #include "core/model/cpu_kernels.h"
 #include "core/model/kv_cache_impl.h"
 #include "core/model/model.h"
@@ -51,7 +53,9 @@ struct Part {
 
 class CpuBackend final : public ForwardBackend {
 public:
-    const char* name() const override { return "cpu"; }
+    explicit CpuBackend(bool bf16 = false) : m_bf16(bf16) {}
+    const char* name() const override { return m_bf16 ? "cpu-bf16" : "cpu"; }
+    void weightsChanged() override { m_packed.clear(); }
     Status forward(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
                    const ForwardOptions& opt, Logits* out) override;
     Status forwardImpl(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
@@ -74,6 +78,9 @@ private:
                       int64_t ldy, cpu::Epilogue epilogue = cpu::Epilogue::kNone);
     void attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
                    const std::vector<int>& slots, int64_t N);
+    // cpu::linear, or its bf16 counterpart in bf16 mode.
+    void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
+                const float* b, float* Y, int64_t ldy, cpu::Epilogue epilogue = cpu::Epilogue::kNone);
 
     struct Entry {
         std::string_view name;
@@ -95,6 +102,11 @@ private:
     Buffer m_act;                  // [N, F] Llama act(gate)·up
     Buffer m_last;                 // [nSeq, C] last rows, for LogitsWanted::kLast
     std::vector<Buffer> m_scores;  // per thread [T, Tk]
+
+    const bool m_bf16;
+    // bf16 mode: packed copies of the weights, made on first use and keyed by
+    // the f32 weights' address (a hooked part of a fused linear gets its own).
+    std::unordered_map<const float*, cpu::PackedBf16> m_packed;
 
     // Two threads halve a forward on an idle machine, but on a busy one each
     // fork waits for a descheduled thread and one thread is several times
@@ -207,7 +219,7 @@ void CpuBackend::sharedInputLinear(int layer, const float* h, int64_t N, int64_t
     bool hooked = false;
     for (int p = 0; p < nParts; ++p) hooked = hooked || has(layer, parts[p].site);
     if (!hooked && !m_linearFn) {
-        cpu::linear(h, C, N, lin.w.data(), lin.w.rows(), C, bias, Y, ldy, epilogue);
+        linear(h, C, N, lin.w.data(), lin.w.rows(), C, bias, Y, ldy, epilogue);
         return;
     }
     // Each hooked linear gets its own copy, so replacing its input leaves its siblings alone.
@@ -242,7 +254,21 @@ void CpuBackend::moduleLinear(int layer, HookSite site, const float* X, int64_t 
             return;
         }
     }
-    cpu::linear(X, ldx, N, W, out, in, b, Y, ldy, epilogue);
+    linear(X, ldx, N, W, out, in, b, Y, ldy, epilogue);
+}
+
+void CpuBackend::linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out,
+                        int64_t in, const float* b, float* Y, int64_t ldy,
+                        cpu::Epilogue epilogue) {
+    if (!m_bf16) {
+        cpu::linear(X, ldx, N, W, out, in, b, Y, ldy, epilogue);
+        return;
+    }
+    auto it = m_packed.find(W);
+    if (it == m_packed.end() || it->second.out != out || it->second.in != in)
+        it = m_packed.insert_or_assign(W, cpu::packBf16(W, out, in)).first;
+    cpu::linearBf16(X, ldx, N, it->second, b, Y, ldy);
+    if (epilogue == cpu::Epilogue::kGeluTanh) cpu::geluTanh(Y, N, out, ldy);
 }
 
 void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
@@ -460,7 +486,7 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
         out->rows = N;
         out->vocab = V;
         out->data.resize(N * V);
-        cpu::linear(h, C, N, U.data(), V, C, nullptr, out->data.data(), V);
+        linear(h, C, N, U.data(), V, C, nullptr, out->data.data(), V);
     } else {
         float* last = grow(m_last, int64_t(nSeq) * C);  // [nSeq, C]
         for (int s = 0; s < nSeq; ++s) {
@@ -473,7 +499,7 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
         out->rows = nSeq;
         out->vocab = V;
         out->data.resize(int64_t(nSeq) * V);
-        cpu::linear(last, C, nSeq, U.data(), V, C, nullptr, out->data.data(), V);
+        linear(last, C, nSeq, U.data(), V, C, nullptr, out->data.data(), V);
     }
     return Status::ok();
 }
@@ -482,6 +508,13 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
 
 std::unique_ptr<ForwardBackend> makeCpuBackend() {
     return std::make_unique<CpuBackend>();
+}
+
+Result<std::unique_ptr<ForwardBackend>> makeCpuBf16Backend() {
+    if (!cpu::bf16Supported())
+        return Status::unsupported(
+            "bf16 compute needs a CPU with AVX-512 BF16 (avx512_bf16); this one has none");
+    return std::unique_ptr<ForwardBackend>(std::make_unique<CpuBackend>(true));
 }
 
 }  // namespace mono::model

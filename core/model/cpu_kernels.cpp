@@ -51,6 +51,12 @@ SerialEigen::~SerialEigen() {
     omp_set_num_threads(m_saved);
 }
 
+void geluTanh(float* Y, int64_t N, int64_t cols, int64_t ldy) {
+    if (N <= 0 || cols <= 0) return;
+    Strided y(Y, N, cols, Eigen::OuterStride<>(ldy));
+    geluTanhBlock(y);
+}
+
 int smallRowsMaxRows() {
     return int(kSmallRows);
 }

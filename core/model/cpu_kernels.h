@@ -15,6 +15,8 @@ enum class Epilogue { kNone, kGeluTanh };
 // contiguous. Results do not depend on the number of threads.
 void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
             const float* b, float* Y, int64_t ldy, Epilogue epilogue = Epilogue::kNone);
+// Y[N, cols] (row stride ldy) := GELU-tanh(Y), the epilogue linear() applies.
+void geluTanh(float* Y, int64_t N, int64_t cols, int64_t ldy);
 // Up to this many rows linear() runs as GEMVs (a decode step).
 int smallRowsMaxRows();
 

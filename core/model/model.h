@@ -176,5 +176,9 @@ public:
 };
 
 std::unique_ptr<ForwardBackend> makeCpuBackend();
+// The CPU backend with every linear (and the unembedding) in bfloat16: weights
+// and inputs rounded to bf16, sums in float32 — about twice the speed, logits
+// within ~1% of float32. Unsupported on a CPU without AVX-512 BF16.
+Result<std::unique_ptr<ForwardBackend>> makeCpuBf16Backend();
 
 }  // namespace mono::model
