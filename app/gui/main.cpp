@@ -1,20 +1,47 @@
 // monoscope: the desktop application.
 //
-//   monoscope [MODEL] [--tokenizer FILE] [--screenshot DIR]
+//   monoscope [WORKSPACE | MODEL] [--tokenizer FILE] [--feature ID] [--dark | --light]
+//             [--screenshot DIR]
 //
-// MODEL is a Hugging Face folder, a .gguf file or a llama2.c .bin (its
-// tokenizer .bin is found beside it unless --tokenizer names one). With
-// --screenshot the window renders each main view to DIR/<view>.png and exits
-// (use QT_QPA_PLATFORM=offscreen on a machine without a display).
+// WORKSPACE is a folder with a monoscope.json; MODEL is a Hugging Face folder,
+// a .gguf file or a llama2.c .bin (its tokenizer .bin is found beside it unless
+// --tokenizer names one). With --screenshot the window renders each main view
+// to DIR/<view>.png and exits (use QT_QPA_PLATFORM=offscreen on a machine
+// without a display); --feature picks the feature the Features view shows.
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QSettings>
+
+#include <thread>
 
 #include "core/base/version.h"
+#include "core/workspace/workspace.h"
 #include "ui/main/main_window.h"
 #include "ui/main/screenshots.h"
 #include "ui/main/style.h"
 #include "ui/widgets/error_reporter.h"
+#ifdef MONO_HAVE_CUDA
+#include "gpu/device_info.h"
+#endif
+
+namespace {
+
+// What the status bar says about compute: the CPU, and a GPU when one was built and found.
+QString deviceDescription() {
+    QString text = QStringLiteral("CPU, %1 threads").arg(std::thread::hardware_concurrency());
+#ifdef MONO_HAVE_CUDA
+    std::string why;
+    const auto gpus = mono::gpu::listDevices(&why);
+    if (!gpus.empty())
+        text += QStringLiteral(" · CUDA: %1").arg(QString::fromStdString(gpus.front().name));
+#endif
+    return text;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -28,9 +55,10 @@ int main(int argc, char** argv) {
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(
-        QStringLiteral("model"),
-        QStringLiteral("A Hugging Face folder, a .gguf file or a llama2.c .bin to open."),
-        QStringLiteral("[MODEL]"));
+        QStringLiteral("path"),
+        QStringLiteral("A workspace folder, or a model to open: a Hugging Face folder, a .gguf "
+                       "file or a llama2.c .bin."),
+        QStringLiteral("[WORKSPACE | MODEL]"));
     const QCommandLineOption tokenizerOption(
         QStringLiteral("tokenizer"),
         QStringLiteral("The tokenizer of a llama2.c model (default: one found beside it)."),
@@ -39,23 +67,50 @@ int main(int argc, char** argv) {
         QStringLiteral("screenshot"),
         QStringLiteral("Render each main view to DIR/<view>.png, then exit."),
         QStringLiteral("DIR"));
+    const QCommandLineOption featureOption(
+        QStringLiteral("feature"), QStringLiteral("The feature to show in the Features view."),
+        QStringLiteral("ID"));
+    const QCommandLineOption darkOption(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
+    const QCommandLineOption lightOption(QStringLiteral("light"),
+                                         QStringLiteral("Use the light theme."));
     parser.addOption(tokenizerOption);
     parser.addOption(screenshotOption);
+    parser.addOption(featureOption);
+    parser.addOption(darkOption);
+    parser.addOption(lightOption);
     parser.process(app);
     const QStringList positional = parser.positionalArguments();
     if (positional.size() > 1) parser.showHelp(1);
 
-    mono::ui::applyLightStyle(app);
-    mono::ui::MainWindow window;
     const bool screenshot = parser.isSet(screenshotOption);
+    mono::ui::Theme theme =
+        mono::ui::themeFromName(QSettings().value(QStringLiteral("appearance/theme")).toString());
+    if (screenshot) theme = mono::ui::Theme::kLight;
+    if (parser.isSet(darkOption)) theme = mono::ui::Theme::kDark;
+    if (parser.isSet(lightOption)) theme = mono::ui::Theme::kLight;
+    mono::ui::applyTheme(app, theme);
+
+    mono::ui::MainWindow window;
+    window.setDeviceDescription(deviceDescription());
     if (screenshot) {
         window.setErrorReporter(mono::ui::stderrErrorReporter());
         window.setRememberRecent(false);
+        window.resize(1440, 900);
     }
+    if (theme != window.theme()) window.setTheme(theme);
+    if (parser.isSet(featureOption)) window.setScreenshotFeature(parser.value(featureOption).toLongLong());
     window.show();
-    if (!positional.isEmpty()) window.openModel(positional.front(), parser.value(tokenizerOption));
+    if (!positional.isEmpty()) {
+        const QString path = positional.front();
+        const bool isWorkspace =
+            QFileInfo(path).isDir() && QFileInfo::exists(QDir(path).filePath(QString::fromLatin1(mono::ws::kManifestFile)));
+        if (isWorkspace)
+            window.openWorkspace(path);
+        else
+            window.openModel(path, parser.value(tokenizerOption));
+    }
     if (screenshot)
-        mono::ui::takeScreenshots(&window, parser.value(screenshotOption), 180000,
+        mono::ui::takeScreenshots(&window, parser.value(screenshotOption), 300000,
                                   [](int code) { QApplication::exit(code); });
     return app.exec();
 }

@@ -1,77 +1,230 @@
 #include "ui/main/main_window.h"
 
 #include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPointer>
 #include <QSettings>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+
+#include <qcustomplot.h>
+#include <thread>
 
 #include "core/base/version.h"
 #include "core/model/config.h"
 #include "core/model/model.h"
+#include "core/sae/sae.h"
+#include "core/workspace/workspace.h"
 #include "ui/main/model_session.h"
+#include "ui/main/new_workspace_wizard.h"
 #include "ui/main/open_model_dialog.h"
+#include "ui/main/workspace_sidebar.h"
+#include "ui/models/feature_store_handle.h"
+#include "ui/models/feature_table_model.h"
+#include "ui/panels/features/feature_browser.h"
+#include "ui/panels/features/feature_dashboard.h"
+#include "ui/panels/features/features_view.h"
 #include "ui/panels/generate/generate_panel.h"
+#include "ui/panels/inspector/prompt_inspector.h"
+#include "ui/panels/jobs/jobs_panel.h"
+#include "ui/panels/jobs/training_monitor.h"
+#include "ui/widgets/plot_style.h"
+#include "ui/workspace/workspace_session.h"
 
 namespace mono::ui {
 
 namespace {
 const QString kRecentPathsKey = QStringLiteral("recentModels/paths");
 const QString kRecentTokenizersKey = QStringLiteral("recentModels/tokenizers");
+const QString kRecentWorkspacesKey = QStringLiteral("recentWorkspaces/paths");
+const QString kGeometryKey = QStringLiteral("window/geometry");
+const QString kStateKey = QStringLiteral("window/state");
+const QString kSplitterKey = QStringLiteral("window/featuresSplitter");
+const QString kViewKey = QStringLiteral("window/view");
+const QString kThemeKey = QStringLiteral("appearance/theme");
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(QStringLiteral("Monoscope"));
-    resize(1280, 800);
+    resize(1440, 900);
+    m_reportError = messageBoxErrorReporter(this);
     m_session = new ModelSession(this);
+    m_workspace = new WorkspaceSession(m_session, this);
+
     m_panels = new QTabWidget(this);
     m_panels->setDocumentMode(true);
+    m_features = new FeaturesView(m_workspace->store());
+    m_inspector = new PromptInspector(m_workspace);
+    m_jobs = new JobsPanel(m_workspace);
     m_generate = new GeneratePanel(m_session);
-    m_panels->addTab(m_generate, tr("Generate"));
+    addView(QStringLiteral("features"), tr("Features"), m_features);
+    addView(QStringLiteral("inspector"), tr("Prompt Inspector"), m_inspector);
+    addView(QStringLiteral("jobs"), tr("Jobs"), m_jobs);
+    addView(QStringLiteral("generate"), tr("Generate"), m_generate);
     setCentralWidget(m_panels);
+
+    m_sidebar = new WorkspaceSidebar(m_workspace);
+    m_sidebarDock = new QDockWidget(tr("Workspace"), this);
+    m_sidebarDock->setObjectName(QStringLiteral("workspaceDock"));
+    m_sidebarDock->setWidget(m_sidebar);
+    m_sidebarDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
+    m_sidebarDock->setMinimumWidth(220);
+    addDockWidget(Qt::LeftDockWidgetArea, m_sidebarDock);
+    resizeDocks({m_sidebarDock}, {250}, Qt::Horizontal);
     buildMenus();
 
     m_modelStatus = new QLabel;
     m_modelStatus->setObjectName(QStringLiteral("modelStatus"));
+    m_saeStatus = new QLabel;
+    m_saeStatus->setObjectName(QStringLiteral("saeStatus"));
+    m_deviceStatus = new QLabel;
+    m_deviceStatus->setObjectName(QStringLiteral("deviceStatus"));
     statusBar()->addPermanentWidget(m_modelStatus);
+    statusBar()->addPermanentWidget(m_saeStatus);
+    statusBar()->addPermanentWidget(m_deviceStatus);
+    setDeviceDescription(tr("CPU, %1 threads").arg(std::thread::hardware_concurrency()));
+
     connect(m_session, &ModelSession::loadStarted, this, [this](const QString& path) {
         m_modelStatus->setText(tr("Loading %1…").arg(ModelSession::displayNameOf(path)));
     });
     connect(m_session, &ModelSession::loadFailed, this,
-            [this](const QString& path, const QString&) {
+            [this](const QString& path, const QString& message) {
                 statusBar()->showMessage(
                     tr("Could not open %1").arg(ModelSession::displayNameOf(path)), 8000);
                 updateModelStatus();
+                // The Generate panel reports its own loads; a workspace's model is ours.
+                if (m_workspace->isOpen() && m_panels->currentWidget() != m_generate)
+                    m_reportError(tr("Could not load the workspace's model"), message);
             });
     connect(m_session, &ModelSession::modelChanged, this, [this] {
         updateModelStatus();
         const LoadedModel& m = m_session->current();
         if (m_rememberRecent && !m.path.isEmpty()) rememberModel(m.path, m.tokenizerPath);
     });
+    connect(m_workspace, &WorkspaceSession::workspaceChanged, this, &MainWindow::updateTitle);
+    connect(m_workspace, &WorkspaceSession::saeSelected, this, &MainWindow::updateSaeStatus);
+    connect(m_workspace, &WorkspaceSession::saeLoaded, this, &MainWindow::updateSaeStatus);
+    connect(m_workspace, &WorkspaceSession::failed, this,
+            [this](const QString& title, const QString& message) {
+                updateSaeStatus();
+                m_reportError(title, message);
+            });
+    connect(m_features->dashboard(), &FeatureDashboard::steerRequested, this,
+            [this](int id) {
+                emit steerRequested(id);
+                if (!showView(QStringLiteral("steer")))
+                    statusBar()->showMessage(
+                        tr("Feature %1: the steering panel is not part of this build").arg(id), 6000);
+            });
+    connect(m_inspector, &PromptInspector::featureRequested, this, &MainWindow::openFeature);
+    setErrorReporter(m_reportError);
     updateModelStatus();
+    updateSaeStatus();
+    restoreWindowState();
 }
 
 MainWindow::~MainWindow() = default;
 
+int MainWindow::addView(const QString& name, const QString& title, QWidget* widget) {
+    m_views.append(View{name, widget});
+    const int index = m_panels->addTab(widget, title);
+    // Ctrl+1 … Ctrl+9 switch views, in tab order.
+    if (m_viewMenu && index < 9) {
+        QAction* action = m_viewMenu->addAction(title, this, [this, widget] {
+            m_panels->setCurrentWidget(widget);
+        });
+        action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + index)));
+    }
+    return index;
+}
+
+bool MainWindow::showView(const QString& name) {
+    for (const View& v : m_views)
+        if (v.name == name) {
+            m_panels->setCurrentWidget(v.widget);
+            return true;
+        }
+    return false;
+}
+
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open =
-        file->addAction(tr("&Open Model…"), this, [this] { m_generate->openModelInteractive(); });
+    QAction* create = file->addAction(tr("&New Workspace…"), this, &MainWindow::newWorkspaceInteractive);
+    create->setShortcut(QKeySequence::New);
+    create->setStatusTip(tr("Create a workspace: model, corpus, hook point and SAE settings"));
+    QAction* open = file->addAction(tr("&Open Workspace…"), this, &MainWindow::openWorkspaceInteractive);
     open->setShortcut(QKeySequence::Open);
-    open->setStatusTip(tr("Open a .gguf, a llama2.c .bin, or a file in a Hugging Face folder"));
+    open->setStatusTip(tr("Open a workspace folder (one with a monoscope.json)"));
+    m_recentWorkspacesMenu = file->addMenu(tr("Open &Recent Workspace"));
+    m_recentWorkspacesMenu->setObjectName(QStringLiteral("recentWorkspacesMenu"));
+    connect(m_recentWorkspacesMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentWorkspacesMenu);
+    rebuildRecentWorkspacesMenu();
+    file->addSeparator();
+    QAction* openModelAction =
+        file->addAction(tr("Open &Model…"), this, [this] {
+            m_panels->setCurrentWidget(m_generate);
+            m_generate->openModelInteractive();
+        });
+    openModelAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    openModelAction->setStatusTip(tr("Open a .gguf, a llama2.c .bin, or a file in a Hugging Face folder"));
     file->addAction(tr("Open Model &Folder…"), this, [this] {
         if (const auto source = askForModelFolder(this)) openModel(source->path);
     });
-    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    m_recentMenu = file->addMenu(tr("Recent Mo&dels"));
     m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
     connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
     rebuildRecentMenu();
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* features = menuBar()->addMenu(tr("F&eatures"));
+    QAction* find = features->addAction(tr("&Find Features…"), this, [this] {
+        m_panels->setCurrentWidget(m_features);
+        m_features->browser()->focusSearch();
+    });
+    find->setShortcut(QKeySequence::Find);
+    QAction* list = features->addAction(tr("Go to Feature &List"), this, [this] {
+        m_panels->setCurrentWidget(m_features);
+        m_features->browser()->table()->setFocus(Qt::ShortcutFocusReason);
+    });
+    list->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    QAction* label = features->addAction(tr("Edit &Label"), this, [this] {
+        m_panels->setCurrentWidget(m_features);
+        m_features->dashboard()->labelEdit()->setFocus(Qt::ShortcutFocusReason);
+    });
+    label->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    QAction* inspect = features->addAction(tr("&Inspect a Prompt"), this, [this] {
+        m_panels->setCurrentWidget(m_inspector);
+    });
+    inspect->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < m_views.size() && i < 9; ++i) {
+        QWidget* widget = m_views[i].widget;
+        QAction* action = m_viewMenu->addAction(m_panels->tabText(i), this,
+                                                [this, widget] { m_panels->setCurrentWidget(widget); });
+        action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
+    }
+    QMenu* appearance = menuBar()->addMenu(tr("&Appearance"));
+    QAction* sidebar = m_sidebarDock->toggleViewAction();
+    sidebar->setText(tr("Workspace &Sidebar"));
+    sidebar->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
+    appearance->addAction(sidebar);
+    m_darkAction = appearance->addAction(tr("&Dark Theme"));
+    m_darkAction->setCheckable(true);
+    m_darkAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    connect(m_darkAction, &QAction::toggled, this,
+            [this](bool dark) { setTheme(dark ? Theme::kDark : Theme::kLight); });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Monoscope"), this, [this] {
@@ -98,6 +251,21 @@ void MainWindow::rebuildRecentMenu() {
     if (paths.isEmpty()) m_recentMenu->addAction(tr("No recent models"))->setEnabled(false);
 }
 
+void MainWindow::rebuildRecentWorkspacesMenu() {
+    m_recentWorkspacesMenu->clear();
+    const QStringList paths = QSettings().value(kRecentWorkspacesKey).toStringList();
+    for (int i = 0; i < paths.size(); ++i) {
+        const QString path = paths[i];
+        QAction* action = m_recentWorkspacesMenu->addAction(
+            QStringLiteral("&%1  %2").arg(i + 1).arg(QFileInfo(path).fileName()), this,
+            [this, path] { openWorkspace(path); });
+        action->setStatusTip(path);
+        action->setToolTip(path);
+    }
+    if (paths.isEmpty())
+        m_recentWorkspacesMenu->addAction(tr("No recent workspaces"))->setEnabled(false);
+}
+
 void MainWindow::rememberModel(const QString& path, const QString& tokenizerPath) {
     QSettings settings;
     QStringList paths = settings.value(kRecentPathsKey).toStringList();
@@ -121,10 +289,24 @@ void MainWindow::rememberModel(const QString& path, const QString& tokenizerPath
     settings.setValue(kRecentTokenizersKey, tokenizers);
 }
 
+void MainWindow::rememberWorkspace(const QString& dir) {
+    QSettings settings;
+    QStringList paths = settings.value(kRecentWorkspacesKey).toStringList();
+    const QString absolute = QFileInfo(dir).absoluteFilePath();
+    paths.removeAll(absolute);
+    paths.prepend(absolute);
+    while (paths.size() > kMaxRecent) paths.removeLast();
+    settings.setValue(kRecentWorkspacesKey, paths);
+}
+
+void MainWindow::setDeviceDescription(const QString& text) {
+    m_deviceStatus->setText(tr("Device: %1").arg(text));
+}
+
 void MainWindow::updateModelStatus() {
     if (!m_session->hasModel()) {
-        m_modelStatus->setText(tr("No model loaded"));
-        setWindowTitle(QStringLiteral("Monoscope"));
+        if (!m_session->isLoading()) m_modelStatus->setText(tr("No model loaded"));
+        updateTitle();
         return;
     }
     const model::ModelConfig& c = m_session->current().model->config();
@@ -134,7 +316,115 @@ void MainWindow::updateModelStatus() {
             .arg(c.nLayers)
             .arg(c.dModel));
     m_modelStatus->setToolTip(m_session->current().path);
-    setWindowTitle(tr("%1 — Monoscope").arg(m_session->displayName()));
+    updateTitle();
+}
+
+void MainWindow::updateSaeStatus() {
+    const QString name = m_workspace->currentSae();
+    if (name.isEmpty()) {
+        m_saeStatus->setText(m_workspace->isOpen() ? tr("No SAE") : QString());
+        return;
+    }
+    if (const auto sae = m_workspace->sae())
+        m_saeStatus->setText(tr("SAE: %1 — %2 features at %3")
+                                 .arg(name)
+                                 .arg(sae->dSae())
+                                 .arg(m_workspace->currentHook()));
+    else
+        m_saeStatus->setText(m_workspace->isSaeLoading() ? tr("SAE: loading %1…").arg(name)
+                                                         : tr("SAE: %1 (not loaded)").arg(name));
+}
+
+void MainWindow::updateTitle() {
+    if (m_workspace->isOpen())
+        setWindowTitle(tr("%1 — Monoscope").arg(m_workspace->name()));
+    else if (m_session->hasModel())
+        setWindowTitle(tr("%1 — Monoscope").arg(m_session->displayName()));
+    else
+        setWindowTitle(QStringLiteral("Monoscope"));
+}
+
+void MainWindow::restoreWindowState() {
+    const QSettings settings;
+    if (const QByteArray g = settings.value(kGeometryKey).toByteArray(); !g.isEmpty())
+        restoreGeometry(g);
+    if (const QByteArray s = settings.value(kStateKey).toByteArray(); !s.isEmpty()) restoreState(s);
+    if (const QByteArray s = settings.value(kSplitterKey).toByteArray(); !s.isEmpty())
+        m_features->splitter()->restoreState(s);
+    else
+        m_features->splitter()->setSizes({560, 700});
+    showView(settings.value(kViewKey, QStringLiteral("features")).toString());
+    m_theme = themeFromName(settings.value(kThemeKey).toString());
+    const QSignalBlocker block(m_darkAction);
+    m_darkAction->setChecked(m_theme == Theme::kDark);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_rememberRecent) {
+        QSettings settings;
+        settings.setValue(kGeometryKey, saveGeometry());
+        settings.setValue(kStateKey, saveState());
+        settings.setValue(kSplitterKey, m_features->splitter()->saveState());
+        for (const View& v : m_views)
+            if (v.widget == m_panels->currentWidget()) settings.setValue(kViewKey, v.name);
+    }
+    m_features->dashboard()->saveAnnotations();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::setTheme(Theme theme) {
+    m_theme = theme;
+    if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) applyTheme(*app, theme);
+    {
+        const QSignalBlocker block(m_darkAction);
+        m_darkAction->setChecked(theme == Theme::kDark);
+    }
+    // Plots paint with their own colours: give them the new palette.
+    for (QCustomPlot* plot : findChildren<QCustomPlot*>()) {
+        stylePlot(plot);
+        plot->replot(QCustomPlot::rpQueuedReplot);
+    }
+    m_jobs->monitor()->restyle();
+    if (m_rememberRecent) QSettings().setValue(kThemeKey, themeName(theme));
+}
+
+bool MainWindow::openWorkspace(const QString& dir) {
+    const Status st = m_workspace->open(dir);
+    if (!st.isOk()) {
+        m_reportError(tr("Could not open the workspace"),
+                      tr("%1\n\nA workspace is a folder with a monoscope.json manifest; create "
+                         "one with File ▸ New Workspace…")
+                          .arg(QString::fromStdString(st.toString())));
+        return false;
+    }
+    if (m_rememberRecent) rememberWorkspace(dir);
+    statusBar()->showMessage(tr("Opened workspace %1").arg(m_workspace->name()), 4000);
+    return true;
+}
+
+void MainWindow::openWorkspaceInteractive() {
+    const QString dir = QFileDialog::getExistingDirectory(
+        this, tr("Open Workspace"), m_workspace->isOpen() ? m_workspace->dir() : QString());
+    if (!dir.isEmpty()) openWorkspace(dir);
+}
+
+void MainWindow::newWorkspaceInteractive() {
+    NewWorkspaceWizard wizard(this);
+    if (wizard.exec() != QDialog::Accepted) return;
+    const NewWorkspacePlan plan = wizard.plan();
+    auto created = ws::Workspace::create(plan.dir.toStdString(), plan.manifest);
+    if (!created.ok()) {
+        m_reportError(tr("Could not create the workspace"),
+                      QString::fromStdString(created.status().toString()));
+        return;
+    }
+    if (!openWorkspace(plan.dir)) return;
+    m_panels->setCurrentWidget(m_jobs);
+    CaptureJobSpec capture = plan.capture;
+    TrainJobSpec train = plan.train;
+    AnalyseJobSpec analyse = plan.analyse;
+    capture.workspaceDir = train.workspaceDir = analyse.workspaceDir = m_workspace->dir().toStdString();
+    m_jobs->startPipeline(capture, train, analyse);
 }
 
 void MainWindow::openModel(const QString& path, const QString& tokenizerPath) {
@@ -142,12 +432,69 @@ void MainWindow::openModel(const QString& path, const QString& tokenizerPath) {
     m_generate->openModel(path, tokenizerPath);
 }
 
-void MainWindow::setErrorReporter(const ErrorReporter& reporter) {
-    m_generate->setErrorReporter(reporter);
+void MainWindow::openFeature(qint64 id) {
+    m_panels->setCurrentWidget(m_features);
+    m_features->openFeature(id);
 }
 
-QList<MainWindow::View> MainWindow::views() const {
-    return {View{QStringLiteral("generate"), m_generate}};
+void MainWindow::setErrorReporter(const ErrorReporter& reporter) {
+    m_reportError = reporter;
+    m_generate->setErrorReporter(reporter);
+    m_features->dashboard()->setErrorReporter(reporter);
+    m_inspector->setErrorReporter(reporter);
+    m_jobs->setErrorReporter(reporter);
+    m_sidebar->setErrorReporter(reporter);
+}
+
+QList<MainWindow::View> MainWindow::views() const { return m_views; }
+
+void MainWindow::whenLoaded(std::function<void()> fn) {
+    auto poll = std::make_shared<QTimer>();
+    poll->setInterval(100);
+    auto done = std::make_shared<bool>(false);
+    connect(poll.get(), &QTimer::timeout, this, [this, poll, done, fn] {
+        if (*done) return;
+        const bool modelPending = m_session->isLoading();
+        const bool saePending = m_workspace->isSaeLoading();
+        if (modelPending || saePending) return;
+        *done = true;
+        poll->stop();
+        fn();
+        QTimer::singleShot(0, poll.get(), [poll] {});  // releases the timer after this slot
+    });
+    poll->start();
+}
+
+void MainWindow::prepareFeaturesView(std::function<void()> ready) {
+    FeatureBrowser* browser = m_features->browser();
+    if (!m_workspace->store()->isOpen()) return ready();
+    qint64 id = m_screenshotFeature;
+    if (id < 0) {
+        // The strongest feature makes the most telling picture.
+        browser->table()->sortByColumn(FeatureTableModel::kMaxColumn, Qt::DescendingOrder);
+        id = browser->model()->featureId(0);
+    }
+    if (!browser->selectFeature(id)) m_features->openFeature(id);
+    browser->table()->setFocus();
+    ready();
+}
+
+void MainWindow::prepareInspector(std::function<void()> ready) {
+    if (!m_inspector->canInspect()) return ready();
+    if (m_inspector->prompt().isEmpty())
+        m_inspector->setPrompt(QStringLiteral(
+            "Once upon a time, there was a little girl named Lily. She loved to play with her "
+            "ball in the park."));
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    auto failed = std::make_shared<QMetaObject::Connection>();
+    auto finish = [connection, failed, ready] {
+        QObject::disconnect(*connection);
+        QObject::disconnect(*failed);
+        ready();
+    };
+    *connection = connect(m_inspector, &PromptInspector::inspected, this, finish);
+    *failed = connect(m_inspector, &PromptInspector::inspectFailed, this, finish);
+    m_inspector->inspect();
 }
 
 void MainWindow::prepareView(const View& view, std::function<void()> ready) {
@@ -156,7 +503,14 @@ void MainWindow::prepareView(const View& view, std::function<void()> ready) {
         m_generate->prepareForScreenshot(std::move(ready));
         return;
     }
-    ready();
+    QPointer<MainWindow> self(this);
+    whenLoaded([self, view, ready = std::move(ready)]() mutable {
+        if (!self) return;
+        if (view.widget == self->m_features) return self->prepareFeaturesView(std::move(ready));
+        if (view.widget == self->m_inspector) return self->prepareInspector(std::move(ready));
+        if (view.widget == self->m_jobs) return self->m_jobs->prepareForScreenshot(std::move(ready));
+        ready();
+    });
 }
 
 }  // namespace mono::ui

@@ -1,0 +1,150 @@
+#include "ui/jobs/workspace_jobs.h"
+
+#include <filesystem>
+
+#include "core/acts/activation_store.h"
+#include "core/acts/shuffled_provider.h"
+#include "core/model/model.h"
+#include "core/model/model_files.h"
+#include "core/sae/sae_io.h"
+#include "core/workspace/workspace.h"
+
+namespace mono::ui {
+
+namespace fs = std::filesystem;
+
+Result<std::string> resolveHook(const std::string& workspaceDir, const std::string& hook) {
+    if (!hook.empty()) return hook;
+    MONO_ASSIGN_OR_RETURN(ws::Workspace workspace, ws::Workspace::open(workspaceDir));
+    if (workspace.manifest().hooks.empty())
+        return Status::invalidArgument("workspace " + workspaceDir + " names no hook point");
+    return workspace.manifest().hooks.front();
+}
+
+bool hasTrainingCheckpoint(const std::string& saeDir) {
+    std::error_code ec;
+    return !saeDir.empty() && fs::exists(fs::path(saeDir) / sae::kCheckpointFile, ec);
+}
+
+Result<acts::CaptureSummary> runCaptureJob(const CaptureJobSpec& spec, const Progress& progress,
+                                           StopToken stop) {
+    MONO_ASSIGN_OR_RETURN(ws::Workspace workspace, ws::Workspace::open(spec.workspaceDir));
+    const ws::Manifest& m = workspace.manifest();
+    MONO_ASSIGN_OR_RETURN(std::string hook, resolveHook(spec.workspaceDir, spec.hook));
+    if (m.corpus.empty())
+        return Status::invalidArgument("workspace " + spec.workspaceDir + " lists no corpus file");
+    MONO_ASSIGN_OR_RETURN(auto model, model::Model::load(m.modelPath));
+    MONO_ASSIGN_OR_RETURN(auto tokenizer, model::loadModelTokenizer(m.modelPath, m.tokenizerPath));
+    acts::CaptureSpec capture;
+    capture.corpus = m.corpus;
+    capture.hooks = {hook};
+    capture.outDirs = {workspace.activationsDir(hook)};
+    capture.tokens = spec.tokens;
+    capture.contextSize = m.contextSize;
+    capture.resume = !spec.restart;
+    capture.modelName = fs::path(m.modelPath).filename().string();
+    return acts::capture(*model, *tokenizer, capture, progress, std::move(stop));
+}
+
+Result<TrainJobSummary> runTrainJob(const TrainJobSpec& spec, const Progress& progress,
+                                    StopToken stop) {
+    MONO_ASSIGN_OR_RETURN(ws::Workspace workspace, ws::Workspace::open(spec.workspaceDir));
+    MONO_ASSIGN_OR_RETURN(std::string hook, resolveHook(spec.workspaceDir, spec.hook));
+    if (spec.saeName.empty() && spec.outDir.empty())
+        return Status::invalidArgument("give the SAE a name");
+    sae::TrainSpec train;
+    train.architecture = spec.architecture;
+    train.dSae = spec.features;
+    train.k = spec.k;
+    train.l1 = spec.l1;
+    train.totalTokens = spec.tokens;
+    train.batchSize = spec.batchSize;
+    train.lr = spec.lr;
+    train.resume = spec.resume;
+    train.reportEverySteps = spec.reportEverySteps;
+    train.checkpointSeconds = 30;
+    train.outDir = spec.outDir.empty() ? workspace.saeDir(spec.saeName) : spec.outDir;
+    train.metadata.hookName = hook;
+    train.metadata.modelName = fs::path(workspace.manifest().modelPath).filename().string();
+    train.metadata.datasetPath = workspace.activationsDir(hook);
+    if (spec.resume && !hasTrainingCheckpoint(train.outDir))
+        return Status::notFound("no checkpoint to resume in " + train.outDir);
+    MONO_ASSIGN_OR_RETURN(auto data,
+                          acts::ShuffledStoreProvider::open(workspace.activationsDir(hook), 42));
+    Progress sink = progress;  // trainSae takes a mutable Progress
+    MONO_ASSIGN_OR_RETURN(sae::TrainResult result,
+                          sae::trainSae(train, *data, sink, std::move(stop)));
+    TrainJobSummary summary;
+    summary.saeDir = train.outDir;
+    summary.steps = result.steps;
+    summary.tokens = result.tokens;
+    summary.finalLoss = result.finalLoss;
+    summary.deadPct = result.deadPct;
+    return summary;
+}
+
+Result<features::AnalysisSummary> runAnalyseJob(const AnalyseJobSpec& spec,
+                                                const Progress& progress, StopToken stop) {
+    MONO_ASSIGN_OR_RETURN(ws::Workspace workspace, ws::Workspace::open(spec.workspaceDir));
+    const std::string saeDir = workspace.saeDir(spec.saeName);
+    MONO_ASSIGN_OR_RETURN(sae::Sae sae, sae::loadSae(saeDir));
+    MONO_ASSIGN_OR_RETURN(std::string hook,
+                          resolveHook(spec.workspaceDir, sae.config().metadata.hookName));
+    MONO_ASSIGN_OR_RETURN(acts::ActivationStoreReader store,
+                          acts::ActivationStoreReader::open(workspace.activationsDir(hook)));
+    if (store.index().dim != sae.dIn())
+        return Status::invalidArgument("SAE " + spec.saeName + " reads d_in " +
+                                       std::to_string(sae.dIn()) + " but the activations of " +
+                                       hook + " have width " + std::to_string(store.index().dim));
+    std::shared_ptr<model::Model> model;
+    std::shared_ptr<const tok::Tokenizer> tokenizer;
+    const ws::Manifest& m = workspace.manifest();
+    if (spec.withModel && !m.modelPath.empty()) {
+        MONO_ASSIGN_OR_RETURN(tokenizer, model::loadModelTokenizer(m.modelPath, m.tokenizerPath));
+        MONO_ASSIGN_OR_RETURN(model, model::Model::load(m.modelPath));
+    }
+    features::AnalysisSpec analysis;
+    analysis.maxTokens = spec.tokens;
+    analysis.fresh = spec.fresh;
+    features::AnalysisInputs in;
+    in.store = &store;
+    in.sae = &sae;
+    in.model = model.get();
+    in.tokenizer = tokenizer.get();
+    in.saePath = fs::absolute(saeDir).string();
+    const std::string out = workspace.featureStorePath(spec.saeName);
+    std::error_code ec;
+    fs::create_directories(fs::path(out).parent_path(), ec);
+    return features::analyze(in, analysis, out, progress, std::move(stop));
+}
+
+Result<sae::ModelEvalReport> runEvalJob(const EvalJobSpec& spec, const Progress& progress,
+                                        StopToken stop) {
+    MONO_ASSIGN_OR_RETURN(ws::Workspace workspace, ws::Workspace::open(spec.workspaceDir));
+    const ws::Manifest& m = workspace.manifest();
+    MONO_ASSIGN_OR_RETURN(sae::Sae sae, sae::loadSae(workspace.saeDir(spec.saeName)));
+    MONO_ASSIGN_OR_RETURN(std::string hook,
+                          resolveHook(spec.workspaceDir, sae.config().metadata.hookName));
+    MONO_ASSIGN_OR_RETURN(auto model, model::Model::load(m.modelPath));
+    MONO_ASSIGN_OR_RETURN(auto tokenizer, model::loadModelTokenizer(m.modelPath, m.tokenizerPath));
+    sae::ModelEvalSpec eval;
+    eval.hook = hook;
+    eval.corpus = m.corpus;
+    eval.tokens = spec.tokens;
+    eval.contextSize = m.contextSize;
+    return sae::evaluateInModel(*model, *tokenizer, sae, eval, progress, std::move(stop));
+}
+
+Status checkSaeWidth(const std::string& workspaceDir, const std::string& hook, int64_t saeDIn) {
+    auto workspace = ws::Workspace::open(workspaceDir);
+    if (!workspace.ok()) return workspace.status();
+    auto index = acts::readStoreIndex(workspace->activationsDir(hook));
+    if (!index.ok()) return Status::ok();  // nothing captured: the width is not known here
+    if (index->dim != saeDIn)
+        return Status::invalidArgument("the SAE reads vectors of width " + std::to_string(saeDIn) +
+                                       " but hook " + hook + " has width " +
+                                       std::to_string(index->dim));
+    return Status::ok();
+}
+
+}  // namespace mono::ui

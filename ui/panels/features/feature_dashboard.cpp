@@ -1,0 +1,390 @@
+#include "ui/panels/features/feature_dashboard.h"
+
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <qcustomplot.h>
+
+#include "ui/models/feature_store_handle.h"
+#include "ui/models/feature_table_model.h"
+#include "ui/widgets/plot_style.h"
+#include "ui/widgets/token_strip.h"
+
+namespace mono::ui {
+
+namespace {
+
+QLabel* valueLabel() {
+    auto* label = new QLabel;
+    label->setObjectName(QStringLiteral("statValue"));
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    return label;
+}
+
+QLabel* richLabel(const QString& objectName) {
+    auto* label = new QLabel;
+    label->setObjectName(objectName);
+    label->setTextFormat(Qt::RichText);
+    label->setWordWrap(true);
+    label->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    return label;
+}
+
+TokenStrip* stripFor(const features::Example& e, float scale) {
+    auto* strip = new TokenStrip;
+    QStringList tokens;
+    tokens.reserve(static_cast<qsizetype>(e.strings.size()));
+    for (const std::string& s : e.strings) tokens.append(QString::fromStdString(s));
+    QVector<float> values(e.values.begin(), e.values.end());
+    strip->setTokens(tokens, values, scale, e.tokenIndex);
+    strip->setCaption(QString::number(e.activation, 'f', 2));
+    return strip;
+}
+
+void clearLayout(QVBoxLayout* layout) {
+    while (QLayoutItem* item = layout->takeAt(0)) {
+        if (QWidget* w = item->widget()) w->deleteLater();
+        delete item;
+    }
+}
+
+}  // namespace
+
+FeatureDashboard::FeatureDashboard(FeatureStoreHandle* store, QWidget* parent)
+    : QWidget(parent), m_store(store) {
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    m_scroll = new QScrollArea;
+    m_scroll->setWidgetResizable(true);
+    m_scroll->setFrameShape(QFrame::NoFrame);
+    outer->addWidget(m_scroll);
+
+    auto* content = new QWidget;
+    content->setObjectName(QStringLiteral("dashboardContent"));
+    auto* layout = new QVBoxLayout(content);
+    layout->setContentsMargins(12, 8, 12, 12);
+    layout->setSpacing(8);
+    layout->addWidget(buildHeader());
+    m_empty = new QLabel(tr("Select a feature in the list to see its dashboard."));
+    m_empty->setObjectName(QStringLiteral("hint"));
+    m_empty->setAlignment(Qt::AlignCenter);
+    m_empty->setWordWrap(true);
+    layout->addWidget(m_empty);
+
+    m_body = new QWidget;
+    auto* body = new QVBoxLayout(m_body);
+    body->setContentsMargins(0, 0, 0, 0);
+    body->setSpacing(8);
+
+    // Annotations: the label saves on Enter / focus out, the notes shortly after typing stops.
+    auto* notesBox = new QGroupBox(tr("Label and notes"));
+    auto* notesForm = new QFormLayout(notesBox);
+    m_label = new QLineEdit;
+    m_label->setObjectName(QStringLiteral("featureLabelEdit"));
+    m_label->setPlaceholderText(tr("What does this feature respond to?"));
+    m_label->setClearButtonEnabled(true);
+    m_notes = new QPlainTextEdit;
+    m_notes->setObjectName(QStringLiteral("featureNotesEdit"));
+    m_notes->setPlaceholderText(tr("Notes (saved with the feature store)"));
+    m_notes->setFixedHeight(56);
+    m_saved = new QLabel;
+    m_saved->setObjectName(QStringLiteral("hint"));
+    notesForm->addRow(tr("Label"), m_label);
+    notesForm->addRow(tr("Notes"), m_notes);
+    notesForm->addRow(QString(), m_saved);
+    body->addWidget(notesBox);
+    connect(m_label, &QLineEdit::editingFinished, this, [this] { saveAnnotations(); });
+    m_notesTimer.setSingleShot(true);
+    m_notesTimer.setInterval(800);
+    connect(&m_notesTimer, &QTimer::timeout, this, [this] { saveAnnotations(); });
+    connect(m_notes, &QPlainTextEdit::textChanged, this, [this] {
+        if (m_id >= 0 && m_notes->toPlainText().toStdString() != m_record.notes) {
+            m_saved->setText(tr("Editing…"));
+            m_notesTimer.start();
+        }
+    });
+
+    body->addWidget(buildStats());
+
+    auto* topBox = new QGroupBox(tr("Top activating examples"));
+    m_topLayout = new QVBoxLayout(topBox);
+    m_topLayout->setSpacing(1);
+    m_topExamples = topBox;
+    body->addWidget(topBox);
+
+    auto* effects = new QHBoxLayout;
+    auto* logitBox = new QGroupBox(tr("Logit effects"));
+    auto* logitGrid = new QGridLayout(logitBox);
+    auto* promotes = new QLabel(tr("Promotes"));
+    auto* suppresses = new QLabel(tr("Suppresses"));
+    promotes->setObjectName(QStringLiteral("formLabel"));
+    suppresses->setObjectName(QStringLiteral("formLabel"));
+    m_positive = richLabel(QStringLiteral("positiveLogits"));
+    m_negative = richLabel(QStringLiteral("negativeLogits"));
+    logitGrid->addWidget(promotes, 0, 0);
+    logitGrid->addWidget(suppresses, 0, 1);
+    logitGrid->addWidget(m_positive, 1, 0);
+    logitGrid->addWidget(m_negative, 1, 1);
+    effects->addWidget(logitBox, 1);
+    auto* relatedBox = new QGroupBox(tr("Related features"));
+    auto* relatedForm = new QFormLayout(relatedBox);
+    m_neighbours = richLabel(QStringLiteral("neighbourLinks"));
+    m_coFiring = richLabel(QStringLiteral("coFiringLinks"));
+    relatedForm->addRow(tr("Nearest (decoder cosine)"), m_neighbours);
+    relatedForm->addRow(tr("Co-firing (share of firings)"), m_coFiring);
+    for (QLabel* l : {m_neighbours, m_coFiring}) {
+        l->setToolTip(tr("Click a feature to open its dashboard"));
+        connect(l, &QLabel::linkActivated, this, [this](const QString& link) {
+            bool ok = false;
+            const qint64 id = link.section(QLatin1Char(':'), 1).toLongLong(&ok);
+            if (ok) emit featureRequested(id);
+        });
+    }
+    effects->addWidget(relatedBox, 1);
+    body->addLayout(effects);
+
+    auto* intervalBox = new QGroupBox(tr("Examples across activation ranges"));
+    m_intervalLayout = new QVBoxLayout(intervalBox);
+    m_intervalLayout->setSpacing(1);
+    m_intervalExamples = intervalBox;
+    body->addWidget(intervalBox);
+    body->addStretch(1);
+    layout->addWidget(m_body);
+    layout->addStretch(1);
+    m_scroll->setWidget(content);
+
+    connect(m_store, &FeatureStoreHandle::storeChanged, this, [this] { clear(); });
+    clear();
+}
+
+QWidget* FeatureDashboard::buildHeader() {
+    auto* header = new QWidget;
+    auto* row = new QHBoxLayout(header);
+    row->setContentsMargins(0, 0, 0, 0);
+    m_title = new QLabel;
+    m_title->setObjectName(QStringLiteral("featureTitle"));
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    row->addWidget(m_title, 1);
+    m_steer = new QPushButton(tr("Steer with this feature"));
+    m_steer->setObjectName(QStringLiteral("steerButton"));
+    m_steer->setToolTip(tr("Open the steering panel with this feature clamped"));
+    connect(m_steer, &QPushButton::clicked, this, [this] {
+        if (m_id >= 0) emit steerRequested(static_cast<int>(m_id));
+    });
+    row->addWidget(m_steer);
+    return header;
+}
+
+QWidget* FeatureDashboard::buildStats() {
+    auto* box = new QWidget;
+    auto* row = new QHBoxLayout(box);
+    row->setContentsMargins(0, 0, 0, 0);
+    auto* statsBox = new QGroupBox(tr("Activation"));
+    auto* form = new QFormLayout(statsBox);
+    m_density = valueLabel();
+    m_fires = valueLabel();
+    m_max = valueLabel();
+    m_mean = valueLabel();
+    form->addRow(tr("Density"), m_density);
+    form->addRow(tr("Fires on"), m_fires);
+    form->addRow(tr("Max activation"), m_max);
+    form->addRow(tr("Mean when firing"), m_mean);
+    row->addWidget(statsBox, 0);
+
+    auto* histBox = new QGroupBox(tr("Activation histogram (firing tokens)"));
+    auto* histLayout = new QVBoxLayout(histBox);
+    m_histogram = new QCustomPlot;
+    m_histogram->setObjectName(QStringLiteral("activationHistogram"));
+    m_histogram->setMinimumHeight(140);
+    stylePlot(m_histogram);
+    m_histogramBars = new QCPBars(m_histogram->xAxis, m_histogram->yAxis);
+    m_histogramBars->setPen(Qt::NoPen);
+    m_histogramBars->setBrush(plotColor(0));
+    m_histogram->xAxis->setLabel(tr("activation"));
+    m_histogram->yAxis->setLabel(tr("tokens"));
+    histLayout->addWidget(m_histogram);
+    row->addWidget(histBox, 1);
+    return box;
+}
+
+void FeatureDashboard::clear() {
+    m_notesTimer.stop();
+    m_id = -1;
+    m_record = {};
+    m_title->setText(tr("No feature selected"));
+    m_steer->setEnabled(false);
+    m_body->hide();
+    m_empty->show();
+    clearLayout(m_topLayout);
+    clearLayout(m_intervalLayout);
+}
+
+bool FeatureDashboard::showFeature(qint64 id) {
+    if (m_id >= 0 && id != m_id) saveAnnotations();
+    const features::FeatureStore* store = m_store->store();
+    if (!store) {
+        clear();
+        return false;
+    }
+    auto record = store->feature(id);
+    if (!record.ok()) {
+        clear();
+        m_empty->setText(QString::fromStdString(record.status().toString()));
+        return false;
+    }
+    m_notesTimer.stop();
+    m_id = id;
+    m_record = std::move(record).value();
+    populate();
+    emit featureShown(id);
+    return true;
+}
+
+void FeatureDashboard::populate() {
+    const features::FeatureSummary& s = m_record.summary;
+    m_title->setText(tr("Feature %1").arg(s.id));
+    m_steer->setEnabled(true);
+    m_empty->hide();
+    m_body->show();
+    {
+        const QSignalBlocker b1(m_label), b2(m_notes);
+        m_label->setText(QString::fromStdString(s.label));
+        m_notes->setPlainText(QString::fromStdString(m_record.notes));
+    }
+    m_saved->clear();
+    m_density->setText(formatDensity(s.density));
+    m_fires->setText(tr("%1 tokens").arg(s.fireCount));
+    m_max->setText(formatActivation(s.maxActivation));
+    m_mean->setText(formatActivation(s.meanActivation));
+    fillHistogram();
+    fillExamples();
+    m_positive->setText(logitList(m_record.positiveLogits, true));
+    m_negative->setText(logitList(m_record.negativeLogits, false));
+    m_neighbours->setText(relatedLinks(m_record.neighbours, false));
+    m_coFiring->setText(relatedLinks(m_record.coFiring, true));
+    m_scroll->verticalScrollBar()->setValue(0);
+}
+
+void FeatureDashboard::fillHistogram() {
+    const features::Histogram& h = m_record.histogram;
+    QVector<double> keys, values;
+    double top = 1;
+    for (size_t i = 0; i < h.counts.size(); ++i) {
+        keys.append((static_cast<double>(i) + 0.5) * h.binWidth);
+        values.append(static_cast<double>(h.counts[i]));
+        top = std::max(top, values.last());
+    }
+    m_histogramBars->setData(keys, values, true);
+    m_histogramBars->setWidth(h.binWidth * 0.9);
+    m_histogram->xAxis->setRange(0, std::max(1e-6, h.binWidth * static_cast<double>(h.counts.size())));
+    m_histogram->yAxis->setRange(0, top * 1.08);
+    m_histogram->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void FeatureDashboard::fillExamples() {
+    clearLayout(m_topLayout);
+    clearLayout(m_intervalLayout);
+    const float scale = m_record.summary.maxActivation;
+    for (const features::Example& e : m_record.topExamples) m_topLayout->addWidget(stripFor(e, scale));
+    if (m_record.topExamples.empty()) {
+        auto* none = new QLabel(tr("This feature never fired on the analysed tokens."));
+        none->setObjectName(QStringLiteral("hint"));
+        m_topLayout->addWidget(none);
+    }
+    // Interval samples, the highest bin first, each under its activation range.
+    std::vector<const features::Example*> sorted;
+    for (const features::Example& e : m_record.intervalExamples) sorted.push_back(&e);
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto* a, const auto* b) { return a->bin > b->bin; });
+    int bin = -2;
+    const double w = m_record.intervalBinWidth;
+    for (const features::Example* e : sorted) {
+        if (e->bin != bin) {
+            bin = e->bin;
+            auto* heading = new QLabel(
+                tr("Activation %1 – %2").arg(bin * w, 0, 'f', 2).arg((bin + 1) * w, 0, 'f', 2));
+            heading->setObjectName(QStringLiteral("formLabel"));
+            m_intervalLayout->addWidget(heading);
+        }
+        m_intervalLayout->addWidget(stripFor(*e, scale));
+    }
+    m_intervalExamples->setVisible(!sorted.empty());
+}
+
+QString FeatureDashboard::logitList(const std::vector<features::LogitEffect>& effects,
+                                    bool positive) const {
+    if (effects.empty()) return tr("<i>not computed</i>");
+    QString html = QStringLiteral("<table cellspacing='0' cellpadding='1'>");
+    const QString color = positive ? QStringLiteral("#059669") : QStringLiteral("#dc2626");
+    for (const features::LogitEffect& e : effects) {
+        QString token = QString::fromStdString(e.text).toHtmlEscaped();
+        token.replace(QLatin1Char(' '), QStringLiteral("&nbsp;"));
+        html += QStringLiteral("<tr><td><code>%1</code></td><td align='right' style='color:%2'>"
+                               "&nbsp;&nbsp;%3</td></tr>")
+                    .arg(token, color, QString::number(e.value, 'f', 3));
+    }
+    return html + QStringLiteral("</table>");
+}
+
+QString FeatureDashboard::relatedLinks(const std::vector<features::RelatedFeature>& related,
+                                       bool coFiring) const {
+    if (related.empty()) return tr("<i>none</i>");
+    QStringList links;
+    for (const features::RelatedFeature& r : related) {
+        const QString value = coFiring ? QString::number(r.value * 100, 'f', 0) + QStringLiteral("%")
+                                       : QString::number(r.value, 'f', 2);
+        links.append(QStringLiteral("<a href='feature:%1'>#%1</a>&nbsp;<span style='color:gray'>%2</span>")
+                         .arg(r.id)
+                         .arg(value));
+    }
+    return links.join(QStringLiteral(" &nbsp; "));
+}
+
+QStringList FeatureDashboard::topExampleTexts() const {
+    QStringList texts;
+    for (int i = 0; i < m_topLayout->count(); ++i)
+        if (auto* strip = qobject_cast<TokenStrip*>(m_topLayout->itemAt(i)->widget()))
+            texts.append(strip->plainText());
+    return texts;
+}
+
+bool FeatureDashboard::saveAnnotations() {
+    m_notesTimer.stop();
+    if (m_id < 0) return true;
+    const std::string label = m_label->text().trimmed().toStdString();
+    const std::string notes = m_notes->toPlainText().toStdString();
+    bool ok = true;
+    if (label != m_record.summary.label) {
+        const Status st = m_store->setLabel(m_id, m_label->text());
+        if (st.isOk()) {
+            m_record.summary.label = label;
+        } else {
+            ok = false;
+            if (m_reportError)
+                m_reportError(tr("Could not save the label"), QString::fromStdString(st.toString()));
+        }
+    }
+    if (ok && notes != m_record.notes) {
+        const Status st = m_store->setNotes(m_id, m_notes->toPlainText());
+        if (st.isOk()) {
+            m_record.notes = notes;
+        } else {
+            ok = false;
+            if (m_reportError)
+                m_reportError(tr("Could not save the notes"), QString::fromStdString(st.toString()));
+        }
+    }
+    m_saved->setText(ok ? tr("Saved") : tr("Not saved"));
+    return ok;
+}
+
+}  // namespace mono::ui

@@ -1,0 +1,98 @@
+#pragma once
+// FeatureDashboard: everything the store knows about one feature — label and
+// notes (editable, saved to the store as you go), density and activation
+// statistics, the activation histogram, top examples and interval samples as
+// shaded token strips, the output tokens it promotes and suppresses, and its
+// nearest and co-firing features as links. "Steer with this feature" hands
+// the feature to the steering panel through steerRequested().
+// The record is read synchronously: one indexed lookup (see docs/BENCHMARKS.md).
+
+#include <QStringList>
+#include <QTimer>
+#include <QWidget>
+
+#include "core/features/feature_store.h"
+#include "ui/widgets/error_reporter.h"
+
+class QCPBars;
+class QCustomPlot;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QScrollArea;
+class QVBoxLayout;
+
+namespace mono::ui {
+
+class FeatureStoreHandle;
+
+class FeatureDashboard : public QWidget {
+    Q_OBJECT
+public:
+    // `store` must outlive the dashboard.
+    explicit FeatureDashboard(FeatureStoreHandle* store, QWidget* parent = nullptr);
+
+    void setErrorReporter(ErrorReporter reporter) { m_reportError = std::move(reporter); }
+
+    // Shows feature `id` (saving unsaved edits of the one shown before).
+    // Returns false, and shows why, when the store has no such feature.
+    bool showFeature(qint64 id);
+    void clear();
+    qint64 currentFeature() const { return m_id; }
+    const features::FeatureRecord& record() const { return m_record; }
+
+    // The text of each top example, as its token strip reads.
+    QStringList topExampleTexts() const;
+    QLineEdit* labelEdit() const { return m_label; }
+    QPlainTextEdit* notesEdit() const { return m_notes; }
+    // Writes the label and notes when they differ from the store. False on error (reported).
+    bool saveAnnotations();
+
+signals:
+    // A link to another feature was clicked.
+    void featureRequested(qint64 id);
+    // "Steer with this feature" was clicked.
+    void steerRequested(int featureId);
+    void featureShown(qint64 id);
+
+private:
+    QWidget* buildHeader();
+    QWidget* buildStats();
+    void populate();
+    void fillExamples();
+    void fillHistogram();
+    QString logitList(const std::vector<features::LogitEffect>& effects, bool positive) const;
+    QString relatedLinks(const std::vector<features::RelatedFeature>& related, bool coFiring) const;
+
+    FeatureStoreHandle* m_store;
+    ErrorReporter m_reportError;
+    qint64 m_id = -1;
+    features::FeatureRecord m_record;
+    QTimer m_notesTimer;  // saves notes shortly after typing stops
+
+    QScrollArea* m_scroll = nullptr;
+    QLabel* m_title = nullptr;
+    QLabel* m_empty = nullptr;
+    QWidget* m_body = nullptr;
+    QLineEdit* m_label = nullptr;
+    QPlainTextEdit* m_notes = nullptr;
+    QLabel* m_saved = nullptr;
+    QPushButton* m_steer = nullptr;
+    QLabel* m_density = nullptr;
+    QLabel* m_fires = nullptr;
+    QLabel* m_max = nullptr;
+    QLabel* m_mean = nullptr;
+    QCustomPlot* m_histogram = nullptr;
+    QCPBars* m_histogramBars = nullptr;
+    QLabel* m_positive = nullptr;
+    QLabel* m_negative = nullptr;
+    QLabel* m_neighbours = nullptr;
+    QLabel* m_coFiring = nullptr;
+    QVBoxLayout* m_topLayout = nullptr;
+    QVBoxLayout* m_intervalLayout = nullptr;
+    QWidget* m_topExamples = nullptr;
+    QWidget* m_intervalExamples = nullptr;
+};
+
+}  // namespace mono::ui

@@ -1,0 +1,171 @@
+#include "ui/widgets/token_strip.h"
+
+#include <QApplication>
+#include <QHelpEvent>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QToolTip>
+
+#include <algorithm>
+
+namespace mono::ui {
+
+namespace {
+constexpr double kPadX = 0.5;  // inside a token's box: tokens of one word stay readable
+constexpr double kGapY = 3.0;   // between lines
+constexpr double kMargin = 2.0;
+}  // namespace
+
+TokenStrip::TokenStrip(QWidget* parent) : QWidget(parent) {
+    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
+    setMouseTracking(true);
+}
+
+void TokenStrip::setTokens(const QStringList& tokens, const QVector<float>& values, float scale,
+                           int marked) {
+    m_tokens = tokens;
+    m_values = values;
+    m_values.resize(tokens.size());
+    float top = 0;
+    for (float v : m_values) top = std::max(top, v);
+    m_scale = scale > 0 ? scale : (top > 0 ? top : 1.f);
+    m_marked = marked;
+    relayout();
+}
+
+void TokenStrip::setCaption(const QString& caption) {
+    m_caption = caption;
+    relayout();
+}
+
+QColor TokenStrip::shade(const QColor& base, double strength) {
+    // Orange reads as "hot" on both light and dark backgrounds.
+    const QColor hot(0xf9, 0x73, 0x16);
+    const double s = std::clamp(strength, 0.0, 1.0) * 0.85;
+    return QColor::fromRgbF(static_cast<float>(base.redF() * (1 - s) + hot.redF() * s),
+                            static_cast<float>(base.greenF() * (1 - s) + hot.greenF() * s),
+                            static_cast<float>(base.blueF() * (1 - s) + hot.blueF() * s));
+}
+
+QString TokenStrip::displayText(const QString& token) {
+    // Make whitespace visible without changing the width much.
+    QString t = token;
+    t.replace(QLatin1Char('\n'), QStringLiteral("↵"));
+    t.replace(QLatin1Char('\t'), QStringLiteral("→"));
+    if (t.isEmpty()) t = QStringLiteral("∅");
+    return t;
+}
+
+int TokenStrip::layoutFor(int width, QVector<QRectF>* rects, QRectF* captionRect) const {
+    const QFontMetricsF fm(font());
+    const double lineH = fm.height() + 2;
+    double x = kMargin, y = kMargin;
+    const double right = std::max(40.0, width - kMargin);
+    *captionRect = {};
+    if (!m_caption.isEmpty()) {
+        const double w = fm.horizontalAdvance(m_caption) + 10;
+        *captionRect = QRectF(x, y, w, lineH);
+        x += w;
+    }
+    rects->clear();
+    rects->reserve(m_tokens.size());
+    for (const QString& token : m_tokens) {
+        const double w = fm.horizontalAdvance(displayText(token)) + 2 * kPadX;
+        if (x + w > right && x > kMargin + captionRect->width()) {
+            x = kMargin + captionRect->width();
+            y += lineH + kGapY;
+        }
+        rects->append(QRectF(x, y, w, lineH));
+        x += w;
+    }
+    return static_cast<int>(y + lineH + kMargin + 0.999);
+}
+
+void TokenStrip::relayout() {
+    layoutFor(width(), &m_rects, &m_captionRect);
+    updateGeometry();
+    update();
+}
+
+int TokenStrip::heightForWidth(int width) const {
+    QVector<QRectF> rects;
+    QRectF caption;
+    return layoutFor(width, &rects, &caption);
+}
+
+QSize TokenStrip::sizeHint() const {
+    const int w = std::max(200, width());
+    return {w, heightForWidth(w)};
+}
+
+QSize TokenStrip::minimumSizeHint() const {
+    return {100, heightForWidth(std::max(100, width()))};
+}
+
+void TokenStrip::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    const int before = m_rects.isEmpty() ? 0 : static_cast<int>(m_rects.last().bottom());
+    layoutFor(width(), &m_rects, &m_captionRect);
+    const int after = m_rects.isEmpty() ? 0 : static_cast<int>(m_rects.last().bottom());
+    if (before != after) updateGeometry();
+}
+
+void TokenStrip::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing);
+    const QPalette pal = palette();
+    const QColor base = pal.color(QPalette::Base);
+    const QColor text = pal.color(QPalette::Text);
+    if (!m_caption.isEmpty()) {
+        p.setPen(pal.color(QPalette::PlaceholderText));
+        p.drawText(m_captionRect, Qt::AlignLeft | Qt::AlignVCenter, m_caption);
+    }
+    for (int i = 0; i < m_rects.size() && i < m_tokens.size(); ++i) {
+        const QRectF r = m_rects[i];
+        const double strength = m_values[i] > 0 ? m_values[i] / m_scale : 0.0;
+        if (strength > 0) {
+            p.setPen(Qt::NoPen);
+            p.setBrush(shade(base, strength));
+            p.drawRoundedRect(r.adjusted(0, 1, 0, -1), 2, 2);
+        }
+        if (i == m_marked) {
+            p.setBrush(Qt::NoBrush);
+            p.setPen(QPen(QColor(0xc2, 0x41, 0x0c), 1.2));
+            p.drawRoundedRect(r.adjusted(0.5, 1.5, -0.5, -1.5), 2, 2);
+        }
+        p.setPen(strength > 0.6 ? QColor(0x11, 0x18, 0x27) : text);
+        p.drawText(r, Qt::AlignCenter, displayText(m_tokens[i]));
+    }
+}
+
+int TokenStrip::tokenAt(const QPoint& pos) const {
+    for (int i = 0; i < m_rects.size(); ++i)
+        if (m_rects[i].contains(pos)) return i;
+    return -1;
+}
+
+QString TokenStrip::toolTipFor(int i) const {
+    if (i < 0 || i >= m_tokens.size()) return {};
+    return tr("“%1”  activation %2").arg(displayText(m_tokens[i])).arg(value(i), 0, 'f', 3);
+}
+
+bool TokenStrip::event(QEvent* event) {
+    if (event->type() == QEvent::ToolTip) {
+        auto* help = static_cast<QHelpEvent*>(event);
+        const int i = tokenAt(help->pos());
+        if (i >= 0)
+            QToolTip::showText(help->globalPos(), toolTipFor(i), this, m_rects[i].toRect());
+        else
+            QToolTip::hideText();
+        return true;
+    }
+    return QWidget::event(event);
+}
+
+void TokenStrip::mousePressEvent(QMouseEvent* event) {
+    const int i = tokenAt(event->position().toPoint());
+    if (i >= 0) emit tokenClicked(i);
+    QWidget::mousePressEvent(event);
+}
+
+}  // namespace mono::ui

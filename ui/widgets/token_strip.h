@@ -1,0 +1,68 @@
+#pragma once
+// TokenStrip: a run of tokens drawn as text, each token's background shaded by
+// a value (a feature's activation on it), wrapping like a paragraph. Hovering
+// a token shows its text and value. Used for dashboard examples and the
+// prompt inspector's heatmap.
+
+#include <QRectF>
+#include <QStringList>
+#include <QVector>
+#include <QWidget>
+
+namespace mono::ui {
+
+class TokenStrip : public QWidget {
+    Q_OBJECT
+public:
+    explicit TokenStrip(QWidget* parent = nullptr);
+
+    // `values` has one entry per token (missing ones count as 0); shading is
+    // value / `scale` (scale ≤ 0: the largest value). `marked` (-1: none) is
+    // outlined: the example's own token.
+    void setTokens(const QStringList& tokens, const QVector<float>& values, float scale = 0,
+                   int marked = -1);
+    // An optional caption drawn before the tokens ("3.21").
+    void setCaption(const QString& caption);
+
+    int tokenCount() const { return static_cast<int>(m_tokens.size()); }
+    QString token(int i) const { return m_tokens.value(i); }
+    float value(int i) const { return i >= 0 && i < m_values.size() ? m_values[i] : 0.f; }
+    // The tokens' text joined, as the strip reads.
+    QString plainText() const { return m_tokens.join(QString()); }
+    // The token under `pos`, or -1.
+    int tokenAt(const QPoint& pos) const;
+    // What hovering token `i` shows.
+    QString toolTipFor(int i) const;
+    // The shade of a value in 0..1 over `base`.
+    static QColor shade(const QColor& base, double strength);
+
+    bool hasHeightForWidth() const override { return true; }
+    int heightForWidth(int width) const override;
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+signals:
+    void tokenClicked(int index);
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    bool event(QEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+
+private:
+    static QString displayText(const QString& token);
+    // Lays out the tokens in `width`; returns the height used.
+    int layoutFor(int width, QVector<QRectF>* rects, QRectF* captionRect) const;
+    void relayout();
+
+    QStringList m_tokens;
+    QVector<float> m_values;
+    float m_scale = 1;
+    int m_marked = -1;
+    QString m_caption;
+    QVector<QRectF> m_rects;
+    QRectF m_captionRect;
+};
+
+}  // namespace mono::ui

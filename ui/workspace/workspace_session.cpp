@@ -1,0 +1,143 @@
+#include "ui/workspace/workspace_session.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <filesystem>
+
+#include "core/sae/sae.h"
+#include "core/sae/sae_io.h"
+#include "ui/jobs/job_runner.h"
+#include "ui/jobs/workspace_jobs.h"
+#include "ui/main/model_session.h"
+#include "ui/models/feature_store_handle.h"
+
+namespace mono::ui {
+
+WorkspaceSession::WorkspaceSession(ModelSession* models, QObject* parent)
+    : QObject(parent),
+      m_models(models),
+      m_store(new FeatureStoreHandle(this)),
+      m_runner(new JobRunner(this)) {
+    connect(m_runner, &JobRunner::failed, this,
+            [this](quint64, const QString&, const QString& message) {
+                emit failed(tr("Could not load the SAE %1").arg(m_sae), message);
+            });
+}
+
+WorkspaceSession::~WorkspaceSession() = default;
+
+QString WorkspaceSession::dir() const {
+    return m_workspace ? QString::fromStdString(m_workspace->dir()) : QString();
+}
+
+QString WorkspaceSession::name() const {
+    return m_workspace ? QFileInfo(QDir::cleanPath(dir())).fileName() : QString();
+}
+
+QStringList WorkspaceSession::hooks() const {
+    QStringList out;
+    if (m_workspace)
+        for (const std::string& h : m_workspace->manifest().hooks) out.append(QString::fromStdString(h));
+    return out;
+}
+
+bool WorkspaceSession::isSaeLoading() const { return m_runner->isBusy(); }
+
+Status WorkspaceSession::open(const QString& dir) {
+    auto opened = ws::Workspace::open(QDir::cleanPath(dir).toStdString());
+    if (!opened.ok()) return opened.status();
+    m_runner->abandon();
+    m_workspace = std::move(opened).value();
+    m_sae.clear();
+    m_hook.clear();
+    m_loadedSae.reset();
+    m_store->close();
+    refresh();
+    emit workspaceChanged();
+
+    // Prefer an SAE that has been analysed: that is what the explorer shows.
+    QString pick;
+    for (const QString& name : m_saeNames)
+        if (QFileInfo::exists(QString::fromStdString(m_workspace->featureStorePath(name.toStdString())))) {
+            pick = name;
+            break;
+        }
+    if (pick.isEmpty() && !m_saeNames.isEmpty()) pick = m_saeNames.front();
+    if (!pick.isEmpty()) {
+        const Status st = selectSae(pick);
+        if (!st.isOk()) emit failed(tr("Could not open the features of %1").arg(pick),
+                                    QString::fromStdString(st.toString()));
+    }
+
+    const ws::Manifest& m = m_workspace->manifest();
+    const QString modelPath = QString::fromStdString(m.modelPath);
+    if (!modelPath.isEmpty() &&
+        (!m_models->hasModel() ||
+         QFileInfo(m_models->current().path).absoluteFilePath() !=
+             QFileInfo(modelPath).absoluteFilePath()))
+        m_models->open(modelPath, QString::fromStdString(m.tokenizerPath));
+    return Status::ok();
+}
+
+void WorkspaceSession::close() {
+    m_runner->abandon();
+    m_workspace.reset();
+    m_saeNames.clear();
+    m_sae.clear();
+    m_hook.clear();
+    m_loadedSae.reset();
+    m_store->close();
+    emit workspaceChanged();
+}
+
+void WorkspaceSession::refresh() {
+    m_saeNames.clear();
+    if (!m_workspace) return;
+    for (const std::string& name : m_workspace->saeNames()) m_saeNames.append(QString::fromStdString(name));
+}
+
+Status WorkspaceSession::selectSae(const QString& name) {
+    if (!m_workspace) return Status::invalidArgument("no workspace is open");
+    const std::string saeDir = m_workspace->saeDir(name.toStdString());
+    const QString storePath =
+        QString::fromStdString(m_workspace->featureStorePath(name.toStdString()));
+    if (QFileInfo::exists(storePath)) {
+        const Status st = m_store->open(storePath);
+        if (!st.isOk()) return st;
+    } else {
+        m_store->close();
+    }
+    m_sae = name;
+    m_hook.clear();
+    m_loadedSae.reset();
+    emit saeSelected(name);
+
+    const std::string workspaceDir = m_workspace->dir();
+    const std::string fallbackHook =
+        m_workspace->manifest().hooks.empty() ? std::string() : m_workspace->manifest().hooks.front();
+    struct Loaded {
+        std::shared_ptr<const sae::Sae> sae;
+        std::string hook;
+    };
+    m_runner->start(
+        tr("Loading SAE"),
+        [saeDir, workspaceDir, fallbackHook](const Progress&, StopToken) -> Result<Loaded> {
+            MONO_ASSIGN_OR_RETURN(sae::Sae loaded, sae::loadSae(saeDir));
+            std::string hook = loaded.config().metadata.hookName;
+            if (hook.empty()) hook = fallbackHook;
+            if (!hook.empty()) {
+                const Status width = checkSaeWidth(workspaceDir, hook, loaded.dIn());
+                if (!width.isOk()) return width;
+            }
+            return Loaded{std::make_shared<const sae::Sae>(std::move(loaded)), hook};
+        },
+        [this](Loaded loaded) {
+            m_loadedSae = std::move(loaded.sae);
+            m_hook = QString::fromStdString(loaded.hook);
+            emit saeLoaded();
+        });
+    return Status::ok();
+}
+
+}  // namespace mono::ui

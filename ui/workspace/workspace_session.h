@@ -1,0 +1,80 @@
+#pragma once
+// WorkspaceSession: the workspace the window is centred on — its manifest, its
+// SAEs, the SAE chosen for exploring (loaded on a worker thread) and that SAE's
+// feature store. Opening a workspace also opens its model in the ModelSession.
+// Bad input never changes the current state: open() and selectSae() return the
+// error (or report it through failed()) and leave what was open in place.
+// GUI thread only.
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <optional>
+
+#include "core/base/result.h"
+#include "core/workspace/workspace.h"
+
+namespace mono::sae {
+class Sae;
+}
+
+namespace mono::ui {
+
+class FeatureStoreHandle;
+class JobRunner;
+class ModelSession;
+
+class WorkspaceSession : public QObject {
+    Q_OBJECT
+public:
+    // `models` must outlive the session.
+    explicit WorkspaceSession(ModelSession* models, QObject* parent = nullptr);
+    ~WorkspaceSession() override;
+
+    // Opens the workspace in `dir` (synchronously: it reads the manifest),
+    // selects its first SAE that has a feature store, and opens its model.
+    // On error nothing changes and the Status says why ("not a Monoscope workspace").
+    Status open(const QString& dir);
+    void close();
+    // Re-reads the SAE list (after a training job added one); keeps the selection.
+    void refresh();
+
+    bool isOpen() const { return m_workspace.has_value(); }
+    QString dir() const;
+    QString name() const;  // the folder's name
+    const ws::Workspace* workspace() const { return m_workspace ? &*m_workspace : nullptr; }
+    QStringList saeNames() const { return m_saeNames; }
+    QStringList hooks() const;
+
+    // Selects SAE `name`: opens its feature store (when analysed) at once and
+    // loads the SAE on a worker, checking that its width matches its hook.
+    // Errors are returned for the store and reported by failed() for the SAE.
+    Status selectSae(const QString& name);
+    QString currentSae() const { return m_sae; }
+    QString currentHook() const { return m_hook; }
+    // The loaded SAE, null until it has loaded (or when it failed).
+    std::shared_ptr<const sae::Sae> sae() const { return m_loadedSae; }
+    bool isSaeLoading() const;
+    FeatureStoreHandle* store() const { return m_store; }
+    ModelSession* models() const { return m_models; }
+
+signals:
+    void workspaceChanged();
+    void saeSelected(const QString& name);  // the store is open; the SAE may still load
+    void saeLoaded();
+    void failed(const QString& title, const QString& message);
+
+private:
+    ModelSession* m_models;
+    FeatureStoreHandle* m_store;
+    JobRunner* m_runner;
+    std::optional<ws::Workspace> m_workspace;
+    QStringList m_saeNames;
+    QString m_sae;
+    QString m_hook;
+    std::shared_ptr<const sae::Sae> m_loadedSae;
+};
+
+}  // namespace mono::ui
