@@ -49,6 +49,7 @@ struct Options {
     int reps = 5;
     bool profile = false;
     bool skipMachine = false;  // no GEMM / bandwidth measurement (quicker runs while profiling)
+    bool f32Only = false;      // skip the bf16 compute mode
 };
 
 bool parseArgs(int argc, char** argv, Options* o) {
@@ -72,6 +73,8 @@ bool parseArgs(int argc, char** argv, Options* o) {
             ok = intArg(&o->reps);
         else if (!std::strcmp(a, "--profile"))
             o->profile = true;
+        else if (!std::strcmp(a, "--f32-only"))
+            o->f32Only = true;
         else if (!std::strcmp(a, "--skip-machine"))
             o->skipMachine = true;
         else
@@ -79,7 +82,7 @@ bool parseArgs(int argc, char** argv, Options* o) {
         if (!ok) {
             std::fprintf(stderr,
                          "usage: bench_model_forward [--batch B] [--seq T] [--prompt P] "
-                         "[--steps S] [--reps N] [--profile] [--skip-machine]\n");
+                         "[--steps S] [--reps N] [--profile] [--skip-machine] [--f32-only]\n");
             return false;
         }
     }
@@ -283,6 +286,68 @@ void profile(Model& model, const Batch& prefill, const std::vector<TokenId>& pro
     std::printf("  weights read per step: %.1f MB\n", decodeWeightBytes(c) / 1e6);
 }
 
+// ---- prefill and decode of one compute mode ----------------------------------
+struct Measured {
+    bool valid = false;
+    double prefillAll = 0, prefillNone = 0, gflopsAll = 0, prompt = 0, decode = 0, limit = 0;
+    double spreadAll = 0, spreadNone = 0, spreadPrompt = 0, spreadDecode = 0;
+};
+
+// Prints RESULT lines named `prefix` + the f32 names.
+Measured measure(Model& model, const Batch& prefill, const PrefillFlops& flops, std::mt19937 rng,
+                 const Options& o, double copyGBps, double gemmGflops, const std::string& prefix) {
+    const ModelConfig& config = model.config();
+    const double prefillTokens = double(prefill.numTokens());
+    auto result = [&](const std::string& name, double v, const char* unit) {
+        printResult((prefix + name).c_str(), v, unit);
+    };
+    Logits out;
+    ForwardOptions all;
+    all.logits = LogitsWanted::kAll;
+    const Timing tAll = mono::bench::timeRepeated(
+        [&] { check(model.forward(prefill, all, &out), "prefill kAll"); }, 1, o.reps);
+    ForwardOptions none;
+    none.logits = LogitsWanted::kNone;
+    none.stopAfterLastHook = false;
+    const Timing tNone = mono::bench::timeRepeated(
+        [&] { check(model.forward(prefill, none, nullptr), "prefill kNone"); }, 1, o.reps);
+
+    Measured m;
+    m.valid = true;
+    m.prefillAll = prefillTokens / tAll.median;
+    m.prefillNone = prefillTokens / tNone.median;
+    m.gflopsAll = (flops.linears + flops.attention + flops.unembed) / tAll.median / 1e9;
+    const double gflopsNone = (flops.linears + flops.attention) / tNone.median / 1e9;
+    m.spreadAll = tAll.spread();
+    m.spreadNone = tNone.spread();
+    result("prefill_logits_tok_per_s", m.prefillAll, "tok/s");
+    result("prefill_nologits_tok_per_s", m.prefillNone, "tok/s");
+    result("prefill_logits_gflops", m.gflopsAll, "GFLOP/s");
+    result("prefill_nologits_gflops", gflopsNone, "GFLOP/s");
+    if (gemmGflops > 0) {
+        result("prefill_logits_gemm_fraction", m.gflopsAll / gemmGflops, "ratio");
+        result("prefill_nologits_gemm_fraction", gflopsNone / gemmGflops, "ratio");
+    }
+
+    const std::vector<TokenId> prompt = randomTokens(rng, o.prompt, config.vocabSize);
+    const DecodeTiming dec = timeDecode(model, prompt, o.steps, std::max(1, o.reps - 2));
+    m.prompt = o.prompt / dec.prompt.median;
+    m.decode = o.steps / dec.steps.median;
+    m.spreadPrompt = dec.prompt.spread();
+    m.spreadDecode = dec.steps.spread();
+    // bf16 weights are half the bytes per decode step.
+    const double weightBytes = decodeWeightBytes(config) / (prefix.empty() ? 1.0 : 2.0);
+    result("prompt_tok_per_s", m.prompt, "tok/s");
+    result("decode_tok_per_s", m.decode, "tok/s");
+    result("decode_weight_bytes", weightBytes, "B");
+    if (copyGBps > 0) {
+        m.limit = copyGBps * 1e9 / weightBytes;
+        result("decode_bandwidth_limit_tok_per_s", m.limit, "tok/s");
+        result("decode_bandwidth_fraction", m.decode / m.limit, "ratio");
+    }
+    return m;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -324,47 +389,18 @@ int main(int argc, char** argv) {
         const std::vector<TokenId> seq = randomTokens(rng, o.seq, config.vocabSize);
         prefill.add(seq.data(), int64_t(seq.size()));
     }
-    const double prefillTokens = double(prefill.numTokens());
     const PrefillFlops flops = prefillFlops(config, o.batch, o.seq);
 
-    // ---- prefill
-    Logits out;
-    ForwardOptions all;
-    all.logits = LogitsWanted::kAll;
-    const Timing tAll = mono::bench::timeRepeated(
-        [&] { check(model.forward(prefill, all, &out), "prefill kAll"); }, 1, o.reps);
-    ForwardOptions none;
-    none.logits = LogitsWanted::kNone;
-    none.stopAfterLastHook = false;
-    const Timing tNone = mono::bench::timeRepeated(
-        [&] { check(model.forward(prefill, none, nullptr), "prefill kNone"); }, 1, o.reps);
-
-    const double flopsAll = flops.linears + flops.attention + flops.unembed;
-    const double flopsNone = flops.linears + flops.attention;
-    const double gflopsAll = flopsAll / tAll.median / 1e9;
-    const double gflopsNone = flopsNone / tNone.median / 1e9;
-    printResult("prefill_logits_tok_per_s", prefillTokens / tAll.median, "tok/s");
-    printResult("prefill_nologits_tok_per_s", prefillTokens / tNone.median, "tok/s");
-    printResult("prefill_logits_gflops", gflopsAll, "GFLOP/s");
-    printResult("prefill_nologits_gflops", gflopsNone, "GFLOP/s");
-    if (gemm.best > 0) {
-        printResult("prefill_logits_gemm_fraction", gflopsAll / gemm.best, "ratio");
-        printResult("prefill_nologits_gemm_fraction", gflopsNone / gemm.best, "ratio");
-    }
-
-    // ---- decode
-    const std::vector<TokenId> prompt = randomTokens(rng, o.prompt, config.vocabSize);
-    const DecodeTiming dec = timeDecode(model, prompt, o.steps, std::max(1, o.reps - 2));
-    const double decodeTokS = o.steps / dec.steps.median;
-    const double weightBytes = decodeWeightBytes(config);
-    printResult("prompt_tok_per_s", o.prompt / dec.prompt.median, "tok/s");
-    printResult("decode_tok_per_s", decodeTokS, "tok/s");
-    printResult("decode_weight_bytes", weightBytes, "B");
-    double limit = 0;
-    if (bw.copy > 0) {
-        limit = bw.copy * 1e9 / weightBytes;
-        printResult("decode_bandwidth_limit_tok_per_s", limit, "tok/s");
-        printResult("decode_bandwidth_fraction", decodeTokS / limit, "ratio");
+    const Measured f32 = measure(model, prefill, flops, rng, o, bw.copy, gemm.best, "");
+    Measured bf16;
+    auto bf16Backend = makeCpuBf16Backend();
+    if (bf16Backend.ok() && !o.f32Only) {
+        // Same weights, rounded to bf16 when first used; same inputs.
+        model.setBackend(std::move(*bf16Backend));
+        bf16 = measure(model, prefill, flops, rng, o, bw.copy, gemm.best, "bf16_");
+        model.setBackend(makeCpuBackend());
+    } else if (!o.f32Only) {
+        std::printf("bf16: %s\n", bf16Backend.status().toString().c_str());
     }
 
     // ---- the readable table
@@ -374,30 +410,36 @@ int main(int argc, char** argv) {
     };
     const std::string shape = std::to_string(o.batch) + "x" + std::to_string(o.seq);
     std::printf("%-44s %12.3f %10s\n", "prefill GFLOP (kAll = linears+attn+unembed)",
-                flopsAll / 1e9, "GFLOP");
-    row("prefill " + shape + ", logits all positions (kAll)", prefillTokens / tAll.median, "tok/s",
-        tAll.spread());
-    row("prefill " + shape + ", no unembedding (kNone)", prefillTokens / tNone.median, "tok/s",
-        tNone.spread());
-    row("prefill kAll achieved", gflopsAll, "GFLOP/s", tAll.spread());
-    row("prefill kNone achieved", gflopsNone, "GFLOP/s", tNone.spread());
-    row("prompt " + std::to_string(o.prompt) + " tokens (kLast, cache)",
-        o.prompt / dec.prompt.median, "tok/s", dec.prompt.spread());
-    row("decode " + std::to_string(o.steps) + " steps (kLast, cache)", decodeTokS, "tok/s",
-        dec.steps.spread());
+                (flops.linears + flops.attention + flops.unembed) / 1e9, "GFLOP");
+    for (const Measured* m : {&f32, static_cast<const Measured*>(&bf16)}) {
+        if (!m->valid) continue;
+        const std::string p = m == &bf16 ? "bf16 " : "";
+        row(p + "prefill " + shape + ", logits all positions (kAll)", m->prefillAll, "tok/s",
+            m->spreadAll);
+        row(p + "prefill " + shape + ", no unembedding (kNone)", m->prefillNone, "tok/s",
+            m->spreadNone);
+        row(p + "prefill kAll achieved", m->gflopsAll, "GFLOP/s", m->spreadAll);
+        row(p + "prompt " + std::to_string(o.prompt) + " tokens (kLast, cache)", m->prompt, "tok/s",
+            m->spreadPrompt);
+        row(p + "decode " + std::to_string(o.steps) + " steps (kLast, cache)", m->decode, "tok/s",
+            m->spreadDecode);
+        if (!o.skipMachine) {
+            row(p + "decode bandwidth limit", m->limit, "tok/s", 0);
+            std::printf("%-44s %11.1f%%\n", (p + "prefill kAll / f32 GEMM rate").c_str(),
+                        100 * m->gflopsAll / gemm.best);
+            std::printf("%-44s %11.1f%%\n", (p + "decode / bandwidth limit").c_str(),
+                        100 * m->decode / m->limit);
+        }
+    }
     if (!o.skipMachine) {
         row("f32 GEMM rate (Eigen, best shape)", gemm.best, "GFLOP/s", 0);
         row("copy bandwidth (read+write)", bw.copy, "GB/s", bw.copyTiming.spread());
-        row("decode bandwidth limit", limit, "tok/s", 0);
-        std::printf("%-44s %11.1f%%\n", "prefill kAll / GEMM rate", 100 * gflopsAll / gemm.best);
-        std::printf("%-44s %11.1f%%\n", "prefill kNone / GEMM rate", 100 * gflopsNone / gemm.best);
-        std::printf("%-44s %11.1f%%\n", "decode / bandwidth limit", 100 * decodeTokS / limit);
     }
     std::printf(
         "(spread = (max - min) / median over %d prefill and %d decode repetitions; "
         "load average now %.2f)\n",
         o.reps, std::max(1, o.reps - 2), mono::bench::loadAverage());
 
-    if (o.profile) profile(model, prefill, prompt, o);
+    if (o.profile) profile(model, prefill, randomTokens(rng, o.prompt, config.vocabSize), o);
     return 0;
 }

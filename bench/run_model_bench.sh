@@ -108,7 +108,11 @@ rows = [("prefill 8x128, all logits (compared)", "prefill_logits_tok_per_s", "to
         ("prefill 8x128, no unembedding", "prefill_nologits_tok_per_s", "tok/s"),
         ("prompt 128 tokens, last logits", "prompt_tok_per_s", "tok/s"),
         ("decode 128 steps, last logits", "decode_tok_per_s", "tok/s"),
-        ("f32 GEMM rate (Eigen / torch BLAS)", "gemm_gflops", "GFLOP/s")]
+        ("f32 GEMM rate (Eigen / torch BLAS)", "gemm_gflops", "GFLOP/s"),
+        ("bf16: prefill 8x128, all logits", "bf16_prefill_logits_tok_per_s", "tok/s"),
+        ("bf16: prefill 8x128, no unembedding", "bf16_prefill_nologits_tok_per_s", "tok/s"),
+        ("bf16: prompt 128 tokens, last logits", "bf16_prompt_tok_per_s", "tok/s"),
+        ("bf16: decode 128 steps, last logits", "bf16_decode_tok_per_s", "tok/s")]
 print(f"\nmedians over {rounds} round(s)")
 print(f"{'metric':40} {'Monoscope':>10} {'torch env':>10} {'torch unset':>11} {'ratio':>6}  unit")
 for label, key, unit in rows:
@@ -126,12 +130,18 @@ print(f"copy bandwidth {med(mono, 'copy_gbps'):.1f} GB/s (read {med(mono, 'read_
       f"bandwidth limit {med(mono, 'decode_bandwidth_limit_tok_per_s'):.1f} tok/s")
 
 goals = [
-    ("prefill >= 1.5x PyTorch (all logits)",
+    ("prefill >= 1.5x PyTorch (all logits), f32 vs f32",
      med(mono, "prefill_logits_tok_per_s") / best_torch("prefill_logits_tok_per_s"), 1.5, "x"),
+    ("  same, Monoscope bf16 vs PyTorch f32",
+     med(mono, "bf16_prefill_logits_tok_per_s") / best_torch("prefill_logits_tok_per_s"), 1.5, "x"),
+    ("  same, Monoscope bf16 vs PyTorch bf16",
+     med(mono, "bf16_prefill_logits_tok_per_s") / best_torch("bf16_prefill_logits_tok_per_s"), 1.5, "x"),
     ("prefill >= 50% of the GEMM rate (all logits)",
      med(mono, "prefill_logits_gemm_fraction"), 0.5, "%"),
     ("decode >= 60% of the bandwidth limit",
      med(mono, "decode_bandwidth_fraction"), 0.6, "%"),
+    ("  same, bf16 (half the weight bytes)",
+     med(mono, "bf16_decode_bandwidth_fraction"), 0.6, "%"),
 ]
 print()
 for name, v, goal, kind in goals:

@@ -105,9 +105,9 @@ class Gpt2(nn.Module):
             return x
         return F.linear(x if logits == "all" else x[:, -1:], self.wte)
 
-    def new_cache(self, batch):
+    def new_cache(self, batch, dtype=torch.float32):
         return [
-            (torch.zeros(batch, H, CTX, D), torch.zeros(batch, H, CTX, D))
+            (torch.zeros(batch, H, CTX, D, dtype=dtype), torch.zeros(batch, H, CTX, D, dtype=dtype))
             for _ in range(N_LAYERS)
         ]
 
@@ -145,6 +145,7 @@ def main():
     ap.add_argument("--steps", type=int, default=128)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--f32-only", action="store_true", help="skip the bfloat16 run")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -172,17 +173,27 @@ def main():
     model.eval()
     g = torch.Generator().manual_seed(1)
 
+    measure(model, args, g, prefix="", dtype=torch.float32)
+    if not args.f32_only:
+        # The same model in bfloat16 (oneDNN kernels where torch has them), for
+        # comparison with Monoscope's bf16 compute mode.
+        print(f"bf16: oneDNN available {torch.backends.mkldnn.is_available()}")
+        measure(model.to(torch.bfloat16), args, torch.Generator().manual_seed(1), "bf16_",
+                torch.bfloat16)
+
+
+def measure(model, args, g, prefix, dtype):
     # ---- prefill: B x T tokens, logits for all positions / no unembedding
     tokens = torch.randint(0, V, (args.batch, args.seq), generator=g)
     n_tok = args.batch * args.seq
     for name, want_logits in [("prefill_logits", "all"), ("prefill_nologits", "none")]:
         med, lo, hi = time_repeated(lambda: model(tokens, logits=want_logits), 1, args.reps)
-        print(f"{name}: median {med * 1e3:.1f} ms (min {lo * 1e3:.1f}, max {hi * 1e3:.1f})")
-        result(name + "_tok_per_s", n_tok / med, "tok/s")
+        print(f"{prefix}{name}: median {med * 1e3:.1f} ms (min {lo * 1e3:.1f}, max {hi * 1e3:.1f})")
+        result(prefix + name + "_tok_per_s", n_tok / med, "tok/s")
 
     # ---- decode: one sequence, KV cache, prompt then greedy single-token steps
     prompt = torch.randint(0, V, (1, args.prompt), generator=g)
-    caches = model.new_cache(1)
+    caches = model.new_cache(1, dtype)
     prompt_times, step_times = [], []
     for rep in range(args.reps + 1):  # the first is a warm-up
         t0 = time.perf_counter()
@@ -197,10 +208,10 @@ def main():
             prompt_times.append(t1 - t0)
             step_times.append(t2 - t1)
     step_med = statistics.median(step_times)
-    print(f"decode: {args.steps} steps median {step_med * 1e3:.1f} ms "
+    print(f"{prefix}decode: {args.steps} steps median {step_med * 1e3:.1f} ms "
           f"(min {min(step_times) * 1e3:.1f}, max {max(step_times) * 1e3:.1f})")
-    result("prompt_tok_per_s", args.prompt / statistics.median(prompt_times), "tok/s")
-    result("decode_tok_per_s", args.steps / step_med, "tok/s")
+    result(prefix + "prompt_tok_per_s", args.prompt / statistics.median(prompt_times), "tok/s")
+    result(prefix + "decode_tok_per_s", args.steps / step_med, "tok/s")
 
 
 if __name__ == "__main__":

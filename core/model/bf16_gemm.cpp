@@ -14,11 +14,11 @@ namespace mono::model::cpu {
 
 namespace {
 
-constexpr int kLanes = 16;       // float outputs per vector = outputs per panel
-constexpr int kRows = 6;         // rows per micro-tile
-constexpr int kPanels = 4;       // panels per micro-tile: 6 × 4 = 24 accumulators
-constexpr int64_t kRowBlock = 96;     // rows whose bf16 inputs stay in L2 across panel groups
-constexpr int64_t kChunkPanels = 8;   // 128 outputs: the unit of work of one thread
+constexpr int kLanes = 16;                // float outputs per vector = outputs per panel
+constexpr int kRows = 6;                  // rows per micro-tile
+constexpr int kPanels = 4;                // panels per micro-tile: 6 × 4 = 24 accumulators
+constexpr int64_t kRowBlock = 96;         // rows whose bf16 inputs stay in L2 across panel groups
+constexpr int64_t kChunkPanels = 8;       // 128 outputs: the unit of work of one thread
 constexpr int64_t kSerialWork = 1 << 17;  // multiply-adds below which forking costs more
 
 #define MONO_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
@@ -27,8 +27,8 @@ constexpr int64_t kSerialWork = 1 << 17;  // multiply-adds below which forking c
 // with a mask for a partial last panel.
 template <int R, int P>
 MONO_BF16_TARGET void microTile(const uint16_t* x, int64_t ldx, const uint16_t* w,
-                                int64_t panelStride, int64_t pairs, const float* bias,
-                                float* y, int64_t ldy, int lastCols) {
+                                int64_t panelStride, int64_t pairs, const float* bias, float* y,
+                                int64_t ldy, int lastCols) {
     __m512 acc[R][P];
     for (int r = 0; r < R; ++r)
         for (int j = 0; j < P; ++j) acc[r][j] = _mm512_setzero_ps();
@@ -45,7 +45,8 @@ MONO_BF16_TARGET void microTile(const uint16_t* x, int64_t ldx, const uint16_t* 
     }
     for (int j = 0; j < P; ++j) {
         const __mmask16 mask = j == P - 1 ? __mmask16((1u << lastCols) - 1u) : __mmask16(0xFFFF);
-        const __m512 b = bias ? _mm512_maskz_loadu_ps(mask, bias + j * kLanes) : _mm512_setzero_ps();
+        const __m512 b =
+            bias ? _mm512_maskz_loadu_ps(mask, bias + j * kLanes) : _mm512_setzero_ps();
         for (int r = 0; r < R; ++r)
             _mm512_mask_storeu_ps(y + r * ldy + j * kLanes, mask, _mm512_add_ps(acc[r][j], b));
     }
@@ -60,7 +61,8 @@ constexpr std::array<TileFn, kPanels> tilesForRows(std::integer_sequence<int, P.
 }
 
 template <int... R>
-constexpr std::array<std::array<TileFn, kPanels>, kRows> tileTable(std::integer_sequence<int, R...>) {
+constexpr std::array<std::array<TileFn, kPanels>, kRows> tileTable(
+    std::integer_sequence<int, R...>) {
     return {tilesForRows<R + 1>(std::make_integer_sequence<int, kPanels>())...};
 }
 
@@ -78,8 +80,8 @@ MONO_BF16_TARGET void toBf16(const float* src, int64_t n, uint16_t* dst) {
 }
 
 // Y columns [c0, c1) (multiples of 16 except at the end) for all N rows.
-void chunk(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W, int64_t p0,
-           int64_t p1, const float* b, float* Y, int64_t ldy) {
+void chunk(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W, int64_t p0, int64_t p1,
+           const float* b, float* Y, int64_t ldy) {
     const int64_t panelStride = W.pairs * 2 * kLanes;
     for (int64_t r0 = 0; r0 < N; r0 += kRowBlock) {
         const int64_t r1 = std::min(N, r0 + kRowBlock);
@@ -136,7 +138,8 @@ void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, con
     }
     const int64_t nChunks = (W.panels + kChunkPanels - 1) / kChunkPanels;
     const bool serial = omp_in_parallel() || N * W.out * W.in < kSerialWork;
-    const int threads = serial ? 1 : static_cast<int>(std::min<int64_t>(nChunks, omp_get_max_threads()));
+    const int threads =
+        serial ? 1 : static_cast<int>(std::min<int64_t>(nChunks, omp_get_max_threads()));
     const uint16_t* x = xb.data();
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (int64_t c = 0; c < nChunks; ++c) {

@@ -80,7 +80,8 @@ private:
                    const std::vector<int>& slots, int64_t N);
     // cpu::linear, or its bf16 counterpart in bf16 mode.
     void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
-                const float* b, float* Y, int64_t ldy, cpu::Epilogue epilogue = cpu::Epilogue::kNone);
+                const float* b, float* Y, int64_t ldy,
+                cpu::Epilogue epilogue = cpu::Epilogue::kNone);
 
     struct Entry {
         std::string_view name;
@@ -258,8 +259,7 @@ void CpuBackend::moduleLinear(int layer, HookSite site, const float* X, int64_t 
 }
 
 void CpuBackend::linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out,
-                        int64_t in, const float* b, float* Y, int64_t ldy,
-                        cpu::Epilogue epilogue) {
+                        int64_t in, const float* b, float* Y, int64_t ldy, cpu::Epilogue epilogue) {
     if (!m_bf16) {
         cpu::linear(X, ldx, N, W, out, in, b, Y, ldy, epilogue);
         return;

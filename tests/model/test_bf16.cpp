@@ -20,10 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-#define REQUIRE_BF16()                                                       \
+#define REQUIRE_BF16() \
     if (!cpu::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)")
 
-float roundBf16(float f) { return io::bf16ToFloat(io::floatToBf16(f)); }
+float roundBf16(float f) {
+    return io::bf16ToFloat(io::floatToBf16(f));
+}
 
 std::vector<float> randomVector(size_t n, std::mt19937& rng, float scale = 1.0f) {
     std::normal_distribution<float> d(0.0f, scale);
@@ -108,8 +110,13 @@ private slots:
                             const double got = Y[r * ldy + o];
                             if (std::abs(got - ref) > 1e-6 * mag + 1e-7)
                                 QFAIL(qPrintable(QString("N %1 out %2 in %3 [%4,%5]: %6 vs %7")
-                                                     .arg(N).arg(out).arg(in).arg(r).arg(o)
-                                                     .arg(got).arg(ref)));
+                                                     .arg(N)
+                                                     .arg(out)
+                                                     .arg(in)
+                                                     .arg(r)
+                                                     .arg(o)
+                                                     .arg(got)
+                                                     .arg(ref)));
                         }
                     // Padding columns of Y are never written.
                     for (int64_t r = 0; r < N; ++r)
@@ -163,7 +170,8 @@ private slots:
         auto bf16 = loadBf16(dir);
         QVERIFY(bf16);
         std::vector<TokenId> ids;
-        for (int i = 0; i < 40; ++i) ids.push_back(TokenId((i * 37 + 5) % (*f32)->config().vocabSize));
+        for (int i = 0; i < 40; ++i)
+            ids.push_back(TokenId((i * 37 + 5) % (*f32)->config().vocabSize));
         const Agreement g = compare(forward(**f32, ids), forward(*bf16, ids));
         qInfo("tiny-random-gpt2 bf16 vs f32: max |Δlogit| / max |logit| = %.4f, same top-1 %.1f%%",
               g.maxRelDiff, 100 * g.top1);
