@@ -102,6 +102,21 @@ Status resolveFromTable(std::vector<FeatureEdit>& edits, const std::vector<float
     return Status::ok();
 }
 
+Result<std::vector<float>> loadMaxActivations(const std::string& path) {
+    MONO_ASSIGN_OR_RETURN(
+        features::FeatureStore store,
+        features::FeatureStore::open(path, features::FeatureStore::Mode::kReadOnly));
+    MONO_ASSIGN_OR_RETURN(int64_t count, store.featureCount());
+    features::PageRequest req;
+    req.sort = features::SortKey::kId;
+    req.limit = count;
+    MONO_ASSIGN_OR_RETURN(features::FeaturePage page, store.page(req));
+    std::vector<float> max(static_cast<size_t>(count), 0.0f);
+    for (const features::FeatureSummary& f : page.rows)
+        if (f.id >= 0 && f.id < count) max[static_cast<size_t>(f.id)] = f.maxActivation;
+    return max;
+}
+
 Status validateEdits(const std::vector<FeatureEdit>& edits, int64_t dSae) {
     for (const FeatureEdit& e : edits) {
         if (e.feature < 0 || e.feature >= dSae)

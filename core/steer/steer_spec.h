@@ -56,6 +56,10 @@ Status resolveFromStore(std::vector<FeatureEdit>& edits, const features::Feature
 Status resolveFromTable(std::vector<FeatureEdit>& edits, const std::vector<float>& maxActivation,
                         const std::string& source);
 
+// Every feature's max activation, indexed by id, from the store at `path`
+// (opened read-only). Errors name the file.
+Result<std::vector<float>> loadMaxActivations(const std::string& path);
+
 // Checks feature ids against the SAE width and that relative edits were resolved.
 Status validateEdits(const std::vector<FeatureEdit>& edits, int64_t dSae);
 

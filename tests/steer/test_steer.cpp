@@ -479,6 +479,9 @@ private slots:
         MONO_VERIFY_OK(steer::resolveFromTable(edits, {0.0f, 0.0f, 2.0f}, "table"));
         QCOMPARE(edits[0].absolute(), 6.0);
         QCOMPARE(edits[1].absolute(), 0.5);
+        auto missing = steer::loadMaxActivations((test::tempDir() / "none.sqlite").string());
+        QVERIFY(!missing.ok());
+        QVERIFY(missing.status().message().find("none.sqlite") != std::string::npos);
         std::vector<steer::FeatureEdit> dead{*steer::parseFeatureEdit("1=3x")};
         QVERIFY(!steer::resolveFromTable(dead, {0.0f, 0.0f}, "table").isOk());
     }
