@@ -48,11 +48,12 @@ const RegisterCommand kRegister(
      "continue a prompt (greedy or sampled), streaming the text",
      "usage: monoscope-cli generate MODEL --prompt TEXT [-n N] [--temperature T] [--top-k K]\n"
      "                              [--top-p P] [--seed S] [--frequency-penalty F]\n"
-     "                              [--tokenizer FILE]\n"
+     "                              [--tokenizer FILE] [--precision f32|bf16]\n"
      "  greedy when T = 0 (the default); an empty prompt starts from BOS; -n defaults to 256.\n"
      "  A llama2.c .bin needs --tokenizer (e.g. tok512.bin).",
      {},
-     {"prompt", "n", "temperature", "top-k", "top-p", "seed", "frequency-penalty", "tokenizer"},
+     {"prompt", "n", "temperature", "top-k", "top-p", "seed", "frequency-penalty", "tokenizer",
+      "precision"},
      &runGenerate});
 
 }  // namespace

@@ -13,6 +13,13 @@ Result<LoadedModel> loadModelArgs(CliArgs& args, bool needTokenizer) {
     const std::string path = args.positionals()[0];
     LoadedModel out;
     MONO_ASSIGN_OR_RETURN(out.model, model::Model::load(path));
+    if (auto precision = args.option("precision"); precision && *precision != "f32") {
+        if (*precision != "bf16")
+            return Status::invalidArgument("--precision must be f32 or bf16, got '" + *precision +
+                                           "'");
+        MONO_ASSIGN_OR_RETURN(auto backend, model::makeCpuBf16Backend());
+        out.model->setBackend(std::move(backend));
+    }
     auto tokPath = args.option("tokenizer");
     if (!needTokenizer && !tokPath) return out;
     MONO_ASSIGN_OR_RETURN(std::string from, model::findModelTokenizer(path, tokPath.value_or("")));

@@ -20,7 +20,8 @@ struct LoadedModel {
     std::shared_ptr<const tok::Tokenizer> tokenizer;  // null when not asked for
 };
 
-// The first positional is MODEL. With `needTokenizer`, a llama2.c .bin needs --tokenizer
+// The first positional is MODEL; --precision bf16 runs it in the CPU's bf16
+// compute mode (see makeCpuBf16Backend). With `needTokenizer`, a llama2.c .bin needs --tokenizer
 // unless its tokenizer lies beside it (model::findModelTokenizer).
 Result<LoadedModel> loadModelArgs(CliArgs& args, bool needTokenizer);
 
