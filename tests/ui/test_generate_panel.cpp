@@ -390,8 +390,11 @@ private slots:
         QVERIFY2(status->text().contains(QStringLiteral("stories260K.gguf")),
                  qPrintable(status->text()));
         QVERIFY(window.windowTitle().startsWith(QStringLiteral("stories260K.gguf")));
-        QCOMPARE(window.views().size(), 1);
-        QCOMPARE(window.views().front().name, QStringLiteral("generate"));
+        QStringList names;
+        for (const MainWindow::View& v : window.views()) names.append(v.name);
+        QCOMPARE(names, (QStringList{QStringLiteral("features"), QStringLiteral("inspector"),
+                                     QStringLiteral("jobs"), QStringLiteral("generate")}));
+        QCOMPARE(window.panels()->currentWidget(), window.generatePanel());
     }
 
     void recentModelsAreRemembered() {

@@ -97,13 +97,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_modelStatus->setText(tr("Loading %1…").arg(ModelSession::displayNameOf(path)));
     });
     connect(m_session, &ModelSession::loadFailed, this,
-            [this](const QString& path, const QString& message) {
+            [this](const QString& path, const QString&) {
+                // The Generate panel shows the error dialog (one per failure).
                 statusBar()->showMessage(
                     tr("Could not open %1").arg(ModelSession::displayNameOf(path)), 8000);
                 updateModelStatus();
-                // The Generate panel reports its own loads; a workspace's model is ours.
-                if (m_workspace->isOpen() && m_panels->currentWidget() != m_generate)
-                    m_reportError(tr("Could not load the workspace's model"), message);
             });
     connect(m_session, &ModelSession::modelChanged, this, [this] {
         updateModelStatus();
