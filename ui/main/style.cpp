@@ -32,9 +32,9 @@ QTableView, QListWidget, QTreeWidget { background: #ffffff; alternate-background
 QHeaderView::section { background: #f5f6f8; color: #374151; border: none;
     border-bottom: 1px solid #dde1e6; border-right: 1px solid #e2e5ea; padding: 4px 6px; }
 QScrollArea > QWidget > QWidget#dashboardContent { background: #f5f6f8; }
-QPushButton#steerButton, QPushButton#primaryButton { background: #2563eb; border-color: #1d4ed8;
+QPushButton#steerButton, QPushButton[primary="true"] { background: #2563eb; border-color: #1d4ed8;
     color: #fffffe; font-weight: bold; }
-QPushButton#steerButton:disabled, QPushButton#primaryButton:disabled { background: #a9c0f2;
+QPushButton#steerButton:disabled, QPushButton[primary="true"]:disabled { background: #a9c0f2;
     border-color: #a9c0f2; color: #f4f7fd; }
 QProgressBar#jobProgress { border: 1px solid #dde1e6; border-radius: 3px; background: #e5e7eb;
     text-align: center; color: #111827; height: 16px; }

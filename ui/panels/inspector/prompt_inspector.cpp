@@ -61,7 +61,8 @@ PromptInspector::PromptInspector(WorkspaceSession* session, QWidget* parent)
     promptLayout->addWidget(m_prompt);
     auto* row = new QHBoxLayout;
     m_inspect = new QPushButton(tr("Inspect"));
-    m_inspect->setObjectName(QStringLiteral("primaryButton"));
+    m_inspect->setObjectName(QStringLiteral("inspectButton"));
+    m_inspect->setProperty("primary", true);
     m_inspect->setToolTip(tr("Run the prompt through the model and the SAE (Ctrl+Return)"));
     row->addWidget(m_inspect);
     m_status = new QLabel;

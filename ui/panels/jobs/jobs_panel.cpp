@@ -39,7 +39,7 @@ QSpinBox* countBox(int min, int max, int value, int step) {
 
 QPushButton* startButton(const QString& text) {
     auto* b = new QPushButton(text);
-    b->setObjectName(QStringLiteral("primaryButton"));
+    b->setProperty("primary", true);  // styled as the main action (style.cpp)
     return b;
 }
 
@@ -133,17 +133,21 @@ QWidget* JobsPanel::buildForms() {
     auto* train = new QGroupBox(tr("2  Train an SAE"));
     auto* tf = new QFormLayout(train);
     m_trainName = new QLineEdit(QStringLiteral("topk-1024"));
+    m_trainName->setObjectName(QStringLiteral("trainName"));
     m_trainArch = new QComboBox;
     m_trainArch->addItem(QStringLiteral("TopK"), int(sae::Architecture::kTopK));
     m_trainArch->addItem(QStringLiteral("BatchTopK"), int(sae::Architecture::kBatchTopK));
     m_trainArch->addItem(tr("ReLU + L1"), int(sae::Architecture::kStandard));
     m_trainFeatures = countBox(8, 1 << 22, 1024, 256);
+    m_trainFeatures->setObjectName(QStringLiteral("trainFeatures"));
     m_trainK = countBox(1, 4096, 16, 1);
     m_trainL1 = new QDoubleSpinBox;
     m_trainL1->setRange(0, 1000);
     m_trainL1->setValue(5.0);
     m_trainTokens = countBox(1000, 2'000'000'000, 2'000'000, 100'000);
+    m_trainTokens->setObjectName(QStringLiteral("trainTokens"));
     m_trainBatch = countBox(16, 65536, 1024, 256);
+    m_trainBatch->setObjectName(QStringLiteral("trainBatch"));
     m_trainLr = new QDoubleSpinBox;
     m_trainLr->setDecimals(5);
     m_trainLr->setRange(1e-6, 1);
@@ -159,6 +163,7 @@ QWidget* JobsPanel::buildForms() {
     tf->addRow(tr("Learning rate"), m_trainLr);
     auto* trainButtons = new QHBoxLayout;
     m_trainStart = startButton(tr("Train"));
+    m_trainStart->setObjectName(QStringLiteral("trainButton"));
     m_trainResume = new QPushButton(tr("Resume"));
     m_trainResume->setObjectName(QStringLiteral("resumeTrainButton"));
     m_trainResume->setToolTip(tr("Continue the interrupted training of this SAE from its checkpoint"));
