@@ -68,6 +68,11 @@ namespace {
 
 constexpr int kTensorsPerLayer = 12;
 constexpr double kLayerNormEps = 1e-5;
+// Loops over fewer elements than this run on one thread: waking the OpenMP team
+// costs more than it saves, most of all on a busy machine.
+constexpr int64_t kParallelMin = int64_t{1} << 15;
+// GEMMs of fewer multiply-adds than this run on one thread.
+constexpr int64_t kParallelGemmMin = int64_t{1} << 20;
 
 template <class S>
 using Mat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -111,31 +116,71 @@ View<S> makeView(S* base, const std::vector<ParamTensor>& layout, int L) {
     return v;
 }
 
-// Y[N, out] = X[N, in] · W[out, in]ᵀ + b[out]
-template <class S>
-void linearForward(const S* X, int64_t N, int64_t in, const S* W, const S* b, int64_t out, S* Y) {
-    MapM<S> y(Y, N, out);
-    y.noalias() = CMapM<S>(X, N, in) * CMapM<S>(W, out, in).transpose();
-    const Eigen::Map<const RowVec<S>> bias(b, out);
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < N; ++i) y.row(i) += bias;
+// Runs f(begin, end) over [0, n) cut into one contiguous range per OpenMP
+// thread, or as one range when `work` is small. GEMMs are split this way rather
+// than by Eigen: Eigen's GEMM threads wait for each other by spinning, which
+// stalls for whole time slices when the machine is busy and a thread loses its
+// core; an OpenMP team only meets at the end of the region.
+template <class F>
+void parallelRanges(int64_t n, int64_t work, F&& f) {
+    if (work < kParallelGemmMin || n < 2 || omp_get_max_threads() == 1) {
+        f(int64_t{0}, n);
+        return;
+    }
+#pragma omp parallel
+    {
+        const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+        const int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+        if (end > begin) f(begin, end);
+    }
 }
 
-// dX[N, in] = dY · W (overwritten; skipped when null), dW += dYᵀ · X, db += Σ_rows dY.
+// Keeps Eigen on one thread while alive (the parallelism is ours, above).
+class SerialEigen {
+public:
+    SerialEigen() : m_saved(Eigen::nbThreads()) { Eigen::setNbThreads(1); }
+    ~SerialEigen() { Eigen::setNbThreads(m_saved); }
+    SerialEigen(const SerialEigen&) = delete;
+    SerialEigen& operator=(const SerialEigen&) = delete;
+
+private:
+    int m_saved;
+};
+
+// Y[N, out] = X[N, in] · W[out, in]ᵀ + b[out] (b may be null)
+template <class S>
+void linearForward(const S* X, int64_t N, int64_t in, const S* W, const S* b, int64_t out, S* Y) {
+    parallelRanges(N, N * in * out, [&](int64_t r0, int64_t r1) {
+        MapM<S> y(Y + r0 * out, r1 - r0, out);
+        y.noalias() = CMapM<S>(X + r0 * in, r1 - r0, in) * CMapM<S>(W, out, in).transpose();
+        if (b) y.rowwise() += Eigen::Map<const RowVec<S>>(b, out);
+    });
+}
+
+// dX[N, in] = dY · W (overwritten; skipped when null), dW += dYᵀ · X, db += Σ_rows dY
+// (skipped when null).
 template <class S>
 void linearBackward(const S* dY, const S* X, const S* W, int64_t N, int64_t in, int64_t out, S* dX,
                     S* dW, S* db) {
     const CMapM<S> dy(dY, N, out);
-    if (dX) MapM<S>(dX, N, in).noalias() = dy * CMapM<S>(W, out, in);
-    MapM<S>(dW, out, in).noalias() += dy.transpose() * CMapM<S>(X, N, in);
-    Eigen::Map<RowVec<S>>(db, out) += dy.colwise().sum();
+    if (dX)
+        parallelRanges(N, N * in * out, [&](int64_t r0, int64_t r1) {
+            MapM<S>(dX + r0 * in, r1 - r0, in).noalias() =
+                dy.middleRows(r0, r1 - r0) * CMapM<S>(W, out, in);
+        });
+    parallelRanges(out, N * in * out, [&](int64_t o0, int64_t o1) {
+        MapM<S>(dW + o0 * in, o1 - o0, in).noalias() +=
+            dy.middleCols(o0, o1 - o0).transpose() * CMapM<S>(X, N, in);
+        if (db)
+            Eigen::Map<RowVec<S>>(db + o0, o1 - o0) += dy.middleCols(o0, o1 - o0).colwise().sum();
+    });
 }
 
 // out[N, C] = (x − mean) · rstd · w + b, keeping mean[N] and rstd[N].
 template <class S>
 void layerNormForward(S* out, S* mean, S* rstd, const S* x, const S* w, const S* b, int64_t N,
                       int64_t C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMin)
     for (int64_t i = 0; i < N; ++i) {
         const S* xi = x + i * C;
         S m = 0;
@@ -156,7 +201,7 @@ void layerNormForward(S* out, S* mean, S* rstd, const S* x, const S* w, const S*
 template <class S>
 void layerNormBackward(S* dx, S* dw, S* db, const S* dout, const S* x, const S* mean, const S* rstd,
                        const S* w, int64_t N, int64_t C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMin)
     for (int64_t i = 0; i < N; ++i) {
         const S* xi = x + i * C;
         const S* di = dout + i * C;
@@ -192,7 +237,7 @@ template <class S>
 void geluForward(S* g, const S* h, int64_t n) {
     const S k = static_cast<S>(0.7978845608028654);
     constexpr int64_t kChunk = 4096;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
     for (int64_t s = 0; s < n; s += kChunk) {
         const int64_t len = std::min(kChunk, n - s);
         const auto a = Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>>(h + s, len);
@@ -206,7 +251,7 @@ template <class S>
 void geluBackward(S* dg, const S* h, int64_t n) {
     const S k = static_cast<S>(0.7978845608028654);
     constexpr int64_t kChunk = 4096;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
     for (int64_t s = 0; s < n; s += kChunk) {
         const int64_t len = std::min(kChunk, n - s);
         const auto a = Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>>(h + s, len);
@@ -223,17 +268,17 @@ template <class S>
 struct Gpt<S>::Acts {
     int B = 0, T = 0;
     bool haveTargets = false;
-    std::vector<int32_t> tokens;  // [N]
+    AlignedVector<int32_t> tokens;  // [N]
     // Per layer l, each block is [L, N, ·]; resid has L + 1 blocks (the input of each layer
     // and the final output).
-    std::vector<S> resid, ln1, ln1Mean, ln1Rstd, qkv, att, atty, mid, ln2, ln2Mean, ln2Rstd, fcPre,
-        fcAct;
-    std::vector<S> lnf, lnfMean, lnfRstd;  // [N, C], [N], [N]
-    std::vector<S> logits;                 // [N, V]
-    std::vector<S> dlogits;                // [N, V] (softmax − onehot) / N
+    AlignedVector<S> resid, ln1, ln1Mean, ln1Rstd, qkv, att, atty, mid, ln2, ln2Mean, ln2Rstd,
+        fcPre, fcAct;
+    AlignedVector<S> lnf, lnfMean, lnfRstd;  // [N, C], [N], [N]
+    AlignedVector<S> logits;                 // [N, V]
+    AlignedVector<S> dlogits;                // [N, V] (softmax − onehot) / N
     // Backward scratch.
-    std::vector<S> dx, dtmp, datty, dqkv, dfc;  // [N, C] ×3, [N, 3C], [N, F]
-    std::vector<S> dAtt;                        // [threads, T, T]
+    AlignedVector<S> dx, dtmp, datty, dqkv, dfc;  // [N, C] ×3, [N, 3C], [N, F]
+    AlignedVector<S> dAtt;                        // [threads, T, T]
 
     void resize(const GptShape& s, int b, int t) {
         if (b == B && t == T) return;
@@ -297,6 +342,7 @@ template <class S>
 S Gpt<S>::forward(const int32_t* tokens, const int32_t* targets, int B, int T) {
     const int64_t C = m_shape.dModel, F = m_shape.dMlp(), V = m_shape.vocab, NH = m_shape.heads,
                   hs = C / NH, L = m_shape.layers, N = static_cast<int64_t>(B) * T;
+    const SerialEigen serial;
     Acts& a = *m_acts;
     a.resize(m_shape, B, T);
     a.haveTargets = targets != nullptr;
@@ -305,7 +351,7 @@ S Gpt<S>::forward(const int32_t* tokens, const int32_t* targets, int B, int T) {
 
     // Embeddings: resid[0] = wte[token] + wpe[position].
     S* x0 = a.resid.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMin)
     for (int64_t n = 0; n < N; ++n)
         for (int64_t c = 0; c < C; ++c)
             x0[n * C + c] = p.wte[tokens[n] * C + c] + p.wpe[(n % T) * C + c];
@@ -328,7 +374,7 @@ S Gpt<S>::forward(const int32_t* tokens, const int32_t* targets, int B, int T) {
                          N, C);
         linearForward(ln1, N, C, w.qkvw, w.qkvb, 3 * C, qkv);
         // Causal attention per (sequence, head): P = softmax(scale·Q·Kᵀ) masked, Y = P·V.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * T * C >= kParallelMin)
         for (int64_t bh = 0; bh < B * NH; ++bh) {
             const int64_t b = bh / NH, h = bh % NH;
             const S* base = qkv + b * T * 3 * C;
@@ -364,14 +410,13 @@ S Gpt<S>::forward(const int32_t* tokens, const int32_t* targets, int B, int T) {
     }
     layerNormForward(a.lnf.data(), a.lnfMean.data(), a.lnfRstd.data(), a.resid.data() + L * N * C,
                      p.lnfw, p.lnfb, N, C);
-    MapM<S>(a.logits.data(), N, V).noalias() =
-        CMapM<S>(a.lnf.data(), N, C) * CMapM<S>(p.wte, V, C).transpose();
+    linearForward<S>(a.lnf.data(), N, C, p.wte, nullptr, V, a.logits.data());
     if (!targets) return S(0);
 
     // Cross-entropy; dlogits = (softmax − onehot) / N for the backward pass.
-    std::vector<S> rowLoss(static_cast<size_t>(N));
+    AlignedVector<S> rowLoss(static_cast<size_t>(N));
     const S invN = S(1) / static_cast<S>(N);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * V >= kParallelMin)
     for (int64_t n = 0; n < N; ++n) {
         const auto z =
             Eigen::Map<const Eigen::Array<S, 1, Eigen::Dynamic>>(a.logits.data() + n * V, V);
@@ -398,6 +443,7 @@ void Gpt<S>::backward() {
     Acts& a = *m_acts;
     const int64_t B = a.B, T = a.T, C = m_shape.dModel, F = m_shape.dMlp(), V = m_shape.vocab,
                   NH = m_shape.heads, hs = C / NH, L = m_shape.layers, N = B * T;
+    const SerialEigen serial;
     std::fill(grads.begin(), grads.end(), S(0));
     const View<S> p = makeView(params.data(), m_layout, m_shape.layers);
     const View<S> g = makeView(grads.data(), m_layout, m_shape.layers);
@@ -405,9 +451,7 @@ void Gpt<S>::backward() {
     S* dtmp = a.dtmp.data();  // [N, C]
 
     // Unembedding (tied): dlnf = dlogits · wte, dwte += dlogitsᵀ · lnf.
-    const CMapM<S> dlogits(a.dlogits.data(), N, V);
-    MapM<S>(dtmp, N, C).noalias() = dlogits * CMapM<S>(p.wte, V, C);
-    MapM<S>(g.wte, V, C).noalias() += dlogits.transpose() * CMapM<S>(a.lnf.data(), N, C);
+    linearBackward<S>(a.dlogits.data(), a.lnf.data(), p.wte, N, C, V, dtmp, g.wte, nullptr);
     std::fill(a.dx.begin(), a.dx.end(), S(0));
     layerNormBackward(dx, g.lnfw, g.lnfb, dtmp, a.resid.data() + L * N * C, a.lnfMean.data(),
                       a.lnfRstd.data(), p.lnfw, N, C);
@@ -436,7 +480,7 @@ void Gpt<S>::backward() {
         linearBackward(dx, atty, w.projw, N, C, C, a.datty.data(), gw.projw, gw.projb);
         S* dqkv = a.dqkv.data();
         const S* datty = a.datty.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * T * C >= kParallelMin)
         for (int64_t bh = 0; bh < B * NH; ++bh) {
             const int64_t b = bh / NH, h = bh % NH;
             const S* base = qkv + b * T * 3 * C;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/toy/aligned.h"
 
 namespace mono::toy {
 
@@ -76,8 +77,8 @@ public:
     // d(mean loss)/d(params) of the last forward (which had targets) into grads.
     void backward();
 
-    std::vector<S> params;  // every tensor, layout() order
-    std::vector<S> grads;   // same layout, written by backward()
+    AlignedVector<S> params;  // every tensor, layout() order
+    AlignedVector<S> grads;   // same layout, written by backward()
 
 private:
     struct Acts;

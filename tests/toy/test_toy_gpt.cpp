@@ -3,6 +3,8 @@
 
 #include <QtTest>
 
+#include <omp.h>
+
 #include <cmath>
 #include <random>
 
@@ -46,7 +48,7 @@ private slots:
         const double loss = model.forward(tokens.data(), targets.data(), B, T);
         QVERIFY(std::isfinite(loss) && loss > 0);
         model.backward();
-        const std::vector<double> analytic = model.grads;
+        const AlignedVector<double> analytic = model.grads;
 
         const double h = 1e-5;
         double worst = 0;
@@ -113,6 +115,40 @@ private slots:
             maxRef = std::max(maxRef, std::abs(d.grads[i]));
         }
         QVERIFY2(maxDiff <= 1e-4 * maxRef,
+                 qPrintable(QString("%1 vs %2").arg(maxDiff).arg(maxRef)));
+    }
+    // A shape big enough for every parallel path: two threads give the one-thread
+    // result (up to summation order) and repeat themselves exactly.
+    void threadsAgree() {
+        const GptShape shape{300, 64, 128, 1, 4};
+        const int B = 4, T = 64;
+        std::vector<int32_t> tokens(B * T), targets(B * T);
+        for (int i = 0; i < B * T; ++i) {
+            tokens[i] = (i * 37) % 300;
+            targets[i] = (i * 11 + 5) % 300;
+        }
+        auto run = [&](int threads, AlignedVector<float>* grads) {
+            const int saved = omp_get_max_threads();
+            omp_set_num_threads(threads);
+            Gpt<float> m(shape);
+            m.initialize(9);
+            const float loss = m.forward(tokens.data(), targets.data(), B, T);
+            m.backward();
+            omp_set_num_threads(saved);
+            *grads = m.grads;
+            return loss;
+        };
+        AlignedVector<float> g1, g2, g2b;
+        const float l1 = run(1, &g1), l2 = run(2, &g2), l2b = run(2, &g2b);
+        QCOMPARE(l2, l2b);
+        QVERIFY(g2 == g2b);
+        QVERIFY(std::abs(l1 - l2) < 1e-5f);
+        float maxDiff = 0, maxRef = 0;
+        for (size_t i = 0; i < g1.size(); ++i) {
+            maxDiff = std::max(maxDiff, std::abs(g1[i] - g2[i]));
+            maxRef = std::max(maxRef, std::abs(g1[i]));
+        }
+        QVERIFY2(maxDiff <= 1e-4f * maxRef,
                  qPrintable(QString("%1 vs %2").arg(maxDiff).arg(maxRef)));
     }
 };
