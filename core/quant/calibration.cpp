@@ -53,6 +53,7 @@ struct Accumulator {
     InputStats* stats;
     std::vector<double> sumAbs;   // [C]
     std::vector<float> previous;  // [C] maxima before the current sample
+    std::vector<float> seqSum;    // [C] Σ|x| over the current sample
     int64_t tokens = 0;
 };
 
@@ -60,16 +61,20 @@ void accumulate(Accumulator& acc, const model::HookContext& ctx, model::Activati
                 int heatmapRows) {
     InputStats& st = *acc.stats;
     const int64_t C = a.cols;
+    float* cmax = st.channelMax.data();
     for (const model::SeqRows& seq : *ctx.seqs) {
         acc.previous = st.channelMax;
+        // Float sums over one sequence (vectorisable), flushed into doubles after it.
+        acc.seqSum.assign(size_t(C), 0.0f);
+        float* ssum = acc.seqSum.data();
         for (int64_t r = seq.row0; r < seq.row0 + seq.rows; ++r) {
             const float* x = a.row(r);
             float tokenMax = 0.0f;
             for (int64_t j = 0; j < C; ++j) {
                 const float v = std::fabs(x[j]);
-                tokenMax = std::max(tokenMax, v);
-                st.channelMax[j] = std::max(st.channelMax[j], v);
-                acc.sumAbs[j] += v;
+                tokenMax = tokenMax < v ? v : tokenMax;
+                cmax[j] = cmax[j] < v ? v : cmax[j];
+                ssum[j] += v;
             }
             st.tokenMax.push_back(tokenMax);
             if (st.heatmapRows < heatmapRows) {
@@ -77,6 +82,7 @@ void accumulate(Accumulator& acc, const model::HookContext& ctx, model::Activati
                 ++st.heatmapRows;
             }
         }
+        for (int64_t j = 0; j < C; ++j) acc.sumAbs[size_t(j)] += ssum[j];
         acc.tokens += seq.rows;
         double moved = 0.0, total = 0.0;
         for (int64_t j = 0; j < C; ++j) {
@@ -105,7 +111,7 @@ Result<Calibration> calibrate(model::Model& model,
     }
     std::vector<Accumulator> accs;
     for (InputStats& st : calib.inputs)
-        accs.push_back({&st, std::vector<double>(st.channelMax.size(), 0.0), {}, 0});
+        accs.push_back({&st, std::vector<double>(st.channelMax.size(), 0.0), {}, {}, 0});
 
     model::Hooks hooks;
     for (Accumulator& acc : accs)
