@@ -3,10 +3,17 @@
 (input scaling, b_dec subtraction, ReLU with the decoder-norm-weighted L1
 penalty, or TopK with unit-norm decoder rows, parallel-gradient removal and
 the aux-k term over dead latents; Adam) at the same shapes, on 2 threads.
-Prints tokens/s per configuration.
+Prints the BLAS library torch loaded, its f32 GEMM rate at the encoder's shape
+[4096, d] x [d, F] (as bench_sae_train measures Eigen's), and tokens/s per
+configuration: the median over the timed steps after warm-up steps.
 
-usage: /usr/bin/python3 bench/reference/sae_train_torch.py [--quick]
+Debian's python3-torch calls libblas.so.3, the netlib reference BLAS here
+unless OpenBLAS is put first on the loader path; run it through the helper:
+
+usage: bench/reference/with_openblas.sh /usr/bin/python3 bench/reference/sae_train_torch.py [--quick]
 """
+import os
+import statistics
 import sys
 import time
 
@@ -50,7 +57,28 @@ class Sae(torch.nn.Module):
         return mse
 
 
-def train(d, F, arch, steps):
+def loaded_blas():
+    libs = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if "blas" in os.path.basename(path).lower():
+                libs.add(path)
+    return sorted(libs) or ["(no BLAS library mapped)"]
+
+
+def gemm_gflops(m, k, n, reps):
+    """The BLAS rate: into a preallocated output (a fresh [m, n] result per call
+    costs page faults, about half the rate at d=128)."""
+    a, b, c = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
+    torch.matmul(a, b, out=c)  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        torch.matmul(a, b, out=c)
+    return 2.0 * m * k * n * reps / (time.perf_counter() - t0) / 1e9
+
+
+def train(d, F, arch, steps, warmup):
     x_all = torch.randn(BATCH * 2, d)
     scale = d ** 0.5 / x_all[:BATCH].norm(dim=1).mean()
     sae = Sae(d, F, arch)
@@ -58,7 +86,7 @@ def train(d, F, arch, steps):
         sae.b_dec.copy_((x_all[:BATCH] * scale).mean(0))
     opt = torch.optim.Adam(sae.parameters(), lr=4e-4)
     times = []
-    for step in range(steps + 1):
+    for step in range(warmup + steps):
         t0 = time.perf_counter()
         x = x_all[torch.randint(0, x_all.shape[0], (BATCH,))] * scale
         opt.zero_grad(set_to_none=True)
@@ -73,18 +101,28 @@ def train(d, F, arch, steps):
             with torch.no_grad():
                 sae.W_dec /= sae.W_dec.norm(dim=1, keepdim=True)
         times.append(time.perf_counter() - t0)
-    return BATCH * steps / sum(times[1:])  # the first step (allocation) is excluded
+    return BATCH / statistics.median(times[warmup:])  # warm-up steps (allocation) excluded
 
 
 def main():
     quick = "--quick" in sys.argv
-    shapes = [(128, 4096, 4, 4)] if quick else [(768, 16384, 4, 8), (128, 4096, 12, 24)]
+    # (d, F, timed steps, warm-up steps): one warm-up step at d=768, where a
+    # step takes seconds; two at d=128.
+    shapes = [(128, 4096, 4, 1)] if quick else [(768, 16384, 4, 1), (128, 4096, 10, 2)]
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}")
-    for d, F, relu_steps, topk_steps in shapes:
-        for arch, steps in (("relu", relu_steps), ("topk", topk_steps)):
-            tps = train(d, F, arch, steps)
-            print(f"{arch:5s} {d:4d} x {F:<6d} {tps:12.0f} tokens/s  "
-                  f"({6 * d * F * tps / 1e9:.1f} GFLOP/s by 6dF)", flush=True)
+    gemm = {(d, F): gemm_gflops(BATCH, d, F, 3 if d >= 512 else 10) for d, F, _, _ in shapes}
+    print("BLAS library loaded: " + ", ".join(loaded_blas()))
+    print(f"{'arch':5s} {'d x F':13s} {'tokens/s':>12s} {'GFLOP/s 6dF':>12s} {'GEMM GF/s':>10s} "
+          f"{'6dF / GEMM':>10s}  steps")
+    for d, F, steps, warmup in shapes:
+        for arch in ("relu", "topk"):
+            tps = train(d, F, arch, steps, warmup)
+            model = 6 * d * F * tps / 1e9
+            print(f"{arch:5s} {d:4d} x {F:<6d} {tps:12.0f} {model:12.1f} {gemm[(d, F)]:10.1f} "
+                  f"{100 * model / gemm[(d, F)]:9.0f}%  {steps} timed after {warmup} warm-up",
+                  flush=True)
+            print(f"RESULT torch_{arch}_{d}x{F}_tokens_per_s {tps:.1f} tokens/s")
+        print(f"RESULT torch_gemm_{d}x{F}_gflops {gemm[(d, F)]:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":

@@ -57,10 +57,11 @@ void selectAbove(const Matrix& h, float threshold, StepBuffers& buf) {
     buf.rowCount.assign(B, 0);
 #pragma omp parallel for schedule(static)
     for (int64_t b = 0; b < B; ++b) {
-        const float* row = h.data() + b * F;
-        int32_t n = 0;
-        for (int64_t i = 0; i < F; ++i) n += (row[i] > threshold && row[i] > 0.0f);
-        buf.rowCount[b] = n;
+        const float* __restrict row = h.data() + b * F;
+        float n = 0;  // a float count vectorises (an int one stays scalar in GCC 12)
+#pragma omp simd reduction(+ : n)
+        for (int64_t i = 0; i < F; ++i) n += (row[i] > threshold && row[i] > 0.0f) ? 1.0f : 0.0f;
+        buf.rowCount[b] = static_cast<int32_t>(n);
     }
     buf.rowStart.assign(B + 1, 0);
     for (int64_t b = 0; b < B; ++b) buf.rowStart[b + 1] = buf.rowStart[b] + buf.rowCount[b];
@@ -186,48 +187,6 @@ void entryRows(const std::vector<int64_t>& rowStart, std::vector<int32_t>& rows)
                   static_cast<int32_t>(b));
 }
 
-// Column sums of m [B, F] in one parallel pass. Without `mask`: sums m and
-// counts its positive entries into `fired`. With `mask` (f): first replaces
-// m_bi by (m_bi + extra_i)·[f_bi > 0] (the ReLU backward), then sums.
-void columnStats(Matrix& m, const Matrix* mask, Eigen::VectorXf* sum, std::vector<int64_t>& fired,
-                 const float* extra = nullptr) {
-    const int64_t B = m.rows(), F = m.cols();
-    std::vector<Eigen::VectorXf> partialSum;
-    std::vector<std::vector<int64_t>> partialFired;
-#pragma omp parallel
-    {
-#pragma omp single
-        {
-            partialSum.assign(omp_get_num_threads(), Eigen::VectorXf::Zero(F));
-            partialFired.assign(omp_get_num_threads(), std::vector<int64_t>(mask ? 0 : F, 0));
-        }
-        const int t = omp_get_thread_num();
-        float* acc = partialSum[t].data();
-        int64_t* cnt = partialFired[t].data();
-#pragma omp for schedule(static)
-        for (int64_t b = 0; b < B; ++b) {
-            float* row = m.data() + b * F;
-            if (mask) {
-                const float* f = mask->data() + b * F;
-                for (int64_t i = 0; i < F; ++i) {
-                    row[i] = f[i] > 0.0f ? row[i] + extra[i] : 0.0f;
-                    acc[i] += row[i];
-                }
-            } else {
-                for (int64_t i = 0; i < F; ++i) {
-                    acc[i] += row[i];
-                    cnt[i] += row[i] > 0.0f;
-                }
-            }
-        }
-    }
-    for (size_t t = 0; t < partialSum.size(); ++t) {
-        *sum += partialSum[t];
-        if (!mask)
-            for (int64_t i = 0; i < F; ++i) fired[i] += partialFired[t][i];
-    }
-}
-
 double batchSumSqCentered(const Matrix& x) {
     const Eigen::RowVectorXd mean = x.cast<double>().colwise().mean();
     double s = 0;
@@ -242,13 +201,41 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
     const int64_t B = x.rows(), D = x.cols(), F = p.wDec.rows();
     const float invB = 1.0f / static_cast<float>(B);
     const bool standard = s.architecture == Architecture::kStandard;
+    const int64_t rowBlock = kRowBlock;
+    const int64_t nBlocks = (B + rowBlock - 1) / rowBlock;
     StepStats st;
 
-    buf.xc = x;  // [B, D]
-    buf.xc.rowwise() -= p.bDec;
-    buf.h.resize(B, F);  // [B, F]
-    buf.h.noalias() = buf.xc * p.wEncT.transpose();
-    buf.h.rowwise() += p.bEnc;
+    // Forward to f, row block by row block: each block of h is biased (and for
+    // standard, rectified and counted) while it is still in cache.
+    buf.xc.resize(B, D);  // [B, D]
+    buf.h.resize(B, F);   // [B, F]
+    int64_t nnzDense = 0;
+#pragma omp parallel for schedule(static) reduction(+ : nnzDense)
+    for (int64_t blk = 0; blk < nBlocks; ++blk) {
+        const int64_t r0 = blk * rowBlock, n = std::min(rowBlock, B - r0);
+        auto xc = buf.xc.middleRows(r0, n);
+        xc = x.middleRows(r0, n).rowwise() - p.bDec;
+        auto h = buf.h.middleRows(r0, n);
+        h.noalias() = xc * p.wEncT.transpose();
+        const float* __restrict bias = p.bEnc.data();
+        for (int64_t r = 0; r < n; ++r) {
+            float* __restrict row = h.row(r).data();
+            if (standard) {
+                // A float count (exact below 2^24): GCC 12 leaves an int count scalar.
+                float count = 0;
+#pragma omp simd reduction(+ : count)
+                for (int64_t i = 0; i < F; ++i) {
+                    const float v = std::max(row[i] + bias[i], 0.0f);
+                    row[i] = v;
+                    count += v > 0.0f ? 1.0f : 0.0f;
+                }
+                nnzDense += static_cast<int64_t>(count);
+            } else {
+#pragma omp simd
+                for (int64_t i = 0; i < F; ++i) row[i] += bias[i];
+            }
+        }
+    }
 
     Eigen::VectorXf norms;   // [F] ||W_dec[i]||, standard only
     Eigen::VectorXf l1Grad;  // [F] λ/B n_i: ∂(L1 term)/∂f_i
@@ -259,16 +246,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
 
     bool sparse = true;
     if (standard) {
-        int64_t nnz = 0;
-#pragma omp parallel for schedule(static) reduction(+ : nnz)
-        for (int64_t b = 0; b < B; ++b) {
-            float* row = buf.h.data() + b * F;
-            for (int64_t i = 0; i < F; ++i) {
-                row[i] = std::max(row[i], 0.0f);
-                nnz += row[i] > 0.0f;
-            }
-        }
-        sparse = static_cast<double>(nnz) < s.sparseDensity * static_cast<double>(B * F);
+        sparse = static_cast<double>(nnzDense) < s.sparseDensity * static_cast<double>(B * F);
         if (sparse) selectAbove(buf.h, 0.0f, buf);
     } else if (s.architecture == Architecture::kTopK) {
         selectTopK(buf.h, s.k, buf);
@@ -284,16 +262,116 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
     const double sumSqCentered = batchSumSqCentered(x);
 
     if (!sparse) {
-        // Dense ReLU step: buf.h holds f.
-        Matrix& f = buf.h;  // [B, F]
-        buf.xHat.noalias() = f * p.wDec;
-        buf.xHat.rowwise() += p.bDec;
-        buf.gX = buf.xHat - x;  // e [B, D]
-        st.mse = static_cast<double>(buf.gX.cast<double>().squaredNorm()) / B;
-        // One pass over f for the per-latent firing counts and sums (per-thread
-        // partial sums, added in thread order so the result is reproducible).
-        Eigen::VectorXf fSum = Eigen::VectorXf::Zero(F);  // [F] Σ_b f_bi
-        columnStats(f, nullptr, &fSum, buf.fired);
+        // Dense ReLU step, fused by row block: per block x̂, e, ∂L/∂x̂, ∂L/∂h
+        // (masked by f > 0, never stored for the whole batch) and the block's
+        // share of the weight gradients, accumulated per thread. Partial sums
+        // are added in thread order, so a run is reproducible.
+        const Matrix& f = buf.h;  // [B, F]
+        const int maxThreads = omp_get_max_threads();
+        buf.blockGradH.resize(maxThreads);
+        if (grad) {
+            buf.partDec.resize(maxThreads);
+            buf.partEnc.resize(maxThreads);
+        }
+        const float gScale = 2.0f * invB;
+        std::vector<Eigen::VectorXf> fSumPart(maxThreads), gHSumPart(maxThreads);  // [F]
+        std::vector<std::vector<int64_t>> firedPart(maxThreads);                   // [F]
+        std::vector<Eigen::RowVectorXf> gXSumPart(maxThreads);                     // [D]
+        std::vector<double> msePart(maxThreads, 0.0);
+        int usedThreads = 1;
+#pragma omp parallel
+        {
+            const int t = omp_get_thread_num();
+#pragma omp single
+            usedThreads = omp_get_num_threads();
+            Eigen::VectorXf& fSum = fSumPart[t];
+            Eigen::VectorXf& gHSum = gHSumPart[t];
+            std::vector<int64_t>& fired = firedPart[t];
+            // Firing counts of the current block, as floats so the loops below
+            // vectorise (exact: at most rowBlock per entry), added into `fired`.
+            Eigen::VectorXf blockFired(F);
+            fSum.setZero(F);
+            gHSum.setZero(F);
+            fired.assign(F, 0);
+            gXSumPart[t].setZero(D);
+            Matrix& gH = buf.blockGradH[t];  // [rowBlock, F]
+            gH.resize(rowBlock, F);
+            Matrix* gDec = nullptr;
+            Matrix* gEnc = nullptr;
+            if (grad) {
+                gDec = t == 0 ? &grad->wDec : &buf.partDec[t];
+                gEnc = t == 0 ? &grad->wEncT : &buf.partEnc[t];
+                gDec->setZero(F, D);
+                gEnc->setZero(F, D);
+            }
+            double mse = 0;
+#pragma omp for schedule(static)
+            for (int64_t blk = 0; blk < nBlocks; ++blk) {
+                const int64_t r0 = blk * rowBlock, n = std::min(rowBlock, B - r0);
+                const auto fB = f.middleRows(r0, n);  // [n, F]
+                auto xHat = buf.xHat.middleRows(r0, n);
+                auto gX = buf.gX.middleRows(r0, n);  // e, then ∂L/∂x̂ [n, D]
+                xHat.noalias() = fB * p.wDec;
+                xHat.rowwise() += p.bDec;
+                gX = xHat - x.middleRows(r0, n);
+                mse += static_cast<double>(gX.cast<double>().squaredNorm());
+                float* __restrict fSumP = fSum.data();
+                float* __restrict firedP = blockFired.data();
+                blockFired.setZero();
+                if (!grad) {
+                    for (int64_t r = 0; r < n; ++r) {
+                        const float* __restrict fr = fB.row(r).data();
+#pragma omp simd
+                        for (int64_t i = 0; i < F; ++i) {
+                            fSumP[i] += fr[i];
+                            firedP[i] += fr[i] > 0.0f ? 1.0f : 0.0f;
+                        }
+                    }
+                    for (int64_t i = 0; i < F; ++i) fired[i] += static_cast<int64_t>(firedP[i]);
+                    continue;
+                }
+                gX *= gScale;
+                gXSumPart[t] += gX.colwise().sum();
+                auto gHB = gH.topRows(n);  // [n, F]
+                gHB.noalias() = gX * p.wDec.transpose();
+                // The ReLU backward, with f's column statistics from the same read.
+                const float* __restrict extra = l1Grad.data();
+                float* __restrict gHSumP = gHSum.data();
+                for (int64_t r = 0; r < n; ++r) {
+                    const float* __restrict fr = fB.row(r).data();
+                    float* __restrict g = gHB.row(r).data();
+#pragma omp simd
+                    for (int64_t i = 0; i < F; ++i) {
+                        const float v = fr[i];
+                        const float gi = v > 0.0f ? g[i] + extra[i] : 0.0f;
+                        g[i] = gi;
+                        gHSumP[i] += gi;
+                        fSumP[i] += v;
+                        firedP[i] += v > 0.0f ? 1.0f : 0.0f;
+                    }
+                }
+                for (int64_t i = 0; i < F; ++i) fired[i] += static_cast<int64_t>(firedP[i]);
+                gDec->noalias() += fB.transpose() * gX;
+                gEnc->noalias() += gHB.transpose() * buf.xc.middleRows(r0, n);
+            }
+            msePart[t] = mse;
+        }
+        Eigen::VectorXf fSum = Eigen::VectorXf::Zero(F);   // [F] Σ_b f_bi
+        Eigen::VectorXf gHSum = Eigen::VectorXf::Zero(F);  // [F] Σ_b ∂L/∂h_bi
+        Eigen::RowVectorXf gXSum = Eigen::RowVectorXf::Zero(D);
+        double sse = 0;
+        for (int t = 0; t < usedThreads; ++t) {
+            fSum += fSumPart[t];
+            gHSum += gHSumPart[t];
+            gXSum += gXSumPart[t];
+            sse += msePart[t];
+            for (int64_t i = 0; i < F; ++i) buf.fired[i] += firedPart[t][i];
+            if (grad && t > 0) {
+                grad->wDec += buf.partDec[t];
+                grad->wEncT += buf.partEnc[t];
+            }
+        }
+        st.mse = sse / B;
         st.l1Loss = s.l1 * static_cast<double>(fSum.cast<double>().dot(norms.cast<double>())) / B;
         int64_t nnz = 0;
         for (int64_t i = 0; i < F; ++i) nnz += buf.fired[i];
@@ -303,20 +381,13 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
         st.explainedVariance = sumSqCentered > 0 ? 1.0 - st.mse * B / sumSqCentered : 0.0;
         if (!grad) return st;
 
-        buf.gX *= 2.0f * invB;  // ∂L/∂x̂ [B, D]
-        buf.gF.resize(B, F);    // [B, F]
-        buf.gF.noalias() = buf.gX * p.wDec.transpose();
-        Eigen::VectorXf gHSum = Eigen::VectorXf::Zero(F);  // [F] Σ_b ∂L/∂h_bi
-        columnStats(buf.gF, &f, &gHSum, buf.fired, l1Grad.data());
-        grad->wDec.noalias() = f.transpose() * buf.gX;  // [F, D]
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < F; ++i)
             if (norms[i] > 0)
                 grad->wDec.row(i) +=
                     (static_cast<float>(s.l1 * invB) * fSum[i] / norms[i]) * p.wDec.row(i);
-        grad->wEncT.noalias() = buf.gF.transpose() * buf.xc;  // [F, D]
         grad->bEnc = gHSum.transpose();
-        grad->bDec = buf.gX.colwise().sum();
+        grad->bDec = gXSum;
         grad->bDec.noalias() -= grad->bEnc * p.wEncT;
         return st;
     }

@@ -202,6 +202,48 @@ private slots:
         checkGradient(s, {}, 4, true);
     }
 
+    // The dense ReLU step runs in row blocks spread over the threads, with
+    // per-thread partial sums; the sparse path shares none of that code. Over a
+    // batch of several blocks (the last one partial) both must give the same
+    // loss, firing counts and gradient up to float rounding.
+    void denseBlocksMatchSparsePath() {
+        const int64_t D = 8, F = 40, B = 2 * kRowBlock + 37;
+        std::mt19937_64 rng(11);
+        TrainParams p;
+        p.wEncT = randomMatrix(F, D, rng, 0.5f);
+        p.wDec = randomMatrix(F, D, rng, 0.5f);
+        p.bEnc = randomMatrix(1, F, rng, 0.3f);
+        p.bDec = randomMatrix(1, D, rng, 0.3f);
+        const Matrix x = randomMatrix(B, D, rng);
+        StepSettings s;
+        s.architecture = Architecture::kStandard;
+        s.l1 = 0.7;
+        TrainParams dense, sparse;
+        dense.resizeLike(p);
+        sparse.resizeLike(p);
+        StepBuffers bufD, bufS;
+        s.sparseDensity = 0.0;
+        const StepStats a = lossAndGradient(p, x, s, {}, &dense, bufD);
+        s.sparseDensity = 2.0;
+        const StepStats b = lossAndGradient(p, x, s, {}, &sparse, bufS);
+        QVERIFY(!a.sparsePath);
+        QVERIFY(b.sparsePath);
+        QVERIFY(a.l0 > 1 && a.l0 < F - 1);
+        QCOMPARE(bufD.fired, bufS.fired);
+        QCOMPARE(a.l0, b.l0);
+        QVERIFY(std::abs(a.loss - b.loss) <= 1e-5 * std::abs(b.loss));
+        QVERIFY(std::abs(a.mse - b.mse) <= 1e-5 * std::abs(b.mse));
+        auto rel = [](const auto& u, const auto& v) {
+            return static_cast<double>((u - v).norm() / std::max(v.norm(), 1e-12f));
+        };
+        const double eEnc = rel(dense.wEncT, sparse.wEncT), eDec = rel(dense.wDec, sparse.wDec);
+        const double eBEnc = rel(dense.bEnc, sparse.bEnc), eBDec = rel(dense.bDec, sparse.bDec);
+        std::printf(
+            "  dense vs sparse relative differences: W_enc %.1e W_dec %.1e b_enc %.1e "
+            "b_dec %.1e\n",
+            eEnc, eDec, eBEnc, eBDec);
+        for (double e : {eEnc, eDec, eBEnc, eBDec}) QVERIFY2(e < 1e-5, "dense and sparse differ");
+    }
     void groundTruth_data() {
         QTest::addColumn<int>("arch");
         QTest::newRow("relu-l1") << static_cast<int>(Architecture::kStandard);
