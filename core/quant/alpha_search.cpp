@@ -27,15 +27,27 @@ std::vector<float> defaultAlphaGrid() {
 Result<double> groupError(model::Model& fp, const SmoothGroup& group, const InputStats& stats,
                           const std::vector<float>& X, const std::vector<model::SeqRows>& seqs,
                           const W8A8Scheme& scheme, float alpha) {
+    if (group.layer < 0 || size_t(group.layer) >= fp.weights().layers.size())
+        return Status::invalidArgument("alpha search: no layer " + std::to_string(group.layer));
+    MONO_ASSIGN_OR_RETURN(
+        auto s, smoothingScales(stats.channelMax, weightInputMax(fp.weights(), group), alpha));
+    return groupErrorWithScales(fp, group, stats, X, seqs, scheme, s);
+}
+
+Result<double> groupErrorWithScales(model::Model& fp, const SmoothGroup& group,
+                                    const InputStats& stats, const std::vector<float>& X,
+                                    const std::vector<model::SeqRows>& seqs,
+                                    const W8A8Scheme& scheme, const std::vector<float>& s) {
+    if (group.layer < 0 || size_t(group.layer) >= fp.weights().layers.size())
+        return Status::invalidArgument("alpha search: no layer " + std::to_string(group.layer));
     const model::ModelWeights& w = fp.weights();
     const model::Linear& lin =
         group.attn ? w.layers[size_t(group.layer)].qkv : w.layers[size_t(group.layer)].up;
     const int64_t C = lin.w.cols();
-    if (int64_t(stats.channelMax.size()) != C || X.size() % size_t(C) != 0)
+    if (int64_t(stats.channelMax.size()) != C || int64_t(s.size()) != C ||
+        X.size() % size_t(C) != 0)
         return Status::invalidArgument("alpha search " + group.name() + ": input width mismatch");
     const int64_t R = int64_t(X.size()) / C;
-    MONO_ASSIGN_OR_RETURN(auto s,
-                          smoothingScales(stats.channelMax, weightInputMax(w, group), alpha));
 
     // W' = W · diag(s), quantized per module (per-tensor scales must not span q, k and v).
     RowMat Wq = lin.w;

@@ -32,6 +32,12 @@ Result<AlphaSearchResult> searchAlpha(model::Model& fp, const Calibration& calib
                                       const std::vector<float>& grid = defaultAlphaGrid(),
                                       const Progress& progress = {}, StopToken stop = {});
 
+// The same with given smoothing scales s [C] (all ones: no smoothing).
+Result<double> groupErrorWithScales(model::Model& fp, const SmoothGroup& group,
+                                    const InputStats& stats, const std::vector<float>& X,
+                                    const std::vector<model::SeqRows>& seqs,
+                                    const W8A8Scheme& scheme, const std::vector<float>& s);
+
 // One group's relative W8A8 output error at α for the input rows X [rows, C]
 // (sequences as `seqs`, for O2).
 Result<double> groupError(model::Model& fp, const SmoothGroup& group, const InputStats& stats,

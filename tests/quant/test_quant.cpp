@@ -22,6 +22,7 @@
 #include "core/quant/int8_gemm.h"
 #include "core/quant/report.h"
 #include "core/quant/smoothing.h"
+#include "core/quant/smoothing_explorer.h"
 #include "core/quant/w8a8.h"
 #include "core/tokenizer/tokenizer.h"
 #include "tests/support/test_support.h"
@@ -142,6 +143,7 @@ private slots:
     void plantedOutliers();
     void alphaSearchPicksTheMinimum();
     void reportOnRealModel();
+    void smoothingExplorer();
 };
 
 void TestQuant::int8GemmBitExact_data() {
@@ -661,6 +663,45 @@ void TestQuant::reportOnRealModel() {
     QCOMPARE(j["configs"][2]["modules"].size(), size_t(35));
     QVERIFY(j["configs"][1]["end_to_end"]["kl_mean"].get<double>() > 0);
     QCOMPARE(j["alpha"]["groups"][0]["search_error"].size(), size_t(21));
+}
+
+void TestQuant::smoothingExplorer() {
+    auto base = model::Model::random(smallLlama(), 11);
+    MONO_VERIFY_RESULT(base);
+    auto w = (*base)->weights();
+    plantOutliers(w, 60.0f);
+    auto m = model::Model::fromWeights(smallLlama(), w);
+    MONO_VERIFY_RESULT(m);
+    const Windows windows = randomWindows(2, 48, 256, 41);
+    auto calib = calibrate(**m, windows);
+    MONO_VERIFY_RESULT(calib);
+    const W8A8Scheme scheme{ActScheme::kPerTensorDynamic, WeightScheme::kPerTensor, false};
+    auto ex = SmoothingExplorer::create(*m, *calib, windows, scheme);
+    MONO_VERIFY_RESULT(ex);
+    QCOMPARE((*ex)->groups().size(), size_t(4));
+    QCOMPARE((*ex)->channels(0), 64);
+    auto spread = [](const std::vector<float>& v) {
+        std::vector<float> s = v;
+        std::sort(s.begin(), s.end());
+        return s.back() / s[s.size() / 2];
+    };
+    auto v0 = (*ex)->view(0, 0.0f), v5 = (*ex)->view(0, 0.5f);
+    MONO_VERIFY_RESULT(v5);
+    MONO_VERIFY_RESULT(v0);
+    QVERIFY(spread(v5->actMax) > 20);         // the planted outliers ...
+    QVERIFY(spread(v5->actMaxSmoothed) < 3);  // ... flattened at α = 0.5
+    QVERIFY(v0->actMaxSmoothed != v5->actMaxSmoothed);
+    for (size_t j = 0; j < v5->scales.size(); ++j)  // s moves range, it does not lose it
+        QVERIFY(std::fabs(v5->actMaxSmoothed[j] * v5->weightMaxSmoothed[j] -
+                          v5->actMax[j] * v5->weightMax[j]) <=
+                1e-4f * v5->actMax[j] * v5->weightMax[j]);
+    auto rows = (*ex)->errors(0.5f);
+    MONO_VERIFY_RESULT(rows);
+    QCOMPARE(rows->size(), size_t(4));
+    for (const GroupErrorRow& r : *rows)
+        QVERIFY2(r.smoothedError * kOutlierGain < r.plainError, r.group.c_str());
+    QVERIFY(!(*ex)->view(4, 0.5f).ok());
+    QVERIFY(!(*ex)->view(0, 1.5f).ok());
 }
 
 QTEST_GUILESS_MAIN(TestQuant)

@@ -1,0 +1,88 @@
+#include "core/quant/smoothing_explorer.h"
+
+#include "core/quant/alpha_search.h"
+
+namespace mono::quant {
+
+Result<std::shared_ptr<SmoothingExplorer>> SmoothingExplorer::create(
+    std::shared_ptr<model::Model> model, Calibration calibration,
+    const std::vector<std::vector<model::TokenId>>& windows, W8A8Scheme scheme) {
+    if (!model) return Status::invalidArgument("smoothing explorer: no model");
+    std::shared_ptr<SmoothingExplorer> e(new SmoothingExplorer());
+    e->m_model = std::move(model);
+    e->m_calibration = std::move(calibration);
+    e->m_scheme = scheme;
+    const model::ModelConfig& cfg = e->m_model->config();
+    e->m_groups = smoothGroups(cfg);
+    for (const SmoothGroup& g : e->m_groups) {
+        const InputStats* st = e->m_calibration.find(g.layer, g.site());
+        if (!st || int(st->channelMax.size()) != cfg.dModel)
+            return Status::invalidArgument("calibration of \"" + e->m_calibration.model +
+                                           "\" does not fit model \"" + cfg.name + "\" at " +
+                                           g.name());
+        e->m_stats.push_back(st);
+        e->m_weightMax.push_back(weightInputMax(e->m_model->weights(), g));
+    }
+    e->m_inputs.resize(e->m_groups.size());
+    e->m_seqs.resize(e->m_groups.size());
+    model::Hooks hooks;
+    for (size_t g = 0; g < e->m_groups.size(); ++g) {
+        const std::string hook =
+            model::hookName(cfg, model::HookId{e->m_groups[g].layer, e->m_groups[g].site()});
+        hooks.add(hook, [&x = e->m_inputs[g], &seqs = e->m_seqs[g]](const model::HookContext& ctx,
+                                                                    model::ActivationBlock a) {
+            const int64_t base = int64_t(x.size()) / a.cols;
+            for (const model::SeqRows& s : *ctx.seqs)
+                seqs.push_back({s.seq, base + s.row0, s.rows, s.pos0});
+            x.insert(x.end(), a.data, a.data + a.rows * a.cols);
+        });
+    }
+    model::ForwardOptions opt;
+    opt.logits = model::LogitsWanted::kNone;
+    opt.hooks = &hooks;
+    for (const auto& w : windows)
+        MONO_RETURN_IF_ERROR(e->m_model->forward(model::Batch::single(w), opt, nullptr));
+    return e;
+}
+
+int SmoothingExplorer::channels(size_t group) const {
+    return group < m_weightMax.size() ? int(m_weightMax[group].size()) : 0;
+}
+
+Result<SmoothingView> SmoothingExplorer::view(size_t group, float alpha) const {
+    if (group >= m_groups.size())
+        return Status::invalidArgument("smoothing view: group " + std::to_string(group) + " of " +
+                                       std::to_string(m_groups.size()));
+    SmoothingView v;
+    v.actMax = m_stats[group]->channelMax;
+    v.weightMax = m_weightMax[group];
+    MONO_ASSIGN_OR_RETURN(v.scales, smoothingScales(v.actMax, v.weightMax, alpha));
+    v.actMaxSmoothed.resize(v.scales.size());
+    v.weightMaxSmoothed.resize(v.scales.size());
+    for (size_t j = 0; j < v.scales.size(); ++j) {
+        v.actMaxSmoothed[j] = v.actMax[j] / v.scales[j];
+        v.weightMaxSmoothed[j] = v.weightMax[j] * v.scales[j];
+    }
+    return v;
+}
+
+Result<std::vector<GroupErrorRow>> SmoothingExplorer::errors(float alpha) const {
+    std::vector<GroupErrorRow> rows;
+    for (size_t g = 0; g < m_groups.size(); ++g) {
+        if (m_inputs[g].empty())
+            return Status::invalidArgument("smoothing explorer: no captured input for " +
+                                           m_groups[g].name());
+        GroupErrorRow r;
+        r.group = m_groups[g].name();
+        const std::vector<float> ones(m_weightMax[g].size(), 1.0f);
+        MONO_ASSIGN_OR_RETURN(r.plainError,
+                              groupErrorWithScales(*m_model, m_groups[g], *m_stats[g], m_inputs[g],
+                                                   m_seqs[g], m_scheme, ones));
+        MONO_ASSIGN_OR_RETURN(r.smoothedError, groupError(*m_model, m_groups[g], *m_stats[g],
+                                                          m_inputs[g], m_seqs[g], m_scheme, alpha));
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+}  // namespace mono::quant
