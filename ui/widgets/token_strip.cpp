@@ -56,41 +56,65 @@ QString TokenStrip::displayText(const QString& token) {
     return t;
 }
 
-int TokenStrip::layoutFor(int width, QVector<QRectF>* rects, QRectF* captionRect) const {
+void TokenStrip::measure() {
     const QFontMetricsF fm(font());
-    const double lineH = fm.height() + 2;
+    m_lineHeight = fm.height() + 2;
+    m_captionWidth = m_caption.isEmpty() ? 0 : fm.horizontalAdvance(m_caption) + 10;
+    m_widths.resize(m_tokens.size());
+    m_texts.resize(m_tokens.size());
+    for (int i = 0; i < m_tokens.size(); ++i) {
+        QStaticText& text = m_texts[i];
+        text.setText(displayText(m_tokens[i]));
+        text.setTextFormat(Qt::PlainText);
+        text.setPerformanceHint(QStaticText::AggressiveCaching);
+        text.prepare(QTransform(), font());
+        m_widths[i] = text.size().width() + 2 * kPadX;
+    }
+    m_hfwWidth = -1;
+}
+
+int TokenStrip::layoutFor(int width, QVector<QRectF>* rects, QRectF* captionRect) const {
     double x = kMargin, y = kMargin;
     const double right = std::max(40.0, width - kMargin);
     *captionRect = {};
-    if (!m_caption.isEmpty()) {
-        const double w = fm.horizontalAdvance(m_caption) + 10;
-        *captionRect = QRectF(x, y, w, lineH);
-        x += w;
+    if (m_captionWidth > 0) {
+        *captionRect = QRectF(x, y, m_captionWidth, m_lineHeight);
+        x += m_captionWidth;
     }
-    rects->clear();
-    rects->reserve(m_tokens.size());
-    for (const QString& token : m_tokens) {
-        const double w = fm.horizontalAdvance(displayText(token)) + 2 * kPadX;
-        if (x + w > right && x > kMargin + captionRect->width()) {
-            x = kMargin + captionRect->width();
-            y += lineH + kGapY;
+    if (rects) {
+        rects->clear();
+        rects->reserve(m_widths.size());
+    }
+    for (double w : m_widths) {
+        if (x + w > right && x > kMargin + m_captionWidth) {
+            x = kMargin + m_captionWidth;
+            y += m_lineHeight + kGapY;
         }
-        rects->append(QRectF(x, y, w, lineH));
+        if (rects) rects->append(QRectF(x, y, w, m_lineHeight));
         x += w;
     }
-    return static_cast<int>(y + lineH + kMargin + 0.999);
+    return static_cast<int>(y + m_lineHeight + kMargin + 0.999);
 }
 
 void TokenStrip::relayout() {
+    measure();
     layoutFor(width(), &m_rects, &m_captionRect);
     updateGeometry();
     update();
 }
 
+void TokenStrip::changeEvent(QEvent* event) {
+    if (event->type() == QEvent::FontChange) relayout();
+    QWidget::changeEvent(event);
+}
+
 int TokenStrip::heightForWidth(int width) const {
-    QVector<QRectF> rects;
-    QRectF caption;
-    return layoutFor(width, &rects, &caption);
+    if (width != m_hfwWidth) {
+        QRectF caption;
+        m_hfwHeight = layoutFor(width, nullptr, &caption);
+        m_hfwWidth = width;
+    }
+    return m_hfwHeight;
 }
 
 QSize TokenStrip::sizeHint() const {
@@ -134,7 +158,8 @@ void TokenStrip::paintEvent(QPaintEvent*) {
             p.drawRoundedRect(r.adjusted(0.5, 1.5, -0.5, -1.5), 2, 2);
         }
         p.setPen(strength > 0.6 ? QColor(0x11, 0x18, 0x27) : text);
-        p.drawText(r, Qt::AlignCenter, displayText(m_tokens[i]));
+        const QStaticText& t = m_texts[i];
+        p.drawStaticText(QPointF(r.x() + kPadX, r.y() + (r.height() - t.size().height()) / 2), t);
     }
 }
 

@@ -5,6 +5,7 @@
 // prompt inspector's heatmap.
 
 #include <QRectF>
+#include <QStaticText>
 #include <QStringList>
 #include <QVector>
 #include <QWidget>
@@ -49,18 +50,27 @@ protected:
     bool event(QEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void changeEvent(QEvent* event) override;
 
 private:
     static QString displayText(const QString& token);
     // Lays out the tokens in `width`; returns the height used.
     int layoutFor(int width, QVector<QRectF>* rects, QRectF* captionRect) const;
     void relayout();
+    // Text measurement is the expensive part of layout, and layouts ask for
+    // heightForWidth many times: widths are measured once per text and font.
+    void measure();
 
     QStringList m_tokens;
     QVector<float> m_values;
     float m_scale = 1;
     int m_marked = -1;
     QString m_caption;
+    QVector<QStaticText> m_texts;  // shaped once, drawn many times
+    QVector<double> m_widths;      // each token's box width
+    double m_captionWidth = 0;
+    double m_lineHeight = 0;
+    mutable int m_hfwWidth = -1, m_hfwHeight = 0;  // the last heightForWidth answer
     QVector<QRectF> m_rects;
     QRectF m_captionRect;
 };

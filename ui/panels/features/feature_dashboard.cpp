@@ -39,22 +39,23 @@ QLabel* richLabel(const QString& objectName) {
     return label;
 }
 
-TokenStrip* stripFor(const features::Example& e, float scale) {
-    auto* strip = new TokenStrip;
+void showExample(TokenStrip* strip, const features::Example& e, float scale) {
     QStringList tokens;
     tokens.reserve(static_cast<qsizetype>(e.strings.size()));
     for (const std::string& s : e.strings) tokens.append(QString::fromStdString(s));
-    QVector<float> values(e.values.begin(), e.values.end());
-    strip->setTokens(tokens, values, scale, e.tokenIndex);
+    const QVector<float> values(e.values.begin(), e.values.end());
     strip->setCaption(QString::number(e.activation, 'f', 2));
-    return strip;
+    strip->setTokens(tokens, values, scale, e.tokenIndex);
+    strip->show();
 }
 
-void clearLayout(QVBoxLayout* layout) {
-    while (QLayoutItem* item = layout->takeAt(0)) {
-        if (QWidget* w = item->widget()) w->deleteLater();
-        delete item;
-    }
+// The i-th widget of `pool`, created on first use. Widgets are reused from one
+// feature to the next: creating and styling ~70 widgets per click is what
+// would make a dashboard slow to open.
+template <class W>
+W* pooled(QList<W*>& pool, int i) {
+    while (pool.size() <= i) pool.append(new W);
+    return pool[i];
 }
 
 }  // namespace
@@ -63,6 +64,9 @@ FeatureDashboard::FeatureDashboard(FeatureStoreHandle* store, QWidget* parent)
     : QWidget(parent), m_store(store) {
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
+    // What a feature contains must not resize the list beside it: the splitter
+    // alone decides the dashboard's size (a relayout of the list costs a full repaint).
+    setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
     m_scroll = new QScrollArea;
     m_scroll->setWidgetResizable(true);
     m_scroll->setFrameShape(QFrame::NoFrame);
@@ -118,6 +122,10 @@ FeatureDashboard::FeatureDashboard(FeatureStoreHandle* store, QWidget* parent)
     auto* topBox = new QGroupBox(tr("Top activating examples"));
     m_topLayout = new QVBoxLayout(topBox);
     m_topLayout->setSpacing(1);
+    m_noExamples = new QLabel(tr("This feature never fired on the analysed tokens."));
+    m_noExamples->setObjectName(QStringLiteral("hint"));
+    m_noExamples->hide();
+    m_topLayout->addWidget(m_noExamples);
     m_topExamples = topBox;
     body->addWidget(topBox);
 
@@ -224,8 +232,6 @@ void FeatureDashboard::clear() {
     m_steer->setEnabled(false);
     m_body->hide();
     m_empty->show();
-    clearLayout(m_topLayout);
-    clearLayout(m_intervalLayout);
 }
 
 bool FeatureDashboard::showFeature(qint64 id) {
@@ -291,32 +297,40 @@ void FeatureDashboard::fillHistogram() {
 }
 
 void FeatureDashboard::fillExamples() {
-    clearLayout(m_topLayout);
-    clearLayout(m_intervalLayout);
     const float scale = m_record.summary.maxActivation;
-    for (const features::Example& e : m_record.topExamples) m_topLayout->addWidget(stripFor(e, scale));
-    if (m_record.topExamples.empty()) {
-        auto* none = new QLabel(tr("This feature never fired on the analysed tokens."));
-        none->setObjectName(QStringLiteral("hint"));
-        m_topLayout->addWidget(none);
+    int n = 0;
+    for (const features::Example& e : m_record.topExamples) {
+        TokenStrip* strip = pooled(m_topStrips, n++);
+        if (m_topLayout->indexOf(strip) < 0) m_topLayout->addWidget(strip);
+        showExample(strip, e, scale);
     }
+    for (int i = n; i < m_topStrips.size(); ++i) m_topStrips[i]->hide();
+    m_noExamples->setVisible(m_record.topExamples.empty());
+
     // Interval samples, the highest bin first, each under its activation range.
     std::vector<const features::Example*> sorted;
     for (const features::Example& e : m_record.intervalExamples) sorted.push_back(&e);
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const auto* a, const auto* b) { return a->bin > b->bin; });
-    int bin = -2;
+    while (m_intervalLayout->count() > 0) delete m_intervalLayout->takeAt(0);
+    int strips = 0, headings = 0, bin = -2;
     const double w = m_record.intervalBinWidth;
     for (const features::Example* e : sorted) {
         if (e->bin != bin) {
             bin = e->bin;
-            auto* heading = new QLabel(
-                tr("Activation %1 – %2").arg(bin * w, 0, 'f', 2).arg((bin + 1) * w, 0, 'f', 2));
+            QLabel* heading = pooled(m_binLabels, headings++);
             heading->setObjectName(QStringLiteral("formLabel"));
+            heading->setText(
+                tr("Activation %1 – %2").arg(bin * w, 0, 'f', 2).arg((bin + 1) * w, 0, 'f', 2));
             m_intervalLayout->addWidget(heading);
+            heading->show();
         }
-        m_intervalLayout->addWidget(stripFor(*e, scale));
+        TokenStrip* strip = pooled(m_intervalStrips, strips++);
+        m_intervalLayout->addWidget(strip);
+        showExample(strip, *e, scale);
     }
+    for (int i = strips; i < m_intervalStrips.size(); ++i) m_intervalStrips[i]->hide();
+    for (int i = headings; i < m_binLabels.size(); ++i) m_binLabels[i]->hide();
     m_intervalExamples->setVisible(!sorted.empty());
 }
 
@@ -351,9 +365,8 @@ QString FeatureDashboard::relatedLinks(const std::vector<features::RelatedFeatur
 
 QStringList FeatureDashboard::topExampleTexts() const {
     QStringList texts;
-    for (int i = 0; i < m_topLayout->count(); ++i)
-        if (auto* strip = qobject_cast<TokenStrip*>(m_topLayout->itemAt(i)->widget()))
-            texts.append(strip->plainText());
+    for (size_t i = 0; i < m_record.topExamples.size() && i < size_t(m_topStrips.size()); ++i)
+        texts.append(m_topStrips[static_cast<qsizetype>(i)]->plainText());
     return texts;
 }
 

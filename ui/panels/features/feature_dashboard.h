@@ -26,6 +26,7 @@ class QVBoxLayout;
 namespace mono::ui {
 
 class FeatureStoreHandle;
+class TokenStrip;
 
 class FeatureDashboard : public QWidget {
     Q_OBJECT
@@ -93,6 +94,10 @@ private:
     QVBoxLayout* m_intervalLayout = nullptr;
     QWidget* m_topExamples = nullptr;
     QWidget* m_intervalExamples = nullptr;
+    QLabel* m_noExamples = nullptr;
+    QList<TokenStrip*> m_topStrips;  // reused from feature to feature
+    QList<TokenStrip*> m_intervalStrips;
+    QList<QLabel*> m_binLabels;
 };
 
 }  // namespace mono::ui
