@@ -274,7 +274,7 @@ int runSteer(CliArgs& args) {
             return true;
         };
         auto rep = steer::runSteering(*m->model, tokenizer, sae, spec, onToken);
-        std::printf("\n\n");
+        if (started) std::printf("\n\n");
         if (!rep.ok()) return fail(name, rep.status().toString());
         for (size_t j = 0; j < rep->features.size(); ++j) {
             double mb = 0, ms = 0;
