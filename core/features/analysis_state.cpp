@@ -60,29 +60,38 @@ void Accumulators::init(int64_t numFeatures, int k, int bins, int perBin, int64_
     coSample.clear();
 }
 
-void Accumulators::add(int64_t i, float v, int64_t row) {
-    FeatureAcc& a = features[static_cast<size_t>(i)];
-    const double dv = v;
+namespace {
+
+// First firing, or a value above the scale: set or double S (merging
+// histogram bins and coarse reservoir bins, both exact) so that v ≤ S.
+void rescale(FeatureAcc& a, double dv, int coarseBins, int resPerBin) {
     if (a.count == 0) {
         a.scale = pow2AtLeast(dv);
         a.hist.assign(kHistBins, 0);
         a.resCount.assign(coarseBins, 0);
         a.resWorst.assign(coarseBins, ~uint64_t(0));
-    } else if (dv > a.scale) {
-        int doublings = 0;
-        while (dv > a.scale) {
-            a.scale *= 2;
-            ++doublings;
-            for (int k = 0; k < kHistBins / 2; ++k) a.hist[k] = a.hist[2 * k] + a.hist[2 * k + 1];
-            std::fill(a.hist.begin() + kHistBins / 2, a.hist.end(), 0);
-        }
-        for (Sampled& s : a.res) s.cbin >>= std::min(doublings, 30);
-        rebuildReservoir(a, coarseBins, resPerBin);
+        return;
     }
+    int doublings = 0;
+    while (dv > a.scale) {
+        a.scale *= 2;
+        ++doublings;
+        for (int k = 0; k < kHistBins / 2; ++k) a.hist[k] = a.hist[2 * k] + a.hist[2 * k + 1];
+        std::fill(a.hist.begin() + kHistBins / 2, a.hist.end(), 0);
+    }
+    for (Sampled& s : a.res) s.cbin >>= std::min(doublings, 30);
+    rebuildReservoir(a, coarseBins, resPerBin);
+}
+
+// One firing v ≤ S of feature i. histMul = H/S and coarseMul = G/S: S is a
+// power of two, so v·H/S and v·G/S equal the products (v·G is exact in double).
+inline void addWithinScale(FeatureAcc& a, int64_t i, float v, int64_t row, double histMul,
+                           double coarseMul, int topK, int coarseBins, int resPerBin) {
+    const double dv = v;
     ++a.count;
     a.sum += dv;
     a.max = std::max(a.max, v);
-    const int h = static_cast<int>(std::ceil(dv * kHistBins / a.scale)) - 1;
+    const int h = static_cast<int>(std::ceil(dv * histMul)) - 1;
     ++a.hist[std::clamp(h, 0, kHistBins - 1)];
 
     const TopItem item{v, row};
@@ -96,31 +105,54 @@ void Accumulators::add(int64_t i, float v, int64_t row) {
     }
 
     if (resPerBin <= 0) return;
-    const int c = coarseBinOf(dv, a.scale, coarseBins);
+    const int c = static_cast<int>(
+        std::clamp(std::ceil(dv * coarseMul) - 1, 0.0, static_cast<double>(coarseBins - 1)));
     const uint64_t p = samplePriority(i, row);
+    if (a.resCount[c] >= resPerBin && p > a.resWorst[c]) return;  // the common case
+    // `res` is grouped by coarse bin in ascending order (rebuildReservoir sorts
+    // it so, inserts keep it so): bin c's items are [start, start + resCount[c]).
+    int start = 0;
+    for (int b = 0; b < c; ++b) start += a.resCount[b];
+    auto groupWorst = [&](int n) {
+        uint64_t worst = 0;
+        for (int j = start; j < start + n; ++j) worst = std::max(worst, a.res[j].prio);
+        return worst;
+    };
     if (a.resCount[c] < resPerBin) {
-        a.res.push_back(Sampled{p, row, v, c});
-        if (++a.resCount[c] == resPerBin) {
-            uint64_t worst = 0;
-            for (const Sampled& s : a.res)
-                if (s.cbin == c) worst = std::max(worst, s.prio);
-            a.resWorst[c] = worst;
-        }
+        a.res.insert(a.res.begin() + start + a.resCount[c], Sampled{p, row, v, c});
+        if (++a.resCount[c] == resPerBin) a.resWorst[c] = groupWorst(resPerBin);
         return;
     }
-    if (p > a.resWorst[c]) return;  // the common case once a bin is full
     const Sampled cand{p, row, v, c};
-    size_t worstAt = a.res.size();
-    for (size_t j = 0; j < a.res.size(); ++j)
-        if (a.res[j].cbin == c &&
-            (worstAt == a.res.size() || lowerPriority(a.res[worstAt], a.res[j])))
-            worstAt = j;
-    if (worstAt == a.res.size() || !lowerPriority(cand, a.res[worstAt])) return;
+    int worstAt = start;
+    for (int j = start + 1; j < start + resPerBin; ++j)
+        if (lowerPriority(a.res[worstAt], a.res[j])) worstAt = j;
+    if (!lowerPriority(cand, a.res[worstAt])) return;
     a.res[worstAt] = cand;
-    uint64_t worst = 0;
-    for (const Sampled& s : a.res)
-        if (s.cbin == c) worst = std::max(worst, s.prio);
-    a.resWorst[c] = worst;
+    a.resWorst[c] = groupWorst(resPerBin);
+}
+
+}  // namespace
+
+void Accumulators::add(int64_t i, float v, int64_t row) {
+    addRun(i, &v, &row, 1);
+}
+
+void Accumulators::addRun(int64_t i, const float* values, const int64_t* rows, int64_t n) {
+    FeatureAcc& a = features[static_cast<size_t>(i)];
+    int64_t j = 0;
+    while (j < n) {
+        if (a.count == 0 || static_cast<double>(values[j]) > a.scale)
+            rescale(a, values[j], coarseBins, resPerBin);
+        // The scale holds until a larger value arrives: hoist its multipliers.
+        const double histMul = kHistBins / a.scale, coarseMul = coarseBins / a.scale;
+        const double scale = a.scale;
+        do {
+            addWithinScale(a, i, values[j], rows[j], histMul, coarseMul, topK, coarseBins,
+                           resPerBin);
+            ++j;
+        } while (j < n && static_cast<double>(values[j]) <= scale);
+    }
 }
 
 namespace {

@@ -50,7 +50,7 @@ struct FeatureAcc {
     double scale = 0;                // S; 0 before the first firing
     std::vector<int64_t> hist;       // [H] once the feature fired
     std::vector<TopItem> top;        // heap, worst kept item at the front
-    std::vector<Sampled> res;        // reservoir items of all coarse bins
+    std::vector<Sampled> res;        // reservoir items, grouped by coarse bin (ascending)
     std::vector<int32_t> resCount;   // [G] items kept per coarse bin
     std::vector<uint64_t> resWorst;  // [G] highest priority kept, when the bin is full
 };
@@ -70,6 +70,9 @@ struct Accumulators {
     void init(int64_t numFeatures, int topK, int bins, int perBin, int64_t coSampleRows);
     // One firing of feature i (v > 0) on global row `row`. Touches only features[i].
     void add(int64_t i, float v, int64_t row);
+    // n firings of feature i, in this order; the same as n calls of add(), with
+    // the per-scale constants computed once per run of values below the scale.
+    void addRun(int64_t i, const float* values, const int64_t* rows, int64_t n);
     // Offers a row to the co-firing sample; `active` is called only when it is taken.
     bool wantsCoRow(uint64_t prio, int64_t row) const;
     void addCoRow(uint64_t prio, int64_t row, std::vector<int32_t> active);
