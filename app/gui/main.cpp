@@ -1,6 +1,6 @@
 // monoscope: the desktop application.
 //
-//   monoscope [WORKSPACE | MODEL] [--tokenizer FILE] [--feature ID] [--dark | --light]
+//   monoscope [WORKSPACE | MODEL] [--tokenizer FILE] [--sae NAME] [--feature ID] [--dark | --light]
 //             [--screenshot DIR]
 //
 // WORKSPACE is a folder with a monoscope.json; MODEL is a Hugging Face folder,
@@ -15,6 +15,7 @@
 #include <QFileInfo>
 #include <QSettings>
 
+#include <cstdio>
 #include <thread>
 
 #include "core/base/version.h"
@@ -23,6 +24,7 @@
 #include "ui/main/screenshots.h"
 #include "ui/main/style.h"
 #include "ui/widgets/error_reporter.h"
+#include "ui/workspace/workspace_session.h"
 #ifdef MONO_HAVE_CUDA
 #include "gpu/device_info.h"
 #endif
@@ -70,12 +72,16 @@ int main(int argc, char** argv) {
     const QCommandLineOption featureOption(
         QStringLiteral("feature"), QStringLiteral("The feature to show in the Features view."),
         QStringLiteral("ID"));
+    const QCommandLineOption saeOption(
+        QStringLiteral("sae"), QStringLiteral("The workspace's SAE to explore (default: the first analysed)."),
+        QStringLiteral("NAME"));
     const QCommandLineOption darkOption(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
     const QCommandLineOption lightOption(QStringLiteral("light"),
                                          QStringLiteral("Use the light theme."));
     parser.addOption(tokenizerOption);
     parser.addOption(screenshotOption);
     parser.addOption(featureOption);
+    parser.addOption(saeOption);
     parser.addOption(darkOption);
     parser.addOption(lightOption);
     parser.process(app);
@@ -104,8 +110,13 @@ int main(int argc, char** argv) {
         const QString path = positional.front();
         const bool isWorkspace =
             QFileInfo(path).isDir() && QFileInfo::exists(QDir(path).filePath(QString::fromLatin1(mono::ws::kManifestFile)));
-        if (isWorkspace)
-            window.openWorkspace(path);
+        if (isWorkspace) {
+            if (window.openWorkspace(path) && parser.isSet(saeOption)) {
+                const mono::Status st = window.workspace()->selectSae(parser.value(saeOption));
+                if (!st.isOk())
+                    std::fprintf(stderr, "monoscope: %s\n", st.toString().c_str());
+            }
+        }
         else
             window.openModel(path, parser.value(tokenizerOption));
     }

@@ -392,7 +392,8 @@ private slots:
         QVERIFY(window.windowTitle().startsWith(QStringLiteral("stories260K.gguf")));
         QStringList names;
         for (const MainWindow::View& v : window.views()) names.append(v.name);
-        QCOMPARE(names, (QStringList{QStringLiteral("features"), QStringLiteral("inspector"),
+        QCOMPARE(names, (QStringList{QStringLiteral("features"), QStringLiteral("feature-dashboard"),
+                                     QStringLiteral("inspector"),
                                      QStringLiteral("jobs"), QStringLiteral("generate")}));
         QCOMPARE(window.panels()->currentWidget(), window.generatePanel());
     }

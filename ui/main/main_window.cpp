@@ -77,9 +77,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_sidebarDock->setObjectName(QStringLiteral("workspaceDock"));
     m_sidebarDock->setWidget(m_sidebar);
     m_sidebarDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
-    m_sidebarDock->setMinimumWidth(220);
+    m_sidebarDock->setMinimumWidth(190);
     addDockWidget(Qt::LeftDockWidgetArea, m_sidebarDock);
-    resizeDocks({m_sidebarDock}, {250}, Qt::Horizontal);
+    resizeDocks({m_sidebarDock}, {215}, Qt::Horizontal);
     buildMenus();
 
     m_modelStatus = new QLabel;
@@ -350,7 +350,7 @@ void MainWindow::restoreWindowState() {
     if (const QByteArray s = settings.value(kSplitterKey).toByteArray(); !s.isEmpty())
         m_features->splitter()->restoreState(s);
     else
-        m_features->splitter()->setSizes({560, 700});
+        m_features->splitter()->setSizes({640, 640});
     showView(settings.value(kViewKey, QStringLiteral("features")).toString());
     m_theme = themeFromName(settings.value(kThemeKey).toString());
     const QSignalBlocker block(m_darkAction);
@@ -444,7 +444,12 @@ void MainWindow::setErrorReporter(const ErrorReporter& reporter) {
     m_sidebar->setErrorReporter(reporter);
 }
 
-QList<MainWindow::View> MainWindow::views() const { return m_views; }
+QList<MainWindow::View> MainWindow::views() const {
+    QList<View> views = m_views;
+    // The dashboard is taller than the window: its lower half gets a picture of its own.
+    views.insert(1, View{QStringLiteral("feature-dashboard"), m_features});
+    return views;
+}
 
 void MainWindow::whenLoaded(std::function<void()> fn) {
     auto poll = std::make_shared<QTimer>();
@@ -466,12 +471,10 @@ void MainWindow::whenLoaded(std::function<void()> fn) {
 void MainWindow::prepareFeaturesView(std::function<void()> ready) {
     FeatureBrowser* browser = m_features->browser();
     if (!m_workspace->store()->isOpen()) return ready();
-    qint64 id = m_screenshotFeature;
-    if (id < 0) {
-        // The strongest feature makes the most telling picture.
-        browser->table()->sortByColumn(FeatureTableModel::kMaxColumn, Qt::DescendingOrder);
-        id = browser->model()->featureId(0);
-    }
+    // The strongest features make the most telling list; the chosen one (or the
+    // strongest) fills the dashboard.
+    browser->table()->sortByColumn(FeatureTableModel::kMaxColumn, Qt::DescendingOrder);
+    const qint64 id = m_screenshotFeature >= 0 ? m_screenshotFeature : browser->model()->featureId(0);
     if (!browser->selectFeature(id)) m_features->openFeature(id);
     browser->table()->setFocus();
     ready();
@@ -481,8 +484,8 @@ void MainWindow::prepareInspector(std::function<void()> ready) {
     if (!m_inspector->canInspect()) return ready();
     if (m_inspector->prompt().isEmpty())
         m_inspector->setPrompt(QStringLiteral(
-            "Once upon a time, there was a little girl named Lily. She loved to play with her "
-            "ball in the park."));
+            "Once upon a time, Lily wanted to play in my room with her dog. She saw a big shadow "
+            "on the wall and laughed."));
     auto connection = std::make_shared<QMetaObject::Connection>();
     auto failed = std::make_shared<QMetaObject::Connection>();
     auto finish = [connection, failed, ready] {
@@ -504,6 +507,13 @@ void MainWindow::prepareView(const View& view, std::function<void()> ready) {
     QPointer<MainWindow> self(this);
     whenLoaded([self, view, ready = std::move(ready)]() mutable {
         if (!self) return;
+        if (view.name == QStringLiteral("feature-dashboard")) {
+            self->prepareFeaturesView([self, ready = std::move(ready)] {
+                if (self) self->m_features->dashboard()->revealEffects();
+                ready();
+            });
+            return;
+        }
         if (view.widget == self->m_features) return self->prepareFeaturesView(std::move(ready));
         if (view.widget == self->m_inspector) return self->prepareInspector(std::move(ready));
         if (view.widget == self->m_jobs) return self->m_jobs->prepareForScreenshot(std::move(ready));

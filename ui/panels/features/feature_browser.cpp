@@ -60,9 +60,9 @@ FeatureBrowser::FeatureBrowser(FeatureStoreHandle* store, QWidget* parent)
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setStretchLastSection(true);
     header->resizeSection(FeatureTableModel::kIdColumn, 72);
-    header->resizeSection(FeatureTableModel::kLabelColumn, 130);
-    header->resizeSection(FeatureTableModel::kDensityColumn, 80);
-    header->resizeSection(FeatureTableModel::kMaxColumn, 72);
+    header->resizeSection(FeatureTableModel::kLabelColumn, 190);
+    header->resizeSection(FeatureTableModel::kDensityColumn, 84);
+    header->resizeSection(FeatureTableModel::kMaxColumn, 88);
     layout->addWidget(m_table, 1);
     m_count = new QLabel;
     m_count->setObjectName(QStringLiteral("hint"));

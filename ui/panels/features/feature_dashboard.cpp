@@ -9,6 +9,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -131,6 +132,7 @@ FeatureDashboard::FeatureDashboard(FeatureStoreHandle* store, QWidget* parent)
 
     auto* effects = new QHBoxLayout;
     auto* logitBox = new QGroupBox(tr("Logit effects"));
+    m_effects = logitBox;
     auto* logitGrid = new QGridLayout(logitBox);
     auto* promotes = new QLabel(tr("Promotes"));
     auto* suppresses = new QLabel(tr("Suppresses"));
@@ -142,6 +144,7 @@ FeatureDashboard::FeatureDashboard(FeatureStoreHandle* store, QWidget* parent)
     logitGrid->addWidget(suppresses, 0, 1);
     logitGrid->addWidget(m_positive, 1, 0);
     logitGrid->addWidget(m_negative, 1, 1);
+    logitGrid->setRowStretch(2, 1);  // keep the lists under their headings when the box grows
     effects->addWidget(logitBox, 1);
     auto* relatedBox = new QGroupBox(tr("Related features"));
     auto* relatedForm = new QFormLayout(relatedBox);
@@ -361,6 +364,13 @@ QString FeatureDashboard::relatedLinks(const std::vector<features::RelatedFeatur
                          .arg(value));
     }
     return links.join(QStringLiteral(" &nbsp; "));
+}
+
+void FeatureDashboard::revealEffects() {
+    QWidget* content = m_scroll->widget();
+    content->layout()->activate();
+    const QPoint at = m_effects->mapTo(content, QPoint(0, 0));
+    m_scroll->verticalScrollBar()->setValue(std::max(0, at.y() - 8));
 }
 
 QStringList FeatureDashboard::topExampleTexts() const {

@@ -49,6 +49,8 @@ public:
     QPlainTextEdit* notesEdit() const { return m_notes; }
     // Writes the label and notes when they differ from the store. False on error (reported).
     bool saveAnnotations();
+    // Scrolls so that the logit effects and related features are at the top.
+    void revealEffects();
 
 signals:
     // A link to another feature was clicked.
@@ -95,6 +97,7 @@ private:
     QWidget* m_topExamples = nullptr;
     QWidget* m_intervalExamples = nullptr;
     QLabel* m_noExamples = nullptr;
+    QWidget* m_effects = nullptr;
     QList<TokenStrip*> m_topStrips;  // reused from feature to feature
     QList<TokenStrip*> m_intervalStrips;
     QList<QLabel*> m_binLabels;

@@ -1,5 +1,6 @@
 #include "ui/panels/quant/quant_panel.h"
 
+#include <omp.h>
 #include <qcustomplot.h>
 #include <QComboBox>
 #include <QElapsedTimer>
@@ -186,7 +187,10 @@ void QuantPanel::requestErrors() {
         m_status->setText(tr("relative W8A8 output error per group at α = %1").arg(a, 0, 'f', 2));
         emit errorsUpdated();
     });
-    watcher->setFuture(QtConcurrent::run([explorer, a] { return explorer->errors(a); }));
+    watcher->setFuture(QtConcurrent::run([explorer, a] {
+        omp_set_num_threads(1);  // leave the other core to the GUI thread (2-core machines)
+        return explorer->errors(a);
+    }));
 }
 
 }  // namespace mono::ui
