@@ -5,8 +5,13 @@
 //     full record; a text search. Goal: median < 20 ms each.
 //  2. Analysis throughput (rows/s of the streaming pass, and end to end)
 //     against the SAE's encode-only throughput on the same rows. Goal ≥ 70%.
+//     Synthetic stores and ReLU SAEs at each d x F of --shapes (default
+//     768x8192, with --rows rows each), or a real store and SAE (--store,
+//     --sae; the store is only read, the output goes to the bench folder).
 //
-//   bench_feature_store_query [--features N] [--rows R] [--d D] [--sae-features F] [--keep DIR]
+//   bench_feature_store_query [--features N] [--rows R] [--shapes DxF,...] [--keep DIR]
+//                             [--store ACTS_DIR --sae SAE_DIR]
+//   (--d D --sae-features F is the same as --shapes DxF)
 
 #include <unistd.h>
 
@@ -24,6 +29,7 @@
 #include "core/acts/activation_store.h"
 #include "core/features/analysis.h"
 #include "core/features/feature_store.h"
+#include "core/sae/sae_io.h"
 
 using namespace mono;
 namespace fs = std::filesystem;
@@ -210,6 +216,10 @@ void queryBench(const std::string& path, int64_t numFeatures) {
 }
 
 // Part 2: analysis pass vs encode-only on the same rows.
+void measureAnalysis(const std::string& dir, const acts::ActivationStoreReader& reader,
+                     const sae::Sae& sae, const std::string& label);
+
+// A synthetic store of `rows` rows of width d and a ReLU SAE with f features.
 void analysisBench(const std::string& dir, int64_t rows, int64_t d, int64_t f) {
     std::error_code ec;
     fs::remove_all(dir, ec);
@@ -256,11 +266,17 @@ void analysisBench(const std::string& dir, int64_t rows, int64_t d, int64_t f) {
 
     auto reader = acts::ActivationStoreReader::open(dir + "/acts");
     check(reader.status(), "reader");
+    measureAnalysis(dir, *reader, *sae, "synthetic_" + std::to_string(d) + "x" + std::to_string(f));
+}
+
+void measureAnalysis(const std::string& dir, const acts::ActivationStoreReader& reader,
+                     const sae::Sae& sae, const std::string& label) {
+    const int64_t rows = reader.index().rows(), d = sae.dIn(), f = sae.dSae();
     features::AnalysisSpec spec;
     spec.checkpointSeconds = 1e9;
     // Encode-only: the same rows, in the same chunks, already in memory.
     std::vector<sae::Matrix> shards;
-    for (int s = 0; s < reader->numShards(); ++s) shards.push_back(reader->readShard(s)->acts);
+    for (int s = 0; s < reader.numShards(); ++s) shards.push_back(reader.readShard(s)->acts);
     int64_t nnz = 0;
     auto encode = bench::timeRepeated(
         [&] {
@@ -268,15 +284,15 @@ void analysisBench(const std::string& dir, int64_t rows, int64_t d, int64_t f) {
                 for (int64_t c0 = 0; c0 < shard.rows(); c0 += spec.chunkRows) {
                     sae::Matrix x =
                         shard.middleRows(c0, std::min(spec.chunkRows, shard.rows() - c0));
-                    auto codes = sae->encode(x);
+                    auto codes = sae.encode(x);
                     nnz += (codes->array() > 0).count();
                 }
         },
         1, 3);
     const double l0 = double(nnz) / double(rows) / 4.0;
     features::AnalysisInputs in;
-    in.store = &*reader;
-    in.sae = &*sae;
+    in.store = &reader;
+    in.sae = &sae;
     features::AnalysisSummary summary;
     auto full = bench::timeRepeated(
         [&] {
@@ -289,8 +305,9 @@ void analysisBench(const std::string& dir, int64_t rows, int64_t d, int64_t f) {
     const double encodeRate = double(rows) / encode.median;
     const double passRate = double(rows) / summary.passSeconds;
     const double fullRate = double(rows) / full.median;
-    std::printf("analysis: %lld rows, d_in %lld, %lld features, L0 %.1f, %d threads\n",
-                (long long)rows, (long long)d, (long long)f, l0, omp_get_max_threads());
+    std::printf("analysis %s: %lld rows, d_in %lld, %lld features (%s), L0 %.1f, %d threads\n",
+                label.c_str(), (long long)rows, (long long)d, (long long)f,
+                sae::architectureName(sae.config().architecture), l0, omp_get_max_threads());
     std::printf("  encode only      %9.0f rows/s  (median %.2f s)\n", encodeRate, encode.median);
     std::printf(
         "  analysis pass    %9.0f rows/s  (%.0f%% of encode-only; pass %.2f s incl. "
@@ -300,11 +317,11 @@ void analysisBench(const std::string& dir, int64_t rows, int64_t d, int64_t f) {
         "  analysis total   %9.0f rows/s  (%.0f%%; %.2f s with neighbours, contexts, "
         "co-firing and the SQLite write)\n",
         fullRate, 100 * fullRate / encodeRate, full.median);
-    bench::printResult("encode_rows_per_s", encodeRate, "rows/s");
-    bench::printResult("analysis_pass_rows_per_s", passRate, "rows/s");
-    bench::printResult("analysis_pass_vs_encode", passRate / encodeRate, "ratio");
-    bench::printResult("analysis_total_rows_per_s", fullRate, "rows/s");
-    bench::printResult("analysis_total_vs_encode", fullRate / encodeRate, "ratio");
+    bench::printResult(label + "_encode_rows_per_s", encodeRate, "rows/s");
+    bench::printResult(label + "_analysis_pass_rows_per_s", passRate, "rows/s");
+    bench::printResult(label + "_analysis_pass_vs_encode", passRate / encodeRate, "ratio");
+    bench::printResult(label + "_analysis_total_rows_per_s", fullRate, "rows/s");
+    bench::printResult(label + "_analysis_total_vs_encode", fullRate / encodeRate, "ratio");
 }
 
 }  // namespace
@@ -314,6 +331,10 @@ int main(int argc, char** argv) {
     const int64_t rows = static_cast<int64_t>(arg(argc, argv, "--rows", 32768));
     const int64_t d = static_cast<int64_t>(arg(argc, argv, "--d", 768));
     const int64_t saeFeatures = static_cast<int64_t>(arg(argc, argv, "--sae-features", 8192));
+    std::string shapes = argStr(argc, argv, "--shapes");
+    if (shapes.empty()) shapes = std::to_string(d) + "x" + std::to_string(saeFeatures);
+    const std::string storeDir = argStr(argc, argv, "--store");
+    const std::string saeDir = argStr(argc, argv, "--sae");
     std::string dir = argStr(argc, argv, "--keep");
     const bool keep = !dir.empty();
     if (!keep)
@@ -322,7 +343,27 @@ int main(int argc, char** argv) {
     fs::create_directories(dir);
     std::printf("load average %.2f\n", bench::loadAverage());
     if (numFeatures > 0) queryBench(dir + "/query.sqlite", numFeatures);
-    if (rows > 0) analysisBench(dir + "/analysis", rows, d, saeFeatures);
+    if (!storeDir.empty()) {
+        auto reader = acts::ActivationStoreReader::open(storeDir);
+        check(reader.status(), "store");
+        auto sae = sae::loadSae(saeDir);
+        check(sae.status(), "sae");
+        const std::string out = dir + "/analysis-real";
+        fs::create_directories(out);
+        measureAnalysis(out, *reader, *sae, "real");
+    } else if (rows > 0) {
+        // "768x8192,64x1024": one synthetic store and SAE per shape.
+        size_t pos = 0;
+        while (pos < shapes.size()) {
+            const size_t comma = std::min(shapes.find(',', pos), shapes.size());
+            const std::string shape = shapes.substr(pos, comma - pos);
+            pos = comma + 1;
+            const size_t x = shape.find('x');
+            if (x == std::string::npos) continue;
+            analysisBench(dir + "/analysis-" + shape, rows, std::atoll(shape.c_str()),
+                          std::atoll(shape.c_str() + x + 1));
+        }
+    }
     std::printf("load average %.2f\n", bench::loadAverage());
     std::error_code ec;
     if (!keep) fs::remove_all(dir, ec);

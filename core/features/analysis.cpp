@@ -551,9 +551,26 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
             // Feature blocks are independent: each thread owns its features'
             // accumulators. Per block, the firings are gathered feature by
             // feature (rows ascending, as add() row by row would see them) with
-            // a vector compare, then added as one run per feature.
+            // a vector compare, then added as one run per feature. Iteration 0
+            // offers the rows to the co-firing sample, which touches no feature
+            // accumulator, so it runs beside the blocks instead of after them.
 #pragma omp parallel for schedule(dynamic, 1)
-            for (int64_t blk = 0; blk < nBlocks; ++blk) {
+            for (int64_t blk = -1; blk < nBlocks; ++blk) {
+                if (blk < 0) {
+                    for (int64_t r = 0; r < B; ++r) {
+                        const uint64_t p = samplePriority(-1, c0 + r);
+                        if (!acc.wantsCoRow(p, c0 + r)) continue;
+                        active.clear();
+                        const float* row = f.data() + r * F;
+                        for (int64_t i0 = 0; i0 < F; i0 += 64) {
+                            const int w = static_cast<int>(std::min<int64_t>(64, F - i0));
+                            for (uint64_t m = positiveMask(row + i0, w); m != 0; m &= m - 1)
+                                active.push_back(static_cast<int32_t>(i0 + std::countr_zero(m)));
+                        }
+                        acc.addCoRow(p, c0 + r, active);
+                    }
+                    continue;
+                }
                 Gather& g = gathers[static_cast<size_t>(omp_get_thread_num())];
                 const int64_t i0 = blk * kFeatureBlock, w = std::min(F, i0 + kFeatureBlock) - i0;
                 for (int64_t k = 0; k < w; ++k) {
@@ -572,18 +589,6 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
                     if (!g.values[k].empty())
                         acc.addRun(i0 + k, g.values[k].data(), g.rows[k].data(),
                                    static_cast<int64_t>(g.values[k].size()));
-            }
-            for (int64_t r = 0; r < B; ++r) {
-                const uint64_t p = samplePriority(-1, c0 + r);
-                if (!acc.wantsCoRow(p, c0 + r)) continue;
-                active.clear();
-                const float* row = f.data() + r * F;
-                for (int64_t i0 = 0; i0 < F; i0 += 64) {
-                    const int w = static_cast<int>(std::min<int64_t>(64, F - i0));
-                    for (uint64_t m = positiveMask(row + i0, w); m != 0; m &= m - 1)
-                        active.push_back(static_cast<int32_t>(i0 + std::countr_zero(m)));
-                }
-                acc.addCoRow(p, c0 + r, active);
             }
             rowsDone = c0 + B;
             const double el = now() - passStart;
