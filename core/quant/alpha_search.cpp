@@ -50,8 +50,9 @@ Result<double> groupErrorWithScales(model::Model& fp, const SmoothGroup& group,
     const int64_t R = int64_t(X.size()) / C;
 
     // W' = W · diag(s), quantized per module (per-tensor scales must not span q, k and v).
-    RowMat Wq = lin.w;
-    for (int64_t j = 0; j < C; ++j) Wq.col(j) *= s[size_t(j)];
+    // Row-wise (contiguous) scaling: column access on a row-major matrix strides.
+    const Eigen::Map<const Eigen::RowVectorXf> sRow(s.data(), C);
+    RowMat Wq = lin.w.array().rowwise() * sRow.array();
     const LinearInput* in = nullptr;
     const auto inputs = linearInputs(fp.config());
     for (const auto& li : inputs)
@@ -64,12 +65,10 @@ Result<double> groupErrorWithScales(model::Model& fp, const SmoothGroup& group,
         quantizeWeights(Wq.data() + ref.rowBegin * C, ref.rows, C, scheme.weight, &q, &sc);
     }
     // X' = X / s, quantized.
-    RowMat Xq = Eigen::Map<const RowMat>(X.data(), R, C);
+    RowMat Xq = Eigen::Map<const RowMat>(X.data(), R, C).array().rowwise() / sRow.array();
     float staticMax = 0.0f;
-    for (int64_t j = 0; j < C; ++j) {
-        Xq.col(j) /= s[size_t(j)];
+    for (int64_t j = 0; j < C; ++j)
         staticMax = std::max(staticMax, stats.channelMax[size_t(j)] / s[size_t(j)]);
-    }
     fakeQuantizeActivations(Xq.data(), R, C, C, scheme.act, &seqs, scaleForMax(staticMax));
     const RowMat Y = Eigen::Map<const RowMat>(X.data(), R, C) * lin.w.transpose();
     const RowMat Yq = Xq * Wq.transpose();

@@ -49,7 +49,8 @@ Result<WeightScheme> parseWeightScheme(std::string_view text) {
 }
 
 int8_t quantizeValue(float x, float scale) {
-    const float q = std::nearbyint(x / scale);  // ties to even (the default rounding mode)
+    // Ties to even (the default rounding mode); rint compiles to one roundss.
+    const float q = std::rint(x / scale);
     return static_cast<int8_t>(std::clamp(q, -kInt8Levels, kInt8Levels));
 }
 

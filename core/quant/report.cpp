@@ -64,7 +64,8 @@ Result<std::vector<std::vector<ModuleError>>> ModuleErrorProbe::run(
                 const std::vector<float>* s =
                     plan ? plan->scalesFor(e.layer, inputSite(e.site)) : nullptr;
                 if (s)
-                    for (Eigen::Index j = 0; j < Xq.cols(); ++j) Xq.col(j) /= (*s)[size_t(j)];
+                    Xq.array().rowwise() /=
+                        Eigen::Map<const Eigen::RowVectorXf>(s->data(), Xq.cols()).array();
                 fakeQuantizeActivations(Xq.data(), Xq.rows(), Xq.cols(), Xq.cols(),
                                         var.scheme().act, ctx.seqs,
                                         var.staticScale(e.layer, e.site));

@@ -42,6 +42,16 @@ Result<std::shared_ptr<SmoothingExplorer>> SmoothingExplorer::create(
     opt.hooks = &hooks;
     for (const auto& w : windows)
         MONO_RETURN_IF_ERROR(e->m_model->forward(model::Batch::single(w), opt, nullptr));
+    for (size_t g = 0; g < e->m_groups.size(); ++g) {
+        if (e->m_inputs[g].empty())
+            return Status::invalidArgument("smoothing explorer: no captured input for " +
+                                           e->m_groups[g].name() + " (no windows?)");
+        const std::vector<float> ones(e->m_weightMax[g].size(), 1.0f);
+        MONO_ASSIGN_OR_RETURN(double err,
+                              groupErrorWithScales(*e->m_model, e->m_groups[g], *e->m_stats[g],
+                                                   e->m_inputs[g], e->m_seqs[g], scheme, ones));
+        e->m_plainError.push_back(err);
+    }
     return e;
 }
 
@@ -69,15 +79,9 @@ Result<SmoothingView> SmoothingExplorer::view(size_t group, float alpha) const {
 Result<std::vector<GroupErrorRow>> SmoothingExplorer::errors(float alpha) const {
     std::vector<GroupErrorRow> rows;
     for (size_t g = 0; g < m_groups.size(); ++g) {
-        if (m_inputs[g].empty())
-            return Status::invalidArgument("smoothing explorer: no captured input for " +
-                                           m_groups[g].name());
         GroupErrorRow r;
         r.group = m_groups[g].name();
-        const std::vector<float> ones(m_weightMax[g].size(), 1.0f);
-        MONO_ASSIGN_OR_RETURN(r.plainError,
-                              groupErrorWithScales(*m_model, m_groups[g], *m_stats[g], m_inputs[g],
-                                                   m_seqs[g], m_scheme, ones));
+        r.plainError = m_plainError[g];
         MONO_ASSIGN_OR_RETURN(r.smoothedError, groupError(*m_model, m_groups[g], *m_stats[g],
                                                           m_inputs[g], m_seqs[g], m_scheme, alpha));
         rows.push_back(std::move(r));

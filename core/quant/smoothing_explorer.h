@@ -59,6 +59,7 @@ private:
     std::vector<std::vector<float>> m_weightMax;  // [group][C]
     std::vector<std::vector<float>> m_inputs;     // [group][rows · C]
     std::vector<std::vector<model::SeqRows>> m_seqs;
+    std::vector<double> m_plainError;  // [group] without smoothing: α-independent, computed once
 };
 
 }  // namespace mono::quant
