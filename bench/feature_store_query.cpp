@@ -215,6 +215,8 @@ void queryBench(const std::string& path, int64_t numFeatures) {
     if (sink == 42) std::printf(" ");
 }
 
+int64_t g_chunkRows = 0;  // --chunk-rows: rows per SAE call (0: AnalysisSpec's default)
+
 // Part 2: analysis pass vs encode-only on the same rows.
 void measureAnalysis(const std::string& dir, const acts::ActivationStoreReader& reader,
                      const sae::Sae& sae, const std::string& label);
@@ -273,6 +275,7 @@ void measureAnalysis(const std::string& dir, const acts::ActivationStoreReader& 
                      const sae::Sae& sae, const std::string& label) {
     const int64_t rows = reader.index().rows(), d = sae.dIn(), f = sae.dSae();
     features::AnalysisSpec spec;
+    if (g_chunkRows > 0) spec.chunkRows = g_chunkRows;
     spec.checkpointSeconds = 1e9;
     // Encode-only: the same rows, in the same chunks, already in memory.
     std::vector<sae::Matrix> shards;
@@ -333,6 +336,7 @@ int main(int argc, char** argv) {
     const int64_t saeFeatures = static_cast<int64_t>(arg(argc, argv, "--sae-features", 8192));
     std::string shapes = argStr(argc, argv, "--shapes");
     if (shapes.empty()) shapes = std::to_string(d) + "x" + std::to_string(saeFeatures);
+    g_chunkRows = static_cast<int64_t>(arg(argc, argv, "--chunk-rows", 0));
     const std::string storeDir = argStr(argc, argv, "--store");
     const std::string saeDir = argStr(argc, argv, "--sae");
     std::string dir = argStr(argc, argv, "--keep");
