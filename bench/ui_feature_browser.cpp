@@ -20,9 +20,9 @@
 #include <QTableView>
 
 #include <cmath>
-#include <ctime>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <random>
 
@@ -65,7 +65,8 @@ struct Words {
     std::vector<std::string> text;
     std::discrete_distribution<int> pick;
     Words() {
-        const char* syllables[] = {"ka", "lo", "mi", "ru", "te", "sa", "no", "bi", "ge", "po", "vu", "da"};
+        const char* syllables[] = {"ka", "lo", "mi", "ru", "te", "sa",
+                                   "no", "bi", "ge", "po", "vu", "da"};
         std::vector<double> weights;
         for (int i = 0; i < 1728; ++i) {
             std::string w = " ";
@@ -139,7 +140,8 @@ void writeStore(const std::string& path, int64_t n, int64_t fullEvery) {
         return Status::ok();
     });
     check(st, "replaceAnalysis");
-    for (int64_t id = 0; id < n; id += 211) check(store->setLabel(id, "label " + std::to_string(id)), "label");
+    for (int64_t id = 0; id < n; id += 211)
+        check(store->setLabel(id, "label " + std::to_string(id)), "label");
     std::printf("wrote %lld features in %.1f s (%.0f MB)\n", (long long)n, bench::nowSeconds() - t0,
                 fs::file_size(path) / 1e6);
 }
@@ -175,8 +177,10 @@ void report(const char* name, const std::vector<Sample>& samples) {
         cpu.push_back(s.cpu);
     }
     const bench::Timing w = bench::summarize(wall), c = bench::summarize(cpu);
-    std::printf("%-22s GUI-thread CPU median %7.2f ms (max %7.2f)   wall median %7.2f ms (max %7.2f)  n=%d\n",
-                name, c.median * 1e3, c.max * 1e3, w.median * 1e3, w.max * 1e3, w.reps);
+    std::printf(
+        "%-22s GUI-thread CPU median %7.2f ms (max %7.2f)   wall median %7.2f ms (max %7.2f)  "
+        "n=%d\n",
+        name, c.median * 1e3, c.max * 1e3, w.median * 1e3, w.max * 1e3, w.reps);
     bench::printResult(std::string("ui_") + name + "_cpu", c.median * 1e3, "ms");
     bench::printResult(std::string("ui_") + name + "_wall", w.median * 1e3, "ms");
 }
@@ -202,7 +206,8 @@ int main(int argc, char** argv) {
     QTableView* table = browser->table();
     QCoreApplication::processEvents();
 
-    const Sample open = timed(table, [&] { check(handle.open(QString::fromStdString(path)), "open"); });
+    const Sample open =
+        timed(table, [&] { check(handle.open(QString::fromStdString(path)), "open"); });
     std::printf("open store, first page and histogram: CPU %.1f ms, wall %.1f ms; %d rows\n",
                 open.cpu * 1e3, open.wall * 1e3, model->rowCount());
 
@@ -228,7 +233,8 @@ int main(int argc, char** argv) {
     report("filter_density_bar", filters);
     for (int r = 0; r < reps; ++r) {
         kinds.push_back(timed(table, [&] { browser->setKind(ui::FeatureBrowser::Kind::kAlive); }));
-        kinds.push_back(timed(table, [&] { browser->setKind(ui::FeatureBrowser::Kind::kLabelled); }));
+        kinds.push_back(
+            timed(table, [&] { browser->setKind(ui::FeatureBrowser::Kind::kLabelled); }));
         kinds.push_back(timed(table, [&] { browser->setKind(ui::FeatureBrowser::Kind::kAll); }));
     }
     report("filter_kind", kinds);
@@ -257,7 +263,8 @@ int main(int argc, char** argv) {
     for (int r = 0; r < 30; ++r) {
         const qint64 id = (r * 7 % (n / fullEvery)) * fullEvery;
         dashboards.push_back(timed(dashboard, [&] {
-            if (!dashboard->showFeature(id)) std::fprintf(stderr, "feature %lld not shown\n", (long long)id);
+            if (!dashboard->showFeature(id))
+                std::fprintf(stderr, "feature %lld not shown\n", (long long)id);
         }));
     }
     report("dashboard_open_full", dashboards);

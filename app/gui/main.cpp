@@ -73,9 +73,11 @@ int main(int argc, char** argv) {
         QStringLiteral("feature"), QStringLiteral("The feature to show in the Features view."),
         QStringLiteral("ID"));
     const QCommandLineOption saeOption(
-        QStringLiteral("sae"), QStringLiteral("The workspace's SAE to explore (default: the first analysed)."),
+        QStringLiteral("sae"),
+        QStringLiteral("The workspace's SAE to explore (default: the first analysed)."),
         QStringLiteral("NAME"));
-    const QCommandLineOption darkOption(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
+    const QCommandLineOption darkOption(QStringLiteral("dark"),
+                                        QStringLiteral("Use the dark theme."));
     const QCommandLineOption lightOption(QStringLiteral("light"),
                                          QStringLiteral("Use the light theme."));
     parser.addOption(tokenizerOption);
@@ -104,20 +106,20 @@ int main(int argc, char** argv) {
         window.resize(1440, 900);
     }
     if (theme != window.theme()) window.setTheme(theme);
-    if (parser.isSet(featureOption)) window.setScreenshotFeature(parser.value(featureOption).toLongLong());
+    if (parser.isSet(featureOption))
+        window.setScreenshotFeature(parser.value(featureOption).toLongLong());
     window.show();
     if (!positional.isEmpty()) {
         const QString path = positional.front();
         const bool isWorkspace =
-            QFileInfo(path).isDir() && QFileInfo::exists(QDir(path).filePath(QString::fromLatin1(mono::ws::kManifestFile)));
+            QFileInfo(path).isDir() &&
+            QFileInfo::exists(QDir(path).filePath(QString::fromLatin1(mono::ws::kManifestFile)));
         if (isWorkspace) {
             if (window.openWorkspace(path) && parser.isSet(saeOption)) {
                 const mono::Status st = window.workspace()->selectSae(parser.value(saeOption));
-                if (!st.isOk())
-                    std::fprintf(stderr, "monoscope: %s\n", st.toString().c_str());
+                if (!st.isOk()) std::fprintf(stderr, "monoscope: %s\n", st.toString().c_str());
             }
-        }
-        else
+        } else
             window.openModel(path, parser.value(tokenizerOption));
     }
     if (screenshot)

@@ -58,9 +58,7 @@ std::unique_ptr<MainWindow> openWindow(const fs::path& dir, QList<Reported>* err
 
 bool waitLoaded(MainWindow* window) {
     return QTest::qWaitFor(
-        [window] {
-            return window->session()->hasModel() && window->workspace()->sae() != nullptr;
-        },
+        [window] { return window->session()->hasModel() && window->workspace()->sae() != nullptr; },
         30000);
 }
 
@@ -99,7 +97,8 @@ private slots:
         const fs::path storePath = m_ws.dir / "features" / (m_ws.saeName + ".sqlite");
         MONO_VERIFY_OK(handle.open(qpath(storePath)));
         FeatureTableModel model(&handle);
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(model.rowCount(), 256);
         QCOMPARE(model.featureId(17), 17);
         model.sort(FeatureTableModel::kDensityColumn, Qt::DescendingOrder);
@@ -114,7 +113,8 @@ private slots:
         model.setFilter(alive);
         QVERIFY(model.rowCount() > 0);
         for (int row = 0; row < model.rowCount(); ++row)
-            QVERIFY(model.data(model.index(row, FeatureTableModel::kMaxColumn)).toString() != QStringLiteral("0.000"));
+            QVERIFY(model.data(model.index(row, FeatureTableModel::kMaxColumn)).toString() !=
+                    QStringLiteral("0.000"));
         QVERIFY(model.lastError().isEmpty());
     }
 
@@ -153,8 +153,8 @@ private slots:
             if (s->plainText() == shown.front()) first = s;
         QVERIFY(first);
         QCOMPARE(first->value(top.tokenIndex), top.values[static_cast<size_t>(top.tokenIndex)]);
-        QVERIFY(first->toolTipFor(top.tokenIndex)
-                    .contains(QString::number(top.activation, 'f', 3)));
+        QVERIFY(
+            first->toolTipFor(top.tokenIndex).contains(QString::number(top.activation, 'f', 3)));
 
         // Links to related features open their dashboards.
         if (!record->neighbours.empty()) {
@@ -183,7 +183,8 @@ private slots:
             QVERIFY2(errors.isEmpty(), qPrintable(errors.value(0).message));
             // The list shows the new label at once.
             FeatureTableModel* model = window->featuresView()->browser()->model();
-            QCOMPARE(model->data(model->index(model->rowOf(id), FeatureTableModel::kLabelColumn)).toString(),
+            QCOMPARE(model->data(model->index(model->rowOf(id), FeatureTableModel::kLabelColumn))
+                         .toString(),
                      label);
         }
         QList<Reported> errors;
@@ -208,8 +209,8 @@ private slots:
         const int all = model->rowCount();
 
         // A word of some feature's top example must find that feature and fewer than all.
-        auto record = window->workspace()->store()->store()->feature(
-            model->featureId(0) >= 0 ? 0 : 1);
+        auto record =
+            window->workspace()->store()->store()->feature(model->featureId(0) >= 0 ? 0 : 1);
         QVERIFY(record.ok());
         QString word;
         for (const auto& e : record->topExamples)
@@ -243,7 +244,8 @@ private slots:
         QCOMPARE(histogram->barCount(), static_cast<int>(density->counts.size()));
         int bar = 0;
         for (int i = 0; i < histogram->barCount(); ++i)
-            if (density->counts[static_cast<size_t>(i)] > density->counts[static_cast<size_t>(bar)]) bar = i;
+            if (density->counts[static_cast<size_t>(i)] > density->counts[static_cast<size_t>(bar)])
+                bar = i;
         QSignalSpy selected(histogram, &DensityHistogramView::rangeSelected);
         histogram->selectBar(bar);
         QCOMPARE(selected.count(), 1);
@@ -268,7 +270,8 @@ private slots:
         QVERIFY(waitLoaded(window.get()));
         PromptInspector* inspector = window->inspector();
         QVERIFY(inspector->canInspect());
-        inspector->setPrompt(QStringLiteral("Once upon a time, there was a little girl named Lily."));
+        inspector->setPrompt(
+            QStringLiteral("Once upon a time, there was a little girl named Lily."));
         QSignalSpy done(inspector, &PromptInspector::inspected);
         inspector->inspect();
         QVERIFY(done.wait(30000));
@@ -302,7 +305,8 @@ private slots:
         QVERIFY(!window->openWorkspace(qpath(m_root / "does-not-exist")));
         QCOMPARE(errors.size(), 2);
         // Still usable: the workspace before is open and browsable.
-        QCOMPARE(QDir(window->workspace()->dir()).canonicalPath(), QDir(qpath(m_ws.dir)).canonicalPath());
+        QCOMPARE(QDir(window->workspace()->dir()).canonicalPath(),
+                 QDir(qpath(m_ws.dir)).canonicalPath());
         QVERIFY(window->featuresView()->browser()->selectFeature(3));
         QCOMPARE(window->featuresView()->dashboard()->currentFeature(), 3);
     }
@@ -318,12 +322,15 @@ private slots:
         QList<Reported> errors;
         auto window = std::make_unique<MainWindow>();
         window->setRememberRecent(false);
-        window->setErrorReporter([&errors](const QString& t, const QString& m) { errors.append({t, m}); });
+        window->setErrorReporter([&errors](const QString& t, const QString& m) {
+            errors.append({t, m});
+        });
         window->show();
         QVERIFY(window->openWorkspace(qpath(bad)));
         QTRY_VERIFY_WITH_TIMEOUT(!errors.isEmpty(), 20000);
         QCOMPARE(errors[0].title, QStringLiteral("Could not open junk.gguf"));
-        QVERIFY2(errors[0].message.contains(QStringLiteral("junk.gguf")), qPrintable(errors[0].message));
+        QVERIFY2(errors[0].message.contains(QStringLiteral("junk.gguf")),
+                 qPrintable(errors[0].message));
         QVERIFY(!window->session()->hasModel());
         QTest::qWait(200);
         QCOMPARE(errors.size(), 1);  // one dialog per failure

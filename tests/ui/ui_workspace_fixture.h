@@ -23,6 +23,8 @@ struct UiWorkspace {
 // (false: capture only). Needs models/stories260K under sharedDir().
 Result<UiWorkspace> buildUiWorkspace(const std::filesystem::path& root, bool train = true);
 
-inline QString qpath(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
+inline QString qpath(const std::filesystem::path& p) {
+    return QString::fromStdString(p.string());
+}
 
 }  // namespace mono::test

@@ -22,9 +22,9 @@ namespace mono::ui {
 
 struct CaptureJobSpec {
     std::string workspaceDir;
-    std::string hook;             // empty: the manifest's first hook
-    int64_t tokens = 200'000;     // rows to capture
-    bool restart = false;         // discard a partial store instead of resuming it
+    std::string hook;          // empty: the manifest's first hook
+    int64_t tokens = 200'000;  // rows to capture
+    bool restart = false;      // discard a partial store instead of resuming it
 };
 
 struct TrainJobSpec {
@@ -45,10 +45,10 @@ struct TrainJobSpec {
 
 struct AnalyseJobSpec {
     std::string workspaceDir;
-    std::string saeName;      // <workspace>/saes/<saeName> → features/<saeName>.sqlite
-    int64_t tokens = 0;       // rows to analyse; 0 = all
-    bool fresh = false;       // ignore a saved partial analysis
-    bool withModel = true;    // logit effects and token strings need the model
+    std::string saeName;    // <workspace>/saes/<saeName> → features/<saeName>.sqlite
+    int64_t tokens = 0;     // rows to analyse; 0 = all
+    bool fresh = false;     // ignore a saved partial analysis
+    bool withModel = true;  // logit effects and token strings need the model
 };
 
 struct EvalJobSpec {

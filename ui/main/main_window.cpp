@@ -116,13 +116,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 updateSaeStatus();
                 m_reportError(title, message);
             });
-    connect(m_features->dashboard(), &FeatureDashboard::steerRequested, this,
-            [this](int id) {
-                emit steerRequested(id);
-                if (!showView(QStringLiteral("steer")))
-                    statusBar()->showMessage(
-                        tr("Feature %1: the steering panel is not part of this build").arg(id), 6000);
-            });
+    connect(m_features->dashboard(), &FeatureDashboard::steerRequested, this, [this](int id) {
+        emit steerRequested(id);
+        if (!showView(QStringLiteral("steer")))
+            statusBar()->showMessage(
+                tr("Feature %1: the steering panel is not part of this build").arg(id), 6000);
+    });
     connect(m_inspector, &PromptInspector::featureRequested, this, &MainWindow::openFeature);
     setErrorReporter(m_reportError);
     updateModelStatus();
@@ -137,9 +136,8 @@ int MainWindow::addView(const QString& name, const QString& title, QWidget* widg
     const int index = m_panels->addTab(widget, title);
     // Ctrl+1 … Ctrl+9 switch views, in tab order.
     if (m_viewMenu && index < 9) {
-        QAction* action = m_viewMenu->addAction(title, this, [this, widget] {
-            m_panels->setCurrentWidget(widget);
-        });
+        QAction* action = m_viewMenu->addAction(
+            title, this, [this, widget] { m_panels->setCurrentWidget(widget); });
         action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + index)));
     }
     return index;
@@ -156,24 +154,27 @@ bool MainWindow::showView(const QString& name) {
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* create = file->addAction(tr("&New Workspace…"), this, &MainWindow::newWorkspaceInteractive);
+    QAction* create =
+        file->addAction(tr("&New Workspace…"), this, &MainWindow::newWorkspaceInteractive);
     create->setShortcut(QKeySequence::New);
     create->setStatusTip(tr("Create a workspace: model, corpus, hook point and SAE settings"));
-    QAction* open = file->addAction(tr("&Open Workspace…"), this, &MainWindow::openWorkspaceInteractive);
+    QAction* open =
+        file->addAction(tr("&Open Workspace…"), this, &MainWindow::openWorkspaceInteractive);
     open->setShortcut(QKeySequence::Open);
     open->setStatusTip(tr("Open a workspace folder (one with a monoscope.json)"));
     m_recentWorkspacesMenu = file->addMenu(tr("Open &Recent Workspace"));
     m_recentWorkspacesMenu->setObjectName(QStringLiteral("recentWorkspacesMenu"));
-    connect(m_recentWorkspacesMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentWorkspacesMenu);
+    connect(m_recentWorkspacesMenu, &QMenu::aboutToShow, this,
+            &MainWindow::rebuildRecentWorkspacesMenu);
     rebuildRecentWorkspacesMenu();
     file->addSeparator();
-    QAction* openModelAction =
-        file->addAction(tr("Open &Model…"), this, [this] {
-            m_panels->setCurrentWidget(m_generate);
-            m_generate->openModelInteractive();
-        });
+    QAction* openModelAction = file->addAction(tr("Open &Model…"), this, [this] {
+        m_panels->setCurrentWidget(m_generate);
+        m_generate->openModelInteractive();
+    });
     openModelAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
-    openModelAction->setStatusTip(tr("Open a .gguf, a llama2.c .bin, or a file in a Hugging Face folder"));
+    openModelAction->setStatusTip(
+        tr("Open a .gguf, a llama2.c .bin, or a file in a Hugging Face folder"));
     file->addAction(tr("Open Model &Folder…"), this, [this] {
         if (const auto source = askForModelFolder(this)) openModel(source->path);
     });
@@ -201,16 +202,15 @@ void MainWindow::buildMenus() {
         m_features->dashboard()->labelEdit()->setFocus(Qt::ShortcutFocusReason);
     });
     label->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    QAction* inspect = features->addAction(tr("&Inspect a Prompt"), this, [this] {
-        m_panels->setCurrentWidget(m_inspector);
-    });
+    QAction* inspect = features->addAction(tr("&Inspect a Prompt"), this,
+                                           [this] { m_panels->setCurrentWidget(m_inspector); });
     inspect->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
     for (int i = 0; i < m_views.size() && i < 9; ++i) {
         QWidget* widget = m_views[i].widget;
-        QAction* action = m_viewMenu->addAction(m_panels->tabText(i), this,
-                                                [this, widget] { m_panels->setCurrentWidget(widget); });
+        QAction* action = m_viewMenu->addAction(
+            m_panels->tabText(i), this, [this, widget] { m_panels->setCurrentWidget(widget); });
         action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
     }
     QMenu* appearance = menuBar()->addMenu(tr("&Appearance"));
@@ -372,7 +372,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 
 void MainWindow::setTheme(Theme theme) {
     m_theme = theme;
-    if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) applyTheme(*app, theme);
+    if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance()))
+        applyTheme(*app, theme);
     {
         const QSignalBlocker block(m_darkAction);
         m_darkAction->setChecked(theme == Theme::kDark);
@@ -421,7 +422,8 @@ void MainWindow::newWorkspaceInteractive() {
     CaptureJobSpec capture = plan.capture;
     TrainJobSpec train = plan.train;
     AnalyseJobSpec analyse = plan.analyse;
-    capture.workspaceDir = train.workspaceDir = analyse.workspaceDir = m_workspace->dir().toStdString();
+    capture.workspaceDir = train.workspaceDir = analyse.workspaceDir =
+        m_workspace->dir().toStdString();
     m_jobs->startPipeline(capture, train, analyse);
 }
 
@@ -474,7 +476,8 @@ void MainWindow::prepareFeaturesView(std::function<void()> ready) {
     // The strongest features make the most telling list; the chosen one (or the
     // strongest) fills the dashboard.
     browser->table()->sortByColumn(FeatureTableModel::kMaxColumn, Qt::DescendingOrder);
-    const qint64 id = m_screenshotFeature >= 0 ? m_screenshotFeature : browser->model()->featureId(0);
+    const qint64 id =
+        m_screenshotFeature >= 0 ? m_screenshotFeature : browser->model()->featureId(0);
     if (!browser->selectFeature(id)) m_features->openFeature(id);
     browser->table()->setFocus();
     ready();
@@ -516,7 +519,8 @@ void MainWindow::prepareView(const View& view, std::function<void()> ready) {
         }
         if (view.widget == self->m_features) return self->prepareFeaturesView(std::move(ready));
         if (view.widget == self->m_inspector) return self->prepareInspector(std::move(ready));
-        if (view.widget == self->m_jobs) return self->m_jobs->prepareForScreenshot(std::move(ready));
+        if (view.widget == self->m_jobs)
+            return self->m_jobs->prepareForScreenshot(std::move(ready));
         ready();
     });
 }

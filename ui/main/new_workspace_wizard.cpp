@@ -86,7 +86,8 @@ QWizardPage* NewWorkspaceWizard::folderPage() {
         if (model.isEmpty() || !QFileInfo::exists(model))
             return tr("Choose a model: a Hugging Face folder, a .gguf file or a llama2.c .bin.");
         const QString tok = m_tokenizer->text().trimmed();
-        if (!tok.isEmpty() && !QFileInfo::exists(tok)) return tr("The tokenizer %1 does not exist.").arg(tok);
+        if (!tok.isEmpty() && !QFileInfo::exists(tok))
+            return tr("The tokenizer %1 does not exist.").arg(tok);
         return {};
     });
     page->setTitle(tr("Folder and model"));
@@ -99,7 +100,8 @@ QWizardPage* NewWorkspaceWizard::folderPage() {
     m_tokenizer = new QLineEdit;
     m_tokenizer->setPlaceholderText(tr("only for a llama2.c .bin without tokenizer.bin beside it"));
     form->addRow(tr("Workspace folder"), withBrowse(m_dir, tr("Browse…"), [this] {
-                     const QString d = QFileDialog::getExistingDirectory(this, tr("Workspace folder"));
+                     const QString d =
+                         QFileDialog::getExistingDirectory(this, tr("Workspace folder"));
                      if (!d.isEmpty()) m_dir->setText(d);
                  }));
     form->addRow(tr("Model"), withBrowse(m_model, tr("File…"), [this] {
@@ -108,7 +110,8 @@ QWizardPage* NewWorkspaceWizard::folderPage() {
                          tr("Models (*.gguf *.bin *.safetensors config.json);;All files (*)"));
                      // A file inside a Hugging Face folder stands for the folder.
                      if (!f.isEmpty())
-                         m_model->setText(f.endsWith(QStringLiteral(".gguf")) || f.endsWith(QStringLiteral(".bin"))
+                         m_model->setText(f.endsWith(QStringLiteral(".gguf")) ||
+                                                  f.endsWith(QStringLiteral(".bin"))
                                               ? f
                                               : QFileInfo(f).absolutePath());
                  }));
@@ -129,8 +132,9 @@ QWizardPage* NewWorkspaceWizard::corpusPage() {
         return {};
     });
     page->setTitle(tr("Corpus"));
-    page->setSubTitle(tr("The text whose activations are captured and whose examples the "
-                         "dashboards show (plain text or .jsonl with a \"text\" field)."));
+    page->setSubTitle(
+        tr("The text whose activations are captured and whose examples the "
+           "dashboards show (plain text or .jsonl with a \"text\" field)."));
     auto* layout = new QVBoxLayout(page);
     m_corpus = new QListWidget;
     layout->addWidget(m_corpus, 1);
@@ -159,22 +163,26 @@ QWizardPage* NewWorkspaceWizard::corpusPage() {
 QWizardPage* NewWorkspaceWizard::hookPage() {
     auto* page = new CheckedPage([this]() -> QString {
         const QString hook = m_hook->currentText().trimmed();
-        if (!hook.startsWith(QStringLiteral("blocks.")) && !hook.startsWith(QStringLiteral("ln_final")))
+        if (!hook.startsWith(QStringLiteral("blocks.")) &&
+            !hook.startsWith(QStringLiteral("ln_final")))
             return tr("Hook names look like blocks.2.hook_resid_post.");
         return {};
     });
     page->setTitle(tr("Hook point"));
-    page->setSubTitle(tr("Where in the model activations are read (TransformerLens names). The "
-                         "residual stream of a middle layer is the usual choice."));
+    page->setSubTitle(
+        tr("Where in the model activations are read (TransformerLens names). The "
+           "residual stream of a middle layer is the usual choice."));
     auto* form = new QFormLayout(page);
     m_hook = new QComboBox;
     m_hook->setEditable(true);
     for (int layer = 0; layer < 12; ++layer)
-        for (const char* site : {"hook_resid_post", "hook_resid_pre", "hook_mlp_out", "hook_attn_out"})
+        for (const char* site :
+             {"hook_resid_post", "hook_resid_pre", "hook_mlp_out", "hook_attn_out"})
             m_hook->addItem(QStringLiteral("blocks.%1.%2").arg(layer).arg(QLatin1String(site)));
     m_hook->setCurrentText(QStringLiteral("blocks.2.hook_resid_post"));
     form->addRow(tr("Hook"), m_hook);
-    auto* note = new QLabel(tr("A hook the model does not have is reported when the capture starts."));
+    auto* note =
+        new QLabel(tr("A hook the model does not have is reported when the capture starts."));
     note->setObjectName(QStringLiteral("hint"));
     note->setWordWrap(true);
     form->addRow(note);
@@ -185,8 +193,9 @@ QWizardPage* NewWorkspaceWizard::hookPage() {
 QWizardPage* NewWorkspaceWizard::saePage() {
     auto* page = new CheckedPage([] { return QString(); });
     page->setTitle(tr("Sparse autoencoder"));
-    page->setSubTitle(tr("Finish captures the activations, trains this SAE and analyses its "
-                         "features, one job after the other, in the Jobs view."));
+    page->setSubTitle(
+        tr("Finish captures the activations, trains this SAE and analyses its "
+           "features, one job after the other, in the Jobs view."));
     auto* form = new QFormLayout(page);
     m_captureTokens = spin(1000, 1'000'000'000, 500'000, 100'000);
     m_arch = new QComboBox;
@@ -204,7 +213,9 @@ QWizardPage* NewWorkspaceWizard::saePage() {
     return page;
 }
 
-void NewWorkspaceWizard::setFolder(const QString& dir) { m_dir->setText(dir); }
+void NewWorkspaceWizard::setFolder(const QString& dir) {
+    m_dir->setText(dir);
+}
 void NewWorkspaceWizard::setModel(const QString& path, const QString& tokenizer) {
     m_model->setText(path);
     m_tokenizer->setText(tokenizer);
@@ -213,16 +224,20 @@ void NewWorkspaceWizard::setCorpus(const QStringList& files) {
     m_corpus->clear();
     m_corpus->addItems(files);
 }
-void NewWorkspaceWizard::setHook(const QString& hook) { m_hook->setCurrentText(hook); }
+void NewWorkspaceWizard::setHook(const QString& hook) {
+    m_hook->setCurrentText(hook);
+}
 
 NewWorkspacePlan NewWorkspaceWizard::plan() const {
     NewWorkspacePlan p;
     p.dir = QDir::cleanPath(m_dir->text().trimmed());
     p.manifest.modelPath = QFileInfo(m_model->text().trimmed()).absoluteFilePath().toStdString();
     if (!m_tokenizer->text().trimmed().isEmpty())
-        p.manifest.tokenizerPath = QFileInfo(m_tokenizer->text().trimmed()).absoluteFilePath().toStdString();
+        p.manifest.tokenizerPath =
+            QFileInfo(m_tokenizer->text().trimmed()).absoluteFilePath().toStdString();
     for (int i = 0; i < m_corpus->count(); ++i)
-        p.manifest.corpus.push_back(QFileInfo(m_corpus->item(i)->text()).absoluteFilePath().toStdString());
+        p.manifest.corpus.push_back(
+            QFileInfo(m_corpus->item(i)->text()).absoluteFilePath().toStdString());
     const std::string hook = m_hook->currentText().trimmed().toStdString();
     p.manifest.hooks = {hook};
     p.manifest.contextSize = m_context->value();

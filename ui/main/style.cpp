@@ -44,14 +44,12 @@ QDockWidget { color: #374151; }
 
 // Light colour → dark colour. Text colours become light, surfaces dark.
 const std::pair<const char*, const char*> kDarkMap[] = {
-    {"#f5f6f8", "#1b1e23"}, {"#ffffff", "#23272e"}, {"#fcfcfd", "#202328"},
-    {"#f3f4f6", "#272b32"}, {"#f0f4fa", "#2c323b"}, {"#e3e9f2", "#323944"},
-    {"#e2e5ea", "#30353d"}, {"#dde1e6", "#363b44"}, {"#d5d9df", "#3b414b"},
-    {"#c7ccd4", "#4a515c"}, {"#aab3c0", "#5b6472"}, {"#e1e4e8", "#30353d"},
-    {"#e5e7eb", "#2f343c"}, {"#cfe0ff", "#1e3a6e"}, {"#a9c0f2", "#2b3f66"},
-    {"#f4f7fd", "#7d8796"}, {"#a0a6ae", "#6b7280"}, {"#111827", "#e8eaed"},
-    {"#1f2937", "#dfe2e6"}, {"#374151", "#c9cdd3"}, {"#4b5563", "#aeb4bd"},
-    {"#6b7280", "#9aa1ab"}, {"#2563eb", "#3b82f6"}, {"#1d4ed8", "#2563eb"},
+    {"#f5f6f8", "#1b1e23"}, {"#ffffff", "#23272e"}, {"#fcfcfd", "#202328"}, {"#f3f4f6", "#272b32"},
+    {"#f0f4fa", "#2c323b"}, {"#e3e9f2", "#323944"}, {"#e2e5ea", "#30353d"}, {"#dde1e6", "#363b44"},
+    {"#d5d9df", "#3b414b"}, {"#c7ccd4", "#4a515c"}, {"#aab3c0", "#5b6472"}, {"#e1e4e8", "#30353d"},
+    {"#e5e7eb", "#2f343c"}, {"#cfe0ff", "#1e3a6e"}, {"#a9c0f2", "#2b3f66"}, {"#f4f7fd", "#7d8796"},
+    {"#a0a6ae", "#6b7280"}, {"#111827", "#e8eaed"}, {"#1f2937", "#dfe2e6"}, {"#374151", "#c9cdd3"},
+    {"#4b5563", "#aeb4bd"}, {"#6b7280", "#9aa1ab"}, {"#2563eb", "#3b82f6"}, {"#1d4ed8", "#2563eb"},
 };
 
 QString darkSheet(QString sheet) {
@@ -109,7 +107,9 @@ void applyTheme(QApplication& app, Theme theme) {
     app.setStyleSheet(theme == Theme::kDark ? darkSheet(sheet) : sheet);
 }
 
-void applyLightStyle(QApplication& app) { applyTheme(app, Theme::kLight); }
+void applyLightStyle(QApplication& app) {
+    applyTheme(app, Theme::kLight);
+}
 
 QString themeName(Theme theme) {
     return theme == Theme::kDark ? QStringLiteral("dark") : QStringLiteral("light");

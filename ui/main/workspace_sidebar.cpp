@@ -75,12 +75,14 @@ void WorkspaceSidebar::rebuild() {
     m_name->setText(m_session->name());
     m_path->setText(m_session->dir());
     QStringList corpus;
-    for (const std::string& c : m.corpus) corpus.append(QFileInfo(QString::fromStdString(c)).fileName());
-    m_details->setText(tr("<b>Model</b> %1<br><b>Hooks</b> %2<br><b>Corpus</b> %3<br><b>Context</b> %4 tokens")
-                           .arg(QFileInfo(QString::fromStdString(m.modelPath)).fileName().toHtmlEscaped(),
-                                m_session->hooks().join(QStringLiteral(", ")).toHtmlEscaped(),
-                                corpus.join(QStringLiteral(", ")).toHtmlEscaped())
-                           .arg(m.contextSize));
+    for (const std::string& c : m.corpus)
+        corpus.append(QFileInfo(QString::fromStdString(c)).fileName());
+    m_details->setText(
+        tr("<b>Model</b> %1<br><b>Hooks</b> %2<br><b>Corpus</b> %3<br><b>Context</b> %4 tokens")
+            .arg(QFileInfo(QString::fromStdString(m.modelPath)).fileName().toHtmlEscaped(),
+                 m_session->hooks().join(QStringLiteral(", ")).toHtmlEscaped(),
+                 corpus.join(QStringLiteral(", ")).toHtmlEscaped())
+            .arg(m.contextSize));
     for (const QString& name : m_session->saeNames()) {
         auto* item = new QListWidgetItem(name, m_saes);
         const bool analysed = QFileInfo::exists(
@@ -97,8 +99,8 @@ void WorkspaceSidebar::updateStoreInfo() {
     QStringList lines;
     if (const auto sae = m_session->sae())
         lines.append(tr("%1: %2, d_in %3, %4 features")
-                         .arg(m_session->currentSae(),
-                              QString::fromLatin1(sae::architectureName(sae->config().architecture)))
+                         .arg(m_session->currentSae(), QString::fromLatin1(sae::architectureName(
+                                                           sae->config().architecture)))
                          .arg(sae->dIn())
                          .arg(sae->dSae()));
     if (const features::FeatureStore* store = m_session->store()->store())

@@ -17,7 +17,9 @@ QString formatDensity(double density) {
     return QString::number(density, 'e', 2);
 }
 
-QString formatActivation(double value) { return QString::number(value, 'f', value < 10 ? 3 : 2); }
+QString formatActivation(double value) {
+    return QString::number(value, 'f', value < 10 ? 3 : 2);
+}
 
 FeatureTableModel::FeatureTableModel(FeatureStoreHandle* store, QObject* parent)
     : QAbstractTableModel(parent), m_store(store) {
@@ -98,11 +100,16 @@ QVariant FeatureTableModel::data(const QModelIndex& index, int role) const {
     switch (role) {
         case Qt::DisplayRole:
             switch (index.column()) {
-                case kIdColumn: return QVariant::fromValue<qlonglong>(s->id);
-                case kLabelColumn: return QString::fromStdString(s->label);
-                case kDensityColumn: return formatDensity(s->density);
-                case kMaxColumn: return formatActivation(s->maxActivation);
-                case kTopColumn: return QString::fromStdString(s->topSnippet).simplified();
+                case kIdColumn:
+                    return QVariant::fromValue<qlonglong>(s->id);
+                case kLabelColumn:
+                    return QString::fromStdString(s->label);
+                case kDensityColumn:
+                    return formatDensity(s->density);
+                case kMaxColumn:
+                    return formatActivation(s->maxActivation);
+                case kTopColumn:
+                    return QString::fromStdString(s->topSnippet).simplified();
             }
             break;
         case Qt::ToolTipRole:
@@ -122,7 +129,8 @@ QVariant FeatureTableModel::data(const QModelIndex& index, int role) const {
         case Qt::ForegroundRole:
             if (s->fireCount == 0) return QVariant::fromValue(QColor(0x9c, 0xa3, 0xaf));
             break;
-        case kFeatureIdRole: return QVariant::fromValue<qlonglong>(s->id);
+        case kFeatureIdRole:
+            return QVariant::fromValue<qlonglong>(s->id);
     }
     return {};
 }
@@ -131,11 +139,16 @@ QVariant FeatureTableModel::headerData(int section, Qt::Orientation orientation,
     if (orientation != Qt::Horizontal) return {};
     if (role == Qt::DisplayRole) {
         switch (section) {
-            case kIdColumn: return tr("Feature");
-            case kLabelColumn: return tr("Label");
-            case kDensityColumn: return tr("Density");
-            case kMaxColumn: return tr("Max act.");
-            case kTopColumn: return tr("Top tokens");
+            case kIdColumn:
+                return tr("Feature");
+            case kLabelColumn:
+                return tr("Label");
+            case kDensityColumn:
+                return tr("Density");
+            case kMaxColumn:
+                return tr("Max act.");
+            case kTopColumn:
+                return tr("Top tokens");
         }
     }
     if (role == Qt::ToolTipRole && section == kTopColumn)
@@ -146,11 +159,20 @@ QVariant FeatureTableModel::headerData(int section, Qt::Orientation orientation,
 void FeatureTableModel::sort(int column, Qt::SortOrder order) {
     SortKey key;
     switch (column) {
-        case kIdColumn: key = SortKey::kId; break;
-        case kLabelColumn: key = SortKey::kLabel; break;
-        case kDensityColumn: key = SortKey::kDensity; break;
-        case kMaxColumn: key = SortKey::kMaxActivation; break;
-        default: return;
+        case kIdColumn:
+            key = SortKey::kId;
+            break;
+        case kLabelColumn:
+            key = SortKey::kLabel;
+            break;
+        case kDensityColumn:
+            key = SortKey::kDensity;
+            break;
+        case kMaxColumn:
+            key = SortKey::kMaxActivation;
+            break;
+        default:
+            return;
     }
     const bool descending = order == Qt::DescendingOrder;
     if (key == m_sort && descending == m_descending) return;
@@ -177,8 +199,9 @@ int FeatureTableModel::rowOf(qint64 id) const {
     if (m_sort == SortKey::kId && !m_descending && !m_filter.minDensity && !m_filter.maxDensity &&
         !m_filter.minActivation && !m_filter.maxActivation && !m_filter.deadOnly &&
         !m_filter.aliveOnly && !m_filter.denseOnly && !m_filter.hasLabel && m_filter.text.empty())
-        return id >= 0 && id < m_rows && featureId(static_cast<int>(id)) == id ? static_cast<int>(id)
-                                                                              : -1;
+        return id >= 0 && id < m_rows && featureId(static_cast<int>(id)) == id
+                   ? static_cast<int>(id)
+                   : -1;
     const int pages = (m_rows + kPageSize - 1) / kPageSize;
     for (int p = 0; p < pages; ++p) {
         const auto* page = pageAt(p);

@@ -3,8 +3,8 @@
 #include <QLabel>
 #include <QVBoxLayout>
 
-#include <cmath>
 #include <qcustomplot.h>
+#include <cmath>
 
 #include "ui/widgets/plot_style.h"
 

@@ -3,9 +3,9 @@
 #include <QApplication>
 #include <QPalette>
 
+#include <qcustomplot.h>
 #include <array>
 #include <cmath>
-#include <qcustomplot.h>
 
 namespace mono::ui {
 
@@ -48,12 +48,14 @@ protected:
 };
 }  // namespace
 
-void useCountTicker(QCPAxis* axis) { axis->setTicker(QSharedPointer<CountTicker>::create()); }
+void useCountTicker(QCPAxis* axis) {
+    axis->setTicker(QSharedPointer<CountTicker>::create());
+}
 
 QColor plotColor(int i) {
-    static const std::array<QColor, 6> kColors = {QColor(0x25, 0x63, 0xeb), QColor(0xdc, 0x26, 0x26),
-                                                  QColor(0x05, 0x96, 0x69), QColor(0x7c, 0x3a, 0xed),
-                                                  QColor(0xd9, 0x77, 0x06), QColor(0x08, 0x91, 0xb2)};
+    static const std::array<QColor, 6> kColors = {
+        QColor(0x25, 0x63, 0xeb), QColor(0xdc, 0x26, 0x26), QColor(0x05, 0x96, 0x69),
+        QColor(0x7c, 0x3a, 0xed), QColor(0xd9, 0x77, 0x06), QColor(0x08, 0x91, 0xb2)};
     return kColors[static_cast<size_t>(i) % kColors.size()];
 }
 

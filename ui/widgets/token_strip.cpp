@@ -12,7 +12,7 @@ namespace mono::ui {
 
 namespace {
 constexpr double kPadX = 0.5;  // inside a token's box: tokens of one word stay readable
-constexpr double kGapY = 3.0;   // between lines
+constexpr double kGapY = 3.0;  // between lines
 constexpr double kMargin = 2.0;
 }  // namespace
 

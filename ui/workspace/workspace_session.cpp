@@ -38,11 +38,14 @@ QString WorkspaceSession::name() const {
 QStringList WorkspaceSession::hooks() const {
     QStringList out;
     if (m_workspace)
-        for (const std::string& h : m_workspace->manifest().hooks) out.append(QString::fromStdString(h));
+        for (const std::string& h : m_workspace->manifest().hooks)
+            out.append(QString::fromStdString(h));
     return out;
 }
 
-bool WorkspaceSession::isSaeLoading() const { return m_runner->isBusy(); }
+bool WorkspaceSession::isSaeLoading() const {
+    return m_runner->isBusy();
+}
 
 Status WorkspaceSession::open(const QString& dir) {
     auto opened = ws::Workspace::open(QDir::cleanPath(dir).toStdString());
@@ -59,23 +62,24 @@ Status WorkspaceSession::open(const QString& dir) {
     // Prefer an SAE that has been analysed: that is what the explorer shows.
     QString pick;
     for (const QString& name : m_saeNames)
-        if (QFileInfo::exists(QString::fromStdString(m_workspace->featureStorePath(name.toStdString())))) {
+        if (QFileInfo::exists(
+                QString::fromStdString(m_workspace->featureStorePath(name.toStdString())))) {
             pick = name;
             break;
         }
     if (pick.isEmpty() && !m_saeNames.isEmpty()) pick = m_saeNames.front();
     if (!pick.isEmpty()) {
         const Status st = selectSae(pick);
-        if (!st.isOk()) emit failed(tr("Could not open the features of %1").arg(pick),
-                                    QString::fromStdString(st.toString()));
+        if (!st.isOk())
+            emit failed(tr("Could not open the features of %1").arg(pick),
+                        QString::fromStdString(st.toString()));
     }
 
     const ws::Manifest& m = m_workspace->manifest();
     const QString modelPath = QString::fromStdString(m.modelPath);
     if (!modelPath.isEmpty() &&
-        (!m_models->hasModel() ||
-         QFileInfo(m_models->current().path).absoluteFilePath() !=
-             QFileInfo(modelPath).absoluteFilePath()))
+        (!m_models->hasModel() || QFileInfo(m_models->current().path).absoluteFilePath() !=
+                                      QFileInfo(modelPath).absoluteFilePath()))
         m_models->open(modelPath, QString::fromStdString(m.tokenizerPath));
     return Status::ok();
 }
@@ -94,7 +98,8 @@ void WorkspaceSession::close() {
 void WorkspaceSession::refresh() {
     m_saeNames.clear();
     if (!m_workspace) return;
-    for (const std::string& name : m_workspace->saeNames()) m_saeNames.append(QString::fromStdString(name));
+    for (const std::string& name : m_workspace->saeNames())
+        m_saeNames.append(QString::fromStdString(name));
 }
 
 Status WorkspaceSession::selectSae(const QString& name) {
@@ -114,8 +119,9 @@ Status WorkspaceSession::selectSae(const QString& name) {
     emit saeSelected(name);
 
     const std::string workspaceDir = m_workspace->dir();
-    const std::string fallbackHook =
-        m_workspace->manifest().hooks.empty() ? std::string() : m_workspace->manifest().hooks.front();
+    const std::string fallbackHook = m_workspace->manifest().hooks.empty()
+                                         ? std::string()
+                                         : m_workspace->manifest().hooks.front();
     struct Loaded {
         std::shared_ptr<const sae::Sae> sae;
         std::string hook;

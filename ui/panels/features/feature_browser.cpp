@@ -112,7 +112,9 @@ void FeatureBrowser::reloadHistogram() {
         m_histogram->clear();
 }
 
-void FeatureBrowser::scheduleFilter() { m_filterTimer.start(); }
+void FeatureBrowser::scheduleFilter() {
+    m_filterTimer.start();
+}
 
 void FeatureBrowser::applyFilterNow() {
     m_filterTimer.stop();
@@ -127,12 +129,23 @@ void FeatureBrowser::applyFilter() {
         filter.maxDensity = m_densityRange->second;
     }
     switch (Kind(m_kind->currentData().toInt())) {
-        case Kind::kAll: break;
-        case Kind::kAlive: filter.aliveOnly = true; break;
-        case Kind::kDead: filter.deadOnly = true; break;
-        case Kind::kDense: filter.denseOnly = true; break;
-        case Kind::kLabelled: filter.hasLabel = true; break;
-        case Kind::kUnlabelled: filter.hasLabel = false; break;
+        case Kind::kAll:
+            break;
+        case Kind::kAlive:
+            filter.aliveOnly = true;
+            break;
+        case Kind::kDead:
+            filter.deadOnly = true;
+            break;
+        case Kind::kDense:
+            filter.denseOnly = true;
+            break;
+        case Kind::kLabelled:
+            filter.hasLabel = true;
+            break;
+        case Kind::kUnlabelled:
+            filter.hasLabel = false;
+            break;
     }
     const qint64 keep = selectedFeature();
     m_model->setFilter(filter);

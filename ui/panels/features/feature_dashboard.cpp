@@ -12,8 +12,8 @@
 #include <QScrollBar>
 #include <QVBoxLayout>
 
-#include <algorithm>
 #include <qcustomplot.h>
+#include <algorithm>
 
 #include "ui/models/feature_store_handle.h"
 #include "ui/models/feature_table_model.h"
@@ -294,7 +294,8 @@ void FeatureDashboard::fillHistogram() {
     }
     m_histogramBars->setData(keys, values, true);
     m_histogramBars->setWidth(h.binWidth * 0.9);
-    m_histogram->xAxis->setRange(0, std::max(1e-6, h.binWidth * static_cast<double>(h.counts.size())));
+    m_histogram->xAxis->setRange(0,
+                                 std::max(1e-6, h.binWidth * static_cast<double>(h.counts.size())));
     m_histogram->yAxis->setRange(0, top * 1.08);
     m_histogram->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -345,8 +346,9 @@ QString FeatureDashboard::logitList(const std::vector<features::LogitEffect>& ef
     for (const features::LogitEffect& e : effects) {
         QString token = QString::fromStdString(e.text).toHtmlEscaped();
         token.replace(QLatin1Char(' '), QStringLiteral("&nbsp;"));
-        html += QStringLiteral("<tr><td><code>%1</code></td><td align='right' style='color:%2'>"
-                               "&nbsp;&nbsp;%3</td></tr>")
+        html += QStringLiteral(
+                    "<tr><td><code>%1</code></td><td align='right' style='color:%2'>"
+                    "&nbsp;&nbsp;%3</td></tr>")
                     .arg(token, color, QString::number(e.value, 'f', 3));
     }
     return html + QStringLiteral("</table>");
@@ -357,11 +359,13 @@ QString FeatureDashboard::relatedLinks(const std::vector<features::RelatedFeatur
     if (related.empty()) return tr("<i>none</i>");
     QStringList links;
     for (const features::RelatedFeature& r : related) {
-        const QString value = coFiring ? QString::number(r.value * 100, 'f', 0) + QStringLiteral("%")
-                                       : QString::number(r.value, 'f', 2);
-        links.append(QStringLiteral("<a href='feature:%1'>#%1</a>&nbsp;<span style='color:gray'>%2</span>")
-                         .arg(r.id)
-                         .arg(value));
+        const QString value = coFiring
+                                  ? QString::number(r.value * 100, 'f', 0) + QStringLiteral("%")
+                                  : QString::number(r.value, 'f', 2);
+        links.append(
+            QStringLiteral("<a href='feature:%1'>#%1</a>&nbsp;<span style='color:gray'>%2</span>")
+                .arg(r.id)
+                .arg(value));
     }
     return links.join(QStringLiteral(" &nbsp; "));
 }
@@ -393,7 +397,8 @@ bool FeatureDashboard::saveAnnotations() {
         } else {
             ok = false;
             if (m_reportError)
-                m_reportError(tr("Could not save the label"), QString::fromStdString(st.toString()));
+                m_reportError(tr("Could not save the label"),
+                              QString::fromStdString(st.toString()));
         }
     }
     if (ok && notes != m_record.notes) {
@@ -403,7 +408,8 @@ bool FeatureDashboard::saveAnnotations() {
         } else {
             ok = false;
             if (m_reportError)
-                m_reportError(tr("Could not save the notes"), QString::fromStdString(st.toString()));
+                m_reportError(tr("Could not save the notes"),
+                              QString::fromStdString(st.toString()));
         }
     }
     m_saved->setText(ok ? tr("Saved") : tr("Not saved"));

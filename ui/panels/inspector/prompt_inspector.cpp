@@ -30,8 +30,8 @@ enum RankedColumn { kFeatureCol, kLabelCol, kMaxCol, kScoreCol, kTokensCol, kWhe
 
 // Each feature's max activation, read page by page from the store at `path`.
 Result<std::vector<float>> readStoreMax(const std::string& path, int64_t dSae) {
-    MONO_ASSIGN_OR_RETURN(auto store,
-                          features::FeatureStore::open(path, features::FeatureStore::Mode::kReadOnly));
+    MONO_ASSIGN_OR_RETURN(
+        auto store, features::FeatureStore::open(path, features::FeatureStore::Mode::kReadOnly));
     std::vector<float> max(static_cast<size_t>(dSae), 0.f);
     features::PageRequest request;
     request.limit = 8192;
@@ -146,12 +146,19 @@ PromptInspector::PromptInspector(WorkspaceSession* session, QWidget* parent)
 
 PromptInspector::~PromptInspector() = default;
 
-void PromptInspector::setPrompt(const QString& text) { m_prompt->setPlainText(text); }
-QString PromptInspector::prompt() const { return m_prompt->toPlainText(); }
-bool PromptInspector::isBusy() const { return m_runner->isBusy(); }
+void PromptInspector::setPrompt(const QString& text) {
+    m_prompt->setPlainText(text);
+}
+QString PromptInspector::prompt() const {
+    return m_prompt->toPlainText();
+}
+bool PromptInspector::isBusy() const {
+    return m_runner->isBusy();
+}
 
 bool PromptInspector::canInspect() const {
-    return m_session->models()->hasModel() && m_session->sae() && !m_session->currentHook().isEmpty();
+    return m_session->models()->hasModel() && m_session->sae() &&
+           !m_session->currentHook().isEmpty();
 }
 
 void PromptInspector::updateActions() {
@@ -159,13 +166,15 @@ void PromptInspector::updateActions() {
     if (m_runner->isBusy()) {
         m_status->setText(tr("Running the model…"));
     } else if (!m_session->models()->hasModel()) {
-        m_status->setText(m_session->models()->isLoading() ? tr("Loading the model…")
-                                                           : tr("Open a workspace or a model first"));
+        m_status->setText(m_session->models()->isLoading()
+                              ? tr("Loading the model…")
+                              : tr("Open a workspace or a model first"));
     } else if (!m_session->sae()) {
         m_status->setText(m_session->isSaeLoading() ? tr("Loading the SAE…")
                                                     : tr("Choose an SAE in the workspace sidebar"));
     } else if (m_result.tokens.empty()) {
-        m_status->setText(tr("SAE %1 at %2").arg(m_session->currentSae(), m_session->currentHook()));
+        m_status->setText(
+            tr("SAE %1 at %2").arg(m_session->currentSae(), m_session->currentHook()));
     }
 }
 
@@ -198,17 +207,18 @@ void PromptInspector::inspect() {
     };
     m_runner->start(
         tr("Inspecting the prompt"),
-        [loaded, sae, hook, text, storePath, storeMax, needMax](const JobContext&) -> Result<Output> {
+        [loaded, sae, hook, text, storePath, storeMax,
+         needMax](const JobContext&) -> Result<Output> {
             auto max = storeMax;
             if (needMax) {
-                MONO_ASSIGN_OR_RETURN(auto read, readStoreMax(storePath.toStdString(), sae->dSae()));
+                MONO_ASSIGN_OR_RETURN(auto read,
+                                      readStoreMax(storePath.toStdString(), sae->dSae()));
                 max = std::make_shared<const std::vector<float>>(std::move(read));
             }
             MONO_ASSIGN_OR_RETURN(
                 features::PromptResult result,
                 features::searchByInference(*loaded.model, *loaded.tokenizer, *sae, hook, text,
-                                            kPerToken, kRanked,
-                                            max ? *max : std::vector<float>{}));
+                                            kPerToken, kRanked, max ? *max : std::vector<float>{}));
             return Output{std::move(result), max};
         },
         [this, storePath](Output out) {
@@ -241,8 +251,9 @@ void PromptInspector::showResult() {
         tokens->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_ranked->setItem(row, kTokensCol, tokens);
         const size_t at = static_cast<size_t>(f.tokenIndex);
-        const QString where =
-            at < m_result.tokens.size() ? QString::fromStdString(m_result.tokens[at].text) : QString();
+        const QString where = at < m_result.tokens.size()
+                                  ? QString::fromStdString(m_result.tokens[at].text)
+                                  : QString();
         m_ranked->setItem(row, kWhereCol, new QTableWidgetItem(QStringLiteral("“%1”").arg(where)));
         ++row;
     }
@@ -251,7 +262,8 @@ void PromptInspector::showResult() {
     m_heatmapFeature = -1;
     setHeatmapFeature(m_result.ranked.empty() ? 0 : m_result.ranked.front().id);
     m_tokenDetails->setText(tr("Click a token to list the features that fire on it."));
-    m_status->setText(tr("%1 tokens, %2 features fire").arg(m_result.tokens.size()).arg(m_result.ranked.size()));
+    m_status->setText(
+        tr("%1 tokens, %2 features fire").arg(m_result.tokens.size()).arg(m_result.ranked.size()));
 }
 
 void PromptInspector::setHeatmapFeature(qint64 id) {
@@ -287,9 +299,10 @@ void PromptInspector::showTokenDetails(int tokenIndex) {
         links.append(QStringLiteral("<a href='feature:%1'>#%1</a> %2")
                          .arg(t.top[i].id)
                          .arg(t.top[i].value, 0, 'f', 2));
-    m_tokenDetails->setText(tr("On “%1”: %2")
-                                .arg(QString::fromStdString(t.text).toHtmlEscaped(),
-                                     links.isEmpty() ? tr("no feature fires") : links.join(QStringLiteral(", "))));
+    m_tokenDetails->setText(
+        tr("On “%1”: %2")
+            .arg(QString::fromStdString(t.text).toHtmlEscaped(),
+                 links.isEmpty() ? tr("no feature fires") : links.join(QStringLiteral(", "))));
 }
 
 }  // namespace mono::ui

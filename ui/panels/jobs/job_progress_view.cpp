@@ -14,9 +14,15 @@ namespace mono::ui {
 namespace {
 // Metrics in the order a reader wants them, with their display names.
 const std::pair<const char*, const char*> kMetricNames[] = {
-    {"loss", "loss"},         {"mse", "MSE"},          {"l0", "L0"},
-    {"dead_pct", "dead %"},   {"explained_variance", "EV"}, {"tokens_per_s", "tokens/s"},
-    {"rows_per_s", "rows/s"}, {"tokens", "tokens"},    {"rows", "rows"},
+    {"loss", "loss"},
+    {"mse", "MSE"},
+    {"l0", "L0"},
+    {"dead_pct", "dead %"},
+    {"explained_variance", "EV"},
+    {"tokens_per_s", "tokens/s"},
+    {"rows_per_s", "rows/s"},
+    {"tokens", "tokens"},
+    {"rows", "rows"},
 };
 }  // namespace
 
@@ -100,9 +106,9 @@ void JobProgressView::onProgress(double fraction, const QString& message,
         const auto it = metrics.constFind(QLatin1String(key));
         if (it == metrics.constEnd()) continue;
         const double v = it->toDouble();
-        parts.append(QStringLiteral("%1 %2").arg(QLatin1String(name),
-                                                 std::fabs(v) >= 1000 ? QString::number(v, 'f', 0)
-                                                                      : QString::number(v, 'g', 4)));
+        parts.append(QStringLiteral("%1 %2").arg(
+            QLatin1String(name),
+            std::fabs(v) >= 1000 ? QString::number(v, 'f', 0) : QString::number(v, 'g', 4)));
     }
     if (!parts.isEmpty()) m_metrics->setText(parts.join(QStringLiteral("  ·  ")));
     updateTime();
@@ -115,8 +121,12 @@ void JobProgressView::onFinished() {
     if (m_bar->maximum() == 0) m_bar->setRange(0, 1000);
 }
 
-QString JobProgressView::timeText() const { return m_time->text(); }
-QString JobProgressView::metricsText() const { return m_metrics->text(); }
+QString JobProgressView::timeText() const {
+    return m_time->text();
+}
+QString JobProgressView::metricsText() const {
+    return m_metrics->text();
+}
 
 void JobProgressView::updateTime() {
     if (!m_clock.isValid()) return;

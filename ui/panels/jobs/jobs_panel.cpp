@@ -94,9 +94,8 @@ JobsPanel::JobsPanel(WorkspaceSession* session, QWidget* parent)
         m_queue.clear();
         appendLog(tr("%1 cancelled — start it again to resume").arg(m_runner->currentLabel()));
     });
-    connect(m_runner, &JobRunner::succeeded, this, [this](quint64) {
-        emit jobSucceeded(m_runner->currentLabel());
-    });
+    connect(m_runner, &JobRunner::succeeded, this,
+            [this](quint64) { emit jobSucceeded(m_runner->currentLabel()); });
     connect(m_runner, &JobRunner::finished, this, [this](quint64) {
         refreshForms();
         if (!m_queue.isEmpty()) runNext();
@@ -122,8 +121,9 @@ QWidget* JobsPanel::buildForms() {
     m_captureTokens = countBox(1000, 1'000'000'000, 200'000, 10'000);
     m_captureRestart = new QCheckBox(tr("Start over (discard a partial capture)"));
     m_captureStart = startButton(tr("Capture"));
-    m_captureStart->setToolTip(tr("Run the corpus through the model and store the hook's "
-                                  "activations. An interrupted capture resumes."));
+    m_captureStart->setToolTip(
+        tr("Run the corpus through the model and store the hook's "
+           "activations. An interrupted capture resumes."));
     cf->addRow(tr("Hook"), m_captureHook);
     cf->addRow(tr("Tokens"), m_captureTokens);
     cf->addRow(m_captureRestart);
@@ -166,7 +166,8 @@ QWidget* JobsPanel::buildForms() {
     m_trainStart->setObjectName(QStringLiteral("trainButton"));
     m_trainResume = new QPushButton(tr("Resume"));
     m_trainResume->setObjectName(QStringLiteral("resumeTrainButton"));
-    m_trainResume->setToolTip(tr("Continue the interrupted training of this SAE from its checkpoint"));
+    m_trainResume->setToolTip(
+        tr("Continue the interrupted training of this SAE from its checkpoint"));
     trainButtons->addWidget(m_trainStart);
     trainButtons->addWidget(m_trainResume);
     tf->addRow(trainButtons);
@@ -186,8 +187,9 @@ QWidget* JobsPanel::buildForms() {
     m_analyseTokens->setSpecialValueText(tr("all"));
     m_analyseFresh = new QCheckBox(tr("Start over (ignore a partial analysis)"));
     m_analyseStart = startButton(tr("Analyse"));
-    m_analyseStart->setToolTip(tr("Find each feature's examples, histogram, logit effects and "
-                                  "neighbours. An interrupted analysis resumes."));
+    m_analyseStart->setToolTip(
+        tr("Find each feature's examples, histogram, logit effects and "
+           "neighbours. An interrupted analysis resumes."));
     af->addRow(tr("SAE"), m_analyseSae);
     af->addRow(tr("Tokens"), m_analyseTokens);
     af->addRow(m_analyseFresh);
@@ -214,7 +216,8 @@ QWidget* JobsPanel::buildForms() {
         spec.restart = m_captureRestart->isChecked();
         startCapture(spec);
     });
-    connect(m_trainStart, &QPushButton::clicked, this, [this] { startTraining(trainSpecFromForm()); });
+    connect(m_trainStart, &QPushButton::clicked, this,
+            [this] { startTraining(trainSpecFromForm()); });
     connect(m_trainResume, &QPushButton::clicked, this, [this] {
         TrainJobSpec spec = trainSpecFromForm();
         spec.resume = true;
@@ -281,15 +284,18 @@ void JobsPanel::updateActions() {
     m_trainStart->setEnabled(open && idle && named);
     const bool resumable =
         open && named &&
-        hasTrainingCheckpoint(m_session->workspace()
-                                  ? m_session->workspace()->saeDir(m_trainName->text().trimmed().toStdString())
-                                  : std::string());
+        hasTrainingCheckpoint(
+            m_session->workspace()
+                ? m_session->workspace()->saeDir(m_trainName->text().trimmed().toStdString())
+                : std::string());
     m_trainResume->setEnabled(idle && resumable);
     m_analyseStart->setEnabled(open && idle && m_analyseSae->count() > 0);
     m_evalStart->setEnabled(open && idle && m_evalSae->count() > 0);
 }
 
-bool JobsPanel::isBusy() const { return m_runner->isBusy(); }
+bool JobsPanel::isBusy() const {
+    return m_runner->isBusy();
+}
 
 QStringList JobsPanel::log() const {
     QStringList lines;
@@ -325,7 +331,8 @@ void JobsPanel::startCapture(const CaptureJobSpec& spec) {
 
 void JobsPanel::startTraining(const TrainJobSpec& spec) {
     const QString name = QString::fromStdString(spec.saeName.empty() ? spec.outDir : spec.saeName);
-    const QString label = spec.resume ? tr("Resume training %1").arg(name) : tr("Train %1").arg(name);
+    const QString label =
+        spec.resume ? tr("Resume training %1").arg(name) : tr("Train %1").arg(name);
     m_monitor->startRun(label, spec.batchSize);
     m_runner->start(
         label,
@@ -344,15 +351,15 @@ void JobsPanel::startTraining(const TrainJobSpec& spec) {
     // Only this job's reports feed the monitor; the runner drops stale ones.
     const quint64 id = m_runner->currentId();
     auto connection = std::make_shared<QMetaObject::Connection>();
-    *connection = connect(m_runner, &JobRunner::progressChanged, this,
-                          [this, id, connection](quint64 job, double, const QString&,
-                                                 const QVariantMap& metrics) {
-                              if (job != id) {
-                                  disconnect(*connection);
-                                  return;
-                              }
-                              m_monitor->addReport(metrics);
-                          });
+    *connection = connect(
+        m_runner, &JobRunner::progressChanged, this,
+        [this, id, connection](quint64 job, double, const QString&, const QVariantMap& metrics) {
+            if (job != id) {
+                disconnect(*connection);
+                return;
+            }
+            m_monitor->addReport(metrics);
+        });
 }
 
 void JobsPanel::startAnalysis(const AnalyseJobSpec& spec) {

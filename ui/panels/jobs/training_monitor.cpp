@@ -13,12 +13,18 @@ namespace mono::ui {
 namespace {
 QString curveTitle(TrainingMonitor::Curve c) {
     switch (c) {
-        case TrainingMonitor::kLoss: return TrainingMonitor::tr("Loss");
-        case TrainingMonitor::kMse: return TrainingMonitor::tr("MSE");
-        case TrainingMonitor::kL0: return TrainingMonitor::tr("L0 (active features per token)");
-        case TrainingMonitor::kDeadPct: return TrainingMonitor::tr("Dead features (%)");
-        case TrainingMonitor::kExplainedVariance: return TrainingMonitor::tr("Explained variance");
-        case TrainingMonitor::kCurveCount: break;
+        case TrainingMonitor::kLoss:
+            return TrainingMonitor::tr("Loss");
+        case TrainingMonitor::kMse:
+            return TrainingMonitor::tr("MSE");
+        case TrainingMonitor::kL0:
+            return TrainingMonitor::tr("L0 (active features per token)");
+        case TrainingMonitor::kDeadPct:
+            return TrainingMonitor::tr("Dead features (%)");
+        case TrainingMonitor::kExplainedVariance:
+            return TrainingMonitor::tr("Explained variance");
+        case TrainingMonitor::kCurveCount:
+            break;
     }
     return {};
 }
@@ -26,12 +32,18 @@ QString curveTitle(TrainingMonitor::Curve c) {
 
 QString TrainingMonitor::metricKey(Curve curve) {
     switch (curve) {
-        case kLoss: return QStringLiteral("loss");
-        case kMse: return QStringLiteral("mse");
-        case kL0: return QStringLiteral("l0");
-        case kDeadPct: return QStringLiteral("dead_pct");
-        case kExplainedVariance: return QStringLiteral("explained_variance");
-        case kCurveCount: break;
+        case kLoss:
+            return QStringLiteral("loss");
+        case kMse:
+            return QStringLiteral("mse");
+        case kL0:
+            return QStringLiteral("l0");
+        case kDeadPct:
+            return QStringLiteral("dead_pct");
+        case kExplainedVariance:
+            return QStringLiteral("explained_variance");
+        case kCurveCount:
+            break;
     }
     return {};
 }
@@ -112,19 +124,22 @@ void TrainingMonitor::addReport(const QVariantMap& metrics) {
         plot->graph(0)->addData(tokens, metrics.value(key).toDouble());
         plot->rescaleAxes();
         // Percentages and explained variance read best on their natural range.
-        if (i == kExplainedVariance) plot->yAxis->setRange(std::min(0.0, plot->yAxis->range().lower), 1.0);
-        if (i == kDeadPct) plot->yAxis->setRange(0, std::max(5.0, plot->yAxis->range().upper * 1.1));
+        if (i == kExplainedVariance)
+            plot->yAxis->setRange(std::min(0.0, plot->yAxis->range().lower), 1.0);
+        if (i == kDeadPct)
+            plot->yAxis->setRange(0, std::max(5.0, plot->yAxis->range().upper * 1.1));
         plot->replot(QCustomPlot::rpQueuedReplot);
         added = true;
     }
     if (!added) return;
     ++m_points;
-    m_summary->setText(tr("step %1 · %2 tokens · loss %3 · L0 %4 · EV %5")
-                           .arg(step, 0, 'f', 0)
-                           .arg(tokens, 0, 'f', 0)
-                           .arg(metrics.value(QStringLiteral("loss")).toDouble(), 0, 'g', 4)
-                           .arg(metrics.value(QStringLiteral("l0")).toDouble(), 0, 'f', 1)
-                           .arg(metrics.value(QStringLiteral("explained_variance")).toDouble(), 0, 'f', 3));
+    m_summary->setText(
+        tr("step %1 · %2 tokens · loss %3 · L0 %4 · EV %5")
+            .arg(step, 0, 'f', 0)
+            .arg(tokens, 0, 'f', 0)
+            .arg(metrics.value(QStringLiteral("loss")).toDouble(), 0, 'g', 4)
+            .arg(metrics.value(QStringLiteral("l0")).toDouble(), 0, 'f', 1)
+            .arg(metrics.value(QStringLiteral("explained_variance")).toDouble(), 0, 'f', 3));
 }
 
 }  // namespace mono::ui
