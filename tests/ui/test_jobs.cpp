@@ -264,6 +264,18 @@ private slots:
         QCOMPARE(window->workspace()->currentSae(), QStringLiteral("tiny"));
         QCOMPARE(window->featuresView()->browser()->model()->rowCount(), 128);
         QVERIFY(window->workspace()->saeNames().contains(QStringLiteral("tiny")));
+
+        // Evaluate the new SAE in the model: the report lands in the log.
+        EvalJobSpec eval;
+        eval.workspaceDir = dir.string();
+        eval.saeName = "tiny";
+        eval.tokens = 2000;
+        window->jobsPanel()->startEvaluation(eval);
+        QTRY_VERIFY_WITH_TIMEOUT(!window->jobsPanel()->isBusy(), 30000);
+        QVERIFY2(errors.isEmpty(), qPrintable(errors.value(0).message));
+        QCOMPARE(window->jobsPanel()->log().size(), 4);
+        QVERIFY2(window->jobsPanel()->log().last().contains(QStringLiteral("CE clean")),
+                 qPrintable(window->jobsPanel()->log().last()));
     }
 
     void cleanupTestCase() { QSettings().clear(); }
