@@ -53,6 +53,10 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
     m_plot->xAxis->setLabel(tr("input channel"));
     m_plot->yAxis->setLabel(tr("max |value|"));
     m_plot->legend->setVisible(true);
+    // Thousands of points per line: antialiased lines on a log axis take seconds
+    // to draw, plain polylines a few milliseconds.
+    m_plot->setNotAntialiasedElements(QCP::aePlottables);
+    m_plot->setPlottingHint(QCP::phFastPolylines, true);
     const struct {
         QString name;
         QColor color;
