@@ -83,17 +83,28 @@ void benchCalibration(const std::string& name, model::Model& m, int nWindows, in
     bare.logits = model::LogitsWanted::kNone;
     bare.stopAfterLastHook = false;  // every layer, as calibration runs
     model::Batch batch;
-    const auto tb = bench::timeRepeated(
-        [&] {
-            for (size_t i = 0; i < w.size(); i += 4) {
-                batch.clear();
-                for (size_t j = i; j < std::min(w.size(), i + 4); ++j)
-                    batch.add(w[j].data(), int64_t(w[j].size()));
-                (void)m.forward(batch, bare, nullptr);
-            }
-        },
-        1, reps);
-    const auto tc = bench::timeRepeated([&] { (void)quant::calibrate(m, w); }, 1, reps);
+    auto bareRun = [&] {
+        for (size_t i = 0; i < w.size(); i += 4) {
+            batch.clear();
+            for (size_t j = i; j < std::min(w.size(), i + 4); ++j)
+                batch.add(w[j].data(), int64_t(w[j].size()));
+            (void)m.forward(batch, bare, nullptr);
+        }
+    };
+    auto calibRun = [&] { (void)quant::calibrate(m, w); };
+    // Interleaved, so that both see the same load on a shared machine.
+    bareRun();
+    calibRun();
+    std::vector<double> sb, sc;
+    for (int r = 0; r < reps; ++r) {
+        double t0 = bench::nowSeconds();
+        bareRun();
+        sb.push_back(bench::nowSeconds() - t0);
+        t0 = bench::nowSeconds();
+        calibRun();
+        sc.push_back(bench::nowSeconds() - t0);
+    }
+    const bench::Timing tb = bench::summarize(sb), tc = bench::summarize(sc);
     const double tokens = double(nWindows) * len;
     std::printf("  %-22s bare %9.0f tok/s  calibration %9.0f tok/s  %.0f%%\n", name.c_str(),
                 tokens / tb.median, tokens / tc.median, 100.0 * tb.median / tc.median);
