@@ -1,5 +1,7 @@
 #include "core/model/config.h"
 
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -224,6 +226,17 @@ Status ModelConfig::validate() const {
 }
 
 int64_t ModelConfig::parameterCount() const {
+    // A config read from a file may claim sizes whose products overflow int64:
+    // estimate the magnitude of every term in double first and saturate.
+    {
+        const double c = std::fabs(double(dModel)), f = std::fabs(double(dMlp)),
+                     v = std::fabs(double(vocabSize)), h = std::fabs(double(headDim)),
+                     heads = std::fabs(double(nHeads)) + 2 * std::fabs(double(nKvHeads)),
+                     layers = std::fabs(double(nLayers)), seq = std::fabs(double(maxSeqLen));
+        const double perLayer = 4 * c + c * heads * h + heads * h + c * c + c + 3 * c * f + f + c;
+        const double bound = 2 * v * c + layers * perLayer + 2 * c + seq * c;
+        if (!(bound < 9.0e18)) return std::numeric_limits<int64_t>::max();
+    }
     const int64_t C = dModel, F = dMlp, V = vocabSize, hd = headDim;
     const int64_t qkv = C * (nHeads + 2 * nKvHeads) * hd;
     int64_t perLayer = 0;

@@ -51,7 +51,8 @@ struct ModelConfig {
     // kv heads divide heads, RoPE on Llama only, head_dim even for RoPE).
     Status validate() const;
 
-    // Parameter count (tied embeddings counted once).
+    // Parameter count (tied embeddings counted once); INT64_MAX when the sizes
+    // are so large that it would not fit (a config from a hostile file).
     int64_t parameterCount() const;
 
     // One line per field, for `monoscope-cli info`.

@@ -16,6 +16,7 @@
 #include "core/io/llama2c.h"
 #include "core/io/npy.h"
 #include "core/io/safetensors.h"
+#include "core/model/config.h"
 #include "tests/io/io_builders.h"
 #include "tests/support/test_support.h"
 
@@ -611,6 +612,22 @@ private slots:
                              r.status().message().c_str());
             }
         qInfo("format detection: %d damaged inputs probed", n);
+    }
+
+    // Found by fuzz_gguf: a model config whose sizes pass validation but whose
+    // parameter count overflows int64 (UB in parameterCount and describe); the
+    // count saturates now. Exact counts are unchanged.
+    void modelConfigWithOverflowingSizes() {
+        const std::string text =
+            R"({"model_type":"llama","hidden_size":1073741824,"num_hidden_layers":1073741824,)"
+            R"("num_attention_heads":1048576,"intermediate_size":1073741824,)"
+            R"("vocab_size":1073741824})";
+        auto config = model::configFromHfJson(text, "huge/config.json");
+        MONO_VERIFY_RESULT(config);
+        MONO_VERIFY_OK(config->validate());
+        QCOMPARE(config->parameterCount(), std::numeric_limits<int64_t>::max());
+        QVERIFY(config->describe().find("9223372036854775807") != std::string::npos);
+        QCOMPARE(model::gpt2SmallConfig().parameterCount(), int64_t(124439808));
     }
 };
 
