@@ -101,6 +101,11 @@ JobsPanel::JobsPanel(WorkspaceSession* session, QWidget* parent)
         if (!m_queue.isEmpty()) runNext();
     });
     connect(m_session, &WorkspaceSession::workspaceChanged, this, &JobsPanel::refreshForms);
+    // The forms follow the SAE chosen in the sidebar.
+    connect(m_session, &WorkspaceSession::saeSelected, this, [this](const QString& name) {
+        m_analyseSae->setCurrentText(name);
+        m_evalSae->setCurrentText(name);
+    });
     refreshForms();
 }
 
