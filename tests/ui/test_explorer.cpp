@@ -3,8 +3,10 @@
 // reopen, search, filter by density, inspect a prompt, and bad input.
 
 #include <QAbstractItemModelTester>
+#include <QApplication>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QSignalSpy>
@@ -365,6 +367,45 @@ private slots:
         MONO_VERIFY_OK(window->workspace()->selectSae(QString::fromStdString(m_ws.saeName)));
         QVERIFY(waitLoaded(window.get()));
         fs::remove_all(m_ws.dir / "saes" / "wrong-width");
+    }
+
+    void recentWorkspacesAndThemeArePersisted() {
+        QSettings().clear();
+        {
+            MainWindow window;
+            QList<Reported> errors;
+            window.setErrorReporter([&errors](const QString& t, const QString& m) {
+                errors.append({t, m});
+            });
+            QVERIFY(window.openWorkspace(qpath(m_ws.dir)));
+            window.setTheme(Theme::kDark);
+            QCOMPARE(QApplication::palette().color(QPalette::Base).lightness() < 100, true);
+            window.close();  // saves the window state
+        }
+        const QSettings settings;
+        const QStringList recent =
+            settings.value(QStringLiteral("recentWorkspaces/paths")).toStringList();
+        QCOMPARE(recent.size(), 1);
+        QCOMPARE(QDir(recent[0]).canonicalPath(), QDir(qpath(m_ws.dir)).canonicalPath());
+        QCOMPARE(settings.value(QStringLiteral("appearance/theme")).toString(),
+                 QStringLiteral("dark"));
+        QVERIFY(!settings.value(QStringLiteral("window/geometry")).toByteArray().isEmpty());
+
+        MainWindow again;
+        QCOMPARE(again.theme(), Theme::kDark);
+        auto* menu = again.findChild<QMenu*>(QStringLiteral("recentWorkspacesMenu"));
+        QVERIFY(menu);
+        emit menu->aboutToShow();
+        QCOMPARE(menu->actions().size(), 1);
+        QList<Reported> errors;
+        again.setErrorReporter([&errors](const QString& t, const QString& m) {
+            errors.append({t, m});
+        });
+        menu->actions().front()->trigger();
+        QVERIFY(again.workspace()->isOpen());
+        QVERIFY(errors.isEmpty());
+        again.setTheme(Theme::kLight);
+        QSettings().clear();
     }
 
     void cleanupTestCase() { QSettings().clear(); }
