@@ -241,6 +241,13 @@ private slots:
         auto missing = trainLm(other, *data, quiet, StopToken());
         QVERIFY(!missing.ok());
         QVERIFY(missing.status().toString().find(kLmCheckpointFile) != std::string::npos);
+        // A damaged checkpoint is refused with the file named, not read.
+        const fs::path damaged = fs::path(parts.outDir) / kLmCheckpointFile;
+        std::string bytes = test::readFile(damaged);
+        test::writeFile(damaged, bytes.substr(0, bytes.size() / 2));
+        auto corrupt = trainLm(parts, *data, quiet, StopToken());
+        QVERIFY(!corrupt.ok());
+        QVERIFY(corrupt.status().toString().find(kLmCheckpointFile) != std::string::npos);
     }
 
     void badInput() {
