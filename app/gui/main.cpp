@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "app/gui/extra_views.h"
 #include "core/base/version.h"
 #include "core/workspace/workspace.h"
 #include "ui/main/main_window.h"
@@ -100,6 +101,8 @@ int main(int argc, char** argv) {
 
     mono::ui::MainWindow window;
     window.setDeviceDescription(deviceDescription());
+    addSteeringView(window);
+    addQuantView(window);
     if (screenshot) {
         window.setErrorReporter(mono::ui::stderrErrorReporter());
         window.setRememberRecent(false);

@@ -131,8 +131,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
 MainWindow::~MainWindow() = default;
 
-int MainWindow::addView(const QString& name, const QString& title, QWidget* widget) {
-    m_views.append(View{name, widget});
+int MainWindow::addView(const QString& name, const QString& title, QWidget* widget,
+                        Prepare prepare) {
+    m_views.append(View{name, widget, std::move(prepare)});
     const int index = m_panels->addTab(widget, title);
     // Ctrl+1 … Ctrl+9 switch views, in tab order.
     if (m_viewMenu && index < 9) {
@@ -449,7 +450,7 @@ void MainWindow::setErrorReporter(const ErrorReporter& reporter) {
 QList<MainWindow::View> MainWindow::views() const {
     QList<View> views = m_views;
     // The dashboard is taller than the window: its lower half gets a picture of its own.
-    views.insert(1, View{QStringLiteral("feature-dashboard"), m_features});
+    views.insert(1, View{QStringLiteral("feature-dashboard"), m_features, {}});
     return views;
 }
 
@@ -521,6 +522,7 @@ void MainWindow::prepareView(const View& view, std::function<void()> ready) {
         if (view.widget == self->m_inspector) return self->prepareInspector(std::move(ready));
         if (view.widget == self->m_jobs)
             return self->m_jobs->prepareForScreenshot(std::move(ready));
+        if (view.prepare) return view.prepare(std::move(ready));
         ready();
     });
 }

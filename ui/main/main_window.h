@@ -56,9 +56,12 @@ public:
     // Opens a model (folder, .gguf, or .bin with an optional tokenizer .bin).
     void openModel(const QString& path, const QString& tokenizerPath = {});
 
+    // Brings a view into a state worth photographing, then calls its argument.
+    using Prepare = std::function<void(std::function<void()> ready)>;
     // Adds a view as a tab (e.g. the steering panel): `name` is its screenshot
-    // file name, `title` its tab text. Returns the tab index.
-    int addView(const QString& name, const QString& title, QWidget* widget);
+    // file name, `title` its tab text; `prepare` (optional) runs in screenshot
+    // mode once the workspace's model and SAE have loaded. Returns the tab index.
+    int addView(const QString& name, const QString& title, QWidget* widget, Prepare prepare = {});
     // Switches to the view named `name`; false when there is none.
     bool showView(const QString& name);
 
@@ -80,6 +83,7 @@ public:
     struct View {
         QString name;
         QWidget* widget = nullptr;
+        Prepare prepare;  // see addView
     };
     QList<View> views() const;
     // Brings `view` into a state worth photographing, then calls `ready`.
