@@ -11,9 +11,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/base/text.h"
 #include "core/base/version.h"
 #include "core/features/sqlite_util.h"
-#include "core/base/text.h"
 
 namespace mono::features {
 namespace {
@@ -221,6 +221,10 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
     if (rc != SQLITE_OK) return sql::error(raw, rc, path, "opening");
     sqlite3_busy_timeout(raw, 10000);
     sqlite3_extended_result_codes(raw, 1);
+    // A damaged store can make SQLite (FTS5 reading a corrupt index) ask for
+    // a gigabyte; bound SQLite's heap so that such a query fails with
+    // SQLITE_NOMEM instead. Feature stores are the only SQLite users here.
+    sqlite3_hard_heap_limit64(int64_t{512} << 20);
 
     MONO_ASSIGN_OR_RETURN(int64_t appId, pragmaInt(raw, path, "application_id"));
     MONO_ASSIGN_OR_RETURN(int64_t version, pragmaInt(raw, path, "user_version"));

@@ -285,6 +285,22 @@ private slots:
         QCOMPARE(store->search("the bridge")->size(), size_t(20));
         QCOMPARE(ftsQueryFromUserText("a \"b\" *"), std::string("\"a\" \"\"\"b\"\"\"*"));
     }
+
+    // Found by fuzz_feature_store: a store with one changed integer in its FTS5
+    // index made search() ask SQLite for a gigabyte. SQLite's heap is bounded
+    // now, so the query fails (or answers) without that allocation.
+    void damagedSearchIndexCannotAskForAGigabyte() {
+        const auto dir = test::tempDir();
+        const std::string path = (dir / "damaged.sqlite").string();
+        std::filesystem::copy_file(
+            test::sourceDir() / "tests/features/data/fts5_gigabyte_query.sqlite", path);
+        auto store = FeatureStore::open(path, FeatureStore::Mode::kReadOnly);
+        MONO_VERIFY_RESULT(store);
+        sqlite3_memory_highwater(1);
+        (void)store->search("once upon", 10);
+        QVERIFY2(sqlite3_memory_highwater(0) < (int64_t{512} << 20),
+                 qPrintable(QString::number(sqlite3_memory_highwater(0))));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestFeatureStoreHostile)
