@@ -11,11 +11,9 @@
 # rounds of each program's own median, and the ratio uses the faster PyTorch.
 #
 # PyTorch's BLAS: Debian's python3-torch calls libblas.so.3, which is the
-# reference (netlib) BLAS unless an OpenBLAS package is installed. The script
-# puts OpenBLAS first on the loader path: $MONO_OPENBLAS_DIR if set, else the
-# system's /usr/lib/x86_64-linux-gnu/openblas-{openmp,pthread}, else a copy
-# unpacked into BUILD_DIR/openblas from the .deb (`apt-get download`; nothing
-# is installed system-wide). The reference prints the library it loaded.
+# reference (netlib) BLAS unless an OpenBLAS package is installed;
+# bench/reference/with_openblas.sh puts OpenBLAS first on the loader path
+# (nothing is installed system-wide). The reference prints the library it loaded.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,39 +37,8 @@ fi
 ninja -C "$BUILD" -j2 bench_model_forward >/dev/null
 BENCH="$BUILD/bench/bench_model_forward"
 
-# ---- OpenBLAS for torch (OpenMP flavour: it shares libgomp's threads with torch)
-find_openblas() {
-    local arch=x86_64-linux-gnu d
-    if [ -n "${MONO_OPENBLAS_DIR:-}" ]; then
-        echo "$MONO_OPENBLAS_DIR"
-        return
-    fi
-    for d in /usr/lib/$arch/openblas-openmp /usr/lib/$arch/openblas-pthread \
-        "$BUILD/openblas/usr/lib/$arch/openblas-openmp"; do
-        if [ -f "$d/libblas.so.3" ]; then
-            echo "$d"
-            return
-        fi
-    done
-    local deb
-    deb="$(ls /var/cache/apt/archives/libopenblas0-openmp_*.deb 2>/dev/null | head -n 1 || true)"
-    if [ -z "$deb" ]; then
-        (cd "$OUT" && apt-get download libopenblas0-openmp >/dev/null 2>&1) || true
-        deb="$(ls "$OUT"/libopenblas0-openmp_*.deb 2>/dev/null | head -n 1 || true)"
-    fi
-    if [ -n "$deb" ]; then
-        dpkg-deb -x "$deb" "$BUILD/openblas"
-        echo "$BUILD/openblas/usr/lib/$arch/openblas-openmp"
-    fi
-}
-OPENBLAS="$(find_openblas)"
-if [ -n "$OPENBLAS" ]; then
-    log "PyTorch BLAS: $OPENBLAS/libblas.so.3"
-    TORCH_LD=("LD_LIBRARY_PATH=$OPENBLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
-else
-    log "no OpenBLAS found: PyTorch uses the system libblas.so.3 (maybe the slow reference BLAS)"
-    TORCH_LD=()
-fi
+# ---- OpenBLAS for torch: bench/reference/with_openblas.sh finds or unpacks it
+WITH_OPENBLAS="$ROOT/bench/reference/with_openblas.sh"
 
 # ---- rounds
 for ((r = 1; r <= ROUNDS; ++r)); do
@@ -80,9 +47,10 @@ for ((r = 1; r <= ROUNDS; ++r)); do
     "$BENCH" | tee "$OUT/mono.$r.txt"
     log "PyTorch, environment as is (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}," \
         "OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset})"
-    env "${TORCH_LD[@]}" "$PY" "$ROOT/bench/reference/gpt2_torch_bench.py" | tee "$OUT/torch_env.$r.txt"
+    "$WITH_OPENBLAS" --build "$BUILD" --keep-env \
+        "$PY" "$ROOT/bench/reference/gpt2_torch_bench.py" | tee "$OUT/torch_env.$r.txt"
     log "PyTorch, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${TORCH_LD[@]}" \
+    "$WITH_OPENBLAS" --build "$BUILD" \
         "$PY" "$ROOT/bench/reference/gpt2_torch_bench.py" | tee "$OUT/torch_unset.$r.txt"
 done
 

@@ -10,8 +10,9 @@
 # command: this environment sets OPENBLAS_CORETYPE=Haswell, which forces AVX2
 # kernels at half the AVX-512 rate (docs/BENCHMARKS.md, "Transformer runtime").
 #
-#   bench/reference/with_openblas.sh [--build BUILD_DIR] COMMAND [ARGS...]
-#       (BUILD_DIR defaults to build-bench in the repository root)
+#   bench/reference/with_openblas.sh [--build BUILD_DIR] [--keep-env] COMMAND [ARGS...]
+#       (BUILD_DIR defaults to build-bench in the repository root; --keep-env
+#       leaves OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE as they are)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -20,8 +21,13 @@ if [ "${1:-}" = "--build" ]; then
     BUILD="$2"
     shift 2
 fi
+UNSET=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+if [ "${1:-}" = "--keep-env" ]; then
+    UNSET=()
+    shift
+fi
 if [ $# -eq 0 ]; then
-    echo "usage: $0 [--build BUILD_DIR] COMMAND [ARGS...]" >&2
+    echo "usage: $0 [--build BUILD_DIR] [--keep-env] COMMAND [ARGS...]" >&2
     exit 2
 fi
 
@@ -53,8 +59,10 @@ find_openblas() {
 OPENBLAS="$(find_openblas)"
 if [ -z "$OPENBLAS" ]; then
     echo "with_openblas.sh: no OpenBLAS found or downloadable; running with the system libblas.so.3" >&2
-    exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"
+    exec env "${UNSET[@]}" "$@"
 fi
-echo "with_openblas.sh: BLAS $OPENBLAS/libblas.so.3 (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset)" >&2
-exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+note="unset"
+[ ${#UNSET[@]} -eq 0 ] && note="as they are"
+echo "with_openblas.sh: BLAS $OPENBLAS/libblas.so.3 (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE $note)" >&2
+exec env "${UNSET[@]}" \
     LD_LIBRARY_PATH="$OPENBLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"
