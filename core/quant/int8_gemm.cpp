@@ -148,15 +148,27 @@ void gemmVnni(const int8_t* A, int64_t lda, int64_t M, const int8_t* vnni, const
     const uint8_t* Au = shifted.data();
     const int64_t panels = (N + 15) / 16;
     const int64_t groups = (panels + 3) / 4;  // 64 channels each
-#pragma omp parallel for schedule(static) if (bigEnough(M, N, K))
-    for (int64_t g = 0; g < groups; ++g) {
-        const int np = int(std::min<int64_t>(4, panels - 4 * g));
-        const int8_t* pb = vnni + 4 * g * K4 * 16;
-        const int64_t n0 = 64 * g;
-        int64_t m = 0;
-        for (; m + 4 <= M; m += 4)
-            vnniRows<4>(Au + m * K4, K4, pb, np, corr, n0, N, C + m * ldc, ldc);
-        for (; m < M; ++m) vnniRows<1>(Au + m * K4, K4, pb, np, corr, n0, N, C + m * ldc, ldc);
+    // Each thread owns a fixed range of channel groups (so the sums, and the
+    // bits, do not depend on the thread count) and walks the rows in blocks
+    // whose activations stay in L2 while every one of its groups reads them.
+    constexpr int64_t kRowBlock = 96;
+#pragma omp parallel if (bigEnough(M, N, K))
+    {
+        const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+        const int64_t g0 = groups * t / threads, g1 = groups * (t + 1) / threads;
+        for (int64_t r0 = 0; r0 < M; r0 += kRowBlock) {
+            const int64_t r1 = std::min(M, r0 + kRowBlock);
+            for (int64_t g = g0; g < g1; ++g) {
+                const int np = int(std::min<int64_t>(4, panels - 4 * g));
+                const int8_t* pb = vnni + 4 * g * K4 * 16;
+                const int64_t n0 = 64 * g;
+                int64_t m = r0;
+                for (; m + 6 <= r1; m += 6)
+                    vnniRows<6>(Au + m * K4, K4, pb, np, corr, n0, N, C + m * ldc, ldc);
+                for (; m < r1; ++m)
+                    vnniRows<1>(Au + m * K4, K4, pb, np, corr, n0, N, C + m * ldc, ldc);
+            }
+        }
     }
 }
 
