@@ -15,6 +15,7 @@
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 #include "core/acts/activation_store.h"
 #include "core/base/atomic_file.h"
@@ -519,9 +520,16 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
     // the pass at d=64) that would otherwise leave the other core idle.
     std::future<Result<acts::Shard>> prefetch;
     int prefetched = -1;
+    // Under a tight memory cap the helper thread's stack may not be available:
+    // then the shard is read on this thread when it is needed (std::launch::deferred).
     auto startRead = [&](int s) {
         prefetched = s;
-        prefetch = std::async(std::launch::async, [&store, s] { return store.readShard(s); });
+        auto read = [&store, s] { return store.readShard(s); };
+        try {
+            prefetch = std::async(std::launch::async, read);
+        } catch (const std::system_error&) {
+            prefetch = std::async(std::launch::deferred, read);
+        }
     };
     for (int s = 0; s < src.numShards() && rowsDone < target; ++s) {
         const int64_t s0 = src.shardStart(s), s1 = src.shardEnd(s);

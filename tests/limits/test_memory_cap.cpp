@@ -31,8 +31,10 @@ namespace {
 
 constexpr int64_t kDim = 64;
 constexpr int64_t kShardRows = 16384;  // 4 MiB of f32 per shard
-constexpr int kShards = 32;            // 128 MiB of activations
-constexpr int64_t kBudgetBytes = 32ll << 20;
+constexpr int kShards = 64;            // 256 MiB of activations
+// Room for two shards in flight, the encoder's chunk, the feature bookkeeping
+// and the stacks of the prefetch and OpenMP threads (8 MiB each).
+constexpr int64_t kBudgetBytes = 64ll << 20;
 
 // Private data of this process now (VmData in /proc/self/status), in bytes.
 int64_t dataBytes() {
@@ -187,12 +189,19 @@ private slots:
             inputs.sae = &*sae;
             features::AnalysisSpec spec;
             spec.topK = 10;
-            auto summary = features::analyze(inputs, spec, out, Progress(), StopToken());
-            if (!summary.ok()) {
-                std::fprintf(stderr, "%s\n", summary.status().toString().c_str());
-                _exit(14);
+            // Nothing may escape the child: back in Qt Test it would wait forever
+            // for a watchdog thread that fork() did not copy.
+            try {
+                auto summary = features::analyze(inputs, spec, out, Progress(), StopToken());
+                if (!summary.ok()) {
+                    std::fprintf(stderr, "%s\n", summary.status().toString().c_str());
+                    _exit(14);
+                }
+                _exit(summary->rowsAnalysed == int64_t(kShards) * kShardRows ? 0 : 15);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "analysis threw: %s\n", e.what());
+                _exit(16);
             }
-            _exit(summary->rowsAnalysed == int64_t(kShards) * kShardRows ? 0 : 15);
         }
         // A job that does not stream fails in the child (or hangs there when a
         // thread cannot start): wait with a deadline, never forever.
