@@ -62,7 +62,6 @@ void TestUiQuant::sliderMovesMaximaAndFillsTable() {
         s90 += at90[j];
     }
     QVERIFY(s90 < s20);
-    QVERIFY2(panel.lastRedrawMs() < 100.0, qPrintable(QString::number(panel.lastRedrawMs())));
 
     // The table settles on the latest α (stale results are dropped) and is full.
     const int before = updated.count();
