@@ -7,6 +7,7 @@
 
 #include <QtTest>
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -51,8 +52,16 @@ int64_t dataBytes() {
     return -1;
 }
 
+// One malloc arena for every thread: otherwise each thread that allocates
+// may commit a heap of its own, and the memory a job needs would depend on
+// which threads happened to allocate first.
+void singleArena() {
+    mallopt(M_ARENA_MAX, 1);
+}
+
 // Caps this process's private memory at what it uses now plus `budget`.
 bool capData(int64_t budget) {
+    singleArena();
     const int64_t base = dataBytes();
     if (base <= 0) return false;
     rlimit limit{};
@@ -174,6 +183,7 @@ private slots:
         QVERIFY(child >= 0);
         if (child == 0) {
             // Cap the child's private memory at what it uses now plus the budget.
+            singleArena();
             const int64_t base = dataBytes();
             if (base <= 0) _exit(10);
             rlimit limit{};
