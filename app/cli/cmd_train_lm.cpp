@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
@@ -83,6 +84,29 @@ Result<std::shared_ptr<const tok::Tokenizer>> prepareTokenizer(
     }
     return tok::loadTokenizer(target.string());
 }
+
+// The options and flags train-lm takes; the run's record repeats the ones given.
+const std::set<std::string> kOptions = {"corpus",
+                                        "heldout",
+                                        "tokenizer",
+                                        "vocab",
+                                        "layers",
+                                        "d-model",
+                                        "heads",
+                                        "ctx",
+                                        "tokens",
+                                        "batch",
+                                        "lr",
+                                        "seed",
+                                        "threads",
+                                        "eval-every",
+                                        "eval-tokens",
+                                        "warmup",
+                                        "weight-decay",
+                                        "grad-clip",
+                                        "checkpoint-every",
+                                        "out"};
+const std::set<std::string> kFlags = {"f16", "resume"};
 
 int runTrainLm(CliArgs& args) {
     const std::string name = "train-lm";
@@ -161,30 +185,10 @@ int runTrainLm(CliArgs& args) {
     // The run's record: what was asked (as options) and, at the end, what came out.
     nlohmann::ordered_json record;
     std::string command = "monoscope-cli train-lm";
-    for (const char* key : {"corpus",
-                            "heldout",
-                            "tokenizer",
-                            "vocab",
-                            "layers",
-                            "d-model",
-                            "heads",
-                            "ctx",
-                            "tokens",
-                            "batch",
-                            "lr",
-                            "seed",
-                            "threads",
-                            "eval-every",
-                            "eval-tokens",
-                            "warmup",
-                            "weight-decay",
-                            "grad-clip",
-                            "checkpoint-every",
-                            "out"})
-        for (const std::string& v : args.options(key))
-            command += " --" + std::string(key) + " " + v;
-    for (const char* flag : {"f16", "resume"})
-        if (args.flag(flag)) command += " --" + std::string(flag);
+    for (const std::string& key : kOptions)
+        for (const std::string& v : args.options(key)) command += " --" + key + " " + v;
+    for (const std::string& flag : kFlags)
+        if (args.flag(flag)) command += " --" + flag;
     record["command"] = command;
     record["seed"] = spec.seed;
     record["parameters"] = spec.shape.parameterCount();
@@ -225,29 +229,7 @@ int runTrainLm(CliArgs& args) {
 
 const RegisterCommand kRegister({"train-lm",
                                  "train a small GPT-2 on text files (BPE, AdamW, checkpoints)",
-                                 kUsage,
-                                 {"f16", "resume"},
-                                 {"corpus",
-                                  "heldout",
-                                  "tokenizer",
-                                  "vocab",
-                                  "layers",
-                                  "d-model",
-                                  "heads",
-                                  "ctx",
-                                  "tokens",
-                                  "batch",
-                                  "lr",
-                                  "seed",
-                                  "threads",
-                                  "eval-every",
-                                  "eval-tokens",
-                                  "warmup",
-                                  "weight-decay",
-                                  "grad-clip",
-                                  "checkpoint-every",
-                                  "out"},
-                                 &runTrainLm});
+                                 kUsage, kFlags, kOptions, &runTrainLm});
 
 }  // namespace
 }  // namespace mono::cli
