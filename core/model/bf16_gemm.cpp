@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/base/register_tile.h"
 #include "core/io/tensor.h"
 
 namespace mono::model::cpu {
@@ -24,25 +25,32 @@ constexpr int64_t kSerialWork = 1 << 17;  // multiply-adds below which forking c
 #define MONO_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 // One micro-tile: R rows × P panels over all input pairs, plus bias, stored
-// with a mask for a partial last panel.
+// with a mask for a partial last panel. The accumulators stay in registers
+// (core/base/register_tile.h says why).
+inline int32_t loadPair(const uint16_t* p) {
+    int32_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+#define MONO_BF16_BROADCAST(r) (__m512bh) _mm512_set1_epi32(loadPair(x + r * ldx + 2 * k))
 template <int R, int P>
 MONO_BF16_TARGET void microTile(const uint16_t* x, int64_t ldx, const uint16_t* w,
                                 int64_t panelStride, int64_t pairs, const float* bias, float* y,
                                 int64_t ldy, int lastCols) {
-    __m512 acc[R][P];
-    for (int r = 0; r < R; ++r)
-        for (int j = 0; j < P; ++j) acc[r][j] = _mm512_setzero_ps();
+    MONO_TILE_DECLARE(__m512, _mm512_setzero_ps());
+    const uint16_t* w0 = w;
+    const uint16_t* w1 = w + (P > 1 ? panelStride : 0);
+    const uint16_t* w2 = w + (P > 2 ? 2 * panelStride : 0);
+    const uint16_t* w3 = w + (P > 3 ? 3 * panelStride : 0);
     for (int64_t k = 0; k < pairs; ++k) {
-        __m512bh wv[P];
-        for (int j = 0; j < P; ++j)
-            wv[j] = (__m512bh)_mm512_load_si512(w + j * panelStride + k * 2 * kLanes);
-        for (int r = 0; r < R; ++r) {
-            int32_t pair;
-            std::memcpy(&pair, x + r * ldx + 2 * k, sizeof pair);
-            const __m512bh xv = (__m512bh)_mm512_set1_epi32(pair);
-            for (int j = 0; j < P; ++j) acc[r][j] = _mm512_dpbf16_ps(acc[r][j], xv, wv[j]);
-        }
+        const int64_t at = k * 2 * kLanes;
+        const auto b0 = (__m512bh)_mm512_load_si512(w0 + at);
+        const auto b1 = P > 1 ? (__m512bh)_mm512_load_si512(w1 + at) : b0;
+        const auto b2 = P > 2 ? (__m512bh)_mm512_load_si512(w2 + at) : b0;
+        const auto b3 = P > 3 ? (__m512bh)_mm512_load_si512(w3 + at) : b0;
+        MONO_TILE_STEP(MONO_BF16_BROADCAST, _mm512_dpbf16_ps, b0, b1, b2, b3);
     }
+    MONO_TILE_AS_ARRAY(__m512, acc);
     for (int j = 0; j < P; ++j) {
         const __mmask16 mask = j == P - 1 ? __mmask16((1u << lastCols) - 1u) : __mmask16(0xFFFF);
         const __m512 b =
@@ -51,6 +59,7 @@ MONO_BF16_TARGET void microTile(const uint16_t* x, int64_t ldx, const uint16_t* 
             _mm512_mask_storeu_ps(y + r * ldy + j * kLanes, mask, _mm512_add_ps(acc[r][j], b));
     }
 }
+#undef MONO_BF16_BROADCAST
 
 using TileFn = void (*)(const uint16_t*, int64_t, const uint16_t*, int64_t, int64_t, const float*,
                         float*, int64_t, int);

@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/base/register_tile.h"
+
 namespace mono::quant {
 
 namespace {
@@ -28,6 +30,13 @@ bool cpuHasVnni() {
 bool cpuHasAvx2() {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2");
+}
+
+// Four bytes as one int32 (unaligned), the operand a broadcast repeats.
+inline int32_t loadWord(const void* p) {
+    int32_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
 }
 
 // Enough multiply-adds to be worth forking the OpenMP team for.
@@ -89,64 +98,37 @@ __attribute__((target("avx2"))) void gemmAvx2(const int8_t* A, int64_t lda, int6
     }
 }
 
-// One tile: MR rows of Au (u8, row stride K4) × NP panels of 16 channels.
-// Every accumulator is its own named variable: with an array of __m512i
-// GCC 12 spills most of a 6 × 4 tile to the stack on every step, and the
-// kernel ran at a third of vpdpbusd's peak.
-#define MONO_VNNI_ROW(r)                                                     \
-    if constexpr (MR > r) {                                                  \
-        int32_t word;                                                        \
-        std::memcpy(&word, Au + r * K4 + kk, 4);                             \
-        const __m512i a = _mm512_set1_epi32(word);                           \
-        c##r##0 = _mm512_dpbusd_epi32(c##r##0, a, b0);                       \
-        if constexpr (NP > 1) c##r##1 = _mm512_dpbusd_epi32(c##r##1, a, b1); \
-        if constexpr (NP > 2) c##r##2 = _mm512_dpbusd_epi32(c##r##2, a, b2); \
-        if constexpr (NP > 3) c##r##3 = _mm512_dpbusd_epi32(c##r##3, a, b3); \
-    }
-#define MONO_VNNI_ACC(r)                                                            \
-    __m512i c##r##0 = _mm512_setzero_si512(), c##r##1 = c##r##0, c##r##2 = c##r##0, \
-            c##r##3 = c##r##0
-template <int MR, int NP>
+// One tile: R rows of Au (u8, row stride K4) × P panels of 16 channels, its
+// accumulators in registers (core/base/register_tile.h says why).
+#define MONO_VNNI_BROADCAST(r) _mm512_set1_epi32(loadWord(Au + r * K4 + kk))
+template <int R, int P>
 __attribute__((target("avx512vnni,avx512bw,avx512f"))) inline void vnniTile(
     const uint8_t* Au, int64_t K4, const int8_t* panels, const int32_t* corr, int64_t n0, int64_t N,
     int32_t* C, int64_t ldc) {
-    static_assert(MR >= 1 && MR <= 6 && NP >= 1 && NP <= 4);
-    MONO_VNNI_ACC(0);
-    MONO_VNNI_ACC(1);
-    MONO_VNNI_ACC(2);
-    MONO_VNNI_ACC(3);
-    MONO_VNNI_ACC(4);
-    MONO_VNNI_ACC(5);
+    MONO_TILE_DECLARE(__m512i, _mm512_setzero_si512());
     const int64_t panelBytes = K4 * 16;
     const int8_t* p0 = panels;
-    const int8_t* p1 = panels + (NP > 1 ? panelBytes : 0);
-    const int8_t* p2 = panels + (NP > 2 ? 2 * panelBytes : 0);
-    const int8_t* p3 = panels + (NP > 3 ? 3 * panelBytes : 0);
+    const int8_t* p1 = panels + (P > 1 ? panelBytes : 0);
+    const int8_t* p2 = panels + (P > 2 ? 2 * panelBytes : 0);
+    const int8_t* p3 = panels + (P > 3 ? 3 * panelBytes : 0);
     for (int64_t kk = 0; kk < K4; kk += 4) {
         const __m512i b0 = _mm512_loadu_si512(p0 + kk * 16);
-        const __m512i b1 = NP > 1 ? _mm512_loadu_si512(p1 + kk * 16) : b0;
-        const __m512i b2 = NP > 2 ? _mm512_loadu_si512(p2 + kk * 16) : b0;
-        const __m512i b3 = NP > 3 ? _mm512_loadu_si512(p3 + kk * 16) : b0;
-        MONO_VNNI_ROW(0);
-        MONO_VNNI_ROW(1);
-        MONO_VNNI_ROW(2);
-        MONO_VNNI_ROW(3);
-        MONO_VNNI_ROW(4);
-        MONO_VNNI_ROW(5);
+        const __m512i b1 = P > 1 ? _mm512_loadu_si512(p1 + kk * 16) : b0;
+        const __m512i b2 = P > 2 ? _mm512_loadu_si512(p2 + kk * 16) : b0;
+        const __m512i b3 = P > 3 ? _mm512_loadu_si512(p3 + kk * 16) : b0;
+        MONO_TILE_STEP(MONO_VNNI_BROADCAST, _mm512_dpbusd_epi32, b0, b1, b2, b3);
     }
-    const __m512i acc[6][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23},
-                               {c30, c31, c32, c33}, {c40, c41, c42, c43}, {c50, c51, c52, c53}};
-    for (int p = 0; p < NP; ++p) {
+    MONO_TILE_AS_ARRAY(__m512i, acc);
+    for (int p = 0; p < P; ++p) {
         const int64_t c0 = n0 + int64_t(p) * 16;
         const int64_t cols = std::min<int64_t>(16, N - c0);
         const __mmask16 mask = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
         const __m512i cv = _mm512_maskz_loadu_epi32(mask, corr + c0);
-        for (int r = 0; r < MR; ++r)
+        for (int r = 0; r < R; ++r)
             _mm512_mask_storeu_epi32(C + r * ldc + c0, mask, _mm512_sub_epi32(acc[r][p], cv));
     }
 }
-#undef MONO_VNNI_ROW
-#undef MONO_VNNI_ACC
+#undef MONO_VNNI_BROADCAST
 
 template <int MR>
 void vnniRows(const uint8_t* Au, int64_t K4, const int8_t* panels, int np, const int32_t* corr,
