@@ -11,7 +11,7 @@
 //            its fraction of the bandwidth limit
 //              max tokens/s = copy bandwidth ÷ bytes of weights read per token
 //            (every linear weight and the unembedding matrix, f32)
-//   --profile  also times the stages between hook points (a callback that only
+//   --profile  also times the stages between hook points, in each mode (a callback that only
 //            reads the clock at every hook) and prints where a forward spends
 //            its time
 //
@@ -251,7 +251,7 @@ private:
 };
 
 void profile(Model& model, const Batch& prefill, const std::vector<TokenId>& prompt,
-             const Options& o) {
+             const Options& o, const std::string& mode) {
     const ModelConfig& c = model.config();
     StageClock clock(c);
     ForwardOptions opt;
@@ -265,7 +265,7 @@ void profile(Model& model, const Batch& prefill, const std::vector<TokenId>& pro
         check(model.forward(prefill, opt, &out), "profile prefill");
         clock.finish();
     }
-    clock.print("prefill profile (kAll, hooks on every point)", passes);
+    clock.print((mode + " prefill profile (kAll, hooks on every point)").c_str(), passes);
 
     KvCache cache = model.newKvCache(1, int(prompt.size()) + o.steps);
     opt.cache = &cache;
@@ -282,7 +282,8 @@ void profile(Model& model, const Batch& prefill, const std::vector<TokenId>& pro
         clock.finish();
         next = argmax(out.row(0), out.vocab);
     }
-    clock.print("decode-step profile (kLast, KV cache, hooks on every point)", o.steps);
+    clock.print((mode + " decode-step profile (kLast, KV cache, hooks on every point)").c_str(),
+                o.steps);
     std::printf("  weights read per step: %.1f MB\n", decodeWeightBytes(c) / 1e6);
 }
 
@@ -398,6 +399,8 @@ int main(int argc, char** argv) {
         // Same weights, rounded to bf16 when first used; same inputs.
         model.setBackend(std::move(*bf16Backend));
         bf16 = measure(model, prefill, flops, rng, o, bw.copy, gemm.best, "bf16_");
+        if (o.profile)
+            profile(model, prefill, randomTokens(rng, o.prompt, config.vocabSize), o, "bf16");
         model.setBackend(makeCpuBackend());
     } else if (!o.f32Only) {
         std::printf("bf16: %s\n", bf16Backend.status().toString().c_str());
@@ -440,6 +443,6 @@ int main(int argc, char** argv) {
         "load average now %.2f)\n",
         o.reps, std::max(1, o.reps - 2), mono::bench::loadAverage());
 
-    if (o.profile) profile(model, prefill, randomTokens(rng, o.prompt, config.vocabSize), o);
+    if (o.profile) profile(model, prefill, randomTokens(rng, o.prompt, config.vocabSize), o, "f32");
     return 0;
 }
