@@ -114,11 +114,9 @@ private:
     // faster. So each batch size class times both choices now and then and
     // keeps the faster; the numbers are the same either way (fixed chunking).
     struct SmallStepTuner {
-        static constexpr int kWarmSamples = 2;
         double seconds[2] = {0.0, 0.0};  // smoothed time per token: [one thread, all threads]
-        int64_t samples[2] = {0, 0};
         int64_t steps = 0;
-        int64_t interval = 16, nextCheck = 20;  // when to re-check the slower choice
+        int64_t interval = 16, nextCheck = 19;  // when to re-check the slower choice
         int pick() const;
         void record(int choice, double s);
     } m_tuners[4];  // by rows: ≤ 16 (decode), ≤ 128, ≤ 1024, more
@@ -130,27 +128,26 @@ private:
 };
 
 int CpuBackend::SmallStepTuner::pick() const {
-    // Measure each choice twice, alternating: all threads, one, all, one.
-    if (steps < 2 * kWarmSamples) return 1 - int(steps % 2);
+    // The first pass (a warm-up, not recorded), then one timed pass of each
+    // choice: all threads, then one.
+    if (steps < 3) return steps < 2 ? 1 : 0;
     const int best = seconds[1] < seconds[0] ? 1 : 0;
     return steps >= nextCheck ? 1 - best : best;
 }
 
 void CpuBackend::SmallStepTuner::record(int choice, double s) {
+    // The first pass carries one-time costs (bf16 packing of every weight,
+    // first-touch page faults) that once made prefill settle on one thread
+    // for good: it is not compared.
+    if (steps++ == 0) return;
     const int best = seconds[1] < seconds[0] ? 1 : 0;
-    // A choice's first pass carries one-time costs (bf16 packing of every
-    // weight, first-touch page faults) that once made a prefill settle on one
-    // thread for good: the second sample replaces the first instead of
-    // being averaged with it.
-    seconds[choice] = samples[choice] < kWarmSamples ? s : 0.7 * seconds[choice] + 0.3 * s;
-    ++samples[choice];
-    if (steps >= 2 * kWarmSamples && choice != best) {
+    seconds[choice] = seconds[choice] == 0.0 ? s : 0.7 * seconds[choice] + 0.3 * s;
+    if (steps > 3 && choice != best) {
         // A re-check of the slower choice: if it lost again, wait twice as long
         // before the next one (on a busy machine a re-check can cost 20 steps).
         interval = seconds[choice] >= seconds[best] ? std::min<int64_t>(2 * interval, 4096) : 16;
         nextCheck = steps + interval;
     }
-    ++steps;
 }
 
 void CpuBackend::resolveHooks(const ModelConfig& cfg, const Hooks* hooks) {
