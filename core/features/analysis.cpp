@@ -3,11 +3,9 @@
 
 #include "core/features/analysis.h"
 
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
-#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -25,6 +23,7 @@
 #include "core/features/feature_store.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
+#include "core/sae/positive_mask.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace mono::features {
@@ -40,27 +39,6 @@ namespace {
 double now() {
     using Clock = std::chrono::steady_clock;
     return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
-}
-
-// Bit j set when p[j] > 0 (false for NaN), for j < n ≤ 64: one vector compare
-// per 16 (AVX-512) or 8 (AVX2) values instead of a branch per value.
-inline uint64_t positiveMask(const float* p, int n) {
-    int j = 0;
-    uint64_t m = 0;
-#if defined(__AVX512F__)
-    const __m512 zero16 = _mm512_setzero_ps();
-    for (; j + 16 <= n; j += 16)
-        m |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(p + j), zero16, _CMP_GT_OQ))
-             << j;
-#elif defined(__AVX2__)
-    const __m256 zero8 = _mm256_setzero_ps();
-    for (; j + 8 <= n; j += 8)
-        m |= static_cast<uint64_t>(static_cast<uint32_t>(
-                 _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p + j), zero8, _CMP_GT_OQ))))
-             << j;
-#endif
-    for (; j < n; ++j) m |= static_cast<uint64_t>(p[j] > 0.0f) << j;
-    return m;
 }
 
 // Top n (largest first, ties: lower index) and bottom n (smallest first) of a row.
@@ -500,21 +478,32 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
     const double passStart = now();
     double encodeSeconds = 0, lastSave = now();
     const int64_t resumedAt = rowsDone;
-    // Feature blocks of 64: a block's accumulators stay in cache while its
-    // firings are added, and F = 1024 still gives 16 blocks to balance
-    // dynamically over the threads. Each thread keeps its gather lists.
+    // Firings are gathered while the encoder's blocks are in cache, per thread
+    // and per block of 64 features (rows ascending within a thread, and thread
+    // t's rows before thread t + 1's). Then each feature block, balanced
+    // dynamically over the threads, splits its firings by feature in a small
+    // scratch that stays in L1 and adds them feature by feature: the block's
+    // accumulators stay in cache too. (Gathering straight into one list per
+    // feature scattered the writes over 2F lists and cost more than the encoding.)
     constexpr int64_t kFeatureBlock = 64;
     const int64_t nBlocks = (F + kFeatureBlock - 1) / kFeatureBlock;
+    struct Firing {
+        uint32_t row;      // within the chunk
+        uint32_t feature;  // within the block
+        float value;
+    };
     struct Gather {
-        std::vector<std::vector<float>> values;  // [kFeatureBlock][firings in the chunk]
+        std::vector<std::vector<Firing>> byBlock;  // [nBlocks]
+        std::vector<detail::CoRow> coCandidates;   // rows the co-firing sample may take
+        std::vector<std::vector<float>> values;    // [kFeatureBlock] scratch of a block
         std::vector<std::vector<int64_t>> rows;
     };
     std::vector<Gather> gathers(static_cast<size_t>(omp_get_max_threads()));
     for (Gather& g : gathers) {
+        g.byBlock.resize(static_cast<size_t>(nBlocks));
         g.values.resize(kFeatureBlock);
         g.rows.resize(kFeatureBlock);
     }
-    std::vector<int32_t> active;
     // The next shard is read on a helper thread while this one is analysed:
     // reading and converting a shard is single-threaded work (about a fifth of
     // the pass at d=64) that would otherwise leave the other core idle.
@@ -554,49 +543,70 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
             const int64_t c0 = rowsDone, B = std::min(spec.chunkRows, end - c0);
             x = shard.acts.middleRows(c0 - s0, B);
             const double te = now();
-            MONO_ASSIGN_OR_RETURN(sae::Matrix f, sae.encode(x));  // [B, F]
+            MONO_RETURN_IF_ERROR(
+                sae.encodeInBlocks(x, [&](int64_t r0, int64_t n, const float* f, int thread) {
+                    Gather& g = gathers[static_cast<size_t>(thread)];
+                    for (int64_t r = 0; r < n; ++r) {
+                        const float* row = f + r * F;
+                        const auto inChunk = static_cast<uint32_t>(r0 + r);
+                        for (int64_t blk = 0; blk < nBlocks; ++blk) {
+                            const int64_t i0 = blk * kFeatureBlock;
+                            const int w = static_cast<int>(std::min(kFeatureBlock, F - i0));
+                            uint64_t m = sae::positiveMask(row + i0, w);
+                            if (m == 0) continue;
+                            std::vector<Firing>& list = g.byBlock[static_cast<size_t>(blk)];
+                            for (; m != 0; m &= m - 1) {
+                                const auto k = static_cast<uint32_t>(__builtin_ctzll(m));
+                                list.push_back(Firing{inChunk, k, row[i0 + k]});
+                            }
+                        }
+                        // The sample only gets stricter as rows are added, so a row
+                        // it does not want now it would not want later either.
+                        const int64_t global = c0 + r0 + r;
+                        const uint64_t p = samplePriority(-1, global);
+                        if (!acc.wantsCoRow(p, global)) continue;
+                        detail::CoRow cand{p, global, {}};
+                        sae::forEachPositive(row, F, [&](int64_t i) {
+                            cand.features.push_back(static_cast<int32_t>(i));
+                        });
+                        g.coCandidates.push_back(std::move(cand));
+                    }
+                }));
             encodeSeconds += now() - te;
             // Feature blocks are independent: each thread owns its features'
-            // accumulators. Per block, the firings are gathered feature by
-            // feature (rows ascending, as add() row by row would see them) with
-            // a vector compare, then added as one run per feature. Iteration 0
-            // offers the rows to the co-firing sample, which touches no feature
-            // accumulator, so it runs beside the blocks instead of after them.
+            // accumulators, and a feature's firings arrive in row order (thread
+            // list after thread list). Iteration −1 offers the candidate rows to
+            // the co-firing sample in row order; it touches no feature
+            // accumulator, so it runs beside the blocks.
 #pragma omp parallel for schedule(dynamic, 1)
             for (int64_t blk = -1; blk < nBlocks; ++blk) {
                 if (blk < 0) {
-                    for (int64_t r = 0; r < B; ++r) {
-                        const uint64_t p = samplePriority(-1, c0 + r);
-                        if (!acc.wantsCoRow(p, c0 + r)) continue;
-                        active.clear();
-                        const float* row = f.data() + r * F;
-                        for (int64_t i0 = 0; i0 < F; i0 += 64) {
-                            const int w = static_cast<int>(std::min<int64_t>(64, F - i0));
-                            for (uint64_t m = positiveMask(row + i0, w); m != 0; m &= m - 1)
-                                active.push_back(static_cast<int32_t>(i0 + std::countr_zero(m)));
-                        }
-                        acc.addCoRow(p, c0 + r, active);
+                    for (Gather& g : gathers) {
+                        for (detail::CoRow& c : g.coCandidates)
+                            if (acc.wantsCoRow(c.prio, c.row))
+                                acc.addCoRow(c.prio, c.row, std::move(c.features));
+                        g.coCandidates.clear();
                     }
                     continue;
                 }
-                Gather& g = gathers[static_cast<size_t>(omp_get_thread_num())];
-                const int64_t i0 = blk * kFeatureBlock, w = std::min(F, i0 + kFeatureBlock) - i0;
-                for (int64_t k = 0; k < w; ++k) {
-                    g.values[k].clear();
-                    g.rows[k].clear();
-                }
-                for (int64_t r = 0; r < B; ++r) {
-                    const float* seg = f.data() + r * F + i0;
-                    for (uint64_t m = positiveMask(seg, static_cast<int>(w)); m != 0; m &= m - 1) {
-                        const int k = std::countr_zero(m);
-                        g.values[k].push_back(seg[k]);
-                        g.rows[k].push_back(c0 + r);
+                Gather& scratch = gathers[static_cast<size_t>(omp_get_thread_num())];
+                for (Gather& g : gathers) {
+                    std::vector<Firing>& list = g.byBlock[static_cast<size_t>(blk)];
+                    for (const Firing& fi : list) {
+                        scratch.values[fi.feature].push_back(fi.value);
+                        scratch.rows[fi.feature].push_back(c0 + fi.row);
                     }
+                    list.clear();
                 }
-                for (int64_t k = 0; k < w; ++k)
-                    if (!g.values[k].empty())
-                        acc.addRun(i0 + k, g.values[k].data(), g.rows[k].data(),
-                                   static_cast<int64_t>(g.values[k].size()));
+                const int64_t i0 = blk * kFeatureBlock;
+                for (int64_t k = 0; k < kFeatureBlock; ++k) {
+                    std::vector<float>& v = scratch.values[static_cast<size_t>(k)];
+                    if (v.empty()) continue;
+                    acc.addRun(i0 + k, v.data(), scratch.rows[static_cast<size_t>(k)].data(),
+                               static_cast<int64_t>(v.size()));
+                    v.clear();
+                    scratch.rows[static_cast<size_t>(k)].clear();
+                }
             }
             rowsDone = c0 + B;
             const double el = now() - passStart;

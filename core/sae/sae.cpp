@@ -6,6 +6,9 @@
 #include <cmath>
 #include <numeric>
 
+#include <omp.h>
+
+#include "core/sae/positive_mask.h"
 #include "core/sae/topk.h"
 
 namespace mono::sae {
@@ -114,21 +117,48 @@ void Sae::prepare() {
     if (m_config.applyBDecToInput) m_encBias.noalias() -= m_bDec * m_wEnc;
 }
 
-void Sae::activate(Matrix& h) const {
+namespace {
+
+// Rows per encoder block: a block's codes ([128, d_sae], 0.5 MB at d_sae 1024)
+// stay in L2 while the bias, the activation and a visitor read them, and
+// Eigen's one-thread GEMM reaches its full rate from about 128 rows.
+constexpr int64_t kEncodeRows = 128;
+
+// fn(firstRow, rows, thread) for every block of kEncodeRows rows, dealt out
+// statically in row order over the OpenMP threads. Each block's Eigen product
+// runs on its own thread with one-thread blocking, so the floats of a row do
+// not depend on the thread count or on which block holds it.
+template <class Fn>
+void forEachRowBlock(int64_t rows, const Fn& fn) {
+    if (rows <= 0) return;
+    const int64_t blocks = (rows + kEncodeRows - 1) / kEncodeRows;
+    const int saved = omp_get_max_threads();
+    const int threads = static_cast<int>(std::min<int64_t>(blocks, saved));
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t b = 0; b < blocks; ++b) {
+        omp_set_num_threads(1);  // Eigen must not fork inside a block
+        const int64_t r0 = b * kEncodeRows;
+        fn(r0, std::min(kEncodeRows, rows - r0), omp_get_thread_num());
+    }
+    omp_set_num_threads(saved);
+}
+
+}  // namespace
+
+void Sae::activateRows(float* h, int64_t rows) const {
+    const int64_t F = dSae();
     switch (m_config.architecture) {
         case Architecture::kStandard:
-            h = h.cwiseMax(0.0f);
+            for (int64_t j = 0; j < rows * F; ++j) h[j] = std::max(h[j], 0.0f);
             break;
         case Architecture::kTopK:
-            keepTopKPerRow(h, m_config.k);
+            keepTopKRows(h, rows, F, m_config.k);
             break;
         case Architecture::kBatchTopK:
         case Architecture::kJumpReLU: {
-            const int64_t B = h.rows(), F = h.cols();
             const float* theta = m_threshold.data();
-#pragma omp parallel for schedule(static)
-            for (int64_t r = 0; r < B; ++r) {
-                float* row = h.data() + r * F;
+            for (int64_t r = 0; r < rows; ++r) {
+                float* row = h + r * F;
                 for (int64_t i = 0; i < F; ++i)
                     row[i] = (row[i] > theta[i] && row[i] > 0.0f) ? row[i] : 0.0f;
             }
@@ -137,21 +167,55 @@ void Sae::activate(Matrix& h) const {
     }
 }
 
-Result<Matrix> Sae::preActivations(const Matrix& x) const {
+void Sae::activate(Matrix& h) const {
+    const int64_t F = h.cols();
+    forEachRowBlock(h.rows(),
+                    [&](int64_t r0, int64_t n, int) { activateRows(h.data() + r0 * F, n); });
+}
+
+void Sae::encodeRows(const float* x, int64_t rows, float* out, bool activation) const {
+    Eigen::Map<const Matrix> xb(x, rows, dIn());
+    Eigen::Map<Matrix> h(out, rows, dSae());
+    h.noalias() = xb * m_wEnc;
+    h.rowwise() += m_encBias;
+    if (activation) activateRows(out, rows);
+}
+
+Status Sae::checkInput(const Matrix& x) const {
     if (x.cols() != dIn())
         return Status::invalidArgument(
             "SAE input: expected rows of width d_in=" + std::to_string(dIn()) + ", found " +
             std::to_string(x.cols()));
+    return Status::ok();
+}
+
+Result<Matrix> Sae::preActivations(const Matrix& x) const {
+    MONO_RETURN_IF_ERROR(checkInput(x));
     Matrix h(x.rows(), dSae());  // [B, F]
-    h.noalias() = x * m_wEnc;
-    h.rowwise() += m_encBias;
+    forEachRowBlock(x.rows(), [&](int64_t r0, int64_t n, int) {
+        encodeRows(x.data() + r0 * dIn(), n, h.data() + r0 * dSae(), false);
+    });
     return h;
 }
 
 Result<Matrix> Sae::encode(const Matrix& x) const {
-    MONO_ASSIGN_OR_RETURN(Matrix h, preActivations(x));
-    activate(h);
-    return h;
+    MONO_RETURN_IF_ERROR(checkInput(x));
+    Matrix f(x.rows(), dSae());  // [B, F]
+    forEachRowBlock(x.rows(), [&](int64_t r0, int64_t n, int) {
+        encodeRows(x.data() + r0 * dIn(), n, f.data() + r0 * dSae(), true);
+    });
+    return f;
+}
+
+Status Sae::encodeInBlocks(const Matrix& x, const BlockVisitor& visit) const {
+    MONO_RETURN_IF_ERROR(checkInput(x));
+    forEachRowBlock(x.rows(), [&](int64_t r0, int64_t n, int thread) {
+        thread_local std::vector<float> codes;
+        codes.resize(static_cast<size_t>(n * dSae()));
+        encodeRows(x.data() + r0 * dIn(), n, codes.data(), true);
+        visit(r0, n, codes.data(), thread);
+    });
+    return Status::ok();
 }
 
 Result<Matrix> Sae::decode(const Matrix& f) const {
@@ -166,20 +230,41 @@ Result<Matrix> Sae::decode(const Matrix& f) const {
 }
 
 Result<SparseCodes> Sae::encodeSparse(const Matrix& x) const {
-    MONO_ASSIGN_OR_RETURN(Matrix f, encode(x));  // [B, F]
-    SparseCodes codes;
-    codes.rows = f.rows();
-    codes.dSae = f.cols();
-    codes.rowStart.assign(codes.rows + 1, 0);
-    for (int64_t r = 0; r < f.rows(); ++r) {
-        const float* row = f.data() + r * f.cols();
-        for (int64_t i = 0; i < f.cols(); ++i) {
-            if (row[i] != 0.0f) {
-                codes.indices.push_back(static_cast<int32_t>(i));
-                codes.values.push_back(row[i]);
-            }
+    // Each block gathers its own nonzeros; the blocks are joined in row order.
+    struct Part {
+        std::vector<int32_t> indices;
+        std::vector<float> values;
+        std::vector<int64_t> rowNnz;
+    };
+    std::vector<Part> parts(static_cast<size_t>((x.rows() + kEncodeRows - 1) / kEncodeRows));
+    const int64_t F = dSae();
+    MONO_RETURN_IF_ERROR(encodeInBlocks(x, [&](int64_t r0, int64_t n, const float* f, int) {
+        Part& part = parts[static_cast<size_t>(r0 / kEncodeRows)];
+        part.rowNnz.resize(static_cast<size_t>(n));
+        for (int64_t r = 0; r < n; ++r) {
+            const float* row = f + r * F;
+            const size_t before = part.indices.size();
+            forEachPositive(row, F, [&](int64_t i) {
+                part.indices.push_back(static_cast<int32_t>(i));
+                part.values.push_back(row[i]);
+            });
+            part.rowNnz[static_cast<size_t>(r)] =
+                static_cast<int64_t>(part.indices.size() - before);
         }
-        codes.rowStart[r + 1] = static_cast<int64_t>(codes.indices.size());
+    }));
+    SparseCodes codes;
+    codes.rows = x.rows();
+    codes.dSae = F;
+    codes.rowStart.assign(static_cast<size_t>(codes.rows + 1), 0);
+    int64_t r = 0;
+    for (const Part& part : parts) {
+        codes.indices.insert(codes.indices.end(), part.indices.begin(), part.indices.end());
+        codes.values.insert(codes.values.end(), part.values.begin(), part.values.end());
+        for (int64_t nnz : part.rowNnz) {
+            codes.rowStart[static_cast<size_t>(r + 1)] =
+                codes.rowStart[static_cast<size_t>(r)] + nnz;
+            ++r;
+        }
     }
     return codes;
 }

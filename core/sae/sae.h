@@ -11,6 +11,7 @@
 // use, and safe to read from several threads at once.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,14 @@ public:
     Result<Matrix> decode(const Matrix& f) const;
     // Sparse codes of x, equal to the nonzeros of encode(x).
     Result<SparseCodes> encodeSparse(const Matrix& x) const;
+    // Encodes x in blocks of rows on the OpenMP threads and hands each block's
+    // dense codes to `visit` while they are still in cache:
+    // visit(firstRow, rows, codes [rows, d_sae] row-major, thread). Blocks are
+    // dealt out statically in row order, so a thread's blocks ascend and all of
+    // thread t's rows precede thread t + 1's. The codes equal encode(x)'s bit
+    // for bit. InvalidArgument when x has the wrong width.
+    using BlockVisitor = std::function<void(int64_t, int64_t, const float*, int)>;
+    Status encodeInBlocks(const Matrix& x, const BlockVisitor& visit) const;
     // x̂ from sparse codes.
     Result<Matrix> decodeSparse(const SparseCodes& codes) const;
     // Replaces each of the `rows` rows of `x` (row-major, width d_in) by its
@@ -103,6 +112,10 @@ public:
 private:
     void prepare();                  // derived terms after weights change
     void activate(Matrix& h) const;  // h → f in place
+    void activateRows(float* h, int64_t rows) const;
+    // f (or h) of `rows` rows of x (row stride d_in) into out (row stride d_sae), on this thread.
+    void encodeRows(const float* x, int64_t rows, float* out, bool activation) const;
+    Status checkInput(const Matrix& x) const;
     SaeConfig m_config;
     Matrix m_wEnc;
     Matrix m_wDec;

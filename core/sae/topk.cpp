@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include <omp.h>
+
 namespace mono::sae {
 
 void topKIndices(const float* row, int64_t n, int64_t k, std::vector<int32_t>& out,
@@ -36,21 +38,26 @@ void topKIndices(const float* row, int64_t n, int64_t k, std::vector<int32_t>& o
     std::sort(out.begin(), out.end());
 }
 
+void keepTopKRows(float* h, int64_t rows, int64_t F, int64_t k) {
+    std::vector<int32_t> keep, scratch;
+    std::vector<float> kept;
+    for (int64_t r = 0; r < rows; ++r) {
+        float* row = h + r * F;
+        topKIndices(row, F, k, keep, scratch);
+        kept.resize(keep.size());
+        for (size_t j = 0; j < keep.size(); ++j) kept[j] = row[keep[j]];
+        std::fill(row, row + F, 0.0f);
+        for (size_t j = 0; j < keep.size(); ++j) row[keep[j]] = kept[j];
+    }
+}
+
 void keepTopKPerRow(Matrix& h, int64_t k) {
     const int64_t B = h.rows(), F = h.cols();
-#pragma omp parallel
-    {
-        std::vector<int32_t> keep, scratch;
-        std::vector<float> kept;
-#pragma omp for schedule(static)
-        for (int64_t r = 0; r < B; ++r) {
-            float* row = h.data() + r * F;
-            topKIndices(row, F, k, keep, scratch);
-            kept.resize(keep.size());
-            for (size_t j = 0; j < keep.size(); ++j) kept[j] = row[keep[j]];
-            std::fill(row, row + F, 0.0f);
-            for (size_t j = 0; j < keep.size(); ++j) row[keep[j]] = kept[j];
-        }
+    const int threads = omp_get_max_threads();
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int t = 0; t < threads; ++t) {
+        const int64_t r0 = B * t / threads, r1 = B * (t + 1) / threads;
+        keepTopKRows(h.data() + r0 * F, r1 - r0, F, k);
     }
 }
 

@@ -11,6 +11,8 @@ namespace mono::sae {
 // Per row of h [B, F]: ReLU, then zero all but the k largest values (ties go
 // to the lower index). Rows are processed in parallel.
 void keepTopKPerRow(Matrix& h, int64_t k);
+// The same for `rows` rows of width F at h (row-major), on this thread.
+void keepTopKRows(float* h, int64_t rows, int64_t F, int64_t k);
 
 // Indices of the k largest entries of row[0..n) (ReLU applied: entries ≤ 0 are
 // never selected), ascending by index, written into `out`.
