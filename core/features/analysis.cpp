@@ -533,7 +533,6 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
             return Status::corruption(store.dir() + ": shard " + store.index().shards[s].name +
                                       " does not match its index entry");
         const int64_t end = std::min(s1, target);
-        sae::Matrix x;
         while (rowsDone < end) {
             if (stop.stopRequested()) {
                 MONO_RETURN_IF_ERROR(saveState());
@@ -541,7 +540,7 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
                                          std::to_string(rowsDone) + " rows (state saved)");
             }
             const int64_t c0 = rowsDone, B = std::min(spec.chunkRows, end - c0);
-            x = shard.acts.middleRows(c0 - s0, B);
+            const auto x = shard.acts.middleRows(c0 - s0, B);  // no copy
             const double te = now();
             MONO_RETURN_IF_ERROR(
                 sae.encodeInBlocks(x, [&](int64_t r0, int64_t n, const float* f, int thread) {

@@ -98,10 +98,12 @@ inline void addWithinScale(FeatureAcc& a, int64_t i, float v, int64_t row, doubl
     if (static_cast<int>(a.top.size()) < topK) {
         a.top.push_back(item);
         std::push_heap(a.top.begin(), a.top.end(), better);
-    } else if (topK > 0 && better(item, a.top.front())) {
+        a.topWorst = a.top.front();
+    } else if (topK > 0 && better(item, a.topWorst)) {
         std::pop_heap(a.top.begin(), a.top.end(), better);
         a.top.back() = item;
         std::push_heap(a.top.begin(), a.top.end(), better);
+        a.topWorst = a.top.front();
     }
 
     if (resPerBin <= 0) return;
@@ -310,6 +312,8 @@ Status deserializeState(const std::string& bytes, const std::string& path, std::
         a.scale = in.get<double>();
         in.getArray(&a.hist, kHistBins);
         in.getArray(&a.top, uint64_t(1) << 20);
+        std::make_heap(a.top.begin(), a.top.end(), better);
+        if (!a.top.empty()) a.topWorst = a.top.front();
         in.getArray(&a.res, uint64_t(1) << 24);
         if (!in.ok) return bad("truncated feature accumulators");
         if (a.count > 0) {

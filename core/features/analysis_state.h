@@ -47,9 +47,11 @@ struct FeatureAcc {
     int64_t count = 0;
     double sum = 0;
     float max = 0;
-    double scale = 0;                // S; 0 before the first firing
-    std::vector<int64_t> hist;       // [H] once the feature fired
-    std::vector<TopItem> top;        // heap, worst kept item at the front
+    double scale = 0;           // S; 0 before the first firing
+    std::vector<int64_t> hist;  // [H] once the feature fired
+    std::vector<TopItem> top;   // heap, worst kept item at the front
+    TopItem
+        topWorst;  // top.front() once the heap is full (kept here: one cache line less per firing)
     std::vector<Sampled> res;        // reservoir items, grouped by coarse bin (ascending)
     std::vector<int32_t> resCount;   // [G] items kept per coarse bin
     std::vector<uint64_t> resWorst;  // [G] highest priority kept, when the bin is full

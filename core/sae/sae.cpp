@@ -173,46 +173,45 @@ void Sae::activate(Matrix& h) const {
                     [&](int64_t r0, int64_t n, int) { activateRows(h.data() + r0 * F, n); });
 }
 
-void Sae::encodeRows(const float* x, int64_t rows, float* out, bool activation) const {
-    Eigen::Map<const Matrix> xb(x, rows, dIn());
+void Sae::encodeRows(const float* x, int64_t ldx, int64_t rows, float* out, bool activation) const {
+    Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> xb(x, rows, dIn(), Eigen::OuterStride<>(ldx));
     Eigen::Map<Matrix> h(out, rows, dSae());
     h.noalias() = xb * m_wEnc;
     h.rowwise() += m_encBias;
     if (activation) activateRows(out, rows);
 }
 
-Status Sae::checkInput(const Matrix& x) const {
-    if (x.cols() != dIn())
-        return Status::invalidArgument(
-            "SAE input: expected rows of width d_in=" + std::to_string(dIn()) + ", found " +
-            std::to_string(x.cols()));
+Status Sae::checkInput(int64_t width) const {
+    if (width != dIn())
+        return Status::invalidArgument("SAE input: expected rows of width d_in=" +
+                                       std::to_string(dIn()) + ", found " + std::to_string(width));
     return Status::ok();
 }
 
 Result<Matrix> Sae::preActivations(const Matrix& x) const {
-    MONO_RETURN_IF_ERROR(checkInput(x));
+    MONO_RETURN_IF_ERROR(checkInput(x.cols()));
     Matrix h(x.rows(), dSae());  // [B, F]
     forEachRowBlock(x.rows(), [&](int64_t r0, int64_t n, int) {
-        encodeRows(x.data() + r0 * dIn(), n, h.data() + r0 * dSae(), false);
+        encodeRows(x.data() + r0 * dIn(), dIn(), n, h.data() + r0 * dSae(), false);
     });
     return h;
 }
 
 Result<Matrix> Sae::encode(const Matrix& x) const {
-    MONO_RETURN_IF_ERROR(checkInput(x));
+    MONO_RETURN_IF_ERROR(checkInput(x.cols()));
     Matrix f(x.rows(), dSae());  // [B, F]
     forEachRowBlock(x.rows(), [&](int64_t r0, int64_t n, int) {
-        encodeRows(x.data() + r0 * dIn(), n, f.data() + r0 * dSae(), true);
+        encodeRows(x.data() + r0 * dIn(), dIn(), n, f.data() + r0 * dSae(), true);
     });
     return f;
 }
 
-Status Sae::encodeInBlocks(const Matrix& x, const BlockVisitor& visit) const {
-    MONO_RETURN_IF_ERROR(checkInput(x));
+Status Sae::encodeInBlocks(Eigen::Ref<const Matrix> x, const BlockVisitor& visit) const {
+    MONO_RETURN_IF_ERROR(checkInput(x.cols()));
     forEachRowBlock(x.rows(), [&](int64_t r0, int64_t n, int thread) {
         thread_local std::vector<float> codes;
         codes.resize(static_cast<size_t>(n * dSae()));
-        encodeRows(x.data() + r0 * dIn(), n, codes.data(), true);
+        encodeRows(x.data() + r0 * x.outerStride(), x.outerStride(), n, codes.data(), true);
         visit(r0, n, codes.data(), thread);
     });
     return Status::ok();

@@ -102,7 +102,7 @@ public:
     // thread t's rows precede thread t + 1's. The codes equal encode(x)'s bit
     // for bit. InvalidArgument when x has the wrong width.
     using BlockVisitor = std::function<void(int64_t, int64_t, const float*, int)>;
-    Status encodeInBlocks(const Matrix& x, const BlockVisitor& visit) const;
+    Status encodeInBlocks(Eigen::Ref<const Matrix> x, const BlockVisitor& visit) const;
     // x̂ from sparse codes.
     Result<Matrix> decodeSparse(const SparseCodes& codes) const;
     // Replaces each of the `rows` rows of `x` (row-major, width d_in) by its
@@ -113,9 +113,9 @@ private:
     void prepare();                  // derived terms after weights change
     void activate(Matrix& h) const;  // h → f in place
     void activateRows(float* h, int64_t rows) const;
-    // f (or h) of `rows` rows of x (row stride d_in) into out (row stride d_sae), on this thread.
-    void encodeRows(const float* x, int64_t rows, float* out, bool activation) const;
-    Status checkInput(const Matrix& x) const;
+    // f (or h) of `rows` rows of x (row stride ldx) into out (row stride d_sae), on this thread.
+    void encodeRows(const float* x, int64_t ldx, int64_t rows, float* out, bool activation) const;
+    Status checkInput(int64_t width) const;
     SaeConfig m_config;
     Matrix m_wEnc;
     Matrix m_wDec;
