@@ -200,8 +200,8 @@ Result<Shard> ActivationStoreReader::readShard(int i) const {
         return Status::corruption(tPath + ": expected I32 [" + std::to_string(info.rows) +
                                   ", 3], found " + io::describe(meta.view()));
     Shard shard;
-    MONO_ASSIGN_OR_RETURN(std::vector<float> values, io::toFloat(acts.view(aPath)));
-    shard.acts = Eigen::Map<sae::Matrix>(values.data(), info.rows, m_index.dim);
+    shard.acts.resize(info.rows, m_index.dim);  // converted in place: no zero fill, no copy
+    MONO_RETURN_IF_ERROR(io::toFloatInto(acts.view(aPath), shard.acts.data()));
     const int32_t* m = reinterpret_cast<const int32_t*>(meta.bytes.data());
     shard.tokens.resize(info.rows);
     shard.docs.resize(info.rows);

@@ -23,7 +23,6 @@
 #include "core/features/feature_store.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
-#include "core/sae/positive_mask.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace mono::features {
@@ -486,6 +485,8 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
     // accumulators stay in cache too. (Gathering straight into one list per
     // feature scattered the writes over 2F lists and cost more than the encoding.)
     constexpr int64_t kFeatureBlock = 64;
+    constexpr uint32_t kBlockShift = 6;  // log2(kFeatureBlock)
+    static_assert(kFeatureBlock == int64_t(1) << kBlockShift);
     const int64_t nBlocks = (F + kFeatureBlock - 1) / kFeatureBlock;
     struct Firing {
         uint32_t row;      // within the chunk
@@ -543,32 +544,23 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
             const auto x = shard.acts.middleRows(c0 - s0, B);  // no copy
             const double te = now();
             MONO_RETURN_IF_ERROR(
-                sae.encodeInBlocks(x, [&](int64_t r0, int64_t n, const float* f, int thread) {
+                sae.encodeInBlocks(x, [&](const sae::Sae::SparseBlock& blk, int thread) {
                     Gather& g = gathers[static_cast<size_t>(thread)];
-                    for (int64_t r = 0; r < n; ++r) {
-                        const float* row = f + r * F;
-                        const auto inChunk = static_cast<uint32_t>(r0 + r);
-                        for (int64_t blk = 0; blk < nBlocks; ++blk) {
-                            const int64_t i0 = blk * kFeatureBlock;
-                            const int w = static_cast<int>(std::min(kFeatureBlock, F - i0));
-                            uint64_t m = sae::positiveMask(row + i0, w);
-                            if (m == 0) continue;
-                            std::vector<Firing>& list = g.byBlock[static_cast<size_t>(blk)];
-                            for (; m != 0; m &= m - 1) {
-                                const auto k = static_cast<uint32_t>(__builtin_ctzll(m));
-                                list.push_back(Firing{inChunk, k, row[i0 + k]});
-                            }
+                    for (int64_t r = 0; r < blk.rows; ++r) {
+                        const int32_t j0 = blk.rowStart[r], j1 = blk.rowStart[r + 1];
+                        const auto inChunk = static_cast<uint32_t>(blk.firstRow + r);
+                        for (int32_t j = j0; j < j1; ++j) {
+                            const auto i = static_cast<uint32_t>(blk.indices[j]);
+                            g.byBlock[i >> kBlockShift].push_back(
+                                Firing{inChunk, i & ((1u << kBlockShift) - 1), blk.values[j]});
                         }
                         // The sample only gets stricter as rows are added, so a row
                         // it does not want now it would not want later either.
-                        const int64_t global = c0 + r0 + r;
+                        const int64_t global = c0 + inChunk;
                         const uint64_t p = samplePriority(-1, global);
                         if (!acc.wantsCoRow(p, global)) continue;
-                        detail::CoRow cand{p, global, {}};
-                        sae::forEachPositive(row, F, [&](int64_t i) {
-                            cand.features.push_back(static_cast<int32_t>(i));
-                        });
-                        g.coCandidates.push_back(std::move(cand));
+                        g.coCandidates.push_back(detail::CoRow{
+                            p, global, std::vector<int32_t>(blk.indices + j0, blk.indices + j1)});
                     }
                 }));
             encodeSeconds += now() - te;

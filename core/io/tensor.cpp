@@ -155,24 +155,41 @@ uint16_t floatToBf16(float f) {
     return static_cast<uint16_t>(x >> 16);
 }
 
-Result<std::vector<float>> toFloat(const TensorView& t) {
-    const uint64_t n = t.numel();
+namespace {
+
+// Checked before anything is allocated: the byte size must match the shape.
+Status checkConvertible(const TensorView& t) {
     uint64_t expected = 0;
-    if (!dtypeByteSize(t.dtype, n, &expected) || expected != t.nbytes)
+    if (!dtypeByteSize(t.dtype, t.numel(), &expected) || expected != t.nbytes)
         return Status::invalidArgument("tensor " + detail::quoteName(t.name) + ": " + describe(t) +
                                        " needs a different byte size than " +
                                        std::to_string(t.nbytes));
     if (!dtypeConvertible(t.dtype))
         return Status::unsupported("tensor " + detail::quoteName(t.name) + ": cannot convert " +
                                    dtypeName(t.dtype) + " to float32");
+    return Status::ok();
+}
+
+}  // namespace
+
+Result<std::vector<float>> toFloat(const TensorView& t) {
+    MONO_RETURN_IF_ERROR(checkConvertible(t));
+    const uint64_t n = t.numel();
     if (n > SIZE_MAX / sizeof(float) / 2)
         return Status::resourceExhausted("tensor " + detail::quoteName(t.name) + ": " +
                                          std::to_string(n) + " values do not fit in memory");
     std::vector<float> out(n);
+    MONO_RETURN_IF_ERROR(toFloatInto(t, out.data()));
+    return out;
+}
+
+Status toFloatInto(const TensorView& t, float* out) {
+    MONO_RETURN_IF_ERROR(checkConvertible(t));
+    const uint64_t n = t.numel();
     const uint8_t* p = t.data;
     switch (t.dtype) {
         case DType::kF32:
-            if (n) std::memcpy(out.data(), p, n * 4);
+            if (n) std::memcpy(out, p, n * 4);
             break;
         case DType::kF16: {
             uint64_t i = 0;
@@ -180,7 +197,7 @@ Result<std::vector<float>> toFloat(const TensorView& t) {
             // The hardware conversion is exact too (and equals halfToFloat bit for bit).
             for (; i + 8 <= n; i += 8)
                 _mm256_storeu_ps(
-                    out.data() + i,
+                    out + i,
                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i))));
 #endif
             for (; i < n; ++i) out[i] = halfToFloat(load<uint16_t>(p + 2 * i));
@@ -222,7 +239,7 @@ Result<std::vector<float>> toFloat(const TensorView& t) {
         default:
             return Status::internal("toFloat: unhandled dtype " + std::string(dtypeName(t.dtype)));
     }
-    return out;
+    return Status::ok();
 }
 
 std::string shapeString(const std::vector<int64_t>& shape) {

@@ -49,6 +49,8 @@ struct TensorView {
 // Unsupported, naming the tensor and dtype, for the other block types;
 // InvalidArgument when nbytes does not match shape × dtype.
 Result<std::vector<float>> toFloat(const TensorView& t);
+// The same into out[0, numel), which the caller sized (no zero fill, no copy).
+Status toFloatInto(const TensorView& t, float* out);
 
 // "F32 [768, 2304]"
 std::string describe(const TensorView& t);

@@ -173,12 +173,13 @@ void Sae::activate(Matrix& h) const {
                     [&](int64_t r0, int64_t n, int) { activateRows(h.data() + r0 * F, n); });
 }
 
-void Sae::encodeRows(const float* x, int64_t ldx, int64_t rows, float* out, bool activation) const {
+void Sae::encodeRows(const float* x, int64_t ldx, int64_t rows, float* out, Stage stage) const {
     Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> xb(x, rows, dIn(), Eigen::OuterStride<>(ldx));
     Eigen::Map<Matrix> h(out, rows, dSae());
     h.noalias() = xb * m_wEnc;
+    if (stage == Stage::kProduct) return;
     h.rowwise() += m_encBias;
-    if (activation) activateRows(out, rows);
+    if (stage == Stage::kCodes) activateRows(out, rows);
 }
 
 Status Sae::checkInput(int64_t width) const {
@@ -192,7 +193,7 @@ Result<Matrix> Sae::preActivations(const Matrix& x) const {
     MONO_RETURN_IF_ERROR(checkInput(x.cols()));
     Matrix h(x.rows(), dSae());  // [B, F]
     forEachRowBlock(x.rows(), [&](int64_t r0, int64_t n, int) {
-        encodeRows(x.data() + r0 * dIn(), dIn(), n, h.data() + r0 * dSae(), false);
+        encodeRows(x.data() + r0 * dIn(), dIn(), n, h.data() + r0 * dSae(), Stage::kPreActivation);
     });
     return h;
 }
@@ -201,18 +202,36 @@ Result<Matrix> Sae::encode(const Matrix& x) const {
     MONO_RETURN_IF_ERROR(checkInput(x.cols()));
     Matrix f(x.rows(), dSae());  // [B, F]
     forEachRowBlock(x.rows(), [&](int64_t r0, int64_t n, int) {
-        encodeRows(x.data() + r0 * dIn(), dIn(), n, f.data() + r0 * dSae(), true);
+        encodeRows(x.data() + r0 * dIn(), dIn(), n, f.data() + r0 * dSae(), Stage::kCodes);
     });
     return f;
 }
 
 Status Sae::encodeInBlocks(Eigen::Ref<const Matrix> x, const BlockVisitor& visit) const {
     MONO_RETURN_IF_ERROR(checkInput(x.cols()));
+    const int64_t F = dSae();
+    // A ReLU SAE's bias add and ReLU are folded into the scan for nonzeros:
+    // one pass over the block instead of three, and the same floats (h + b is
+    // the same float add, and ReLU keeps exactly the positive sums).
+    const bool fused = m_config.architecture == Architecture::kStandard;
     forEachRowBlock(x.rows(), [&](int64_t r0, int64_t n, int thread) {
-        thread_local std::vector<float> codes;
-        codes.resize(static_cast<size_t>(n * dSae()));
-        encodeRows(x.data() + r0 * x.outerStride(), x.outerStride(), n, codes.data(), true);
-        visit(r0, n, codes.data(), thread);
+        thread_local std::vector<float> h, values;
+        thread_local std::vector<int32_t> indices, rowStart;
+        h.resize(static_cast<size_t>(n * F));
+        values.resize(static_cast<size_t>(n * F));
+        indices.resize(static_cast<size_t>(n * F));
+        rowStart.resize(static_cast<size_t>(n + 1));
+        encodeRows(x.data() + r0 * x.outerStride(), x.outerStride(), n, h.data(),
+                   fused ? Stage::kProduct : Stage::kCodes);
+        const float* bias = fused ? m_encBias.data() : nullptr;
+        int64_t nnz = 0;
+        for (int64_t r = 0; r < n; ++r) {
+            rowStart[static_cast<size_t>(r)] = static_cast<int32_t>(nnz);
+            nnz += appendPositive(h.data() + r * F, bias, F, indices.data() + nnz,
+                                  values.data() + nnz);
+        }
+        rowStart[static_cast<size_t>(n)] = static_cast<int32_t>(nnz);
+        visit(SparseBlock{r0, n, rowStart.data(), indices.data(), values.data()}, thread);
     });
     return Status::ok();
 }
@@ -229,41 +248,30 @@ Result<Matrix> Sae::decode(const Matrix& f) const {
 }
 
 Result<SparseCodes> Sae::encodeSparse(const Matrix& x) const {
-    // Each block gathers its own nonzeros; the blocks are joined in row order.
+    // Each block keeps its own nonzeros; the blocks are joined in row order.
     struct Part {
-        std::vector<int32_t> indices;
+        std::vector<int32_t> rowStart, indices;
         std::vector<float> values;
-        std::vector<int64_t> rowNnz;
     };
     std::vector<Part> parts(static_cast<size_t>((x.rows() + kEncodeRows - 1) / kEncodeRows));
-    const int64_t F = dSae();
-    MONO_RETURN_IF_ERROR(encodeInBlocks(x, [&](int64_t r0, int64_t n, const float* f, int) {
-        Part& part = parts[static_cast<size_t>(r0 / kEncodeRows)];
-        part.rowNnz.resize(static_cast<size_t>(n));
-        for (int64_t r = 0; r < n; ++r) {
-            const float* row = f + r * F;
-            const size_t before = part.indices.size();
-            forEachPositive(row, F, [&](int64_t i) {
-                part.indices.push_back(static_cast<int32_t>(i));
-                part.values.push_back(row[i]);
-            });
-            part.rowNnz[static_cast<size_t>(r)] =
-                static_cast<int64_t>(part.indices.size() - before);
-        }
+    MONO_RETURN_IF_ERROR(encodeInBlocks(x, [&](const SparseBlock& b, int) {
+        Part& part = parts[static_cast<size_t>(b.firstRow / kEncodeRows)];
+        const int32_t nnz = b.rowStart[b.rows];
+        part.rowStart.assign(b.rowStart, b.rowStart + b.rows + 1);
+        part.indices.assign(b.indices, b.indices + nnz);
+        part.values.assign(b.values, b.values + nnz);
     }));
     SparseCodes codes;
     codes.rows = x.rows();
-    codes.dSae = F;
-    codes.rowStart.assign(static_cast<size_t>(codes.rows + 1), 0);
-    int64_t r = 0;
+    codes.dSae = dSae();
+    codes.rowStart.reserve(static_cast<size_t>(codes.rows + 1));
+    codes.rowStart.push_back(0);
     for (const Part& part : parts) {
+        const int64_t base = static_cast<int64_t>(codes.indices.size());
+        for (size_t r = 1; r < part.rowStart.size(); ++r)
+            codes.rowStart.push_back(base + part.rowStart[r]);
         codes.indices.insert(codes.indices.end(), part.indices.begin(), part.indices.end());
         codes.values.insert(codes.values.end(), part.values.begin(), part.values.end());
-        for (int64_t nnz : part.rowNnz) {
-            codes.rowStart[static_cast<size_t>(r + 1)] =
-                codes.rowStart[static_cast<size_t>(r)] + nnz;
-            ++r;
-        }
     }
     return codes;
 }

@@ -95,13 +95,21 @@ public:
     Result<Matrix> decode(const Matrix& f) const;
     // Sparse codes of x, equal to the nonzeros of encode(x).
     Result<SparseCodes> encodeSparse(const Matrix& x) const;
+    // The nonzero codes of a block of rows, in CSR form local to the block:
+    // row firstRow + r has indices[rowStart[r] .. rowStart[r + 1]) (ascending)
+    // and the matching values.
+    struct SparseBlock {
+        int64_t firstRow = 0, rows = 0;
+        const int32_t* rowStart = nullptr;  // [rows + 1]
+        const int32_t* indices = nullptr;
+        const float* values = nullptr;
+    };
     // Encodes x in blocks of rows on the OpenMP threads and hands each block's
-    // dense codes to `visit` while they are still in cache:
-    // visit(firstRow, rows, codes [rows, d_sae] row-major, thread). Blocks are
-    // dealt out statically in row order, so a thread's blocks ascend and all of
-    // thread t's rows precede thread t + 1's. The codes equal encode(x)'s bit
-    // for bit. InvalidArgument when x has the wrong width.
-    using BlockVisitor = std::function<void(int64_t, int64_t, const float*, int)>;
+    // nonzero codes to `visit` (block, thread) without ever storing the dense
+    // codes. Blocks are dealt out statically in row order, so a thread's blocks
+    // ascend and all of thread t's rows precede thread t + 1's. The values equal
+    // encode(x)'s bit for bit. InvalidArgument when x has the wrong width.
+    using BlockVisitor = std::function<void(const SparseBlock&, int)>;
     Status encodeInBlocks(Eigen::Ref<const Matrix> x, const BlockVisitor& visit) const;
     // x̂ from sparse codes.
     Result<Matrix> decodeSparse(const SparseCodes& codes) const;
@@ -113,8 +121,10 @@ private:
     void prepare();                  // derived terms after weights change
     void activate(Matrix& h) const;  // h → f in place
     void activateRows(float* h, int64_t rows) const;
-    // f (or h) of `rows` rows of x (row stride ldx) into out (row stride d_sae), on this thread.
-    void encodeRows(const float* x, int64_t ldx, int64_t rows, float* out, bool activation) const;
+    // x W_enc (+ bias, + activation) of `rows` rows of x (row stride ldx) into out
+    // (row stride d_sae), on this thread.
+    enum class Stage { kProduct, kPreActivation, kCodes };
+    void encodeRows(const float* x, int64_t ldx, int64_t rows, float* out, Stage stage) const;
     Status checkInput(int64_t width) const;
     SaeConfig m_config;
     Matrix m_wEnc;
