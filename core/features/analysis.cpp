@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -34,6 +35,10 @@ using detail::TopItem;
 using json = nlohmann::json;
 
 namespace {
+
+// Rows per SAE call are bounded so that a row within the chunk and a feature
+// within a block of 64 share one 32-bit key in the gathered firings.
+constexpr int64_t kMaxChunkRows = int64_t(1) << 26;
 
 double now() {
     using Clock = std::chrono::steady_clock;
@@ -427,6 +432,9 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
         spec.contextRight < 0 || spec.chunkRows <= 0)
         return Status::invalidArgument(
             "analysis: negative settings (top-k, bins, per-bin, context)");
+    if (spec.chunkRows > kMaxChunkRows)
+        return Status::invalidArgument("analysis: at most " + std::to_string(kMaxChunkRows) +
+                                       " rows per chunk");
     const int64_t F = sae.dSae(), D = sae.dIn();
     const std::string statePath = outPath + ".analysis-state";
     const std::string saeHash = saeContentHash(sae);
@@ -489,21 +497,19 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
     static_assert(kFeatureBlock == int64_t(1) << kBlockShift);
     const int64_t nBlocks = (F + kFeatureBlock - 1) / kFeatureBlock;
     struct Firing {
-        uint32_t row;      // within the chunk
-        uint32_t feature;  // within the block
+        uint32_t key;  // row within the chunk << kBlockShift | feature within the block
         float value;
     };
     struct Gather {
         std::vector<std::vector<Firing>> byBlock;  // [nBlocks]
         std::vector<detail::CoRow> coCandidates;   // rows the co-firing sample may take
-        std::vector<std::vector<float>> values;    // [kFeatureBlock] scratch of a block
-        std::vector<std::vector<int64_t>> rows;
+        // Scratch of a block: its firings sorted by feature (a counting sort).
+        std::vector<float> values;
+        std::vector<int64_t> rows;
     };
     std::vector<Gather> gathers(static_cast<size_t>(omp_get_max_threads()));
     for (Gather& g : gathers) {
         g.byBlock.resize(static_cast<size_t>(nBlocks));
-        g.values.resize(kFeatureBlock);
-        g.rows.resize(kFeatureBlock);
     }
     // The next shard is read on a helper thread while this one is analysed:
     // reading and converting a shard is single-threaded work (about a fifth of
@@ -552,7 +558,8 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
                         for (int32_t j = j0; j < j1; ++j) {
                             const auto i = static_cast<uint32_t>(blk.indices[j]);
                             g.byBlock[i >> kBlockShift].push_back(
-                                Firing{inChunk, i & ((1u << kBlockShift) - 1), blk.values[j]});
+                                Firing{inChunk << kBlockShift | (i & ((1u << kBlockShift) - 1)),
+                                       blk.values[j]});
                         }
                         // The sample only gets stricter as rows are added, so a row
                         // it does not want now it would not want later either.
@@ -581,23 +588,29 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
                     continue;
                 }
                 Gather& scratch = gathers[static_cast<size_t>(omp_get_thread_num())];
+                std::array<int64_t, kFeatureBlock + 1> start{};
+                for (const Gather& g : gathers)
+                    for (const Firing& fi : g.byBlock[static_cast<size_t>(blk)])
+                        ++start[(fi.key & (kFeatureBlock - 1)) + 1];
+                for (int64_t k = 0; k < kFeatureBlock; ++k) start[k + 1] += start[k];
+                scratch.values.resize(static_cast<size_t>(start[kFeatureBlock]));
+                scratch.rows.resize(static_cast<size_t>(start[kFeatureBlock]));
+                std::array<int64_t, kFeatureBlock> at{};
+                std::copy(start.begin(), start.end() - 1, at.begin());
                 for (Gather& g : gathers) {
                     std::vector<Firing>& list = g.byBlock[static_cast<size_t>(blk)];
                     for (const Firing& fi : list) {
-                        scratch.values[fi.feature].push_back(fi.value);
-                        scratch.rows[fi.feature].push_back(c0 + fi.row);
+                        const int64_t slot = at[fi.key & (kFeatureBlock - 1)]++;
+                        scratch.values[static_cast<size_t>(slot)] = fi.value;
+                        scratch.rows[static_cast<size_t>(slot)] = c0 + (fi.key >> kBlockShift);
                     }
                     list.clear();
                 }
                 const int64_t i0 = blk * kFeatureBlock;
-                for (int64_t k = 0; k < kFeatureBlock; ++k) {
-                    std::vector<float>& v = scratch.values[static_cast<size_t>(k)];
-                    if (v.empty()) continue;
-                    acc.addRun(i0 + k, v.data(), scratch.rows[static_cast<size_t>(k)].data(),
-                               static_cast<int64_t>(v.size()));
-                    v.clear();
-                    scratch.rows[static_cast<size_t>(k)].clear();
-                }
+                for (int64_t k = 0; k < kFeatureBlock; ++k)
+                    if (start[k + 1] > start[k])
+                        acc.addRun(i0 + k, scratch.values.data() + start[k],
+                                   scratch.rows.data() + start[k], start[k + 1] - start[k]);
             }
             rowsDone = c0 + B;
             const double el = now() - passStart;
