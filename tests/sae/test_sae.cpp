@@ -3,9 +3,11 @@
 // semantics of each architecture; metrics against hand-computed values; the
 // in-memory batch provider.
 
+#include <omp.h>
 #include <QtTest>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -72,6 +74,53 @@ Result<Sae> makeSae(Architecture arch, int64_t D, int64_t F, uint64_t seed, int6
 class TestSae : public QObject {
     Q_OBJECT
 private slots:
+    // encode, encodeSparse and encodeInBlocks agree bit for bit, for every
+    // architecture, over several 128-row blocks and a partial one, and the
+    // codes do not depend on the number of threads.
+    void blockedEncodingsAgreeExactly() {
+        const int saved = omp_get_max_threads();
+        for (Architecture arch :
+             {Architecture::kStandard, Architecture::kTopK, Architecture::kJumpReLU}) {
+            auto sae = makeSae(arch, 48, 200, 11, 7);
+            MONO_VERIFY_RESULT(sae);
+            std::mt19937_64 rng(5);
+            const Matrix x = randomMatrix(300, 48, rng, 1.0f);
+            omp_set_num_threads(1);
+            auto oneThread = sae->encode(x);
+            omp_set_num_threads(std::max(2, saved));
+            auto f = sae->encode(x);
+            omp_set_num_threads(saved);
+            MONO_VERIFY_RESULT(oneThread);
+            MONO_VERIFY_RESULT(f);
+            QVERIFY(*oneThread == *f);
+            QVERIFY((f->array() > 0).count() > 300);  // something fires
+            auto codes = sae->encodeSparse(x);
+            MONO_VERIFY_RESULT(codes);
+            Matrix dense = Matrix::Zero(x.rows(), 200);
+            for (int64_t r = 0; r < codes->rows; ++r)
+                for (int64_t j = codes->rowStart[r]; j < codes->rowStart[r + 1]; ++j)
+                    dense(r, codes->indices[j]) = codes->values[j];
+            QVERIFY(dense == *f);
+            std::atomic<int64_t> visitedRows{0}, mismatches{0};  // visits run on several threads
+            MONO_VERIFY_OK(sae->encodeInBlocks(x, [&](const Sae::SparseBlock& b, int) {
+                for (int64_t r = 0; r < b.rows; ++r)
+                    for (int32_t j = b.rowStart[r]; j < b.rowStart[r + 1]; ++j)
+                        if (b.values[j] != (*f)(b.firstRow + r, b.indices[j])) ++mismatches;
+                int64_t nnz = 0;
+                for (int64_t r = 0; r < b.rows; ++r)
+                    nnz += (f->row(b.firstRow + r).array() > 0).count();
+                if (nnz != b.rowStart[b.rows]) ++mismatches;
+                visitedRows += b.rows;
+            }));
+            QCOMPARE(mismatches.load(), int64_t{0});
+            QCOMPARE(visitedRows.load(), int64_t{300});
+            const Status wrongWidth =
+                sae->encodeInBlocks(randomMatrix(4, 47, rng, 1.0f), [](auto&, int) {});
+            QVERIFY(!wrongWidth.isOk());
+            QVERIFY(wrongWidth.message().find("d_in=48") != std::string::npos);
+        }
+    }
+
     void referenceEncodings_data() {
         QTest::addColumn<QString>("path");
         QTest::addColumn<QString>("expected");
