@@ -113,19 +113,12 @@ void benchCalibration(const std::string& name, model::Model& m, int nWindows, in
 
 void benchAlphaSlider(int reps) {
     // A 2048-channel input read by 3 × 2048 rows (a fused q|k|v), calibrated maxima given.
-    model::ModelConfig cfg;
-    cfg.arch = model::Arch::kLlama;
-    cfg.name = "slider";
-    cfg.dModel = 2048;
-    cfg.nLayers = 1;
-    cfg.nHeads = 16;
-    cfg.nKvHeads = 16;
-    cfg.headDim = 128;
-    cfg.dMlp = 256;
-    cfg.vocabSize = 16;
-    cfg.maxSeqLen = 16;
-    cfg.activation = model::Activation::kSilu;
-    cfg.rope = model::RopeLayout::kRotateHalf;
+    const model::ModelConfig cfg = model::llamaConfig("slider", {.dModel = 2048,
+                                                                 .nHeads = 16,
+                                                                 .nKvHeads = 16,
+                                                                 .dMlp = 256,
+                                                                 .vocabSize = 16,
+                                                                 .maxSeqLen = 16});
     auto m = model::Model::random(cfg, 3);
     if (!m.ok()) return;
     std::vector<float> actMax(2048);
@@ -174,19 +167,13 @@ int main(int argc, char** argv) {
     Eigen::setNbThreads(all);
 
     std::printf("calibration vs bare forward:\n");
-    model::ModelConfig cfg;
-    cfg.arch = model::Arch::kLlama;
-    cfg.name = "llama-6x512";
-    cfg.dModel = 512;
-    cfg.nLayers = 6;
-    cfg.nHeads = 8;
-    cfg.nKvHeads = 8;
-    cfg.headDim = 64;
-    cfg.dMlp = 1536;
-    cfg.vocabSize = 4096;
-    cfg.maxSeqLen = 256;
-    cfg.activation = model::Activation::kSilu;
-    cfg.rope = model::RopeLayout::kRotateHalf;
+    const model::ModelConfig cfg = model::llamaConfig("llama-6x512", {.dModel = 512,
+                                                                      .nLayers = 6,
+                                                                      .nHeads = 8,
+                                                                      .nKvHeads = 8,
+                                                                      .dMlp = 1536,
+                                                                      .vocabSize = 4096,
+                                                                      .maxSeqLen = 256});
     if (auto m = model::Model::random(cfg, 1); m.ok())
         benchCalibration(cfg.name, **m, 16, 256, reps);
     if (auto m = model::Model::load(shared + "/models/stories260K/stories260K.bin"); m.ok())

@@ -297,6 +297,23 @@ ModelConfig gpt2SmallConfig() {
     return c;
 }
 
+ModelConfig llamaConfig(const std::string& name, const LlamaShape& shape) {
+    ModelConfig c;
+    c.arch = Arch::kLlama;
+    c.name = name;
+    c.dModel = shape.dModel;
+    c.nLayers = shape.nLayers;
+    c.nHeads = shape.nHeads;
+    c.nKvHeads = shape.nKvHeads;
+    c.headDim = shape.dModel / shape.nHeads;
+    c.dMlp = shape.dMlp;
+    c.vocabSize = shape.vocabSize;
+    c.maxSeqLen = shape.maxSeqLen;
+    c.activation = Activation::kSilu;
+    c.rope = RopeLayout::kRotateHalf;
+    return c;
+}
+
 Result<ModelConfig> configFromHfJson(const std::string& jsonText, const std::string& source) {
     nlohmann::json j;
     try {

@@ -62,6 +62,14 @@ struct ModelConfig {
 // The preset of GPT-2 small (124M): the shape the benchmarks use with random weights.
 ModelConfig gpt2SmallConfig();
 
+// A Llama-shaped config (SiLU-gated MLP, Hugging Face rotate-half RoPE, untied
+// embeddings) for models with random weights in tests and benchmarks.
+struct LlamaShape {
+    int dModel = 64, nLayers = 1, nHeads = 4, nKvHeads = 4, dMlp = 128;
+    int vocabSize = 256, maxSeqLen = 128;
+};
+ModelConfig llamaConfig(const std::string& name, const LlamaShape& shape);
+
 // Parses a Hugging Face config.json (model_type "gpt2" or "llama"). `source`
 // names the file in errors. Unsupported model_type, a missing key or a value
 // of the wrong type → a Status naming the file and the key.

@@ -84,21 +84,13 @@ std::shared_ptr<model::Model> copyOf(const model::Model& m) {
 }
 
 model::ModelConfig smallLlama() {
-    model::ModelConfig c;
-    c.arch = model::Arch::kLlama;
-    c.name = "planted";
-    c.dModel = 64;
-    c.nLayers = 2;
-    c.nHeads = 4;
-    c.nKvHeads = 2;
-    c.headDim = 16;
-    c.dMlp = 128;
-    c.vocabSize = 256;
-    c.maxSeqLen = 128;
-    c.activation = model::Activation::kSilu;
-    c.rope = model::RopeLayout::kRotateHalf;
-    c.normEps = 1e-5f;
-    return c;
+    return model::llamaConfig("planted", {.dModel = 64,
+                                          .nLayers = 2,
+                                          .nHeads = 4,
+                                          .nKvHeads = 2,
+                                          .dMlp = 128,
+                                          .vocabSize = 256,
+                                          .maxSeqLen = 128});
 }
 
 // Channels of each norm scaled up by `factor`, the next linear's columns down

@@ -71,18 +71,14 @@ struct PanelFixture {
 // A Llama of random weights, large enough that each token takes milliseconds,
 // with stories260K's vocabulary (512) so that tok512.bin can decode its output.
 Result<LoadedModel> slowRandomModel(const fs::path& tokPath) {
-    model::ModelConfig c;
-    c.arch = model::Arch::kLlama;
-    c.name = "random-llama";
-    c.dModel = 256;
-    c.nLayers = 4;
-    c.nHeads = 4;
-    c.nKvHeads = 4;
-    c.headDim = 64;
-    c.dMlp = 768;
-    c.vocabSize = 512;
-    c.maxSeqLen = 8192;  // room for a run that outlasts 800 ms on a fast machine
-    c.activation = model::Activation::kSilu;
+    model::ModelConfig c = model::llamaConfig(
+        "random-llama", {.dModel = 256,
+                         .nLayers = 4,
+                         .nHeads = 4,
+                         .nKvHeads = 4,
+                         .dMlp = 768,
+                         .vocabSize = 512,
+                         .maxSeqLen = 8192});  // room for a run that outlasts 800 ms
     c.rope = model::RopeLayout::kInterleaved;
     c.tiedEmbeddings = true;
     c.bosId = 1;
@@ -392,9 +388,10 @@ private slots:
         QVERIFY(window.windowTitle().startsWith(QStringLiteral("stories260K.gguf")));
         QStringList names;
         for (const MainWindow::View& v : window.views()) names.append(v.name);
-        QCOMPARE(names, (QStringList{QStringLiteral("features"), QStringLiteral("feature-dashboard"),
-                                     QStringLiteral("inspector"),
-                                     QStringLiteral("jobs"), QStringLiteral("generate")}));
+        QCOMPARE(names,
+                 (QStringList{QStringLiteral("features"), QStringLiteral("feature-dashboard"),
+                              QStringLiteral("inspector"), QStringLiteral("jobs"),
+                              QStringLiteral("generate")}));
         QCOMPARE(window.panels()->currentWidget(), window.generatePanel());
     }
 

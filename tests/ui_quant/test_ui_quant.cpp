@@ -85,19 +85,12 @@ void TestUiQuant::sliderMovesMaximaAndFillsTable() {
 
 void TestUiQuant::redrawOf2048ChannelsIsFast() {
     // The bar: an α move redraws a 2048-channel module in < 100 ms.
-    model::ModelConfig cfg;
-    cfg.arch = model::Arch::kLlama;
-    cfg.name = "wide";
-    cfg.dModel = 2048;
-    cfg.nLayers = 1;
-    cfg.nHeads = 16;
-    cfg.nKvHeads = 16;
-    cfg.headDim = 128;
-    cfg.dMlp = 256;
-    cfg.vocabSize = 32;
-    cfg.maxSeqLen = 16;
-    cfg.activation = model::Activation::kSilu;
-    cfg.rope = model::RopeLayout::kRotateHalf;
+    const model::ModelConfig cfg = model::llamaConfig("wide", {.dModel = 2048,
+                                                               .nHeads = 16,
+                                                               .nKvHeads = 16,
+                                                               .dMlp = 256,
+                                                               .vocabSize = 32,
+                                                               .maxSeqLen = 16});
     auto model = model::Model::random(cfg, 5);
     MONO_VERIFY_RESULT(model);
     const std::vector<std::vector<model::TokenId>> windows = {{1, 2, 3, 4, 5, 6, 7, 8}};
