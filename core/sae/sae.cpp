@@ -6,9 +6,9 @@
 #include <cmath>
 #include <numeric>
 
+#include <immintrin.h>
 #include <omp.h>
 
-#include "core/sae/positive_mask.h"
 #include "core/sae/topk.h"
 
 namespace mono::sae {
@@ -118,6 +118,40 @@ void Sae::prepare() {
 }
 
 namespace {
+
+// Appends j and row[j] + bias[j] (row[j] when bias is null) for every j < n
+// where that sum is > 0, ascending; returns how many. idx and val need room
+// for n entries. Masks of 64 lanes are built first (independent vector
+// compares) and only their set bits are visited: a row of a sparse code has
+// a few dozen of them among thousands of lanes.
+int64_t appendPositive(const float* row, const float* bias, int64_t n, int32_t* idx,
+                              float* val) {
+    int64_t count = 0;
+    for (int64_t i0 = 0; i0 < n; i0 += 64) {
+        const int w = static_cast<int>(n - i0 < 64 ? n - i0 : 64);
+        uint64_t m = 0;
+        int j = 0;
+#if defined(__AVX512F__)
+        const __m512 zero = _mm512_setzero_ps();
+        for (; j + 16 <= w; j += 16) {
+            __m512 v = _mm512_loadu_ps(row + i0 + j);
+            if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + i0 + j));
+            m |= static_cast<uint64_t>(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ)) << j;
+        }
+#endif
+        for (; j < w; ++j) {
+            const float v = bias ? row[i0 + j] + bias[i0 + j] : row[i0 + j];
+            m |= static_cast<uint64_t>(v > 0.0f) << j;
+        }
+        for (; m != 0; m &= m - 1) {
+            const int64_t i = i0 + __builtin_ctzll(m);
+            idx[count] = static_cast<int32_t>(i);
+            val[count] = bias ? row[i] + bias[i] : row[i];
+            ++count;
+        }
+    }
+    return count;
+}
 
 // Rows per encoder block: a block's codes ([128, d_sae], 0.5 MB at d_sae 1024)
 // stay in L2 while the bias, the activation and a visitor read them, and
