@@ -102,7 +102,7 @@ int runAnalyze(CliArgs& args) {
     if (!result.ok()) return fail(name, result.status().toString());
     std::printf(
         "%lld rows (%lld from a previous run), %lld features in %.1f s "
-        "(pass %.1f s, of which SAE encoding %.1f s)\n",
+        "(pass %.1f s, of which encoding and gathering firings %.1f s)\n",
         (long long)result->rowsAnalysed, (long long)result->rowsResumed,
         (long long)result->features, result->seconds, result->passSeconds, result->encodeSeconds);
     return 0;

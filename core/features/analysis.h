@@ -63,7 +63,7 @@ struct AnalysisSummary {
     int64_t features = 0;
     double seconds = 0;
     double passSeconds = 0;    // the streaming pass alone
-    double encodeSeconds = 0;  // of which SAE encoding
+    double encodeSeconds = 0;  // of which SAE encoding and gathering its firings
 };
 
 // Analyses `inputs.store` with `inputs.sae` into the feature store at `outPath`
