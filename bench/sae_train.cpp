@@ -17,7 +17,11 @@
 // the same Adam update as the trainer (no batch fetch, no dead-latent
 // bookkeeping). Its 6dF rate is the dense-equivalent rate, as for TopK.
 //
-// usage: bench_sae_train [--quick]
+// bf16 rows train with StepSettings::bf16 (every GEMM on bf16 operands with
+// float32 sums) and are set against the bf16 GEMM rate (the same kernel at the
+// encoder's shape) measured in the same run.
+//
+// usage: bench_sae_train [--quick] [--precision f32|bf16]   (default: both)
 
 #include <algorithm>
 #include <chrono>
@@ -31,6 +35,7 @@
 
 #include <Eigen/Dense>
 
+#include "core/model/bf16_gemm.h"
 #include "core/sae/train_step.h"
 #include "core/sae/trainer.h"
 
@@ -49,11 +54,23 @@ double gemmGflops(int64_t m, int64_t k, int64_t n, int reps) {
     return 2.0 * static_cast<double>(m * k * n) * reps / s / 1e9;
 }
 
+// The bf16 kernel at the same shape: [m, k] rows against a packed [n, k] weight.
+double bf16GemmGflops(int64_t m, int64_t k, int64_t n, int reps) {
+    Matrix a = Matrix::Random(m, k), w = Matrix::Random(n, k), c(m, n);
+    const auto packed = model::cpu::packBf16(w.data(), n, k);
+    model::cpu::linearBf16(a.data(), k, m, packed, nullptr, c.data(), n);  // warm-up
+    const auto t0 = Clock::now();
+    for (int i = 0; i < reps; ++i)
+        model::cpu::linearBf16(a.data(), k, m, packed, nullptr, c.data(), n);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    return 2.0 * static_cast<double>(m * k * n) * reps / s / 1e9;
+}
+
 struct Run {
     double tokensPerSecond = 0;
 };
 
-Run trainSteps(int64_t d, int64_t F, Architecture arch, int steps, int64_t batch) {
+Run trainSteps(int64_t d, int64_t F, Architecture arch, int steps, int64_t batch, bool bf16) {
     std::mt19937_64 rng(1);
     std::normal_distribution<float> normal;
     Matrix data(batch * 2, d);  // [2B, d] activation-like rows
@@ -70,6 +87,7 @@ Run trainSteps(int64_t d, int64_t F, Architecture arch, int steps, int64_t batch
     spec.scaleEstimateBatches = 1;
     spec.reportEverySteps = 1;
     spec.checkpointSeconds = 1e9;
+    spec.bf16 = bf16;
     spec.outDir = (std::filesystem::temp_directory_path() / "monoscope-bench-sae").string();
     Clock::time_point first{}, last{};
     int64_t firstStep = 0, lastStep = 0;
@@ -111,7 +129,7 @@ struct SparseRun {
     double tokensPerSecond = 0, l0 = 0;
     bool sparsePath = false;
 };
-SparseRun trainedReluSteps(int64_t d, int64_t F, int steps, int64_t batch) {
+SparseRun trainedReluSteps(int64_t d, int64_t F, int steps, int64_t batch, bool bf16) {
     std::mt19937_64 rng(1);
     std::normal_distribution<float> normal;
     Matrix x(batch, d);  // [B, d], scaled so that E||x|| ≈ sqrt(d)
@@ -135,6 +153,7 @@ SparseRun trainedReluSteps(int64_t d, int64_t F, int steps, int64_t batch) {
     }
     StepSettings s;
     s.l1 = 5.0;
+    s.bf16 = bf16;
     StepBuffers buf;
     SparseRun r;
     Clock::time_point t0;
@@ -157,7 +176,30 @@ SparseRun trainedReluSteps(int64_t d, int64_t F, int steps, int64_t batch) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    bool quick = false;
+    std::vector<bool> precisions{false, true};  // bf16?
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (std::strcmp(argv[i], "--precision") == 0 && i + 1 < argc) {
+            const std::string p = argv[++i];
+            if (p != "f32" && p != "bf16") {
+                std::fprintf(stderr, "--precision must be f32 or bf16\n");
+                return 2;
+            }
+            precisions = {p == "bf16"};
+        } else {
+            std::fprintf(stderr, "usage: bench_sae_train [--quick] [--precision f32|bf16]\n");
+            return 2;
+        }
+    }
+    if (!model::cpu::bf16Supported()) {
+        if (precisions == std::vector<bool>{true}) {
+            std::fprintf(stderr, "this CPU has no AVX-512 BF16: no bf16 rows\n");
+            return 1;
+        }
+        precisions = {false};
+    }
     const int64_t batch = 4096;
     struct Shape {
         int64_t d, F;
@@ -168,30 +210,37 @@ int main(int argc, char** argv) {
               : std::vector<Shape>{{768, 16384, 4, 8}, {128, 4096, 12, 24}};
     std::printf("SAE training, batch %lld, Eigen %d threads\n", (long long)batch,
                 Eigen::nbThreads());
-    std::printf("%-6s %-14s %12s %12s %12s %10s %12s\n", "arch", "d x F", "tokens/s", "GFLOP/s 6dF",
-                "executed", "GEMM GF/s", "6dF / GEMM");
+    std::printf("%-6s %-5s %-14s %12s %12s %12s %10s %12s\n", "arch", "prec", "d x F", "tokens/s",
+                "GFLOP/s 6dF", "executed", "GEMM GF/s", "6dF / GEMM");
     for (const Shape& sh : shapes) {
-        const double gemm = gemmGflops(batch, sh.d, sh.F, sh.d >= 512 ? 3 : 10);
-        for (Architecture arch : {Architecture::kStandard, Architecture::kTopK}) {
-            const bool relu = arch == Architecture::kStandard;
-            const Run r = trainSteps(sh.d, sh.F, arch, relu ? sh.reluSteps : sh.topkSteps, batch);
-            const double dF = static_cast<double>(sh.d * sh.F);
-            const double model = 6.0 * dF * r.tokensPerSecond / 1e9;
-            const double executed =
-                (relu ? 10.0 * dF : 2.0 * dF + 8.0 * 32 * sh.d) * r.tokensPerSecond / 1e9;
-            std::printf("%-6s %5lld x %-6lld %12.0f %12.1f %12.1f %10.1f %11.0f%%\n",
-                        relu ? "relu" : "topk", (long long)sh.d, (long long)sh.F, r.tokensPerSecond,
-                        model, executed, gemm, 100.0 * model / gemm);
+        const int reps = sh.d >= 512 ? 3 : 10;
+        for (const bool bf16 : precisions) {
+            // The GEMM rate of the same precision, at the encoder's shape.
+            const double gemm = bf16 ? bf16GemmGflops(batch, sh.d, sh.F, reps)
+                                     : gemmGflops(batch, sh.d, sh.F, reps);
+            const char* prec = bf16 ? "bf16" : "f32";
+            for (Architecture arch : {Architecture::kStandard, Architecture::kTopK}) {
+                const bool relu = arch == Architecture::kStandard;
+                const Run r =
+                    trainSteps(sh.d, sh.F, arch, relu ? sh.reluSteps : sh.topkSteps, batch, bf16);
+                const double dF = static_cast<double>(sh.d * sh.F);
+                const double model = 6.0 * dF * r.tokensPerSecond / 1e9;
+                const double executed =
+                    (relu ? 10.0 * dF : 2.0 * dF + 8.0 * 32 * sh.d) * r.tokensPerSecond / 1e9;
+                std::printf("%-6s %-5s %5lld x %-6lld %12.0f %12.1f %12.1f %10.1f %11.0f%%\n",
+                            relu ? "relu" : "topk", prec, (long long)sh.d, (long long)sh.F,
+                            r.tokensPerSecond, model, executed, gemm, 100.0 * model / gemm);
+                std::fflush(stdout);
+            }
+            const SparseRun sr = trainedReluSteps(sh.d, sh.F, sh.reluSteps, batch, bf16);
+            const double model = 6.0 * static_cast<double>(sh.d * sh.F) * sr.tokensPerSecond / 1e9;
+            std::printf(
+                "%-6s %-5s %5lld x %-6lld %12.0f %12.1f %12s %10.1f %11.0f%%  trained-like: L0 "
+                "%.0f, %s path\n",
+                "relu*", prec, (long long)sh.d, (long long)sh.F, sr.tokensPerSecond, model, "-",
+                gemm, 100.0 * model / gemm, sr.l0, sr.sparsePath ? "sparse" : "dense");
             std::fflush(stdout);
         }
-        const SparseRun sr = trainedReluSteps(sh.d, sh.F, sh.reluSteps, batch);
-        const double model = 6.0 * static_cast<double>(sh.d * sh.F) * sr.tokensPerSecond / 1e9;
-        std::printf(
-            "%-6s %5lld x %-6lld %12.0f %12.1f %12s %10.1f %11.0f%%  trained-like: L0 %.0f, "
-            "%s path\n",
-            "relu*", (long long)sh.d, (long long)sh.F, sr.tokensPerSecond, model, "-", gemm,
-            100.0 * model / gemm, sr.l0, sr.sparsePath ? "sparse" : "dense");
-        std::fflush(stdout);
     }
     return 0;
 }

@@ -21,6 +21,10 @@ constexpr int kPanels = 4;                // panels per micro-tile: 6 × 4 = 24 
 constexpr int64_t kRowBlock = 96;         // rows whose bf16 inputs stay in L2 across panel groups
 constexpr int64_t kChunkPanels = 8;       // 128 outputs: the unit of work of one thread
 constexpr int64_t kSerialWork = 1 << 17;  // multiply-adds below which forking costs more
+// Input pairs per pass over a row block: a 4-panel strip of W (128 KiB) and the
+// block's inputs (96 KiB) stay in L2 when the inputs are long (an SAE's
+// decoder has 16384, a weight gradient sums over a 4096-row batch).
+constexpr int64_t kDepthPairs = 512;
 
 #define MONO_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
@@ -36,7 +40,7 @@ inline int32_t loadPair(const uint16_t* p) {
 template <int R, int P>
 MONO_BF16_TARGET void microTile(const uint16_t* x, int64_t ldx, const uint16_t* w,
                                 int64_t panelStride, int64_t pairs, const float* bias, float* y,
-                                int64_t ldy, int lastCols) {
+                                int64_t ldy, int lastCols, bool accumulate) {
     MONO_TILE_DECLARE(__m512, _mm512_setzero_ps());
     const uint16_t* w0 = w;
     const uint16_t* w1 = w + (P > 1 ? panelStride : 0);
@@ -55,14 +59,17 @@ MONO_BF16_TARGET void microTile(const uint16_t* x, int64_t ldx, const uint16_t* 
         const __mmask16 mask = j == P - 1 ? __mmask16((1u << lastCols) - 1u) : __mmask16(0xFFFF);
         const __m512 b =
             bias ? _mm512_maskz_loadu_ps(mask, bias + j * kLanes) : _mm512_setzero_ps();
-        for (int r = 0; r < R; ++r)
-            _mm512_mask_storeu_ps(y + r * ldy + j * kLanes, mask, _mm512_add_ps(acc[r][j], b));
+        for (int r = 0; r < R; ++r) {
+            float* out = y + r * ldy + j * kLanes;
+            const __m512 base = accumulate ? _mm512_maskz_loadu_ps(mask, out) : b;
+            _mm512_mask_storeu_ps(out, mask, _mm512_add_ps(acc[r][j], base));
+        }
     }
 }
 #undef MONO_BF16_BROADCAST
 
 using TileFn = void (*)(const uint16_t*, int64_t, const uint16_t*, int64_t, int64_t, const float*,
-                        float*, int64_t, int);
+                        float*, int64_t, int, bool);
 
 template <int R, int... P>
 constexpr std::array<TileFn, kPanels> tilesForRows(std::integer_sequence<int, P...>) {
@@ -88,23 +95,97 @@ MONO_BF16_TARGET void toBf16(const float* src, int64_t n, uint16_t* dst) {
     for (; i < n; ++i) dst[i] = io::floatToBf16(src[i]);
 }
 
-// Y columns [c0, c1) (multiples of 16 except at the end) for all N rows.
-void chunk(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W, int64_t p0, int64_t p1,
-           const float* b, float* Y, int64_t ldy) {
+// Y rows [r0, r1) × panels [p0, p1), in depth passes of kDepthPairs: the
+// first pass adds the bias, later passes add into Y.
+void chunk(const uint16_t* xb, int64_t ldxb, int64_t rBegin, int64_t rEnd, const PackedBf16& W,
+           int64_t p0, int64_t p1, const float* b, float* Y, int64_t ldy) {
     const int64_t panelStride = W.pairs * 2 * kLanes;
-    for (int64_t r0 = 0; r0 < N; r0 += kRowBlock) {
-        const int64_t r1 = std::min(N, r0 + kRowBlock);
-        for (int64_t p = p0; p < p1; p += kPanels) {
-            const int np = static_cast<int>(std::min<int64_t>(kPanels, p1 - p));
-            const int64_t lastPanelEnd = std::min<int64_t>(W.out, (p + np) * kLanes);
-            const int lastCols = static_cast<int>(lastPanelEnd - (p + np - 1) * kLanes);
-            const uint16_t* w = W.data.data() + p * panelStride;
-            const float* bias = b ? b + p * kLanes : nullptr;
-            for (int64_t r = r0; r < r1; r += kRows) {
-                const int nr = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
-                kTiles[nr - 1][np - 1](xb + r * ldxb, ldxb, w, panelStride, W.pairs, bias,
-                                       Y + r * ldy + p * kLanes, ldy, lastCols);
+    for (int64_t r0 = rBegin; r0 < rEnd; r0 += kRowBlock) {
+        const int64_t r1 = std::min(rEnd, r0 + kRowBlock);
+        for (int64_t k0 = 0; k0 < W.pairs; k0 += kDepthPairs) {
+            const int64_t depth = std::min(kDepthPairs, W.pairs - k0);
+            const bool accumulate = k0 > 0;
+            for (int64_t p = p0; p < p1; p += kPanels) {
+                const int np = static_cast<int>(std::min<int64_t>(kPanels, p1 - p));
+                const int64_t lastPanelEnd = std::min<int64_t>(W.out, (p + np) * kLanes);
+                const int lastCols = static_cast<int>(lastPanelEnd - (p + np - 1) * kLanes);
+                const uint16_t* w = W.data.data() + p * panelStride + k0 * 2 * kLanes;
+                const float* bias = b ? b + p * kLanes : nullptr;
+                for (int64_t r = r0; r < r1; r += kRows) {
+                    const int nr = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
+                    kTiles[nr - 1][np - 1](xb + r * ldxb + k0 * 2, ldxb, w, panelStride, depth,
+                                           bias, Y + r * ldy + p * kLanes, ldy, lastCols,
+                                           accumulate);
+                }
             }
+        }
+    }
+}
+
+// Interleaves the 16 bf16 of each half of a vector: element 2j takes the low
+// half's j, element 2j + 1 the high half's j.
+MONO_BF16_TARGET __m512i interleaveHalves(__m512i v) {
+    alignas(64) static constexpr uint16_t kOrder[32] = {0,  16, 1,  17, 2,  18, 3,  19, 4,  20, 5,
+                                                        21, 6,  22, 7,  23, 8,  24, 9,  25, 10, 26,
+                                                        11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    return _mm512_permutexvar_epi16(_mm512_load_si512(kOrder), v);
+}
+
+// (lo[j], hi[j]) bf16 pairs for j < 16 as one vector; masked-off lanes are zero.
+MONO_BF16_TARGET __m512i pairUp(const float* lo, const float* hi, __mmask16 mask) {
+    const __m512 l = _mm512_maskz_loadu_ps(mask, lo);
+    const __m512 h = hi ? _mm512_maskz_loadu_ps(mask, hi) : _mm512_setzero_ps();
+    return interleaveHalves((__m512i)_mm512_cvtne2ps_pbh(h, l));
+}
+
+MONO_BF16_TARGET void packPanel(const float* W, int64_t out, int64_t in, int64_t outStride,
+                                int64_t inStride, int64_t panel, uint16_t* dst, int64_t pairs) {
+    const int64_t o0 = panel * kLanes;
+    const int width = static_cast<int>(std::min<int64_t>(kLanes, out - o0));
+    if (outStride == 1) {
+        // Two source rows per pair, 16 consecutive outputs from each.
+        const __mmask16 mask = __mmask16((1u << width) - 1u);
+        for (int64_t k = 0; k < pairs; ++k) {
+            const float* lo = W + 2 * k * inStride + o0;
+            const float* hi = 2 * k + 1 < in ? lo + inStride : nullptr;
+            _mm512_store_si512(dst + k * 2 * kLanes, pairUp(lo, hi, mask));
+        }
+        return;
+    }
+    if (inStride == 1) {
+        // One source row per output: 16 pairs at a time rounded in a vector,
+        // then spread to their 16 pair slots.
+        for (int j = 0; j < width; ++j) {
+            const float* row = W + (o0 + j) * outStride;
+            for (int64_t k0 = 0; k0 < pairs; k0 += kLanes) {
+                const int64_t n = std::min<int64_t>(2 * kLanes, in - 2 * k0);
+                const __mmask16 loMask = __mmask16((1u << std::min<int64_t>(kLanes, n)) - 1u);
+                const __mmask16 hiMask =
+                    n > kLanes ? __mmask16((1u << (n - kLanes)) - 1u) : __mmask16(0);
+                const __m512 lo = _mm512_maskz_loadu_ps(loMask, row + 2 * k0);
+                const __m512 hi = _mm512_maskz_loadu_ps(hiMask, row + 2 * k0 + kLanes);
+                alignas(64) uint32_t both[kLanes];  // pair q = (row[2(k0+q)], row[2(k0+q)+1])
+                _mm512_store_si512(both, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+                const int64_t count = std::min<int64_t>(kLanes, pairs - k0);
+                for (int64_t q = 0; q < count; ++q)
+                    std::memcpy(dst + (k0 + q) * 2 * kLanes + 2 * j, &both[q], sizeof(uint32_t));
+            }
+        }
+        for (int j = width; j < kLanes; ++j)
+            for (int64_t k = 0; k < pairs; ++k) {
+                dst[k * 2 * kLanes + 2 * j] = 0;
+                dst[k * 2 * kLanes + 2 * j + 1] = 0;
+            }
+        return;
+    }
+    for (int j = 0; j < kLanes; ++j) {
+        const int64_t o = o0 + j;
+        for (int64_t k = 0; k < pairs; ++k) {
+            const int64_t i = 2 * k;
+            uint16_t* pair = dst + k * 2 * kLanes + 2 * j;
+            pair[0] = o < out ? io::floatToBf16(W[o * outStride + i * inStride]) : 0;
+            pair[1] =
+                o < out && i + 1 < in ? io::floatToBf16(W[o * outStride + (i + 1) * inStride]) : 0;
         }
     }
 }
@@ -120,17 +201,23 @@ bool bf16Supported() {
 
 PackedBf16 packBf16(const float* W, int64_t out, int64_t in) {
     PackedBf16 p;
+    packBf16Into(W, out, in, in, 1, p);
+    return p;
+}
+
+void packBf16Into(const float* W, int64_t out, int64_t in, int64_t outStride, int64_t inStride,
+                  PackedBf16& p) {
     p.out = out;
     p.in = in;
     p.pairs = (in + 1) / 2;
     p.panels = (out + kLanes - 1) / kLanes;
-    p.data.assign(static_cast<size_t>(p.panels * p.pairs * 2 * kLanes), 0);
-    for (int64_t o = 0; o < out; ++o) {
-        uint16_t* dst = p.data.data() + (o / kLanes) * p.pairs * 2 * kLanes + (o % kLanes) * 2;
-        for (int64_t i = 0; i < in; ++i)
-            dst[(i / 2) * 2 * kLanes + (i % 2)] = io::floatToBf16(W[o * in + i]);
-    }
-    return p;
+    p.data.resize(static_cast<size_t>(p.panels * p.pairs * 2 * kLanes));
+    const int64_t panelSize = p.pairs * 2 * kLanes;
+    const bool serial = omp_in_parallel() || out * in < kSerialWork;
+#pragma omp parallel for schedule(static) if (!serial)
+    for (int64_t panel = 0; panel < p.panels; ++panel)
+        packPanel(W, out, in, outStride, inStride, panel, p.data.data() + panel * panelSize,
+                  p.pairs);
 }
 
 void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, const float* b,
@@ -145,15 +232,61 @@ void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, con
         toBf16(X + r * ldx, W.in, dst);
         if (ldxb > W.in) dst[W.in] = 0;
     }
+    linearBf16Rounded(xb.data(), ldxb, N, W, b, Y, ldy);
+}
+
+void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W,
+                       const float* b, float* Y, int64_t ldy) {
+    if (N <= 0 || W.out <= 0) return;
     const int64_t nChunks = (W.panels + kChunkPanels - 1) / kChunkPanels;
+    const int64_t nRowBlocks = (N + kRowBlock - 1) / kRowBlock;
     const bool serial = omp_in_parallel() || N * W.out * W.in < kSerialWork;
-    const int threads =
-        serial ? 1 : static_cast<int>(std::min<int64_t>(nChunks, omp_get_max_threads()));
-    const uint16_t* x = xb.data();
+    if (serial) {
+        chunk(xb, ldxb, 0, N, W, 0, W.panels, b, Y, ldy);
+        return;
+    }
+    // Many rows and few outputs (a weight gradient: F rows, d outputs): split
+    // the rows, so that each thread reads its inputs once. Otherwise split the
+    // outputs, so that each thread reads its share of W once.
+    if (nRowBlocks >= 4 * nChunks) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int64_t rb = 0; rb < nRowBlocks; ++rb)
+            chunk(xb, ldxb, rb * kRowBlock, std::min(N, (rb + 1) * kRowBlock), W, 0, W.panels, b, Y,
+                  ldy);
+        return;
+    }
+    const int threads = static_cast<int>(std::min<int64_t>(nChunks, omp_get_max_threads()));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (int64_t c = 0; c < nChunks; ++c) {
         const int64_t p0 = c * kChunkPanels, p1 = std::min(W.panels, p0 + kChunkPanels);
-        chunk(x, ldxb, N, W, p0, p1, b, Y, ldy);
+        chunk(xb, ldxb, 0, N, W, p0, p1, b, Y, ldy);
+    }
+}
+
+MONO_BF16_TARGET void transposeToBf16(const float* src, int64_t ldSrc, int64_t rows, int64_t cols,
+                                      uint16_t* dst, int64_t ldDst) {
+    // Tiles of 32 rows × 16 columns: each row pair becomes one vector of 16
+    // (row r, row r + 1) pairs, and each column's 16 pairs are 64 contiguous
+    // bytes of dst.
+    for (int64_t c0 = 0; c0 < cols; c0 += kLanes) {
+        const int width = static_cast<int>(std::min<int64_t>(kLanes, cols - c0));
+        const __mmask16 mask = __mmask16((1u << width) - 1u);
+        for (int64_t r0 = 0; r0 < rows; r0 += 2 * kLanes) {
+            const int pairsHere =
+                static_cast<int>((std::min<int64_t>(2 * kLanes, rows - r0) + 1) / 2);
+            alignas(64) uint32_t tile[kLanes][kLanes];  // [row pair][column]
+            for (int q = 0; q < pairsHere; ++q) {
+                const int64_t r = r0 + 2 * q;
+                const float* lo = src + r * ldSrc + c0;
+                const float* hi = r + 1 < rows ? lo + ldSrc : nullptr;
+                _mm512_store_si512(tile[q], pairUp(lo, hi, mask));
+            }
+            for (int j = 0; j < width; ++j) {
+                uint16_t* column = dst + (c0 + j) * ldDst + r0;
+                for (int q = 0; q < pairsHere; ++q)
+                    std::memcpy(column + 2 * q, &tile[q][j], sizeof(uint32_t));
+            }
+        }
     }
 }
 

@@ -1,10 +1,10 @@
 #pragma once
-// Internal: the bfloat16 linear of the CPU backend's bf16 mode. Weights are
-// rounded to bf16 once and packed for AVX-512 BF16 dot products
-// (vdpbf16ps: 32 bf16 products summed pairwise into 16 float lanes), inputs are
-// rounded to bf16 per call, and every sum is accumulated in float32. Twice the
-// multiply-adds per instruction and half the weight bytes of the f32 path, at
-// bf16's ~3 significant digits per operand.
+// Internal: the bfloat16 GEMM behind the CPU backend's bf16 mode and the SAE
+// trainer's bf16 precision. Weights are rounded to bf16 once and packed for
+// AVX-512 BF16 dot products (vdpbf16ps: 32 bf16 products summed pairwise into
+// 16 float lanes), inputs are rounded to bf16 per call, and every sum is
+// accumulated in float32. Twice the multiply-adds per instruction and half the
+// weight bytes of the f32 path, at bf16's ~3 significant digits per operand.
 
 #include <Eigen/Core>
 #include <cstdint>
@@ -29,10 +29,28 @@ struct PackedBf16 {
 
 PackedBf16 packBf16(const float* W, int64_t out, int64_t in);
 
+// The same packing into `p` (its storage reused) of a matrix given by strides:
+// element (o, i) is W[o * outStride + i * inStride]. outStride = 1 packs the
+// transpose of a row-major [in, out] matrix. Parallel unless called inside a
+// parallel region.
+void packBf16Into(const float* W, int64_t out, int64_t in, int64_t outStride, int64_t inStride,
+                  PackedBf16& p);
+
 // Y[N, out] = bf16(X[N, in]) · bf16(W)ᵀ (+ b) with float32 accumulation. Y has
 // row stride ldy, X row stride ldx. Results do not depend on the thread count.
 // Requires bf16Supported().
 void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, const float* b,
                 float* Y, int64_t ldy);
+
+// As linearBf16, for inputs already in bf16: row r of X is xb + r·ldxb, holds
+// W.in values and is zero up to 2·W.pairs (ldxb even and ≥ 2·W.pairs).
+void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W,
+                       const float* b, float* Y, int64_t ldy);
+
+// dst[i · ldDst + r] = bf16(src[r · ldSrc + i]) for r < rows, i < cols: the
+// transpose, rounded, for a linearBf16Rounded input. Rows of dst between `rows`
+// and the next even number are zeroed; ldDst must be even.
+void transposeToBf16(const float* src, int64_t ldSrc, int64_t rows, int64_t cols, uint16_t* dst,
+                     int64_t ldDst);
 
 }  // namespace mono::model::cpu

@@ -201,7 +201,8 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
     const int64_t B = x.rows(), D = x.cols(), F = p.wDec.rows();
     const float invB = 1.0f / static_cast<float>(B);
     const bool standard = s.architecture == Architecture::kStandard;
-    const int64_t rowBlock = kRowBlock;
+    const int64_t rowBlock = s.bf16 ? kRowBlockBf16 : kRowBlock;
+    if (s.bf16) model::cpu::packBf16Into(p.wEncT.data(), F, D, D, 1, buf.packEnc);
     const int64_t nBlocks = (B + rowBlock - 1) / rowBlock;
     StepStats st;
 
@@ -210,14 +211,20 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
     buf.xc.resize(B, D);  // [B, D]
     buf.h.resize(B, F);   // [B, F]
     int64_t nnzDense = 0;
+    const Vector noBias = s.bf16 ? Vector::Zero(F) : Vector();  // the bf16 GEMM added b_enc
+    const float* encBias = s.bf16 ? noBias.data() : p.bEnc.data();
 #pragma omp parallel for schedule(static) reduction(+ : nnzDense)
     for (int64_t blk = 0; blk < nBlocks; ++blk) {
         const int64_t r0 = blk * rowBlock, n = std::min(rowBlock, B - r0);
         auto xc = buf.xc.middleRows(r0, n);
         xc = x.middleRows(r0, n).rowwise() - p.bDec;
         auto h = buf.h.middleRows(r0, n);
-        h.noalias() = xc * p.wEncT.transpose();
-        const float* __restrict bias = p.bEnc.data();
+        // bf16 adds the bias in the GEMM.
+        if (s.bf16)
+            model::cpu::linearBf16(xc.data(), D, n, buf.packEnc, p.bEnc.data(), h.data(), F);
+        else
+            h.noalias() = xc * p.wEncT.transpose();
+        const float* __restrict bias = encBias;
         for (int64_t r = 0; r < n; ++r) {
             float* __restrict row = h.row(r).data();
             if (standard) {
@@ -230,7 +237,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
                     count += v > 0.0f ? 1.0f : 0.0f;
                 }
                 nnzDense += static_cast<int64_t>(count);
-            } else {
+            } else if (!s.bf16) {
 #pragma omp simd
                 for (int64_t i = 0; i < F; ++i) row[i] += bias[i];
             }
@@ -274,6 +281,18 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
             buf.partEnc.resize(maxThreads);
         }
         const float gScale = 2.0f * invB;
+        // bf16: the weight gradients are two whole-batch GEMMs after the block
+        // pass, over f and ∂L/∂h stored transposed in bf16 (F rows of the batch).
+        const bool bf16Grad = s.bf16 && grad;
+        const int64_t ldT = (B + 1) / 2 * 2;
+        if (s.bf16) {
+            model::cpu::packBf16Into(p.wDec.data(), D, F, 1, D, buf.packDecT);
+            if (grad) {
+                model::cpu::packBf16Into(p.wDec.data(), F, D, D, 1, buf.packDec);
+                buf.fT.resize(static_cast<size_t>(F * ldT));
+                buf.gradHT.resize(static_cast<size_t>(F * ldT));
+            }
+        }
         std::vector<Eigen::VectorXf> fSumPart(maxThreads), gHSumPart(maxThreads);  // [F]
         std::vector<std::vector<int64_t>> firedPart(maxThreads);                   // [F]
         std::vector<Eigen::RowVectorXf> gXSumPart(maxThreads);                     // [D]
@@ -298,7 +317,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
             gH.resize(rowBlock, F);
             Matrix* gDec = nullptr;
             Matrix* gEnc = nullptr;
-            if (grad) {
+            if (grad && !bf16Grad) {
                 gDec = t == 0 ? &grad->wDec : &buf.partDec[t];
                 gEnc = t == 0 ? &grad->wEncT : &buf.partEnc[t];
                 gDec->setZero(F, D);
@@ -311,8 +330,13 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
                 const auto fB = f.middleRows(r0, n);  // [n, F]
                 auto xHat = buf.xHat.middleRows(r0, n);
                 auto gX = buf.gX.middleRows(r0, n);  // e, then ∂L/∂x̂ [n, D]
-                xHat.noalias() = fB * p.wDec;
-                xHat.rowwise() += p.bDec;
+                if (s.bf16) {
+                    model::cpu::linearBf16(fB.data(), F, n, buf.packDecT, p.bDec.data(),
+                                           xHat.data(), D);
+                } else {
+                    xHat.noalias() = fB * p.wDec;
+                    xHat.rowwise() += p.bDec;
+                }
                 gX = xHat - x.middleRows(r0, n);
                 mse += static_cast<double>(gX.cast<double>().squaredNorm());
                 float* __restrict fSumP = fSum.data();
@@ -333,7 +357,10 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
                 gX *= gScale;
                 gXSumPart[t] += gX.colwise().sum();
                 auto gHB = gH.topRows(n);  // [n, F]
-                gHB.noalias() = gX * p.wDec.transpose();
+                if (s.bf16)
+                    model::cpu::linearBf16(gX.data(), D, n, buf.packDec, nullptr, gHB.data(), F);
+                else
+                    gHB.noalias() = gX * p.wDec.transpose();
                 // The ReLU backward, with f's column statistics from the same read.
                 const float* __restrict extra = l1Grad.data();
                 float* __restrict gHSumP = gHSum.data();
@@ -351,6 +378,11 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
                     }
                 }
                 for (int64_t i = 0; i < F; ++i) fired[i] += static_cast<int64_t>(firedP[i]);
+                if (bf16Grad) {
+                    model::cpu::transposeToBf16(fB.data(), F, n, F, buf.fT.data() + r0, ldT);
+                    model::cpu::transposeToBf16(gHB.data(), F, n, F, buf.gradHT.data() + r0, ldT);
+                    continue;
+                }
                 gDec->noalias() += fB.transpose() * gX;
                 gEnc->noalias() += gHB.transpose() * buf.xc.middleRows(r0, n);
             }
@@ -366,7 +398,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
             gXSum += gXSumPart[t];
             sse += msePart[t];
             for (int64_t i = 0; i < F; ++i) buf.fired[i] += firedPart[t][i];
-            if (grad && t > 0) {
+            if (grad && !bf16Grad && t > 0) {
                 grad->wDec += buf.partDec[t];
                 grad->wEncT += buf.partEnc[t];
             }
@@ -381,6 +413,17 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
         st.explainedVariance = sumSqCentered > 0 ? 1.0 - st.mse * B / sumSqCentered : 0.0;
         if (!grad) return st;
 
+        if (bf16Grad) {
+            // ∂L/∂W_dec = fᵀ ∂L/∂x̂ and ∂L/∂W_encᵀ = (∂L/∂h)ᵀ x' [F, D], summed over the batch.
+            grad->wDec.resize(F, D);
+            grad->wEncT.resize(F, D);
+            model::cpu::packBf16Into(buf.gX.data(), D, B, 1, D, buf.packGradXT);
+            model::cpu::packBf16Into(buf.xc.data(), D, B, 1, D, buf.packXcT);
+            model::cpu::linearBf16Rounded(buf.fT.data(), ldT, F, buf.packGradXT, nullptr,
+                                          grad->wDec.data(), D);
+            model::cpu::linearBf16Rounded(buf.gradHT.data(), ldT, F, buf.packXcT, nullptr,
+                                          grad->wEncT.data(), D);
+        }
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < F; ++i)
             if (norms[i] > 0)

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/model/bf16_gemm.h"
 #include "core/sae/matrix.h"
 #include "core/sae/sae.h"
 
@@ -28,6 +29,10 @@ struct StepSettings {
     int64_t kAux = 0;  // aux-k latents per row (topk/batchtopk; 0 disables)
     double auxCoefficient = 1.0 / 32.0;
     double sparseDensity = 0.05;  // standard: sparse kernels below this active fraction
+    // Every GEMM on bf16-rounded operands with float32 accumulation (mixed
+    // precision: weights, gradients and Adam stay float32). Requires
+    // model::cpu::bf16Supported().
+    bool bf16 = false;
 };
 
 struct StepStats {
@@ -65,6 +70,12 @@ struct StepBuffers {
     // [kRowBlock, F], and (t > 0) its partial W_dec / W_encᵀ gradients [F, D]
     // (thread 0 accumulates straight into the output).
     std::vector<Matrix> blockGradH, partDec, partEnc;
+    // bf16 precision: this step's weights packed for the kernel (encoder W_encᵀ
+    // [F, D]; decoder W_dec for ∂L/∂f and W_decᵀ for x̂), the batch's f and ∂L/∂h
+    // transposed and rounded [F, B rounded up to even], and ∂L/∂x̂ᵀ and x'ᵀ
+    // packed as the right-hand sides of the two weight-gradient GEMMs.
+    model::cpu::PackedBf16 packEnc, packDec, packDecT, packGradXT, packXcT;
+    std::vector<uint16_t> fT, gradHT;
 };
 
 // Rows per block of the fused forward and dense backward passes. A block of h
@@ -74,6 +85,10 @@ struct StepBuffers {
 // amortised over enough rows (measured at d=128/F=4096: 32 and 256 rows were
 // 5-10% slower).
 inline constexpr int64_t kRowBlock = 128;
+// bf16 precision: two of the bf16 kernel's 96-row blocks, so that each pass of
+// a block over the packed weights (F·D bf16, from memory at d=768) is shared
+// by as many rows as in float32 and no block ends in a short remainder.
+inline constexpr int64_t kRowBlockBf16 = 192;
 
 // Loss of the batch x [B, D] at `p` and, when `grad` is non-null, its gradient
 // (same shapes as p). `dead` [F] marks dead latents for aux-k (empty: none).

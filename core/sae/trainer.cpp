@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/io/safetensors.h"
+#include "core/model/bf16_gemm.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/train_step.h"
 
@@ -60,6 +61,10 @@ Status validate(const TrainSpec& spec, int64_t D) {
         return Status::invalidArgument("SAE training: k must be in 1.." +
                                        std::to_string(spec.dSae) + ", got " +
                                        std::to_string(spec.k));
+    if (spec.bf16 && !model::cpu::bf16Supported())
+        return Status::unsupported(
+            "SAE training: bf16 precision needs a CPU with AVX-512 BF16 (avx512_bf16); this one "
+            "has none, train in f32");
     if (!(spec.lr > 0) || !(spec.l1 >= 0))
         return Status::invalidArgument("SAE training: lr must be > 0 and l1 ≥ 0");
     return Status::ok();
@@ -88,6 +93,7 @@ json specJson(const TrainSpec& spec, int64_t D) {
         {"aux_coefficient", spec.auxCoefficient},
         {"dead_tokens", spec.deadTokens},
         {"seed", spec.seed},
+        {"precision", spec.bf16 ? "bf16" : "f32"},
     };
 }
 
@@ -400,6 +406,7 @@ Result<TrainResult> trainSae(const TrainSpec& spec, BatchProvider& data, Progres
     settings.k = spec.k;
     settings.kAux = spec.kAux > 0 ? spec.kAux : std::max<int64_t>(1, D / 2);
     settings.auxCoefficient = spec.auxCoefficient;
+    settings.bf16 = spec.bf16;
     const bool unitDecoder = spec.architecture != Architecture::kStandard;
 
     TrainParams grad;

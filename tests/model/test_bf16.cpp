@@ -73,6 +73,40 @@ std::shared_ptr<Model> loadBf16(const fs::path& path) {
     return *m;
 }
 
+// linearBf16 on random X [N, in] (row stride in + 3) and W [out, in] against the
+// float64 sum over bf16-rounded operands; Y's padding columns stay untouched.
+void checkAgainstExact(int64_t N, int64_t out, int64_t in, std::mt19937& rng) {
+    const int64_t ldx = in + 3, ldy = out + 5;
+    auto X = randomVector(size_t(N * ldx), rng);
+    auto W = randomVector(size_t(out * in), rng, 0.1f);
+    auto b = randomVector(size_t(out), rng);
+    std::vector<float> Y(size_t(N * ldy), -7.0f);
+    const auto packed = cpu::packBf16(W.data(), out, in);
+    cpu::linearBf16(X.data(), ldx, N, packed, b.data(), Y.data(), ldy);
+    for (int64_t r = 0; r < N; ++r)
+        for (int64_t o = 0; o < out; ++o) {
+            double ref = b[o], mag = std::abs(b[o]);
+            for (int64_t i = 0; i < in; ++i) {
+                const double p =
+                    double(roundBf16(X[r * ldx + i])) * double(roundBf16(W[o * in + i]));
+                ref += p;
+                mag += std::abs(p);
+            }
+            const double got = Y[r * ldy + o];
+            if (std::abs(got - ref) > 1e-6 * mag + 1e-7)
+                QFAIL(qPrintable(QString("N %1 out %2 in %3 [%4,%5]: %6 vs %7")
+                                     .arg(N)
+                                     .arg(out)
+                                     .arg(in)
+                                     .arg(r)
+                                     .arg(o)
+                                     .arg(got)
+                                     .arg(ref)));
+        }
+    for (int64_t r = 0; r < N; ++r)
+        for (int64_t o = out; o < ldy; ++o) QCOMPARE(Y[r * ldy + o], -7.0f);
+}
+
 }  // namespace
 
 class TestBf16 : public QObject {
@@ -81,47 +115,62 @@ class TestBf16 : public QObject {
 private slots:
     // Every output equals the float64 sum over bf16-rounded operands up to
     // float32 accumulation error, for shapes that exercise every tail: odd
-    // inputs, partial panels, row counts that are not multiples of the tile.
+    // inputs, partial panels, row counts that are not multiples of the tile,
+    // and inputs long enough to be summed in several depth passes.
     void linearMatchesExactReference() {
         REQUIRE_BF16();
         std::mt19937 rng(7);
         const int64_t rowsList[] = {1, 5, 7, 13, 97};
         const int64_t outList[] = {1, 15, 17, 33, 100, 130};
-        const int64_t inList[] = {1, 3, 64, 65, 255};
+        const int64_t inList[] = {1, 3, 64, 65, 255, 1100, 2049};
         for (int64_t N : rowsList)
             for (int64_t out : outList)
-                for (int64_t in : inList) {
-                    const int64_t ldx = in + 3, ldy = out + 5;
-                    auto X = randomVector(size_t(N * ldx), rng);
-                    auto W = randomVector(size_t(out * in), rng, 0.1f);
-                    auto b = randomVector(size_t(out), rng);
-                    std::vector<float> Y(size_t(N * ldy), -7.0f);
-                    const auto packed = cpu::packBf16(W.data(), out, in);
-                    cpu::linearBf16(X.data(), ldx, N, packed, b.data(), Y.data(), ldy);
-                    for (int64_t r = 0; r < N; ++r)
-                        for (int64_t o = 0; o < out; ++o) {
-                            double ref = b[o], mag = std::abs(b[o]);
-                            for (int64_t i = 0; i < in; ++i) {
-                                const double p = double(roundBf16(X[r * ldx + i])) *
-                                                 double(roundBf16(W[o * in + i]));
-                                ref += p;
-                                mag += std::abs(p);
-                            }
-                            const double got = Y[r * ldy + o];
-                            if (std::abs(got - ref) > 1e-6 * mag + 1e-7)
-                                QFAIL(qPrintable(QString("N %1 out %2 in %3 [%4,%5]: %6 vs %7")
-                                                     .arg(N)
-                                                     .arg(out)
-                                                     .arg(in)
-                                                     .arg(r)
-                                                     .arg(o)
-                                                     .arg(got)
-                                                     .arg(ref)));
-                        }
-                    // Padding columns of Y are never written.
-                    for (int64_t r = 0; r < N; ++r)
-                        for (int64_t o = out; o < ldy; ++o) QCOMPARE(Y[r * ldy + o], -7.0f);
+                for (int64_t in : inList) checkAgainstExact(N, out, in, rng);
+    }
+
+    // Many rows and few outputs: the rows are split between the threads.
+    void manyRowsFewOutputsMatchExactReference() {
+        REQUIRE_BF16();
+        std::mt19937 rng(9);
+        checkAgainstExact(2000, 20, 300, rng);
+        checkAgainstExact(1500, 130, 1100, rng);
+    }
+
+    // Pre-rounded, transposed inputs and packing from a transposed source give
+    // the same bits as rounding inside linearBf16 and packing row by row.
+    void transposedRoundingAndPackingAgree() {
+        REQUIRE_BF16();
+        std::mt19937 rng(5);
+        for (const int64_t rows : {1, 31, 32, 33, 200})
+            for (const int64_t cols : {1, 16, 17, 70}) {
+                const int64_t ldA = cols + 3, ldT = (rows + 1) / 2 * 2 + 4;
+                const auto A = randomVector(size_t(rows * ldA), rng);  // [rows, cols]
+                std::vector<uint16_t> t(size_t(cols * ldT), 0xFFFF);
+                cpu::transposeToBf16(A.data(), ldA, rows, cols, t.data(), ldT);
+                for (int64_t c = 0; c < cols; ++c) {
+                    for (int64_t r = 0; r < rows; ++r)
+                        QCOMPARE(t[c * ldT + r], io::floatToBf16(A[r * ldA + c]));
+                    if (rows % 2) QCOMPARE(t[c * ldT + rows], uint16_t(0));
                 }
+                // Aᵀ [cols, rows] packed from A directly and from an explicit copy.
+                std::vector<float> At(size_t(cols * rows));
+                for (int64_t r = 0; r < rows; ++r)
+                    for (int64_t c = 0; c < cols; ++c) At[c * rows + r] = A[r * ldA + c];
+                cpu::PackedBf16 strided;
+                cpu::packBf16Into(A.data(), cols, rows, 1, ldA, strided);
+                const auto direct = cpu::packBf16(At.data(), cols, rows);
+                QVERIFY(strided.data == direct.data);
+                QCOMPARE(strided.pairs, direct.pairs);
+                // X = Aᵀ as pre-rounded rows against W [5, rows].
+                const int64_t out = 5;
+                const auto W = randomVector(size_t(out * rows), rng, 0.1f);
+                const auto packed = cpu::packBf16(W.data(), out, rows);
+                std::vector<float> viaFloat(size_t(cols * out)), viaRounded(size_t(cols * out));
+                cpu::linearBf16(At.data(), rows, cols, packed, nullptr, viaFloat.data(), out);
+                cpu::linearBf16Rounded(t.data(), ldT, cols, packed, nullptr, viaRounded.data(),
+                                       out);
+                QVERIFY(viaFloat == viaRounded);
+            }
     }
 
     void resultsDoNotDependOnThreadCount() {

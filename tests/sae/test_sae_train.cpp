@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 
+#include "core/model/bf16_gemm.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/train_step.h"
 #include "core/sae/trainer.h"
@@ -244,17 +245,85 @@ private slots:
             eEnc, eDec, eBEnc, eBDec);
         for (double e : {eEnc, eDec, eBEnc, eBDec}) QVERIFY2(e < 1e-5, "dense and sparse differ");
     }
+    // bf16 precision follows the float32 step to bf16 accuracy on every path:
+    // the dense ReLU step (several row blocks, the last one partial, with its
+    // whole-batch weight-gradient GEMMs), the sparse ReLU step and TopK.
+    void bf16StepTracksFloat32_data() {
+        QTest::addColumn<int>("arch");
+        QTest::addColumn<double>("sparseDensity");
+        QTest::addColumn<bool>("expectSparse");
+        QTest::addColumn<double>("tolerance");
+        const int relu = static_cast<int>(Architecture::kStandard);
+        QTest::newRow("relu-dense") << relu << 0.0 << false << 1.5e-2;
+        QTest::newRow("relu-sparse") << relu << 2.0 << true << 1.5e-2;
+        // Rounding moves a few rows' k-th largest latent: a looser bound.
+        QTest::newRow("topk") << static_cast<int>(Architecture::kTopK) << 0.05 << true << 5e-2;
+    }
+    void bf16StepTracksFloat32() {
+        if (!model::cpu::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
+        QFETCH(int, arch);
+        QFETCH(double, sparseDensity);
+        QFETCH(bool, expectSparse);
+        QFETCH(double, tolerance);
+        const int64_t D = 40, F = 96, B = 2 * kRowBlockBf16 + 37;
+        std::mt19937_64 rng(13);
+        TrainParams p;
+        p.wEncT = randomMatrix(F, D, rng, 0.3f);
+        p.wDec = randomMatrix(F, D, rng, 0.3f);
+        p.bEnc = randomMatrix(1, F, rng, 0.3f);
+        p.bDec = randomMatrix(1, D, rng, 0.3f);
+        const Matrix x = randomMatrix(B, D, rng);
+        StepSettings s;
+        s.architecture = static_cast<Architecture>(arch);
+        s.k = 8;
+        s.l1 = 0.7;
+        s.sparseDensity = sparseDensity;
+        TrainParams g32, g16;
+        g32.resizeLike(p);
+        g16.resizeLike(p);
+        StepBuffers b32, b16;
+        const StepStats a = lossAndGradient(p, x, s, {}, &g32, b32);
+        s.bf16 = true;
+        const StepStats b = lossAndGradient(p, x, s, {}, &g16, b16);
+        QCOMPARE(b.sparsePath, expectSparse);
+        QCOMPARE(a.sparsePath, expectSparse);
+        auto rel = [](const auto& u, const auto& v) {
+            return static_cast<double>((u - v).norm() / std::max(v.norm(), 1e-12f));
+        };
+        const double eEnc = rel(g16.wEncT, g32.wEncT), eDec = rel(g16.wDec, g32.wDec);
+        const double eBEnc = rel(g16.bEnc, g32.bEnc), eBDec = rel(g16.bDec, g32.bDec);
+        std::printf(
+            "  %s: loss %.5f vs %.5f, L0 %.2f vs %.2f; gradient relative differences W_enc "
+            "%.1e W_dec %.1e b_enc %.1e b_dec %.1e\n",
+            QTest::currentDataTag(), b.loss, a.loss, b.l0, a.l0, eEnc, eDec, eBEnc, eBDec);
+        QVERIFY(std::abs(a.loss - b.loss) <= 1e-2 * std::abs(a.loss));
+        QVERIFY(std::abs(a.l0 - b.l0) <= 0.02 * a.l0);
+        // bf16 keeps ~3 significant digits per operand; sums stay float32.
+        for (double e : {eEnc, eDec, eBEnc, eBDec}) QVERIFY2(e < tolerance, "bf16 and f32 differ");
+        // And it is not the float32 step under another name.
+        QVERIFY(eEnc > 0 && eDec > 0);
+    }
+
     void groundTruth_data() {
         QTest::addColumn<int>("arch");
-        QTest::newRow("relu-l1") << static_cast<int>(Architecture::kStandard);
-        QTest::newRow("topk") << static_cast<int>(Architecture::kTopK);
+        QTest::addColumn<bool>("bf16");
+        const int relu = static_cast<int>(Architecture::kStandard);
+        const int topk = static_cast<int>(Architecture::kTopK);
+        QTest::newRow("relu-l1") << relu << false;
+        QTest::newRow("topk") << topk << false;
+        QTest::newRow("relu-l1-bf16") << relu << true;
+        QTest::newRow("topk-bf16") << topk << true;
     }
     void groundTruth() {
         QFETCH(int, arch);
+        QFETCH(bool, bf16);
+        if (bf16 && !model::cpu::bf16Supported())
+            QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
         const GroundTruth g = makeGroundTruth(64, 512, 65536, 5, 0.01f, 7);
         MatrixBatchProvider data(g.x, 11);
         TrainSpec spec;
         spec.architecture = static_cast<Architecture>(arch);
+        spec.bf16 = bf16;
         spec.dSae = 1024;
         spec.k = 5;
         spec.l1 = 3.0;
