@@ -10,8 +10,13 @@ configuration: the median over the timed steps after warm-up steps.
 Debian's python3-torch calls libblas.so.3, the netlib reference BLAS here
 unless OpenBLAS is put first on the loader path; run it through the helper:
 
-usage: bench/reference/with_openblas.sh /usr/bin/python3 bench/reference/sae_train_torch.py [--quick]
+With --bf16 the loss runs under torch.autocast("cpu", dtype=torch.bfloat16),
+PyTorch's mixed precision (bf16 GEMMs through oneDNN, float32 parameters and
+Adam): the reference for bench_sae_train's bf16 rows.
+
+usage: bench/reference/with_openblas.sh /usr/bin/python3 bench/reference/sae_train_torch.py [--quick] [--bf16]
 """
+import contextlib
 import os
 import statistics
 import sys
@@ -78,7 +83,7 @@ def gemm_gflops(m, k, n, reps):
     return 2.0 * m * k * n * reps / (time.perf_counter() - t0) / 1e9
 
 
-def train(d, F, arch, steps, warmup):
+def train(d, F, arch, steps, warmup, bf16):
     x_all = torch.randn(BATCH * 2, d)
     scale = d ** 0.5 / x_all[:BATCH].norm(dim=1).mean()
     sae = Sae(d, F, arch)
@@ -90,7 +95,10 @@ def train(d, F, arch, steps, warmup):
         t0 = time.perf_counter()
         x = x_all[torch.randint(0, x_all.shape[0], (BATCH,))] * scale
         opt.zero_grad(set_to_none=True)
-        loss = sae.loss(x)
+        precision = (torch.autocast("cpu", dtype=torch.bfloat16) if bf16
+                     else contextlib.nullcontext())
+        with precision:
+            loss = sae.loss(x)
         loss.backward()
         if arch == "topk":
             with torch.no_grad():
@@ -106,22 +114,25 @@ def train(d, F, arch, steps, warmup):
 
 def main():
     quick = "--quick" in sys.argv
+    bf16 = "--bf16" in sys.argv
+    prec = "bf16" if bf16 else "f32"
     # (d, F, timed steps, warm-up steps): one warm-up step at d=768, where a
     # step takes seconds; two at d=128.
     shapes = [(128, 4096, 4, 1)] if quick else [(768, 16384, 4, 1), (128, 4096, 10, 2)]
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}")
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}, "
+          f"{'bf16 autocast' if bf16 else 'float32'}")
     gemm = {(d, F): gemm_gflops(BATCH, d, F, 3 if d >= 512 else 10) for d, F, _, _ in shapes}
     print("BLAS library loaded: " + ", ".join(loaded_blas()))
     print(f"{'arch':5s} {'d x F':13s} {'tokens/s':>12s} {'GFLOP/s 6dF':>12s} {'GEMM GF/s':>10s} "
           f"{'6dF / GEMM':>10s}  steps")
     for d, F, steps, warmup in shapes:
         for arch in ("relu", "topk"):
-            tps = train(d, F, arch, steps, warmup)
+            tps = train(d, F, arch, steps, warmup, bf16)
             model = 6 * d * F * tps / 1e9
             print(f"{arch:5s} {d:4d} x {F:<6d} {tps:12.0f} {model:12.1f} {gemm[(d, F)]:10.1f} "
                   f"{100 * model / gemm[(d, F)]:9.0f}%  {steps} timed after {warmup} warm-up",
                   flush=True)
-            print(f"RESULT torch_{arch}_{d}x{F}_tokens_per_s {tps:.1f} tokens/s")
+            print(f"RESULT torch_{prec}_{arch}_{d}x{F}_tokens_per_s {tps:.1f} tokens/s")
         print(f"RESULT torch_gemm_{d}x{F}_gflops {gemm[(d, F)]:.1f} GFLOP/s")
 
 

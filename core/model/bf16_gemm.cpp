@@ -10,12 +10,13 @@
 
 #include "core/base/register_tile.h"
 #include "core/io/tensor.h"
+#include "core/model/bf16_simd.h"
 
 namespace mono::model::cpu {
 
 namespace {
 
-constexpr int kLanes = 16;                // float outputs per vector = outputs per panel
+constexpr int kLanes = simd::kLanes;      // float outputs per vector = outputs per panel
 constexpr int kRows = 6;                  // rows per micro-tile
 constexpr int kPanels = 4;                // panels per micro-tile: 6 × 4 = 24 accumulators
 constexpr int64_t kRowBlock = 96;         // rows whose bf16 inputs stay in L2 across panel groups
@@ -25,8 +26,6 @@ constexpr int64_t kSerialWork = 1 << 17;  // multiply-adds below which forking c
 // block's inputs (96 KiB) stay in L2 when the inputs are long (an SAE's
 // decoder has 16384, a weight gradient sums over a 4096-row batch).
 constexpr int64_t kDepthPairs = 512;
-
-#define MONO_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 // One micro-tile: R rows × P panels over all input pairs, plus bias, stored
 // with a mask for a partial last panel. The accumulators stay in registers
@@ -95,13 +94,16 @@ MONO_BF16_TARGET void toBf16(const float* src, int64_t n, uint16_t* dst) {
     for (; i < n; ++i) dst[i] = io::floatToBf16(src[i]);
 }
 
-// Y rows [r0, r1) × panels [p0, p1), in depth passes of kDepthPairs: the
+// Y rows [rBegin, rEnd) × panels [p0, p1), in depth passes of kDepthPairs: the
 // first pass adds the bias, later passes add into Y.
 void chunk(const uint16_t* xb, int64_t ldxb, int64_t rBegin, int64_t rEnd, const PackedBf16& W,
            int64_t p0, int64_t p1, const float* b, float* Y, int64_t ldy) {
     const int64_t panelStride = W.pairs * 2 * kLanes;
-    for (int64_t r0 = rBegin; r0 < rEnd; r0 += kRowBlock) {
-        const int64_t r1 = std::min(rEnd, r0 + kRowBlock);
+    // Up to two blocks' worth of rows make one block: W is then read once (the
+    // SAE trainer's 192-row blocks, each a serial call on its own thread).
+    const int64_t rowBlock = rEnd - rBegin <= 2 * kRowBlock ? rEnd - rBegin : kRowBlock;
+    for (int64_t r0 = rBegin; r0 < rEnd; r0 += rowBlock) {
+        const int64_t r1 = std::min(rEnd, r0 + rowBlock);
         for (int64_t k0 = 0; k0 < W.pairs; k0 += kDepthPairs) {
             const int64_t depth = std::min(kDepthPairs, W.pairs - k0);
             const bool accumulate = k0 > 0;
@@ -122,20 +124,10 @@ void chunk(const uint16_t* xb, int64_t ldxb, int64_t rBegin, int64_t rEnd, const
     }
 }
 
-// Interleaves the 16 bf16 of each half of a vector: element 2j takes the low
-// half's j, element 2j + 1 the high half's j.
-MONO_BF16_TARGET __m512i interleaveHalves(__m512i v) {
-    alignas(64) static constexpr uint16_t kOrder[32] = {0,  16, 1,  17, 2,  18, 3,  19, 4,  20, 5,
-                                                        21, 6,  22, 7,  23, 8,  24, 9,  25, 10, 26,
-                                                        11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    return _mm512_permutexvar_epi16(_mm512_load_si512(kOrder), v);
-}
-
-// (lo[j], hi[j]) bf16 pairs for j < 16 as one vector; masked-off lanes are zero.
+// (lo[j], hi[j]) bf16 pairs for j < 16 from memory; masked-off lanes are zero.
 MONO_BF16_TARGET __m512i pairUp(const float* lo, const float* hi, __mmask16 mask) {
-    const __m512 l = _mm512_maskz_loadu_ps(mask, lo);
-    const __m512 h = hi ? _mm512_maskz_loadu_ps(mask, hi) : _mm512_setzero_ps();
-    return interleaveHalves((__m512i)_mm512_cvtne2ps_pbh(h, l));
+    return simd::pairUp(_mm512_maskz_loadu_ps(mask, lo),
+                        hi ? _mm512_maskz_loadu_ps(mask, hi) : _mm512_setzero_ps());
 }
 
 MONO_BF16_TARGET void packPanel(const float* W, int64_t out, int64_t in, int64_t outStride,
@@ -266,26 +258,25 @@ void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const Packed
 MONO_BF16_TARGET void transposeToBf16(const float* src, int64_t ldSrc, int64_t rows, int64_t cols,
                                       uint16_t* dst, int64_t ldDst) {
     // Tiles of 32 rows × 16 columns: each row pair becomes one vector of 16
-    // (row r, row r + 1) pairs, and each column's 16 pairs are 64 contiguous
-    // bytes of dst.
+    // (row r, row r + 1) pairs; a 16 × 16 transpose of those 32-bit pairs gives
+    // each column's 16 pairs, 64 contiguous bytes of dst.
     for (int64_t c0 = 0; c0 < cols; c0 += kLanes) {
         const int width = static_cast<int>(std::min<int64_t>(kLanes, cols - c0));
         const __mmask16 mask = __mmask16((1u << width) - 1u);
         for (int64_t r0 = 0; r0 < rows; r0 += 2 * kLanes) {
             const int pairsHere =
                 static_cast<int>((std::min<int64_t>(2 * kLanes, rows - r0) + 1) / 2);
-            alignas(64) uint32_t tile[kLanes][kLanes];  // [row pair][column]
-            for (int q = 0; q < pairsHere; ++q) {
+            __m512i tile[kLanes];
+            for (int q = 0; q < kLanes; ++q) {
                 const int64_t r = r0 + 2 * q;
+                if (q >= pairsHere) {
+                    tile[q] = _mm512_setzero_si512();
+                    continue;
+                }
                 const float* lo = src + r * ldSrc + c0;
-                const float* hi = r + 1 < rows ? lo + ldSrc : nullptr;
-                _mm512_store_si512(tile[q], pairUp(lo, hi, mask));
+                tile[q] = pairUp(lo, r + 1 < rows ? lo + ldSrc : nullptr, mask);
             }
-            for (int j = 0; j < width; ++j) {
-                uint16_t* column = dst + (c0 + j) * ldDst + r0;
-                for (int q = 0; q < pairsHere; ++q)
-                    std::memcpy(column + 2 * q, &tile[q][j], sizeof(uint32_t));
-            }
+            simd::storeColumns(tile, dst + c0 * ldDst + r0, ldDst, width, pairsHere);
         }
     }
 }

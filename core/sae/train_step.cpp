@@ -15,6 +15,7 @@
 
 #include <omp.h>
 
+#include "core/sae/relu_backward_bf16.h"
 #include "core/sae/topk.h"
 
 namespace mono::sae {
@@ -361,6 +362,13 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
                     model::cpu::linearBf16(gX.data(), D, n, buf.packDec, nullptr, gHB.data(), F);
                 else
                     gHB.noalias() = gX * p.wDec.transpose();
+                if (bf16Grad) {
+                    reluBackwardBf16(fB.data(), gHB.data(), n, F, l1Grad.data(), gHSum.data(),
+                                     fSumP, firedP, buf.fT.data() + r0, buf.gradHT.data() + r0,
+                                     ldT);
+                    for (int64_t i = 0; i < F; ++i) fired[i] += static_cast<int64_t>(firedP[i]);
+                    continue;
+                }
                 // The ReLU backward, with f's column statistics from the same read.
                 const float* __restrict extra = l1Grad.data();
                 float* __restrict gHSumP = gHSum.data();
@@ -378,11 +386,6 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
                     }
                 }
                 for (int64_t i = 0; i < F; ++i) fired[i] += static_cast<int64_t>(firedP[i]);
-                if (bf16Grad) {
-                    model::cpu::transposeToBf16(fB.data(), F, n, F, buf.fT.data() + r0, ldT);
-                    model::cpu::transposeToBf16(gHB.data(), F, n, F, buf.gradHT.data() + r0, ldT);
-                    continue;
-                }
                 gDec->noalias() += fB.transpose() * gX;
                 gEnc->noalias() += gHB.transpose() * buf.xc.middleRows(r0, n);
             }

@@ -1,0 +1,58 @@
+#include "core/sae/relu_backward_bf16.h"
+
+#include <algorithm>
+
+#include "core/model/bf16_simd.h"
+
+namespace mono::sae {
+
+namespace simd = model::cpu::simd;
+
+MONO_BF16_TARGET void reluBackwardBf16(const float* f, const float* gPre, int64_t n, int64_t F,
+                                       const float* extra, float* gSum, float* fSum, float* fired,
+                                       uint16_t* fT, uint16_t* gT, int64_t ldT) {
+    constexpr int kLanes = simd::kLanes;
+    // Column tiles of 16 latents: their sums stay in registers over all rows,
+    // and each 32-row stripe becomes 64 contiguous bytes per latent in fT/gT.
+    for (int64_t c0 = 0; c0 < F; c0 += kLanes) {
+        const int width = static_cast<int>(std::min<int64_t>(kLanes, F - c0));
+        const __mmask16 cols = __mmask16((1u << width) - 1u);
+        const __m512 ex = _mm512_maskz_loadu_ps(cols, extra + c0);
+        const __m512 one = _mm512_set1_ps(1.0f);
+        __m512 sg = _mm512_setzero_ps(), sf = _mm512_setzero_ps(), cnt = _mm512_setzero_ps();
+        // Row r's f and masked gradient; zero past the block.
+        auto row = [&](int64_t r, __m512& fv, __m512& gv) {
+            if (r >= n) {
+                fv = gv = _mm512_setzero_ps();
+                return;
+            }
+            fv = _mm512_maskz_loadu_ps(cols, f + r * F + c0);
+            const __mmask16 on = _mm512_cmp_ps_mask(fv, _mm512_setzero_ps(), _CMP_GT_OQ);
+            gv = _mm512_maskz_add_ps(on, _mm512_maskz_loadu_ps(cols, gPre + r * F + c0), ex);
+            sg = _mm512_add_ps(sg, gv);
+            sf = _mm512_add_ps(sf, fv);
+            cnt = _mm512_mask_add_ps(cnt, on, cnt, one);
+        };
+        for (int64_t r0 = 0; r0 < n; r0 += 2 * kLanes) {
+            const int pairs = static_cast<int>((std::min<int64_t>(2 * kLanes, n - r0) + 1) / 2);
+            __m512i tf[kLanes], tg[kLanes];
+            for (int q = 0; q < kLanes; ++q) {
+                __m512 f0, g0, f1, g1;
+                row(r0 + 2 * q, f0, g0);
+                row(r0 + 2 * q + 1, f1, g1);
+                tf[q] = simd::pairUp(f0, f1);
+                tg[q] = simd::pairUp(g0, g1);
+            }
+            simd::storeColumns(tf, fT + c0 * ldT + r0, ldT, width, pairs);
+            simd::storeColumns(tg, gT + c0 * ldT + r0, ldT, width, pairs);
+        }
+        _mm512_mask_storeu_ps(gSum + c0, cols,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(cols, gSum + c0), sg));
+        _mm512_mask_storeu_ps(fSum + c0, cols,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(cols, fSum + c0), sf));
+        _mm512_mask_storeu_ps(fired + c0, cols,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(cols, fired + c0), cnt));
+    }
+}
+
+}  // namespace mono::sae
