@@ -11,10 +11,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <system_error>
 
 #include "core/acts/activation_store.h"
 #include "core/base/atomic_file.h"
@@ -36,9 +34,15 @@ using json = nlohmann::json;
 
 namespace {
 
-// Rows per SAE call are bounded so that a row within the chunk and a feature
+// Rows per SAE call are bounded so that a row within the window and a feature
 // within a block of 64 share one 32-bit key in the gathered firings.
-constexpr int64_t kMaxChunkRows = int64_t(1) << 26;
+constexpr int64_t kMaxChunkRows = int64_t(1) << 25;
+// Firings of several chunks are gathered before they are added to the
+// accumulators: with a cheap encoder (d=64) a 2048-row chunk holds too little
+// bookkeeping to split evenly between the threads, and every split ends at a
+// barrier. A window ends after this many rows or firings (16 MiB of them).
+constexpr int64_t kWindowRows = 16384;
+constexpr int64_t kWindowFirings = int64_t(1) << 21;
 
 double now() {
     using Clock = std::chrono::steady_clock;
@@ -478,6 +482,7 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
 
     auto saveState = [&]() -> Status {
         json header = {{"identity", identity}, {"shards", shardsJson(store.index(), rowsDone)}};
+        acc.settle();
         return writeFileAtomic(statePath, detail::serializeState(header.dump(), rowsDone, acc));
     };
 
@@ -486,23 +491,29 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
     double encodeSeconds = 0, lastSave = now();
     const int64_t resumedAt = rowsDone;
     // Firings are gathered while the encoder's blocks are in cache, per thread
-    // and per block of 64 features (rows ascending within a thread, and thread
-    // t's rows before thread t + 1's). Then each feature block, balanced
-    // dynamically over the threads, splits its firings by feature in a small
-    // scratch that stays in L1 and adds them feature by feature: the block's
-    // accumulators stay in cache too. (Gathering straight into one list per
-    // feature scattered the writes over 2F lists and cost more than the encoding.)
+    // and per block of 64 features, over a window of chunks (rows ascending
+    // within a thread's chunk; each chunk's lists end a segment, so that the
+    // window reads back in row order: chunk by chunk, thread by thread). Then
+    // each feature block, balanced dynamically over the threads, splits its
+    // firings by feature in a small scratch that stays in L1 and adds them
+    // feature by feature: the block's accumulators stay in cache too.
+    // (Gathering straight into one list per feature scattered the writes over
+    // 2F lists and cost more than the encoding.)
     constexpr int64_t kFeatureBlock = 64;
     constexpr uint32_t kBlockShift = 6;  // log2(kFeatureBlock)
     static_assert(kFeatureBlock == int64_t(1) << kBlockShift);
+    static_assert(kWindowRows + kMaxChunkRows <= int64_t(1) << (32 - kBlockShift));
     const int64_t nBlocks = (F + kFeatureBlock - 1) / kFeatureBlock;
     struct Firing {
-        uint32_t key;  // row within the chunk << kBlockShift | feature within the block
+        uint32_t key;  // row within the window << kBlockShift | feature within the block
         float value;
     };
     struct Gather {
-        std::vector<std::vector<Firing>> byBlock;  // [nBlocks]
-        std::vector<detail::CoRow> coCandidates;   // rows the co-firing sample may take
+        std::vector<std::vector<Firing>> byBlock;      // [nBlocks]
+        std::vector<std::vector<size_t>> segmentEnds;  // [nBlocks][chunks of the window]
+        std::vector<detail::CoRow> coCandidates;       // rows the co-firing sample may take
+        std::vector<size_t> coSegmentEnds;             // [chunks of the window]
+        int64_t firings = 0;                           // gathered in this window
         // Scratch of a block: its firings sorted by feature (a counting sort).
         std::vector<float> values;
         std::vector<int64_t> rows;
@@ -510,30 +521,16 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
     std::vector<Gather> gathers(static_cast<size_t>(omp_get_max_threads()));
     for (Gather& g : gathers) {
         g.byBlock.resize(static_cast<size_t>(nBlocks));
+        g.segmentEnds.resize(static_cast<size_t>(nBlocks));
     }
-    // The next shard is read on a helper thread while this one is analysed:
-    // reading and converting a shard is single-threaded work (about a fifth of
-    // the pass at d=64) that would otherwise leave the other core idle.
-    std::future<Result<acts::Shard>> prefetch;
-    int prefetched = -1;
-    // Under a tight memory cap the helper thread's stack may not be available:
-    // then the shard is read on this thread when it is needed (std::launch::deferred).
-    auto startRead = [&](int s) {
-        prefetched = s;
-        auto read = [&store, s] { return store.readShard(s); };
-        try {
-            prefetch = std::async(std::launch::async, read);
-        } catch (const std::system_error&) {
-            prefetch = std::async(std::launch::deferred, read);
-        }
-    };
+    // Shards are read on this thread and converted to float by both threads
+    // (io::toFloatInto). A helper thread reading ahead cost more than it hid:
+    // on two cores its time is taken from one of the encoding threads, and the
+    // other then waits for that one at every barrier.
     for (int s = 0; s < src.numShards() && rowsDone < target; ++s) {
         const int64_t s0 = src.shardStart(s), s1 = src.shardEnd(s);
         if (s1 <= rowsDone) continue;
-        if (prefetched != s) startRead(s);
-        Result<acts::Shard> read = prefetch.get();
-        prefetched = -1;
-        if (s + 1 < src.numShards() && src.shardStart(s + 1) < target) startRead(s + 1);
+        Result<acts::Shard> read = store.readShard(s);
         MONO_RETURN_IF_ERROR(read.status());
         acts::Shard shard = std::move(*read);
         if (shard.acts.cols() != D || shard.rows() != s1 - s0)
@@ -546,65 +543,105 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
                 return Status::cancelled("feature analysis cancelled after " +
                                          std::to_string(rowsDone) + " rows (state saved)");
             }
-            const int64_t c0 = rowsDone, B = std::min(spec.chunkRows, end - c0);
-            const auto x = shard.acts.middleRows(c0 - s0, B);  // no copy
+            // Encode chunk after chunk of the window, gathering their firings.
+            const int64_t w0 = rowsDone;
+            int64_t c0 = w0, windowFirings = 0, chunks = 0;
             const double te = now();
-            MONO_RETURN_IF_ERROR(
-                sae.encodeInBlocks(x, [&](const sae::Sae::SparseBlock& blk, int thread) {
+            do {
+                const int64_t B = std::min(spec.chunkRows, end - c0);
+                const auto x = shard.acts.middleRows(c0 - s0, B);  // no copy
+                const int64_t offset = c0 - w0;                    // of the chunk in the window
+                MONO_RETURN_IF_ERROR(sae.encodeInBlocks(x, [&](const sae::Sae::SparseBlock& blk,
+                                                               int thread) {
                     Gather& g = gathers[static_cast<size_t>(thread)];
+                    g.firings += blk.rowStart[blk.rows];
                     for (int64_t r = 0; r < blk.rows; ++r) {
                         const int32_t j0 = blk.rowStart[r], j1 = blk.rowStart[r + 1];
-                        const auto inChunk = static_cast<uint32_t>(blk.firstRow + r);
+                        const auto inWindow = static_cast<uint32_t>(offset + blk.firstRow + r);
                         for (int32_t j = j0; j < j1; ++j) {
                             const auto i = static_cast<uint32_t>(blk.indices[j]);
                             g.byBlock[i >> kBlockShift].push_back(
-                                Firing{inChunk << kBlockShift | (i & ((1u << kBlockShift) - 1)),
+                                Firing{inWindow << kBlockShift | (i & ((1u << kBlockShift) - 1)),
                                        blk.values[j]});
                         }
                         // The sample only gets stricter as rows are added, so a row
                         // it does not want now it would not want later either.
-                        const int64_t global = c0 + inChunk;
+                        const int64_t global = w0 + inWindow;
                         const uint64_t p = samplePriority(-1, global);
                         if (!acc.wantsCoRow(p, global)) continue;
                         g.coCandidates.push_back(detail::CoRow{
                             p, global, std::vector<int32_t>(blk.indices + j0, blk.indices + j1)});
                     }
                 }));
+                for (Gather& g : gathers) {
+                    for (int64_t b = 0; b < nBlocks; ++b)
+                        g.segmentEnds[b].push_back(g.byBlock[b].size());
+                    g.coSegmentEnds.push_back(g.coCandidates.size());
+                    windowFirings += g.firings;
+                    g.firings = 0;
+                }
+                ++chunks;
+                c0 += B;
+                // Rows encoded so far; their bookkeeping follows at the end of
+                // the window, before any state is saved.
+                const double el = now() - passStart;
+                progress.report(
+                    ProgressUpdate{0.9 * double(c0) / std::max<int64_t>(1, target),
+                                   "analysing " + store.index().hook,
+                                   {{"rows", double(c0)},
+                                    {"rows_per_s", el > 0 ? double(c0 - resumedAt) / el : 0.0}}});
+            } while (c0 < end && c0 - w0 < kWindowRows && windowFirings < kWindowFirings &&
+                     !stop.stopRequested());
             encodeSeconds += now() - te;
             // Feature blocks are independent: each thread owns its features'
-            // accumulators, and a feature's firings arrive in row order (thread
-            // list after thread list). Iteration −1 offers the candidate rows to
-            // the co-firing sample in row order; it touches no feature
-            // accumulator, so it runs beside the blocks.
+            // accumulators, and a feature's firings are added in row order.
+            // Iteration −1 offers the candidate rows to the co-firing sample in
+            // row order; it touches no feature accumulator, so it runs beside
+            // the blocks.
 #pragma omp parallel for schedule(dynamic, 1)
             for (int64_t blk = -1; blk < nBlocks; ++blk) {
                 if (blk < 0) {
+                    for (int64_t k = 0; k < chunks; ++k)  // chunk by chunk, thread by thread
+                        for (Gather& g : gathers)
+                            for (size_t e = k > 0 ? g.coSegmentEnds[k - 1] : 0;
+                                 e < g.coSegmentEnds[k]; ++e) {
+                                detail::CoRow& c = g.coCandidates[e];
+                                if (acc.wantsCoRow(c.prio, c.row))
+                                    acc.addCoRow(c.prio, c.row, std::move(c.features));
+                            }
                     for (Gather& g : gathers) {
-                        for (detail::CoRow& c : g.coCandidates)
-                            if (acc.wantsCoRow(c.prio, c.row))
-                                acc.addCoRow(c.prio, c.row, std::move(c.features));
                         g.coCandidates.clear();
+                        g.coSegmentEnds.clear();
                     }
                     continue;
                 }
                 Gather& scratch = gathers[static_cast<size_t>(omp_get_thread_num())];
+                const auto b = static_cast<size_t>(blk);
                 std::array<int64_t, kFeatureBlock + 1> start{};
                 for (const Gather& g : gathers)
-                    for (const Firing& fi : g.byBlock[static_cast<size_t>(blk)])
+                    for (const Firing& fi : g.byBlock[b])
                         ++start[(fi.key & (kFeatureBlock - 1)) + 1];
                 for (int64_t k = 0; k < kFeatureBlock; ++k) start[k + 1] += start[k];
                 scratch.values.resize(static_cast<size_t>(start[kFeatureBlock]));
                 scratch.rows.resize(static_cast<size_t>(start[kFeatureBlock]));
                 std::array<int64_t, kFeatureBlock> at{};
                 std::copy(start.begin(), start.end() - 1, at.begin());
-                for (Gather& g : gathers) {
-                    std::vector<Firing>& list = g.byBlock[static_cast<size_t>(blk)];
-                    for (const Firing& fi : list) {
-                        const int64_t slot = at[fi.key & (kFeatureBlock - 1)]++;
-                        scratch.values[static_cast<size_t>(slot)] = fi.value;
-                        scratch.rows[static_cast<size_t>(slot)] = c0 + (fi.key >> kBlockShift);
+                for (int64_t k = 0; k < chunks; ++k) {
+                    for (const Gather& g : gathers) {
+                        const std::vector<Firing>& list = g.byBlock[b];
+                        const size_t from = k > 0 ? g.segmentEnds[b][k - 1] : 0;
+                        const size_t to = g.segmentEnds[b][k];
+                        for (size_t e = from; e < to; ++e) {
+                            const Firing& fi = list[e];
+                            const int64_t slot = at[fi.key & (kFeatureBlock - 1)]++;
+                            scratch.values[static_cast<size_t>(slot)] = fi.value;
+                            scratch.rows[static_cast<size_t>(slot)] = w0 + (fi.key >> kBlockShift);
+                        }
                     }
-                    list.clear();
+                }
+                for (Gather& g : gathers) {
+                    g.byBlock[b].clear();
+                    g.segmentEnds[b].clear();
                 }
                 const int64_t i0 = blk * kFeatureBlock;
                 for (int64_t k = 0; k < kFeatureBlock; ++k)
@@ -612,13 +649,7 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
                         acc.addRun(i0 + k, scratch.values.data() + start[k],
                                    scratch.rows.data() + start[k], start[k + 1] - start[k]);
             }
-            rowsDone = c0 + B;
-            const double el = now() - passStart;
-            progress.report(
-                ProgressUpdate{0.9 * double(rowsDone) / std::max<int64_t>(1, target),
-                               "analysing " + store.index().hook,
-                               {{"rows", double(rowsDone)},
-                                {"rows_per_s", el > 0 ? double(rowsDone - resumedAt) / el : 0.0}}});
+            rowsDone = c0;
         }
         if (rowsDone < target && now() - lastSave >= spec.checkpointSeconds) {
             MONO_RETURN_IF_ERROR(saveState());

@@ -47,6 +47,45 @@ void rebuildReservoir(FeatureAcc& a, int g, int perBin) {
         if (++a.resCount[s.cbin] == perBin) a.resWorst[s.cbin] = s.prio;
     }
     a.res.resize(out);
+    a.resPending = 0;
+}
+
+// Candidates wait at the end of `res` and are merged in batches: taken one at
+// a time, each cost a search of its bin (and inserts a move of the bins after
+// it), hundreds of thousands of times per pass.
+constexpr int32_t kPendingMerge = 64;
+
+void mergePending(FeatureAcc& a, int perBin) {
+    if (a.resPending == 0) return;
+    const auto byBinThenPriority = [](const Sampled& x, const Sampled& y) {
+        return x.cbin != y.cbin ? x.cbin < y.cbin : lowerPriority(x, y);
+    };
+    const auto pending = a.res.end() - a.resPending;
+    std::sort(pending, a.res.end(), byBinThenPriority);
+    thread_local std::vector<Sampled> merged, bin;
+    merged.clear();
+    auto kept = a.res.begin();
+    auto next = pending;
+    const int g = static_cast<int>(a.resCount.size());
+    for (int c = 0; c < g; ++c) {
+        bin.assign(kept, kept + a.resCount[c]);
+        kept += a.resCount[c];
+        for (; next != a.res.end() && next->cbin == c; ++next) bin.push_back(*next);
+        if (static_cast<int>(bin.size()) > perBin) {
+            std::nth_element(bin.begin(), bin.begin() + (perBin - 1), bin.end(), lowerPriority);
+            bin.resize(static_cast<size_t>(perBin));
+        }
+        a.resCount[c] = static_cast<int32_t>(bin.size());
+        uint64_t worst = ~uint64_t(0);
+        if (a.resCount[c] == perBin) {
+            worst = 0;
+            for (const Sampled& s : bin) worst = std::max(worst, s.prio);
+        }
+        a.resWorst[c] = worst;
+        merged.insert(merged.end(), bin.begin(), bin.end());
+    }
+    a.res.assign(merged.begin(), merged.end());
+    a.resPending = 0;
 }
 
 }  // namespace
@@ -111,27 +150,8 @@ inline void addWithinScale(FeatureAcc& a, int64_t i, float v, int64_t row, doubl
         std::clamp(std::ceil(dv * coarseMul) - 1, 0.0, static_cast<double>(coarseBins - 1)));
     const uint64_t p = samplePriority(i, row);
     if (a.resCount[c] >= resPerBin && p > a.resWorst[c]) return;  // the common case
-    // `res` is grouped by coarse bin in ascending order (rebuildReservoir sorts
-    // it so, inserts keep it so): bin c's items are [start, start + resCount[c]).
-    int start = 0;
-    for (int b = 0; b < c; ++b) start += a.resCount[b];
-    auto groupWorst = [&](int n) {
-        uint64_t worst = 0;
-        for (int j = start; j < start + n; ++j) worst = std::max(worst, a.res[j].prio);
-        return worst;
-    };
-    if (a.resCount[c] < resPerBin) {
-        a.res.insert(a.res.begin() + start + a.resCount[c], Sampled{p, row, v, c});
-        if (++a.resCount[c] == resPerBin) a.resWorst[c] = groupWorst(resPerBin);
-        return;
-    }
-    const Sampled cand{p, row, v, c};
-    int worstAt = start;
-    for (int j = start + 1; j < start + resPerBin; ++j)
-        if (lowerPriority(a.res[worstAt], a.res[j])) worstAt = j;
-    if (!lowerPriority(cand, a.res[worstAt])) return;
-    a.res[worstAt] = cand;
-    a.resWorst[c] = groupWorst(resPerBin);
+    a.res.push_back(Sampled{p, row, v, c});
+    if (++a.resPending >= kPendingMerge) mergePending(a, resPerBin);
 }
 
 }  // namespace
@@ -162,6 +182,11 @@ bool coHigher(const CoRow& a, const CoRow& b) {
     return a.prio < b.prio || (a.prio == b.prio && a.row < b.row);
 }
 }  // namespace
+
+void Accumulators::settle() {
+#pragma omp parallel for schedule(dynamic, 64)
+    for (size_t i = 0; i < features.size(); ++i) mergePending(features[i], resPerBin);
+}
 
 bool Accumulators::wantsCoRow(uint64_t prio, int64_t row) const {
     if (coSampleRows <= 0) return false;

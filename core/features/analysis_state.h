@@ -52,9 +52,13 @@ struct FeatureAcc {
     std::vector<TopItem> top;   // heap, worst kept item at the front
     TopItem
         topWorst;  // top.front() once the heap is full (kept here: one cache line less per firing)
-    std::vector<Sampled> res;        // reservoir items, grouped by coarse bin (ascending)
+    // Reservoir items, grouped by coarse bin (ascending), then resPending
+    // candidates not yet merged into their bins (resCount and resWorst describe
+    // the merged part only, so they let through a superset of what the bins take).
+    std::vector<Sampled> res;
     std::vector<int32_t> resCount;   // [G] items kept per coarse bin
     std::vector<uint64_t> resWorst;  // [G] highest priority kept, when the bin is full
+    int32_t resPending = 0;
 };
 
 struct CoRow {
@@ -75,6 +79,9 @@ struct Accumulators {
     // n firings of feature i, in this order; the same as n calls of add(), with
     // the per-scale constants computed once per run of values below the scale.
     void addRun(int64_t i, const float* values, const int64_t* rows, int64_t n);
+    // Merges every feature's pending reservoir candidates into their bins: due
+    // before the reservoirs are read or saved.
+    void settle();
     // Offers a row to the co-firing sample; `active` is called only when it is taken.
     bool wantsCoRow(uint64_t prio, int64_t row) const;
     void addCoRow(uint64_t prio, int64_t row, std::vector<int32_t> active);

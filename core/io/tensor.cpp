@@ -1,5 +1,8 @@
 #include "core/io/tensor.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #ifdef __F16C__
@@ -192,15 +195,23 @@ Status toFloatInto(const TensorView& t, float* out) {
             if (n) std::memcpy(out, p, n * 4);
             break;
         case DType::kF16: {
-            uint64_t i = 0;
+            // Large arrays (activation shards) are converted by all threads in
+            // slices of 64K values; the values do not depend on the split.
+            constexpr uint64_t kSlice = 1 << 16;
+            const int64_t slices = static_cast<int64_t>((n + kSlice - 1) / kSlice);
+            const bool parallel = n >= (uint64_t(1) << 22) && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (parallel)
+            for (int64_t slice = 0; slice < slices; ++slice) {
+                uint64_t i = static_cast<uint64_t>(slice) * kSlice;
+                const uint64_t end = std::min<uint64_t>(n, i + kSlice);
 #ifdef __F16C__
-            // The hardware conversion is exact too (and equals halfToFloat bit for bit).
-            for (; i + 8 <= n; i += 8)
-                _mm256_storeu_ps(
-                    out + i,
-                    _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i))));
+                // The hardware conversion is exact too (and equals halfToFloat bit for bit).
+                for (; i + 8 <= end; i += 8)
+                    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(
+                                                  reinterpret_cast<const __m128i*>(p + 2 * i))));
 #endif
-            for (; i < n; ++i) out[i] = halfToFloat(load<uint16_t>(p + 2 * i));
+                for (; i < end; ++i) out[i] = halfToFloat(load<uint16_t>(p + 2 * i));
+            }
             break;
         }
         case DType::kBF16:

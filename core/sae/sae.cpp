@@ -121,12 +121,15 @@ namespace {
 
 // Appends j and row[j] + bias[j] (row[j] when bias is null) for every j < n
 // where that sum is > 0, ascending; returns how many. idx and val need room
-// for n entries. Masks of 64 lanes are built first (independent vector
-// compares) and only their set bits are visited: a row of a sparse code has
-// a few dozen of them among thousands of lanes.
-int64_t appendPositive(const float* row, const float* bias, int64_t n, int32_t* idx,
-                              float* val) {
+// for n + 2 entries. Masks of 64 lanes are built first (independent vector
+// compares); then the first two set bits of each mask are written without a
+// branch (slots past the count are scratch) and only masks with more take a
+// loop. A row of a sparse code has a few dozen positive lanes among thousands,
+// in no pattern a branch predictor could learn: a loop per set bit cost a
+// misprediction per mask.
+int64_t appendPositive(const float* row, const float* bias, int64_t n, int32_t* idx, float* val) {
     int64_t count = 0;
+    const auto valueAt = [&](int64_t i) { return bias ? row[i] + bias[i] : row[i]; };
     for (int64_t i0 = 0; i0 < n; i0 += 64) {
         const int w = static_cast<int>(n - i0 < 64 ? n - i0 : 64);
         uint64_t m = 0;
@@ -139,16 +142,21 @@ int64_t appendPositive(const float* row, const float* bias, int64_t n, int32_t* 
             m |= static_cast<uint64_t>(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ)) << j;
         }
 #endif
-        for (; j < w; ++j) {
-            const float v = bias ? row[i0 + j] + bias[i0 + j] : row[i0 + j];
-            m |= static_cast<uint64_t>(v > 0.0f) << j;
+        for (; j < w; ++j) m |= static_cast<uint64_t>(valueAt(i0 + j) > 0.0f) << j;
+        const int set = __builtin_popcountll(m);
+        for (int t = 0; t < 2; ++t) {
+            // ctz of an empty mask is undefined: a sentinel bit past the group.
+            const int64_t i = std::min(i0 + __builtin_ctzll(m | (uint64_t(1) << 63)), n - 1);
+            idx[count + t] = static_cast<int32_t>(i);
+            val[count + t] = valueAt(i);
+            m &= m - 1;
         }
-        for (; m != 0; m &= m - 1) {
+        for (int t = 2; m != 0 && set > 2; ++t, m &= m - 1) {
             const int64_t i = i0 + __builtin_ctzll(m);
-            idx[count] = static_cast<int32_t>(i);
-            val[count] = bias ? row[i] + bias[i] : row[i];
-            ++count;
+            idx[count + t] = static_cast<int32_t>(i);
+            val[count + t] = valueAt(i);
         }
+        count += set;
     }
     return count;
 }
@@ -252,8 +260,8 @@ Status Sae::encodeInBlocks(Eigen::Ref<const Matrix> x, const BlockVisitor& visit
         thread_local std::vector<float> h, values;
         thread_local std::vector<int32_t> indices, rowStart;
         h.resize(static_cast<size_t>(n * F));
-        values.resize(static_cast<size_t>(n * F));
-        indices.resize(static_cast<size_t>(n * F));
+        values.resize(static_cast<size_t>(n * F + 2));  // appendPositive's scratch slots
+        indices.resize(static_cast<size_t>(n * F + 2));
         rowStart.resize(static_cast<size_t>(n + 1));
         encodeRows(x.data() + r0 * x.outerStride(), x.outerStride(), n, h.data(),
                    fused ? Stage::kProduct : Stage::kCodes);
