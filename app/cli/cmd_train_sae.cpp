@@ -8,6 +8,7 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "core/acts/shuffled_provider.h"
+#include "core/model/bf16_gemm.h"
 #include "core/sae/metrics.h"
 #include "core/sae/trainer.h"
 #include "core/workspace/workspace.h"
@@ -75,6 +76,10 @@ int runTrainSae(CliArgs& args) {
     if (precision != "f32" && precision != "bf16")
         return fail(name, "--precision must be f32 or bf16, got '" + precision + "'", 2);
     spec.bf16 = precision == "bf16";
+    if (spec.bf16 && !model::cpu::bf16Supported())
+        return fail(name,
+                    "--precision bf16 needs a CPU with AVX-512 BF16 (avx512_bf16); this one has "
+                    "none, use --precision f32");
     spec.outDir = *out;
     spec.metadata.hookName = args.option("hook").value_or("");
     spec.metadata.datasetPath = std::filesystem::absolute(*activations).string();

@@ -40,7 +40,8 @@ constexpr int64_t kMaxChunkRows = int64_t(1) << 25;
 // Firings of several chunks are gathered before they are added to the
 // accumulators: with a cheap encoder (d=64) a 2048-row chunk holds too little
 // bookkeeping to split evenly between the threads, and every split ends at a
-// barrier. A window ends after this many rows or firings (16 MiB of them).
+// barrier. A window ends after this many rows or firings (16 MiB of them; rows
+// offered to a co-firing sample that is still filling come on top).
 constexpr int64_t kWindowRows = 16384;
 constexpr int64_t kWindowFirings = int64_t(1) << 21;
 
@@ -523,7 +524,7 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
         g.byBlock.resize(static_cast<size_t>(nBlocks));
         g.segmentEnds.resize(static_cast<size_t>(nBlocks));
     }
-    // Shards are read on this thread and converted to float by both threads
+    // Shards are read on this thread and converted to float by all threads
     // (io::toFloatInto). A helper thread reading ahead cost more than it hid:
     // on two cores its time is taken from one of the encoding threads, and the
     // other then waits for that one at every barrier.

@@ -71,10 +71,10 @@ void mergePending(FeatureAcc& a, int perBin) {
         bin.assign(kept, kept + a.resCount[c]);
         kept += a.resCount[c];
         for (; next != a.res.end() && next->cbin == c; ++next) bin.push_back(*next);
-        if (static_cast<int>(bin.size()) > perBin) {
-            std::nth_element(bin.begin(), bin.begin() + (perBin - 1), bin.end(), lowerPriority);
-            bin.resize(static_cast<size_t>(perBin));
-        }
+        // Sorted, as rebuildReservoir leaves a bin: a saved state does not depend
+        // on when candidates were merged.
+        std::sort(bin.begin(), bin.end(), lowerPriority);
+        if (static_cast<int>(bin.size()) > perBin) bin.resize(static_cast<size_t>(perBin));
         a.resCount[c] = static_cast<int32_t>(bin.size());
         uint64_t worst = ~uint64_t(0);
         if (a.resCount[c] == perBin) {

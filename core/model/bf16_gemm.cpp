@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstring>
 #include <utility>
 
@@ -23,12 +24,13 @@ constexpr int64_t kRowBlock = 96;         // rows whose bf16 inputs stay in L2 a
 constexpr int64_t kChunkPanels = 8;       // 128 outputs: the unit of work of one thread
 constexpr int64_t kSerialWork = 1 << 17;  // multiply-adds below which forking costs more
 // Input pairs per pass over a row block: a 4-panel strip of W (128 KiB) and the
-// block's inputs (96 KiB) stay in L2 when the inputs are long (an SAE's
-// decoder has 16384, a weight gradient sums over a 4096-row batch).
+// block's inputs (192 KiB for 96 rows) stay in L2 when the inputs are long (an
+// SAE's decoder has 16384, a weight gradient sums over a 4096-row batch).
 constexpr int64_t kDepthPairs = 512;
 
-// One micro-tile: R rows × P panels over all input pairs, plus bias, stored
-// with a mask for a partial last panel. The accumulators stay in registers
+// One micro-tile: R rows × P panels over one depth pass of input pairs, added
+// to the bias (first pass) or to Y's partial sums (later passes), stored with
+// a mask for a partial last panel. The accumulators stay in registers
 // (core/base/register_tile.h says why).
 inline int32_t loadPair(const uint16_t* p) {
     int32_t w;
@@ -104,7 +106,8 @@ void chunk(const uint16_t* xb, int64_t ldxb, int64_t rBegin, int64_t rEnd, const
     const int64_t rowBlock = rEnd - rBegin <= 2 * kRowBlock ? rEnd - rBegin : kRowBlock;
     for (int64_t r0 = rBegin; r0 < rEnd; r0 += rowBlock) {
         const int64_t r1 = std::min(rEnd, r0 + rowBlock);
-        for (int64_t k0 = 0; k0 < W.pairs; k0 += kDepthPairs) {
+        // At least one pass, so that zero inputs still store the bias.
+        for (int64_t k0 = 0; k0 == 0 || k0 < W.pairs; k0 += kDepthPairs) {
             const int64_t depth = std::min(kDepthPairs, W.pairs - k0);
             const bool accumulate = k0 > 0;
             for (int64_t p = p0; p < p1; p += kPanels) {
@@ -144,7 +147,7 @@ MONO_BF16_TARGET void packPanel(const float* W, int64_t out, int64_t in, int64_t
         }
         return;
     }
-    if (inStride == 1) {
+    {  // inStride == 1 (packBf16Into requires one of the strides to be 1)
         // One source row per output: 16 pairs at a time rounded in a vector,
         // then spread to their 16 pair slots.
         for (int j = 0; j < width; ++j) {
@@ -170,16 +173,6 @@ MONO_BF16_TARGET void packPanel(const float* W, int64_t out, int64_t in, int64_t
             }
         return;
     }
-    for (int j = 0; j < kLanes; ++j) {
-        const int64_t o = o0 + j;
-        for (int64_t k = 0; k < pairs; ++k) {
-            const int64_t i = 2 * k;
-            uint16_t* pair = dst + k * 2 * kLanes + 2 * j;
-            pair[0] = o < out ? io::floatToBf16(W[o * outStride + i * inStride]) : 0;
-            pair[1] =
-                o < out && i + 1 < in ? io::floatToBf16(W[o * outStride + (i + 1) * inStride]) : 0;
-        }
-    }
 }
 
 }  // namespace
@@ -199,6 +192,7 @@ PackedBf16 packBf16(const float* W, int64_t out, int64_t in) {
 
 void packBf16Into(const float* W, int64_t out, int64_t in, int64_t outStride, int64_t inStride,
                   PackedBf16& p) {
+    assert(outStride == 1 || inStride == 1);
     p.out = out;
     p.in = in;
     p.pairs = (in + 1) / 2;
@@ -252,32 +246,6 @@ void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const Packed
     for (int64_t c = 0; c < nChunks; ++c) {
         const int64_t p0 = c * kChunkPanels, p1 = std::min(W.panels, p0 + kChunkPanels);
         chunk(xb, ldxb, 0, N, W, p0, p1, b, Y, ldy);
-    }
-}
-
-MONO_BF16_TARGET void transposeToBf16(const float* src, int64_t ldSrc, int64_t rows, int64_t cols,
-                                      uint16_t* dst, int64_t ldDst) {
-    // Tiles of 32 rows × 16 columns: each row pair becomes one vector of 16
-    // (row r, row r + 1) pairs; a 16 × 16 transpose of those 32-bit pairs gives
-    // each column's 16 pairs, 64 contiguous bytes of dst.
-    for (int64_t c0 = 0; c0 < cols; c0 += kLanes) {
-        const int width = static_cast<int>(std::min<int64_t>(kLanes, cols - c0));
-        const __mmask16 mask = __mmask16((1u << width) - 1u);
-        for (int64_t r0 = 0; r0 < rows; r0 += 2 * kLanes) {
-            const int pairsHere =
-                static_cast<int>((std::min<int64_t>(2 * kLanes, rows - r0) + 1) / 2);
-            __m512i tile[kLanes];
-            for (int q = 0; q < kLanes; ++q) {
-                const int64_t r = r0 + 2 * q;
-                if (q >= pairsHere) {
-                    tile[q] = _mm512_setzero_si512();
-                    continue;
-                }
-                const float* lo = src + r * ldSrc + c0;
-                tile[q] = pairUp(lo, r + 1 < rows ? lo + ldSrc : nullptr, mask);
-            }
-            simd::storeColumns(tile, dst + c0 * ldDst + r0, ldDst, width, pairsHere);
-        }
     }
 }
 

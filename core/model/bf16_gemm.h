@@ -27,18 +27,19 @@ struct PackedBf16 {
     std::vector<uint16_t, Eigen::aligned_allocator<uint16_t>> data;
 };
 
+// Requires bf16Supported(), as do all functions below.
 PackedBf16 packBf16(const float* W, int64_t out, int64_t in);
 
 // The same packing into `p` (its storage reused) of a matrix given by strides:
-// element (o, i) is W[o * outStride + i * inStride]. outStride = 1 packs the
-// transpose of a row-major [in, out] matrix. Parallel unless called inside a
+// element (o, i) is W[o * outStride + i * inStride], with one of the strides
+// 1: inStride = 1 packs a row-major [out, in] matrix, outStride = 1 the
+// transpose of a row-major [in, out] one. Parallel unless called inside a
 // parallel region.
 void packBf16Into(const float* W, int64_t out, int64_t in, int64_t outStride, int64_t inStride,
                   PackedBf16& p);
 
 // Y[N, out] = bf16(X[N, in]) · bf16(W)ᵀ (+ b) with float32 accumulation. Y has
 // row stride ldy, X row stride ldx. Results do not depend on the thread count.
-// Requires bf16Supported().
 void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, const float* b,
                 float* Y, int64_t ldy);
 
@@ -46,11 +47,5 @@ void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, con
 // W.in values and is zero up to 2·W.pairs (ldxb even and ≥ 2·W.pairs).
 void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W,
                        const float* b, float* Y, int64_t ldy);
-
-// dst[i · ldDst + r] = bf16(src[r · ldSrc + i]) for r < rows, i < cols: the
-// transpose, rounded, for a linearBf16Rounded input. Rows of dst between `rows`
-// and the next even number are zeroed; ldDst must be even.
-void transposeToBf16(const float* src, int64_t ldSrc, int64_t rows, int64_t cols, uint16_t* dst,
-                     int64_t ldDst);
 
 }  // namespace mono::model::cpu

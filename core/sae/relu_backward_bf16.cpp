@@ -8,6 +8,29 @@ namespace mono::sae {
 
 namespace simd = model::cpu::simd;
 
+namespace {
+
+// Row r's 16 values of f and of the masked gradient (zero past the block),
+// added into the column sums. A function, not a lambda: a lambda would not
+// inherit the AVX-512 target of its enclosing function.
+MONO_BF16_TARGET inline void maskRow(const float* f, const float* gPre, int64_t n, int64_t F,
+                                     int64_t r, int64_t c0, __mmask16 cols, __m512 extra,
+                                     __m512& fv, __m512& gv, __m512& gSum, __m512& fSum,
+                                     __m512& fired) {
+    if (r >= n) {
+        fv = gv = _mm512_setzero_ps();
+        return;
+    }
+    fv = _mm512_maskz_loadu_ps(cols, f + r * F + c0);
+    const __mmask16 on = _mm512_cmp_ps_mask(fv, _mm512_setzero_ps(), _CMP_GT_OQ);
+    gv = _mm512_maskz_add_ps(on, _mm512_maskz_loadu_ps(cols, gPre + r * F + c0), extra);
+    gSum = _mm512_add_ps(gSum, gv);
+    fSum = _mm512_add_ps(fSum, fv);
+    fired = _mm512_mask_add_ps(fired, on, fired, _mm512_set1_ps(1.0f));
+}
+
+}  // namespace
+
 MONO_BF16_TARGET void reluBackwardBf16(const float* f, const float* gPre, int64_t n, int64_t F,
                                        const float* extra, float* gSum, float* fSum, float* fired,
                                        uint16_t* fT, uint16_t* gT, int64_t ldT) {
@@ -18,28 +41,14 @@ MONO_BF16_TARGET void reluBackwardBf16(const float* f, const float* gPre, int64_
         const int width = static_cast<int>(std::min<int64_t>(kLanes, F - c0));
         const __mmask16 cols = __mmask16((1u << width) - 1u);
         const __m512 ex = _mm512_maskz_loadu_ps(cols, extra + c0);
-        const __m512 one = _mm512_set1_ps(1.0f);
         __m512 sg = _mm512_setzero_ps(), sf = _mm512_setzero_ps(), cnt = _mm512_setzero_ps();
-        // Row r's f and masked gradient; zero past the block.
-        auto row = [&](int64_t r, __m512& fv, __m512& gv) {
-            if (r >= n) {
-                fv = gv = _mm512_setzero_ps();
-                return;
-            }
-            fv = _mm512_maskz_loadu_ps(cols, f + r * F + c0);
-            const __mmask16 on = _mm512_cmp_ps_mask(fv, _mm512_setzero_ps(), _CMP_GT_OQ);
-            gv = _mm512_maskz_add_ps(on, _mm512_maskz_loadu_ps(cols, gPre + r * F + c0), ex);
-            sg = _mm512_add_ps(sg, gv);
-            sf = _mm512_add_ps(sf, fv);
-            cnt = _mm512_mask_add_ps(cnt, on, cnt, one);
-        };
         for (int64_t r0 = 0; r0 < n; r0 += 2 * kLanes) {
             const int pairs = static_cast<int>((std::min<int64_t>(2 * kLanes, n - r0) + 1) / 2);
             __m512i tf[kLanes], tg[kLanes];
             for (int q = 0; q < kLanes; ++q) {
                 __m512 f0, g0, f1, g1;
-                row(r0 + 2 * q, f0, g0);
-                row(r0 + 2 * q + 1, f1, g1);
+                maskRow(f, gPre, n, F, r0 + 2 * q, c0, cols, ex, f0, g0, sg, sf, cnt);
+                maskRow(f, gPre, n, F, r0 + 2 * q + 1, c0, cols, ex, f1, g1, sg, sf, cnt);
                 tf[q] = simd::pairUp(f0, f1);
                 tg[q] = simd::pairUp(g0, g1);
             }

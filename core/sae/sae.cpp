@@ -121,7 +121,7 @@ namespace {
 
 // Appends j and row[j] + bias[j] (row[j] when bias is null) for every j < n
 // where that sum is > 0, ascending; returns how many. idx and val need room
-// for n + 2 entries. Masks of 64 lanes are built first (independent vector
+// for n + 1 entries. Masks of 64 lanes are built first (independent vector
 // compares); then the first two set bits of each mask are written without a
 // branch (slots past the count are scratch) and only masks with more take a
 // loop. A row of a sparse code has a few dozen positive lanes among thousands,
@@ -145,13 +145,14 @@ int64_t appendPositive(const float* row, const float* bias, int64_t n, int32_t* 
         for (; j < w; ++j) m |= static_cast<uint64_t>(valueAt(i0 + j) > 0.0f) << j;
         const int set = __builtin_popcountll(m);
         for (int t = 0; t < 2; ++t) {
-            // ctz of an empty mask is undefined: a sentinel bit past the group.
+            // ctz of an empty mask is undefined: bit 63 stands in (a real lane,
+            // but then the slot is scratch, past the count).
             const int64_t i = std::min(i0 + __builtin_ctzll(m | (uint64_t(1) << 63)), n - 1);
             idx[count + t] = static_cast<int32_t>(i);
             val[count + t] = valueAt(i);
             m &= m - 1;
         }
-        for (int t = 2; m != 0 && set > 2; ++t, m &= m - 1) {
+        for (int t = 2; m != 0; ++t, m &= m - 1) {
             const int64_t i = i0 + __builtin_ctzll(m);
             idx[count + t] = static_cast<int32_t>(i);
             val[count + t] = valueAt(i);
@@ -260,8 +261,8 @@ Status Sae::encodeInBlocks(Eigen::Ref<const Matrix> x, const BlockVisitor& visit
         thread_local std::vector<float> h, values;
         thread_local std::vector<int32_t> indices, rowStart;
         h.resize(static_cast<size_t>(n * F));
-        values.resize(static_cast<size_t>(n * F + 2));  // appendPositive's scratch slots
-        indices.resize(static_cast<size_t>(n * F + 2));
+        values.resize(static_cast<size_t>(n * F + 1));  // appendPositive's scratch slot
+        indices.resize(static_cast<size_t>(n * F + 1));
         rowStart.resize(static_cast<size_t>(n + 1));
         encodeRows(x.data() + r0 * x.outerStride(), x.outerStride(), n, h.data(),
                    fused ? Stage::kProduct : Stage::kCodes);

@@ -13,7 +13,6 @@
 #include <sstream>
 
 #include "core/io/safetensors.h"
-#include "core/model/bf16_gemm.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/train_step.h"
 

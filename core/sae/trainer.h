@@ -50,7 +50,8 @@ struct TrainSpec {
     uint64_t seed = 42;
     // GEMMs in bf16 with float32 accumulation (weights, gradients and Adam stay
     // float32): about twice the speed where the CPU has AVX-512 BF16, an error
-    // if it has not.
+    // if it has not. A resumed run may change it (the checkpoint records the
+    // precision of the latest segment).
     bool bf16 = false;
 
     std::string outDir;   // checkpoint and final SAE; required

@@ -89,10 +89,18 @@ std::string fingerprint(const FeatureRecord& r) {
 class TestFeatureAnalysis : public QObject {
     Q_OBJECT
 private slots:
+    void analysisMatchesBruteForce_data() {
+        QTest::addColumn<int64_t>("shardRows");
+        QTest::newRow("small shards") << kShardRows;
+        // 20000-row shards of 32-row chunks: windows of hundreds of chunks,
+        // ended by the row limit (16384) as well as by shard ends.
+        QTest::newRow("windows of many chunks") << int64_t(20000);
+    }
     void analysisMatchesBruteForce() {
+        QFETCH(int64_t, shardRows);
         const auto dir = test::tempDir();
         const auto data =
-            test::writeSyntheticStore((dir / "acts").string(), 3, kShardRows, kD, 50, 1);
+            test::writeSyntheticStore((dir / "acts").string(), 3, shardRows, kD, 50, 1);
         const sae::Sae sae = test::randomSae(kD, kF, 2);
         const AnalysisSpec spec = smallSpec();
         const std::string out = (dir / "f.sqlite").string();
@@ -239,8 +247,15 @@ private slots:
         QVERIFY(dead >= 1);  // at least the feature whose bias is -1000
         QVERIFY2(tiesChecked > 0, "the duplicated rows should tie in some top-k list");
         QVERIFY(intervalBins > 0);
-        QVERIFY2(uniformBins * 10 >= intervalBins * 9,
-                 "most interval bins should be exactly uniform");
+        qInfo("%d of %d interval bins exactly uniform", uniformBins, intervalBins);
+        // With few firings per feature nearly every bin keeps all its items;
+        // with thousands, a final bin that cuts a coarse bin is flagged
+        // non-uniform more often (every uniform bin is still checked exactly).
+        if (shardRows == kShardRows)
+            QVERIFY2(uniformBins * 10 >= intervalBins * 9,
+                     "most interval bins should be exactly uniform");
+        else
+            QVERIFY(uniformBins > 0);
 
         // Decoder neighbours by brute-force cosine.
         for (int64_t i = 0; i < kF; ++i) {

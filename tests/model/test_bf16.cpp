@@ -136,22 +136,15 @@ private slots:
         checkAgainstExact(1500, 130, 1100, rng);
     }
 
-    // Pre-rounded, transposed inputs and packing from a transposed source give
-    // the same bits as rounding inside linearBf16 and packing row by row.
-    void transposedRoundingAndPackingAgree() {
+    // Pre-rounded inputs and packing from a transposed source give the same
+    // bits as rounding inside linearBf16 and packing row by row.
+    void roundedInputsAndTransposedPackingAgree() {
         REQUIRE_BF16();
         std::mt19937 rng(5);
         for (const int64_t rows : {1, 31, 32, 33, 200})
             for (const int64_t cols : {1, 16, 17, 70}) {
-                const int64_t ldA = cols + 3, ldT = (rows + 1) / 2 * 2 + 4;
+                const int64_t ldA = cols + 3;
                 const auto A = randomVector(size_t(rows * ldA), rng);  // [rows, cols]
-                std::vector<uint16_t> t(size_t(cols * ldT), 0xFFFF);
-                cpu::transposeToBf16(A.data(), ldA, rows, cols, t.data(), ldT);
-                for (int64_t c = 0; c < cols; ++c) {
-                    for (int64_t r = 0; r < rows; ++r)
-                        QCOMPARE(t[c * ldT + r], io::floatToBf16(A[r * ldA + c]));
-                    if (rows % 2) QCOMPARE(t[c * ldT + rows], uint16_t(0));
-                }
                 // Aᵀ [cols, rows] packed from A directly and from an explicit copy.
                 std::vector<float> At(size_t(cols * rows));
                 for (int64_t r = 0; r < rows; ++r)
@@ -161,8 +154,12 @@ private slots:
                 const auto direct = cpu::packBf16(At.data(), cols, rows);
                 QVERIFY(strided.data == direct.data);
                 QCOMPARE(strided.pairs, direct.pairs);
-                // X = Aᵀ as pre-rounded rows against W [5, rows].
-                const int64_t out = 5;
+                // Aᵀ as rows rounded here (zero-padded to whole pairs) against W [5, rows].
+                const int64_t ldT = (rows + 1) / 2 * 2 + 4, out = 5;
+                std::vector<uint16_t> t(size_t(cols * ldT), 0);
+                for (int64_t c = 0; c < cols; ++c)
+                    for (int64_t r = 0; r < rows; ++r)
+                        t[c * ldT + r] = io::floatToBf16(At[c * rows + r]);
                 const auto W = randomVector(size_t(out * rows), rng, 0.1f);
                 const auto packed = cpu::packBf16(W.data(), out, rows);
                 std::vector<float> viaFloat(size_t(cols * out)), viaRounded(size_t(cols * out));
@@ -171,6 +168,17 @@ private slots:
                                        out);
                 QVERIFY(viaFloat == viaRounded);
             }
+    }
+
+    // No inputs: every output is its bias.
+    void zeroInputsGiveTheBias() {
+        REQUIRE_BF16();
+        const std::vector<float> b{1.5f, -2.0f, 3.0f};
+        const float none = 0.0f;  // never read
+        const auto packed = cpu::packBf16(&none, 3, 0);
+        std::vector<float> Y(6, 7.0f);
+        cpu::linearBf16(&none, 0, 2, packed, b.data(), Y.data(), 3);
+        QCOMPARE(Y, (std::vector<float>{1.5f, -2.0f, 3.0f, 1.5f, -2.0f, 3.0f}));
     }
 
     void resultsDoNotDependOnThreadCount() {

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <random>
 
+#include "core/io/tensor.h"
 #include "core/model/bf16_gemm.h"
+#include "core/sae/relu_backward_bf16.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/train_step.h"
 #include "core/sae/trainer.h"
@@ -302,6 +304,47 @@ private slots:
         for (double e : {eEnc, eDec, eBEnc, eBDec}) QVERIFY2(e < tolerance, "bf16 and f32 differ");
         // And it is not the float32 step under another name.
         QVERIFY(eEnc > 0 && eDec > 0);
+    }
+
+    // The fused bf16 ReLU backward against a scalar reference, bit for bit:
+    // the mask, the three column sums (row order, added to what was there),
+    // both transposes and the zero padding row of an odd block.
+    void reluBackwardBf16MatchesScalarReference() {
+        if (!model::cpu::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
+        for (const int64_t n : {1, 31, 33, 64, 71})
+            for (const int64_t F : {5, 16, 37}) {
+                std::mt19937_64 rng(static_cast<uint64_t>(n * 100 + F));
+                const Matrix f = randomMatrix(n, F, rng).cwiseMax(0.0f);  // ~half zero
+                const Matrix gPre = randomMatrix(n, F, rng);
+                const Matrix extra = randomMatrix(1, F, rng, 0.1f);
+                const int64_t ldT = (n + 1) / 2 * 2 + 2;
+                std::vector<float> gSum(F, 0.5f), fSum(F, -0.25f), fired(F, 3.0f);
+                std::vector<uint16_t> fT(size_t(F * ldT), 0xBEEF), gT(size_t(F * ldT), 0xBEEF);
+                reluBackwardBf16(f.data(), gPre.data(), n, F, extra.data(), gSum.data(),
+                                 fSum.data(), fired.data(), fT.data(), gT.data(), ldT);
+                for (int64_t i = 0; i < F; ++i) {
+                    float sg = 0, sf = 0, cnt = 0;
+                    for (int64_t r = 0; r < n; ++r) {
+                        const float fv = f(r, i);
+                        const float g = fv > 0 ? gPre(r, i) + extra(0, i) : 0.0f;
+                        sg += g;
+                        sf += fv;
+                        cnt += fv > 0 ? 1.0f : 0.0f;
+                        QCOMPARE(fT[size_t(i * ldT + r)], io::floatToBf16(fv));
+                        QCOMPARE(gT[size_t(i * ldT + r)], io::floatToBf16(g));
+                    }
+                    if (n % 2) {
+                        QCOMPARE(fT[size_t(i * ldT + n)], uint16_t(0));
+                        QCOMPARE(gT[size_t(i * ldT + n)], uint16_t(0));
+                    }
+                    // Past the padding row nothing is written.
+                    QCOMPARE(fT[size_t(i * ldT + ldT - 1)], uint16_t(0xBEEF));
+                    // == (QCOMPARE on floats is fuzzy).
+                    QVERIFY(gSum[size_t(i)] == 0.5f + sg);
+                    QVERIFY(fSum[size_t(i)] == -0.25f + sf);
+                    QVERIFY(fired[size_t(i)] == 3.0f + cnt);
+                }
+            }
     }
 
     void groundTruth_data() {
