@@ -24,27 +24,31 @@ MONO_BF16_TARGET inline __m512i pairUp(__m512 lo, __m512 hi) {
 }
 
 // Transposes a 16 × 16 matrix of 32-bit elements held as 16 row vectors:
-// afterwards r[j] holds column j.
+// afterwards r[j] holds column j. (The zero-masking forms with full masks are
+// the same instructions; the plain ones draw a false -Wuninitialized from GCC
+// 12 in files built without -mavx512f.)
 MONO_BF16_TARGET inline void transpose16x32(__m512i r[kLanes]) {
+    constexpr __mmask16 all16 = 0xFFFF;
+    constexpr __mmask8 all8 = 0xFF;
     __m512i t[kLanes];
     for (int i = 0; i < kLanes; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+        t[i] = _mm512_maskz_unpacklo_epi32(all16, r[i], r[i + 1]);
+        t[i + 1] = _mm512_maskz_unpackhi_epi32(all16, r[i], r[i + 1]);
     }
     for (int i = 0; i < kLanes; i += 4) {
-        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+        r[i] = _mm512_maskz_unpacklo_epi64(all8, t[i], t[i + 2]);
+        r[i + 1] = _mm512_maskz_unpackhi_epi64(all8, t[i], t[i + 2]);
+        r[i + 2] = _mm512_maskz_unpacklo_epi64(all8, t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_maskz_unpackhi_epi64(all8, t[i + 1], t[i + 3]);
     }
     for (int i = 0; i < kLanes; i += 8)
         for (int j = 0; j < 4; ++j) {
-            t[i + j] = _mm512_shuffle_i32x4(r[i + j], r[i + j + 4], 0x88);
-            t[i + j + 4] = _mm512_shuffle_i32x4(r[i + j], r[i + j + 4], 0xdd);
+            t[i + j] = _mm512_maskz_shuffle_i32x4(all16, r[i + j], r[i + j + 4], 0x88);
+            t[i + j + 4] = _mm512_maskz_shuffle_i32x4(all16, r[i + j], r[i + j + 4], 0xdd);
         }
     for (int j = 0; j < 8; ++j) {
-        r[j] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0x88);
-        r[j + 8] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0xdd);
+        r[j] = _mm512_maskz_shuffle_i32x4(all16, t[j], t[j + 8], 0x88);
+        r[j + 8] = _mm512_maskz_shuffle_i32x4(all16, t[j], t[j + 8], 0xdd);
     }
 }
 
