@@ -28,6 +28,27 @@ Matrix randomMatrix(int64_t rows, int64_t cols, std::mt19937_64& rng, float sd =
     return m;
 }
 
+// Encoder and decoder weights of scale `weightScale`, biases of scale 0.3.
+TrainParams randomParams(int64_t D, int64_t F, std::mt19937_64& rng, float weightScale) {
+    TrainParams p;
+    p.wEncT = randomMatrix(F, D, rng, weightScale);
+    p.wDec = randomMatrix(F, D, rng, weightScale);
+    p.bEnc = randomMatrix(1, F, rng, 0.3f);
+    p.bDec = randomMatrix(1, D, rng, 0.3f);
+    return p;
+}
+
+// ||u − v|| / ||v|| for each of the four tensors.
+struct GradientDifference {
+    double wEnc, wDec, bEnc, bDec;
+};
+GradientDifference relativeDifference(const TrainParams& u, const TrainParams& v) {
+    const auto rel = [](const auto& a, const auto& b) {
+        return static_cast<double>((a - b).norm() / std::max(b.norm(), 1e-12f));
+    };
+    return {rel(u.wEncT, v.wEncT), rel(u.wDec, v.wDec), rel(u.bEnc, v.bEnc), rel(u.bDec, v.bDec)};
+}
+
 // Activations built from a known dictionary: `active` random true features per
 // row with magnitudes in [0.5, 2], plus Gaussian noise.
 struct GroundTruth {
@@ -73,11 +94,7 @@ void checkGradient(const StepSettings& s, const std::vector<uint8_t>& dead, uint
                    bool expectSparse, bool onlyUnfired = false) {
     const int64_t D = 6, F = 12, B = 7;
     std::mt19937_64 rng(seed);
-    TrainParams p;
-    p.wEncT = randomMatrix(F, D, rng, 0.5f);
-    p.wDec = randomMatrix(F, D, rng, 0.5f);
-    p.bEnc = randomMatrix(1, F, rng, 0.3f);
-    p.bDec = randomMatrix(1, D, rng, 0.3f);
+    TrainParams p = randomParams(D, F, rng, 0.5f);
     const Matrix x = randomMatrix(B, D, rng);
     StepBuffers buf;
     TrainParams grad;
@@ -212,11 +229,7 @@ private slots:
     void denseBlocksMatchSparsePath() {
         const int64_t D = 8, F = 40, B = 2 * kRowBlock + 37;
         std::mt19937_64 rng(11);
-        TrainParams p;
-        p.wEncT = randomMatrix(F, D, rng, 0.5f);
-        p.wDec = randomMatrix(F, D, rng, 0.5f);
-        p.bEnc = randomMatrix(1, F, rng, 0.3f);
-        p.bDec = randomMatrix(1, D, rng, 0.3f);
+        const TrainParams p = randomParams(D, F, rng, 0.5f);
         const Matrix x = randomMatrix(B, D, rng);
         StepSettings s;
         s.architecture = Architecture::kStandard;
@@ -236,16 +249,13 @@ private slots:
         QCOMPARE(a.l0, b.l0);
         QVERIFY(std::abs(a.loss - b.loss) <= 1e-5 * std::abs(b.loss));
         QVERIFY(std::abs(a.mse - b.mse) <= 1e-5 * std::abs(b.mse));
-        auto rel = [](const auto& u, const auto& v) {
-            return static_cast<double>((u - v).norm() / std::max(v.norm(), 1e-12f));
-        };
-        const double eEnc = rel(dense.wEncT, sparse.wEncT), eDec = rel(dense.wDec, sparse.wDec);
-        const double eBEnc = rel(dense.bEnc, sparse.bEnc), eBDec = rel(dense.bDec, sparse.bDec);
+        const GradientDifference d = relativeDifference(dense, sparse);
         std::printf(
             "  dense vs sparse relative differences: W_enc %.1e W_dec %.1e b_enc %.1e "
             "b_dec %.1e\n",
-            eEnc, eDec, eBEnc, eBDec);
-        for (double e : {eEnc, eDec, eBEnc, eBDec}) QVERIFY2(e < 1e-5, "dense and sparse differ");
+            d.wEnc, d.wDec, d.bEnc, d.bDec);
+        for (double e : {d.wEnc, d.wDec, d.bEnc, d.bDec})
+            QVERIFY2(e < 1e-5, "dense and sparse differ");
     }
     // bf16 precision follows the float32 step to bf16 accuracy on every path:
     // the dense ReLU step (several row blocks, the last one partial, with its
@@ -269,11 +279,7 @@ private slots:
         QFETCH(double, tolerance);
         const int64_t D = 40, F = 96, B = 2 * kRowBlockBf16 + 37;
         std::mt19937_64 rng(13);
-        TrainParams p;
-        p.wEncT = randomMatrix(F, D, rng, 0.3f);
-        p.wDec = randomMatrix(F, D, rng, 0.3f);
-        p.bEnc = randomMatrix(1, F, rng, 0.3f);
-        p.bDec = randomMatrix(1, D, rng, 0.3f);
+        const TrainParams p = randomParams(D, F, rng, 0.3f);
         const Matrix x = randomMatrix(B, D, rng);
         StepSettings s;
         s.architecture = static_cast<Architecture>(arch);
@@ -289,21 +295,18 @@ private slots:
         const StepStats b = lossAndGradient(p, x, s, {}, &g16, b16);
         QCOMPARE(b.sparsePath, expectSparse);
         QCOMPARE(a.sparsePath, expectSparse);
-        auto rel = [](const auto& u, const auto& v) {
-            return static_cast<double>((u - v).norm() / std::max(v.norm(), 1e-12f));
-        };
-        const double eEnc = rel(g16.wEncT, g32.wEncT), eDec = rel(g16.wDec, g32.wDec);
-        const double eBEnc = rel(g16.bEnc, g32.bEnc), eBDec = rel(g16.bDec, g32.bDec);
+        const GradientDifference d = relativeDifference(g16, g32);
         std::printf(
             "  %s: loss %.5f vs %.5f, L0 %.2f vs %.2f; gradient relative differences W_enc "
             "%.1e W_dec %.1e b_enc %.1e b_dec %.1e\n",
-            QTest::currentDataTag(), b.loss, a.loss, b.l0, a.l0, eEnc, eDec, eBEnc, eBDec);
+            QTest::currentDataTag(), b.loss, a.loss, b.l0, a.l0, d.wEnc, d.wDec, d.bEnc, d.bDec);
         QVERIFY(std::abs(a.loss - b.loss) <= 1e-2 * std::abs(a.loss));
         QVERIFY(std::abs(a.l0 - b.l0) <= 0.02 * a.l0);
         // bf16 keeps ~3 significant digits per operand; sums stay float32.
-        for (double e : {eEnc, eDec, eBEnc, eBDec}) QVERIFY2(e < tolerance, "bf16 and f32 differ");
+        for (double e : {d.wEnc, d.wDec, d.bEnc, d.bDec})
+            QVERIFY2(e < tolerance, "bf16 and f32 differ");
         // And it is not the float32 step under another name.
-        QVERIFY(eEnc > 0 && eDec > 0);
+        QVERIFY(d.wEnc > 0 && d.wDec > 0);
     }
 
     // The fused bf16 ReLU backward against a scalar reference, bit for bit:
