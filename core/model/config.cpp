@@ -305,7 +305,7 @@ ModelConfig llamaConfig(const std::string& name, const LlamaShape& shape) {
     c.nLayers = shape.nLayers;
     c.nHeads = shape.nHeads;
     c.nKvHeads = shape.nKvHeads;
-    c.headDim = shape.dModel / shape.nHeads;
+    c.headDim = shape.nHeads > 0 ? shape.dModel / shape.nHeads : 0;  // validate() rejects 0 heads
     c.dMlp = shape.dMlp;
     c.vocabSize = shape.vocabSize;
     c.maxSeqLen = shape.maxSeqLen;
@@ -411,20 +411,10 @@ Result<ModelConfig> configFromGguf(const io::GgufFile& file) {
 }
 
 ModelConfig configFromLlama2c(const io::Llama2cConfig& h, const std::string& name) {
-    ModelConfig c;
-    c.arch = Arch::kLlama;
-    c.name = name;
-    c.dModel = h.dim;
-    c.nLayers = h.nLayers;
-    c.nHeads = h.nHeads;
-    c.nKvHeads = h.nKvHeads;
-    c.headDim = h.nHeads > 0 ? h.dim / h.nHeads : 0;
-    c.dMlp = h.hiddenDim;
-    c.vocabSize = h.vocabSize;
-    c.maxSeqLen = h.seqLen;
+    ModelConfig c = llamaConfig(name, LlamaShape{h.dim, h.nLayers, h.nHeads, h.nKvHeads,
+                                                 h.hiddenDim, h.vocabSize, h.seqLen});
     c.normEps = 1e-5f;
-    c.activation = Activation::kSilu;
-    c.rope = RopeLayout::kInterleaved;
+    c.rope = RopeLayout::kInterleaved;  // llama2.c rotates adjacent pairs
     c.ropeTheta = 10000.0f;
     c.tiedEmbeddings = h.sharedClassifier;
     c.bosId = 1;
