@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     const int ctx = 128, batchWindows = 16;
 
     // Bare forward over the same windows (pre-tokenized, so tokenization is not timed).
-    auto reader = acts::CorpusReader::open({corpus.string()});
+    auto reader = io::CorpusReader::open({corpus.string()});
     acts::WindowStream stream(std::move(*reader), **tokenizer, ctx, (*tokenizer)->bos());
     std::vector<model::Batch> batches;
     int64_t windows = 0;
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     const auto bare = bench::timeRepeated(
         [&] {
             for (const auto& b : batches)
-                if (!(*model)->forward(b, options, nullptr).isOk()) std::abort();
+                if (!(*model)->forward(b, options, nullptr).ok()) std::abort();
         },
         1, 3);
     const double bareRate = double(windows * ctx) / bare.median;

@@ -78,7 +78,7 @@ std::string argStr(int argc, char** argv, const char* name) {
 }
 
 void check(const Status& st, const char* what) {
-    if (!st.isOk()) {
+    if (!st.ok()) {
         std::fprintf(stderr, "%s: %s\n", what, st.toString().c_str());
         std::exit(1);
     }
@@ -138,7 +138,7 @@ void queryBench(const std::string& path, int64_t numFeatures) {
             r->neighbours.push_back({(id + k + 1) % numFeatures, float(unit(rng)), 0});
             r->coFiring.push_back({(id + 7 * k + 3) % numFeatures, float(unit(rng)), 10});
         }
-        return Status::ok();
+        return Status::success();
     });
     check(st, "replaceAnalysis");
     const double writeSeconds = bench::nowSeconds() - t0;
@@ -255,10 +255,10 @@ void analysisBench(const std::string& dir, int64_t rows, int64_t d, int64_t f) {
     }
     // Sparse codes: h ~ N(0, 1) per feature, biases from -1.5 to -4 give densities
     // from ~7% down to ~0.003% (L0 around 60 of 8192).
-    sae::Matrix wEnc(d, f), wDec(f, d);
+    Matrix wEnc(d, f), wDec(f, d);
     for (int64_t i = 0; i < wEnc.size(); ++i) wEnc.data()[i] = normal(rng) / std::sqrt(float(d));
     for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = normal(rng) / std::sqrt(float(d));
-    sae::Vector bEnc(f), bDec = sae::Vector::Zero(d);
+    Vector bEnc(f), bDec = Vector::Zero(d);
     for (int64_t i = 0; i < f; ++i) bEnc(i) = -1.5f - 2.5f * unit(rng);
     sae::SaeConfig cfg;
     cfg.dIn = d;
@@ -280,23 +280,23 @@ void measureAnalysis(const std::string& dir, const acts::ActivationStoreReader& 
     // Encode-only: the same rows, in the same chunks, already in memory; dense
     // codes (Sae::encode) and sparse codes (Sae::encodeSparse), and the faster
     // of the two is the reference.
-    std::vector<sae::Matrix> shards;
+    std::vector<Matrix> shards;
     for (int s = 0; s < reader.numShards(); ++s) shards.push_back(reader.readShard(s)->acts);
     auto forEachChunk = [&](const auto& fn) {
         for (const auto& shard : shards)
             for (int64_t c0 = 0; c0 < shard.rows(); c0 += spec.chunkRows)
-                fn(sae::Matrix(shard.middleRows(c0, std::min(spec.chunkRows, shard.rows() - c0))));
+                fn(Matrix(shard.middleRows(c0, std::min(spec.chunkRows, shard.rows() - c0))));
     };
     const auto dense = bench::timeRepeated(
         [&] {
-            forEachChunk([&](const sae::Matrix& x) { check(sae.encode(x).status(), "encode"); });
+            forEachChunk([&](const Matrix& x) { check(sae.encode(x).status(), "encode"); });
         },
         1, 3);
     int64_t nnz = 0;
     const auto sparse = bench::timeRepeated(
         [&] {
             nnz = 0;
-            forEachChunk([&](const sae::Matrix& x) {
+            forEachChunk([&](const Matrix& x) {
                 auto codes = sae.encodeSparse(x);
                 check(codes.status(), "encodeSparse");
                 nnz += static_cast<int64_t>(codes->indices.size());

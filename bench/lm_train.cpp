@@ -17,11 +17,11 @@
 #include <string>
 
 #include "bench/bench_common.h"
-#include "core/toy/gpt.h"
-#include "core/toy/optimizer.h"
+#include "core/lmtrain/gpt.h"
+#include "core/lmtrain/optimizer.h"
 
 using namespace mono;
-using namespace mono::toy;
+using namespace mono::lmtrain;
 
 int main(int argc, char** argv) {
     GptShape shape{4096, 128, 128, 4, 4};
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (!shape.validate().isOk()) {
+    if (!shape.validate().ok()) {
         std::fprintf(stderr, "%s\n", shape.validate().toString().c_str());
         return 2;
     }

@@ -131,7 +131,7 @@ std::vector<TokenId> randomTokens(std::mt19937& rng, int n, int vocab) {
 }
 
 void check(const mono::Status& s, const char* what) {
-    if (s.isOk()) return;
+    if (s.ok()) return;
     std::fprintf(stderr, "bench_model_forward: %s: %s\n", what, s.toString().c_str());
     std::exit(1);
 }

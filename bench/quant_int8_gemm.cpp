@@ -20,7 +20,7 @@
 #include "bench/bench_common.h"
 #include "core/model/model.h"
 #include "core/quant/calibration.h"
-#include "core/quant/int8_gemm.h"
+#include "core/kernels/int8_gemm.h"
 #include "core/quant/smoothing.h"
 
 using namespace mono;
@@ -45,14 +45,14 @@ void benchGemm(int threads, int reps) {
         std::vector<int8_t> A(size_t(s.m * s.k)), B(size_t(s.n * s.k));
         for (auto& v : A) v = int8_t(d8(rng));
         for (auto& v : B) v = int8_t(d8(rng));
-        const quant::PackedInt8 packed = quant::PackedInt8::pack(B.data(), s.n, s.k);
+        const kernels::PackedInt8 packed = kernels::PackedInt8::pack(B.data(), s.n, s.k);
         std::vector<int32_t> C(size_t(s.m * s.n));
         RowMat X(s.m, s.k), W(s.n, s.k), Y(s.m, s.n);
         for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = df(rng);
         for (Eigen::Index i = 0; i < W.size(); ++i) W.data()[i] = df(rng);
         const double flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
         const auto ti = bench::timeRepeated(
-            [&] { quant::gemmInt8(A.data(), s.k, s.m, packed, C.data(), s.n); }, 1, reps);
+            [&] { kernels::gemmInt8(A.data(), s.k, s.m, packed, C.data(), s.n); }, 1, reps);
         const auto tf = bench::timeRepeated([&] { Y.noalias() = X * W.transpose(); }, 1, reps);
         const double ratio = tf.median / ti.median;
         sumRatio += ratio;
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
     }
     const int all = omp_get_max_threads();
     std::printf("int8 kernel: %s; load average %.2f\n",
-                quant::int8KernelName(quant::bestInt8Kernel()), bench::loadAverage());
+                kernels::int8KernelName(kernels::bestInt8Kernel()), bench::loadAverage());
     std::printf("int8 GEMM vs f32 GEMM (Eigen):\n");
     benchGemm(1, reps);
     if (all > 1) benchGemm(all, reps);

@@ -35,7 +35,7 @@
 
 #include <Eigen/Dense>
 
-#include "core/model/bf16_gemm.h"
+#include "core/kernels/bf16_gemm.h"
 #include "core/sae/train_step.h"
 #include "core/sae/trainer.h"
 
@@ -57,11 +57,11 @@ double gemmGflops(int64_t m, int64_t k, int64_t n, int reps) {
 // The bf16 kernel at the same shape: [m, k] rows against a packed [n, k] weight.
 double bf16GemmGflops(int64_t m, int64_t k, int64_t n, int reps) {
     Matrix a = Matrix::Random(m, k), w = Matrix::Random(n, k), c(m, n);
-    const auto packed = model::cpu::packBf16(w.data(), n, k);
-    model::cpu::linearBf16(a.data(), k, m, packed, nullptr, c.data(), n);  // warm-up
+    const auto packed = kernels::packBf16(w.data(), n, k);
+    kernels::linearBf16(a.data(), k, m, packed, nullptr, c.data(), n);  // warm-up
     const auto t0 = Clock::now();
     for (int i = 0; i < reps; ++i)
-        model::cpu::linearBf16(a.data(), k, m, packed, nullptr, c.data(), n);
+        kernels::linearBf16(a.data(), k, m, packed, nullptr, c.data(), n);
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     return 2.0 * static_cast<double>(m * k * n) * reps / s / 1e9;
 }
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (!model::cpu::bf16Supported()) {
+    if (!kernels::bf16Supported()) {
         if (precisions == std::vector<bool>{true}) {
             std::fprintf(stderr, "this CPU has no AVX-512 BF16: no bf16 rows\n");
             return 1;

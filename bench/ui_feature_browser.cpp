@@ -54,7 +54,7 @@ std::string option(int argc, char** argv, const char* name, const std::string& f
 }
 
 void check(const Status& st, const char* what) {
-    if (!st.isOk()) {
+    if (!st.ok()) {
         std::fprintf(stderr, "%s: %s\n", what, st.toString().c_str());
         std::exit(1);
     }
@@ -104,7 +104,7 @@ void writeStore(const std::string& path, int64_t n, int64_t fullEvery) {
         const double logDensity = -6.0 + 5.5 * unit(rng);
         r->summary.density = dead ? 0 : std::pow(10.0, logDensity);
         r->summary.fireCount = static_cast<int64_t>(r->summary.density * 1e7);
-        if (dead) return Status::ok();
+        if (dead) return Status::success();
         r->summary.maxActivation = static_cast<float>(1 + 20 * unit(rng));
         r->summary.meanActivation = r->summary.maxActivation / 4;
         r->histogram.binWidth = r->summary.maxActivation / 64.0;
@@ -137,7 +137,7 @@ void writeStore(const std::string& path, int64_t n, int64_t fullEvery) {
             r->neighbours.push_back({(id + k + 1) % n, float(unit(rng)), 0});
             r->coFiring.push_back({(id + 7 * k + 3) % n, float(unit(rng)), 10});
         }
-        return Status::ok();
+        return Status::success();
     });
     check(st, "replaceAnalysis");
     for (int64_t id = 0; id < n; id += 211)

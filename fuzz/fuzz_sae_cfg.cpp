@@ -27,11 +27,11 @@ const std::string& saeDir() {
             {"b_dec", io::DType::kF32, {4}, bDec.data(), bDec.size() * 4},
             {"threshold", io::DType::kF32, {8}, threshold.data(), threshold.size() * 4},
         };
-        if (!io::writeSafetensors((d / "sae_weights.safetensors").string(), tensors).isOk())
+        if (!io::writeSafetensors((d / "sae_weights.safetensors").string(), tensors).ok())
             std::abort();
         std::vector<io::TensorToWrite> sp = {
             {"sparsity", io::DType::kF32, {8}, sparsity.data(), sparsity.size() * 4}};
-        if (!io::writeSafetensors((d / "sparsity.safetensors").string(), sp).isOk()) std::abort();
+        if (!io::writeSafetensors((d / "sparsity.safetensors").string(), sp).ok()) std::abort();
         return d.string();
     }();
     return dir;

@@ -171,10 +171,10 @@ bool fillFeatureStore(const fs::path& path) {
             r->positiveLogits.push_back({3, " a", 0.5f});
             r->neighbours.push_back({0, 0.25f, 0});
         }
-        return Status::ok();
+        return Status::success();
     });
-    if (!st.isOk()) return false;
-    return store->setLabel(1, "upon").isOk() && store->setNotes(1, "fires on upon").isOk();
+    if (!st.ok()) return false;
+    return store->setLabel(1, "upon").ok() && store->setNotes(1, "fires on upon").ok();
 }
 
 bool writeFeatureStore(const fs::path& path) {
@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
         fs::create_directories(out / "safetensors");
         if (!io::writeSafetensors((out / "safetensors/small.safetensors").string(), t,
                                   {{"format", "pt"}})
-                 .isOk())
+                 .ok())
             return 1;
     }
     // GGUF: the varied-metadata sample and two tokenizer files.

@@ -5,18 +5,23 @@
 MONO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MONO_JOBS="${MONO_JOBS:-2}"
 
+# What the application needs to build and run (scripts/demo).
 MONO_APT_PACKAGES=(
-    build-essential cmake ninja-build pkg-config git clang
+    build-essential cmake ninja-build pkg-config git
     qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
     libeigen3-dev nlohmann-json3-dev libsqlite3-dev zlib1g-dev
-    python3 python3-numpy python3-torch
+    python3
 )
+# What the tests add (scripts/test): clang for the fuzz targets, and the
+# PyTorch references that produced the committed golden outputs.
+MONO_TEST_APT_PACKAGES=(clang python3-numpy python3-torch)
 
 mono_log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
+# mono_install_deps [extra packages...]: installs MONO_APT_PACKAGES and the extras.
 mono_install_deps() {
     local missing=()
-    for pkg in "${MONO_APT_PACKAGES[@]}"; do
+    for pkg in "${MONO_APT_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
     done
     if [ ${#missing[@]} -eq 0 ]; then
@@ -31,12 +36,16 @@ mono_install_deps() {
     $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# mono_build BUILD_DIR [extra cmake args...]
+# mono_build BUILD_DIR [extra cmake args...]: the extra arguments override the
+# cached ones, so a folder configured by one script is reconfigured by the other.
 mono_build() {
     local dir="$1"
     shift
+    local launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     mono_log "configuring $dir"
-    cmake -S "$MONO_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >"$dir.configure.log" 2>&1 \
+    cmake -S "$MONO_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@" \
+        >"$dir.configure.log" 2>&1 \
         || { cat "$dir.configure.log"; return 1; }
     mono_log "building $dir (-j$MONO_JOBS)"
     cmake --build "$dir" -j "$MONO_JOBS"

@@ -67,7 +67,7 @@ int runCapture(CliArgs& args) {
     if (workspace->manifest().modelPath != modelPath)
         return fail(name, *out + ": this workspace belongs to " + workspace->manifest().modelPath +
                               "; capture into a new workspace for " + modelPath);
-    if (auto st = workspace->setManifest(manifest); !st.isOk()) return fail(name, st.toString());
+    if (auto st = workspace->setManifest(manifest); !st.ok()) return fail(name, st.toString());
     for (const auto& hook : hooks) spec.outDirs.push_back(workspace->activationsDir(hook));
     spec.modelName = (*model)->config().name;
 

@@ -87,7 +87,7 @@ int runEvalSae(CliArgs& args) {
                             {"ce_zero_ablation", report->ceZeroAblation},
                             {"ce_loss_recovered", report->ceLossRecovered},
                             {"delta_loss", report->deltaLoss}};
-        if (auto st = writeFileAtomic(*out, j.dump(2) + "\n"); !st.isOk())
+        if (auto st = writeFileAtomic(*out, j.dump(2) + "\n"); !st.ok())
             return fail(name, st.toString());
     }
     return 0;

@@ -38,9 +38,9 @@ int runFeature(CliArgs& args) {
         write ? features::FeatureStore::Mode::kReadWrite : features::FeatureStore::Mode::kReadOnly);
     if (!store.ok()) return fail(name, store.status().toString());
     if (label)
-        if (Status st = store->setLabel(id, *label); !st.isOk()) return fail(name, st.toString());
+        if (Status st = store->setLabel(id, *label); !st.ok()) return fail(name, st.toString());
     if (notes)
-        if (Status st = store->setNotes(id, *notes); !st.isOk()) return fail(name, st.toString());
+        if (Status st = store->setNotes(id, *notes); !st.ok()) return fail(name, st.toString());
     auto rec = store->feature(id);
     if (!rec.ok()) return fail(name, rec.status().toString());
     const features::FeatureSummary& s = rec->summary;

@@ -110,7 +110,7 @@ int runExport(CliArgs& args) {
     if (!store.ok()) return fail(name, store.status().toString());
     const Status st =
         json ? features::exportJson(*store, *json, id) : features::exportCsv(*store, *csv);
-    if (!st.isOk()) return fail(name, st.toString());
+    if (!st.ok()) return fail(name, st.toString());
     std::printf("wrote %s\n", (json ? *json : *csv).c_str());
     return 0;
 }

@@ -32,9 +32,9 @@ int runHook(CliArgs& args) {
     o.hooks = &hooks;
     o.logits = model::LogitsWanted::kNone;
     Status s = m->model->forward(model::Batch::single(*ids), o, nullptr);
-    if (!s.isOk()) return fail("hook", s.toString());
+    if (!s.ok()) return fail("hook", s.toString());
     s = io::writeNpy(*out, a);
-    if (!s.isOk()) return fail("hook", s.toString());
+    if (!s.ok()) return fail("hook", s.toString());
     std::printf("wrote %s: %s float32 [%lld, %lld]\n", out->c_str(), name->c_str(),
                 (long long)a.shape[0], (long long)a.shape[1]);
     return 0;

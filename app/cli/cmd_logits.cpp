@@ -20,14 +20,14 @@ int runLogits(CliArgs& args) {
     model::Logits logits;
     model::ForwardOptions o;
     Status s = m->model->forward(model::Batch::single(*ids), o, &logits);
-    if (!s.isOk()) return fail("logits", s.toString());
+    if (!s.ok()) return fail("logits", s.toString());
     io::NpyArray a;
     a.dtype = io::DType::kF32;
     a.shape = {logits.rows, logits.vocab};
     a.bytes.resize(logits.data.size() * sizeof(float));
     std::memcpy(a.bytes.data(), logits.data.data(), a.bytes.size());
     s = io::writeNpy(*out, a);
-    if (!s.isOk()) return fail("logits", s.toString());
+    if (!s.ok()) return fail("logits", s.toString());
     std::printf("wrote %s: float32 [%lld, %lld]\n", out->c_str(), (long long)logits.rows,
                 (long long)logits.vocab);
     return 0;

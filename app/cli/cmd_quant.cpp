@@ -76,14 +76,14 @@ int runQuant(CliArgs& args) {
         std::filesystem::create_directories(workspace->quantDir(), ec);
         const std::string path = workspace->quantDir() + "/calibration.json";
         const Status st = quant::saveCalibration(*calib, path);
-        if (!st.isOk()) return fail(kName, st.toString());
+        if (!st.ok()) return fail(kName, st.toString());
         std::fprintf(stderr, "calibration saved to %s\n", path.c_str());
     }
     auto rep = quant::buildQuantReport(fp, *calib, *calibWindows, *eval, spec, progress);
     std::fprintf(stderr, "\n");
     if (!rep.ok()) return fail(kName, rep.status().toString());
     const Status st = writeFileAtomic(*reportPath, quant::quantReportJson(*rep));
-    if (!st.isOk()) return fail(kName, st.toString());
+    if (!st.ok()) return fail(kName, st.toString());
 
     std::printf("%-17s %10s %10s %10s %10s %8s %8s\n", "config", "ppl", "dPPL", "KL mean",
                 "KL p99.9", "top1 %", "RMS dp%");

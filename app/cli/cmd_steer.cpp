@@ -193,7 +193,7 @@ int runSteer(CliArgs& args) {
         if (!store.ok()) return fail(name, store.status().toString());
         std::vector<steer::FeatureEdit> all = spec.steer.edits;
         if (sweeping) all.push_back(from);
-        if (auto st = steer::resolveFromStore(all, *store); !st.isOk())
+        if (auto st = steer::resolveFromStore(all, *store); !st.ok())
             return fail(name, st.toString());
         if (sweeping) {
             from.maxActivation = all.back().maxActivation;
@@ -304,7 +304,7 @@ int runSteer(CliArgs& args) {
                {"fluency", fluencyJson(rep->fluency)}};
     }
     if (auto path = args.option("json")) {
-        if (auto st = writeFileAtomic(*path, out.dump(2, ' ', false, json::error_handler_t::replace) + "\n"); !st.isOk())
+        if (auto st = writeFileAtomic(*path, out.dump(2, ' ', false, json::error_handler_t::replace) + "\n"); !st.ok())
             return fail(name, st.toString());
     }
     return 0;

@@ -37,7 +37,7 @@ int runTrainBpe(CliArgs& args) {
         Progress progress = bar.progress();
         const Status st = trainer.addCorpus(corpus, progress, StopToken());
         bar.finish();
-        if (!st.isOk()) return fail(name, st.toString());
+        if (!st.ok()) return fail(name, st.toString());
     }
     std::printf("%lld bytes, %lld distinct pre-tokens\n", (long long)trainer.bytesSeen(),
                 (long long)trainer.distinctWords());
@@ -46,7 +46,7 @@ int runTrainBpe(CliArgs& args) {
     auto bpe = trainer.train(static_cast<int>(vocab), progress, StopToken());
     bar.finish();
     if (!bpe.ok()) return fail(name, bpe.status().toString());
-    if (const Status st = tok::writeTokenizerJson(*bpe, *out); !st.isOk())
+    if (const Status st = tok::writeTokenizerJson(*bpe, *out); !st.ok())
         return fail(name, st.toString());
     auto check = tok::loadTokenizer(*out);
     if (!check.ok())

@@ -15,8 +15,8 @@
 #include "core/base/atomic_file.h"
 #include "core/tokenizer/bpe_trainer.h"
 #include "core/tokenizer/tokenizer.h"
-#include "core/toy/lm_data.h"
-#include "core/toy/lm_trainer.h"
+#include "core/lmtrain/lm_data.h"
+#include "core/lmtrain/lm_trainer.h"
 
 namespace mono::cli {
 namespace {
@@ -113,7 +113,7 @@ int runTrainLm(CliArgs& args) {
     const auto corpus = args.options("corpus");
     const auto heldout = args.options("heldout");
     const auto out = args.option("out");
-    toy::LmTrainSpec spec;
+    lmtrain::LmTrainSpec spec;
     const int vocab = static_cast<int>(args.intOption("vocab", 4096));
     spec.shape.layers = static_cast<int>(args.intOption("layers", 4));
     spec.shape.dModel = static_cast<int>(args.intOption("d-model", 128));
@@ -160,13 +160,13 @@ int runTrainLm(CliArgs& args) {
         return fail(name, "--vocab " + std::to_string(vocab) + " but the tokenizer in " + *out +
                               " has " + std::to_string(spec.shape.vocab) +
                               " tokens (remove it to learn a new one)");
-    if (const Status st = spec.shape.validate(); !st.isOk()) return fail(name, st.toString(), 2);
+    if (const Status st = spec.shape.validate(); !st.ok()) return fail(name, st.toString(), 2);
 
-    Result<toy::LmData> data = Status::internal("unset");
+    Result<lmtrain::LmData> data = Status::internal("unset");
     {
         ProgressBar bar("tokenizing");
         Progress progress = bar.progress();
-        data = toy::LmData::fromCorpus(corpus, heldout, **tokenizer, spec.shape.ctx, 0.02, progress,
+        data = lmtrain::LmData::fromCorpus(corpus, heldout, **tokenizer, spec.shape.ctx, 0.02, progress,
                                        stop);
         bar.finish();
     }
@@ -200,7 +200,7 @@ int runTrainLm(CliArgs& args) {
 
     ProgressBar bar("train-lm");
     Progress progress = bar.progress();
-    auto result = toy::trainLm(spec, *data, progress, stop);
+    auto result = lmtrain::trainLm(spec, *data, progress, stop);
     bar.finish();
     if (!result.ok()) {
         if (result.status().code() == StatusCode::kCancelled) {
@@ -216,7 +216,7 @@ int runTrainLm(CliArgs& args) {
     record["held_out_perplexity"] = std::exp(result->heldOutLoss);
     record["tokens_per_second"] = result->tokensPerSecond;
     record["runtime_max_logit_diff"] = result->runtimeMaxLogitDiff;
-    if (const Status st = writeFileAtomic(recordPath, record.dump(2) + "\n"); !st.isOk())
+    if (const Status st = writeFileAtomic(recordPath, record.dump(2) + "\n"); !st.ok())
         return fail(name, st.toString());
     std::printf("trained %lld steps (%lld tokens, %.0f tokens/s)\n", (long long)result->steps,
                 (long long)result->tokens, result->tokensPerSecond);

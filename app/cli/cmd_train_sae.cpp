@@ -8,7 +8,7 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "core/acts/shuffled_provider.h"
-#include "core/model/bf16_gemm.h"
+#include "core/kernels/bf16_gemm.h"
 #include "core/sae/metrics.h"
 #include "core/sae/trainer.h"
 #include "core/workspace/workspace.h"
@@ -76,7 +76,7 @@ int runTrainSae(CliArgs& args) {
     if (precision != "f32" && precision != "bf16")
         return fail(name, "--precision must be f32 or bf16, got '" + precision + "'", 2);
     spec.bf16 = precision == "bf16";
-    if (spec.bf16 && !model::cpu::bf16Supported())
+    if (spec.bf16 && !kernels::bf16Supported())
         return fail(name,
                     "--precision bf16 needs a CPU with AVX-512 BF16 (avx512_bf16); this one has "
                     "none, use --precision f32");
@@ -85,8 +85,8 @@ int runTrainSae(CliArgs& args) {
     spec.metadata.datasetPath = std::filesystem::absolute(*activations).string();
     if (args.hasError()) return fail(name, args.error(), 2);
 
-    std::unique_ptr<sae::BatchProvider> data;
-    sae::Matrix heldOut;  // [rows, d_in]
+    std::unique_ptr<acts::BatchProvider> data;
+    Matrix heldOut;  // [rows, d_in]
     if (std::filesystem::is_directory(*activations)) {
         auto store = acts::ShuffledStoreProvider::open(*activations, spec.seed);
         if (!store.ok()) return fail(name, store.status().toString());
@@ -95,16 +95,16 @@ int runTrainSae(CliArgs& args) {
         auto sample = acts::ShuffledStoreProvider::open(*activations, spec.seed + 1);
         if (sample.ok()) {
             heldOut.resize(std::min<int64_t>(spec.batchSize, 8192), (*sample)->dim());
-            if (!(*sample)->next(heldOut).isOk()) heldOut.resize(0, 0);
+            if (!(*sample)->next(heldOut).ok()) heldOut.resize(0, 0);
         }
     } else {
-        auto matrix = sae::readActivationsNpy(*activations);
+        auto matrix = acts::readActivationsNpy(*activations);
         if (!matrix.ok()) return fail(name, matrix.status().toString());
         const int64_t rows = matrix->rows();
         const int64_t hold = rows >= 200 ? std::min<int64_t>(rows / 20, 16384) : 0;
         heldOut = matrix->bottomRows(hold);
-        sae::Matrix train = matrix->topRows(rows - hold);
-        data = std::make_unique<sae::MatrixBatchProvider>(std::move(train), spec.seed);
+        Matrix train = matrix->topRows(rows - hold);
+        data = std::make_unique<acts::MatrixBatchProvider>(std::move(train), spec.seed);
     }
 
     std::printf("training a %s SAE: d_in %lld, %lld features, %lld tokens in batches of %lld\n",

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 
 namespace mono::cli {
 

@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
         if (isWorkspace) {
             if (window.openWorkspace(path) && parser.isSet(saeOption)) {
                 const mono::Status st = window.workspace()->selectSae(parser.value(saeOption));
-                if (!st.isOk()) std::fprintf(stderr, "monoscope: %s\n", st.toString().c_str());
+                if (!st.ok()) std::fprintf(stderr, "monoscope: %s\n", st.toString().c_str());
             }
         } else
             window.openModel(path, parser.value(tokenizerOption));

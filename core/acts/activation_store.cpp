@@ -166,7 +166,7 @@ Status ActivationStoreWriter::commit(int64_t windows, bool complete) {
     next.complete = complete;
     MONO_RETURN_IF_ERROR(writeIndex(m_dir, next));
     m_index = std::move(next);
-    return Status::ok();
+    return Status::success();
 }
 
 Result<ActivationStoreReader> ActivationStoreReader::open(const std::string& dir) {

@@ -20,7 +20,7 @@
 
 #include "core/base/result.h"
 #include "core/io/tensor.h"
-#include "core/sae/matrix.h"
+#include "core/base/matrix.h"
 
 namespace mono::acts {
 
@@ -44,7 +44,7 @@ struct StoreIndex {
 
 // One shard in memory.
 struct Shard {
-    sae::Matrix acts;                // [rows, dim], as float32
+    Matrix acts;                // [rows, dim], as float32
     std::vector<int32_t> tokens;     // [rows]
     std::vector<int32_t> docs;       // [rows] document index in the corpus
     std::vector<int32_t> positions;  // [rows] position in its window (≥ 1)

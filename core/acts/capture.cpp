@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "core/acts/activation_store.h"
-#include "core/acts/corpus.h"
+#include "core/io/corpus.h"
 #include "core/acts/window_stream.h"
 
 namespace mono::acts {
@@ -23,7 +23,7 @@ Status checkResumable(const StoreIndex& index, const std::string& dir, const std
             ") which does not match the requested " + hook + " (d=" + std::to_string(dim) +
             ", context " + std::to_string(spec.contextSize) + ", " + io::dtypeName(spec.dtype) +
             "); choose another output folder or start over");
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace
@@ -92,7 +92,7 @@ Result<CaptureSummary> capture(model::Model& model, const tok::Tokenizer& tokeni
     CaptureSummary summary;
     summary.resumedWindows = startWindows;
     if (!writers[0]->index().complete || startWindows < targetWindows) {
-        MONO_ASSIGN_OR_RETURN(CorpusReader reader, CorpusReader::open(spec.corpus));
+        MONO_ASSIGN_OR_RETURN(io::CorpusReader reader, io::CorpusReader::open(spec.corpus));
         WindowStream stream(std::move(reader), tokenizer, spec.contextSize, bos);
         Window window;
         for (int64_t w = 0; w < startWindows; ++w) {  // skip what is already stored

@@ -14,7 +14,7 @@
 
 #include "core/base/result.h"
 #include "core/io/tensor.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 

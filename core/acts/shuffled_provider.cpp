@@ -48,10 +48,10 @@ Status ShuffledStoreProvider::loadGroup() {
     std::mt19937_64 groupRng((m_seed ^ 0x9e3779b97f4a7c15ull) + m_epoch * 7919u + m_group);
     std::shuffle(m_order.begin(), m_order.end(), groupRng);
     m_loaded = true;
-    return Status::ok();
+    return Status::success();
 }
 
-Status ShuffledStoreProvider::next(sae::Matrix& out) {
+Status ShuffledStoreProvider::next(Matrix& out) {
     for (int64_t r = 0; r < out.rows(); ++r) {
         if (!m_loaded || m_position >= static_cast<int64_t>(m_order.size())) {
             if (m_loaded) {
@@ -65,7 +65,7 @@ Status ShuffledStoreProvider::next(sae::Matrix& out) {
         }
         out.row(r) = m_buffer.row(m_order[m_position++]);
     }
-    return Status::ok();
+    return Status::success();
 }
 
 std::string ShuffledStoreProvider::saveState() const {
@@ -91,7 +91,7 @@ Status ShuffledStoreProvider::restoreState(const std::string& state) {
         return Status::corruption(m_reader.dir() +
                                   ": saved reader position is past its shard group");
     m_position = position;
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace mono::acts

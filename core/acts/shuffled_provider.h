@@ -11,17 +11,17 @@
 #include <vector>
 
 #include "core/acts/activation_store.h"
-#include "core/sae/batch_provider.h"
+#include "core/acts/batch_provider.h"
 
 namespace mono::acts {
 
-class ShuffledStoreProvider : public sae::BatchProvider {
+class ShuffledStoreProvider : public acts::BatchProvider {
 public:
     static Result<std::unique_ptr<ShuffledStoreProvider>> open(const std::string& dir,
                                                                uint64_t seed, int groupShards = 4);
 
     int64_t dim() const override { return m_reader.index().dim; }
-    Status next(sae::Matrix& out) override;
+    Status next(Matrix& out) override;
     std::string saveState() const override;
     Status restoreState(const std::string& state) override;
 
@@ -38,7 +38,7 @@ private:
     int m_group = 0;
     int64_t m_position = 0;  // next row of m_order
     bool m_loaded = false;
-    sae::Matrix m_buffer;          // [rows of the group, dim]
+    Matrix m_buffer;          // [rows of the group, dim]
     std::vector<int64_t> m_order;  // permutation of the buffer's rows
 };
 

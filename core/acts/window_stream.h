@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/acts/corpus.h"
+#include "core/io/corpus.h"
 #include "core/base/result.h"
 #include "core/tokenizer/tokenizer.h"
 
@@ -23,7 +23,7 @@ struct Window {
 class WindowStream {
 public:
     // `bos` opens every window and separates documents. The tokenizer must outlive the stream.
-    WindowStream(CorpusReader reader, const tok::Tokenizer& tokenizer, int contextSize, int32_t bos)
+    WindowStream(io::CorpusReader reader, const tok::Tokenizer& tokenizer, int contextSize, int32_t bos)
         : m_reader(std::move(reader)),
           m_tokenizer(tokenizer),
           m_contextSize(contextSize),
@@ -35,7 +35,7 @@ public:
 private:
     Result<bool> nextToken(int32_t& token, int32_t& doc);
 
-    CorpusReader m_reader;
+    io::CorpusReader m_reader;
     const tok::Tokenizer& m_tokenizer;
     int m_contextSize;
     int32_t m_bos;

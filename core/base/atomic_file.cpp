@@ -81,7 +81,7 @@ Status AtomicFileWriter::write(const void* data, size_t bytes) {
         discard();
         return s;
     }
-    return Status::ok();
+    return Status::success();
 }
 
 Status AtomicFileWriter::commit() {
@@ -102,7 +102,7 @@ Status AtomicFileWriter::commit() {
     }
     m_tempPath.clear();
     syncFolderOf(m_path);
-    return Status::ok();
+    return Status::success();
 }
 
 Status writeFileAtomic(const std::string& path, std::string_view bytes) {

@@ -14,14 +14,14 @@ class [[nodiscard]] Result {
 public:
     Result(T value) : m_state(std::in_place_index<0>, std::move(value)) {}
     Result(Status status) : m_state(std::in_place_index<1>, std::move(status)) {
-        assert(!std::get<1>(m_state).isOk() && "Result built from an ok Status has no value");
+        assert(!std::get<1>(m_state).ok() && "Result built from an ok Status has no value");
     }
 
     bool ok() const { return m_state.index() == 0; }
     explicit operator bool() const { return ok(); }
 
-    // The error; Status::ok() when there is a value.
-    Status status() const { return ok() ? Status::ok() : std::get<1>(m_state); }
+    // The error; Status::success() when there is a value.
+    Status status() const { return ok() ? Status::success() : std::get<1>(m_state); }
 
     T& value() & { assert(ok()); return std::get<0>(m_state); }
     const T& value() const& { assert(ok()); return std::get<0>(m_state); }

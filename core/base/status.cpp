@@ -19,12 +19,12 @@ const char* statusCodeName(StatusCode code) {
 }
 
 std::string Status::toString() const {
-    if (isOk()) return "OK";
+    if (ok()) return "OK";
     return std::string(statusCodeName(m_code)) + ": " + m_message;
 }
 
 Status Status::withContext(const std::string& context) const {
-    if (isOk()) return *this;
+    if (ok()) return *this;
     return Status(m_code, context + ": " + m_message);
 }
 

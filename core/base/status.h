@@ -28,7 +28,7 @@ public:
     Status() = default;  // ok
     Status(StatusCode code, std::string message) : m_code(code), m_message(std::move(message)) {}
 
-    static Status ok() { return {}; }
+    static Status success() { return {}; }
     static Status invalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
     static Status notFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
     static Status corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
@@ -39,7 +39,7 @@ public:
     static Status cancelled(std::string m = "cancelled") { return {StatusCode::kCancelled, std::move(m)}; }
     static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
-    bool isOk() const { return m_code == StatusCode::kOk; }
+    bool ok() const { return m_code == StatusCode::kOk; }
     bool isCancelled() const { return m_code == StatusCode::kCancelled; }
     StatusCode code() const { return m_code; }
     const std::string& message() const { return m_message; }
@@ -61,5 +61,5 @@ private:
 #define MONO_RETURN_IF_ERROR(expr)                 \
     do {                                           \
         ::mono::Status mono_status_ = (expr);      \
-        if (!mono_status_.isOk()) return mono_status_; \
+        if (!mono_status_.ok()) return mono_status_; \
     } while (0)

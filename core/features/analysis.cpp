@@ -72,16 +72,16 @@ void topBottom(const float* row, int64_t len, int n, std::vector<TokenScore>* to
 
 }  // namespace
 
-void computeLogitEffects(const sae::Matrix& wDec, const std::vector<float>& gamma, bool centre,
-                         const sae::Matrix& wU, int n, std::vector<std::vector<TokenScore>>* top,
+void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bool centre,
+                         const Matrix& wU, int n, std::vector<std::vector<TokenScore>>* top,
                          std::vector<std::vector<TokenScore>>* bottom) {
     const int64_t F = wDec.rows(), D = wDec.cols(), V = wU.rows();
     top->assign(static_cast<size_t>(F), {});
     bottom->assign(static_cast<size_t>(F), {});
     if (wU.cols() != D || V == 0 || n <= 0) return;
     constexpr int64_t kBlock = 256;
-    sae::Matrix dirs;    // [b, D] decoder rows through the final norm
-    sae::Matrix logits;  // [b, V]
+    Matrix dirs;    // [b, D] decoder rows through the final norm
+    Matrix logits;  // [b, V]
     for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
         const int64_t b = std::min(kBlock, F - f0);
         dirs = wDec.middleRows(f0, b);
@@ -96,17 +96,17 @@ void computeLogitEffects(const sae::Matrix& wDec, const std::vector<float>& gamm
     }
 }
 
-std::vector<std::vector<Related>> decoderNeighbours(const sae::Matrix& wDec, int n) {
+std::vector<std::vector<Related>> decoderNeighbours(const Matrix& wDec, int n) {
     const int64_t F = wDec.rows();
     std::vector<std::vector<Related>> out(static_cast<size_t>(F));
     if (n <= 0 || F < 2) return out;
-    sae::Matrix unit = wDec;  // [F, D]
+    Matrix unit = wDec;  // [F, D]
     for (int64_t i = 0; i < F; ++i) {
         const float norm = unit.row(i).norm();
         if (norm > 0) unit.row(i) /= norm;
     }
     constexpr int64_t kBlock = 512;
-    sae::Matrix cos;  // [b, F]
+    Matrix cos;  // [b, F]
     for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
         const int64_t b = std::min(kBlock, F - f0);
         cos.resize(b, F);
@@ -296,7 +296,7 @@ Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sa
     const bool jump = sae.config().architecture == sae::Architecture::kJumpReLU ||
                       sae.config().architecture == sae::Architecture::kBatchTopK;
     // Encoder columns of this feature group as rows [n, D], and their biases.
-    sae::Matrix wT;
+    Matrix wT;
     Eigen::VectorXf bias;
     if (!topk) {
         wT = sae.wEnc().middleCols(f0, f1 - f0).transpose();
@@ -324,12 +324,12 @@ Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sa
                                       std::to_string(D));
         // TopK: a feature's value depends on the whole row, so encode the rows needed.
         std::map<int64_t, int64_t> encodedAt;
-        sae::Matrix codes;
+        Matrix codes;
         if (topk) {
             for (auto it = first; it != last; ++it)
                 for (int64_t q = std::max(it->a, s0); q <= std::min(it->b, s1 - 1); ++q)
                     encodedAt.emplace(q, 0);
-            sae::Matrix x(static_cast<int64_t>(encodedAt.size()), D);
+            Matrix x(static_cast<int64_t>(encodedAt.size()), D);
             int64_t k = 0;
             for (auto& [q, at] : encodedAt) {
                 at = k;
@@ -377,7 +377,7 @@ Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sa
         e.strings.clear();
         for (int32_t id : e.tokens) e.strings.push_back(text(id));
     }
-    return Status::ok();
+    return Status::success();
 }
 
 json specJson(const AnalysisSpec& s) {
@@ -463,8 +463,8 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
         Status st = bytes.ok()
                         ? detail::deserializeState(*bytes, statePath, &header, &done, &loaded)
                         : bytes.status();
-        json h = st.isOk() ? json::parse(header, nullptr, false) : json();
-        const bool compatible = st.isOk() && h.is_object() && h["identity"] == identity &&
+        json h = st.ok() ? json::parse(header, nullptr, false) : json();
+        const bool compatible = st.ok() && h.is_object() && h["identity"] == identity &&
                                 h["shards"] == shardsJson(store.index(), done) && done <= target &&
                                 static_cast<int64_t>(loaded.features.size()) == F;
         if (compatible) {
@@ -474,7 +474,7 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
             progress.report(double(done) / std::max<int64_t>(1, target),
                             "continuing the analysis after " + std::to_string(done) + " rows");
         } else {
-            progress.report(0.0, st.isOk()
+            progress.report(0.0, st.ok()
                                      ? "the saved analysis state does not match; starting over"
                                      : st.message() + "; starting over");
         }
@@ -768,7 +768,7 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
         }
         for (const Related& r : neighbours[id]) rec->neighbours.push_back({r.id, r.value, 0});
         for (const Related& r : coFiring[id]) rec->coFiring.push_back({r.id, r.value, r.count});
-        return Status::ok();
+        return Status::success();
     });
     MONO_RETURN_IF_ERROR(st);
     (void)writeStart;

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 #include "core/sae/sae.h"
 
 namespace mono::acts {
@@ -83,8 +83,8 @@ struct TokenScore {
 // subtracts the mean over d when `centre` (a LayerNorm removes that component).
 // wU is [V, d]; gamma [d] (empty: all ones). Fills top (largest first) and
 // bottom (smallest first) n per feature; ties go to the lower token id.
-void computeLogitEffects(const sae::Matrix& wDec, const std::vector<float>& gamma, bool centre,
-                         const sae::Matrix& wU, int n, std::vector<std::vector<TokenScore>>* top,
+void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bool centre,
+                         const Matrix& wU, int n, std::vector<std::vector<TokenScore>>* top,
                          std::vector<std::vector<TokenScore>>* bottom);
 
 struct Related {
@@ -93,7 +93,7 @@ struct Related {
     int64_t count = 0;
 };
 // The n nearest other features by cosine of decoder rows, largest first (ties: lower id).
-std::vector<std::vector<Related>> decoderNeighbours(const sae::Matrix& wDec, int n);
+std::vector<std::vector<Related>> decoderNeighbours(const Matrix& wDec, int n);
 
 // Content hash of the SAE's weights and architecture (hex), the state file's key.
 std::string saeContentHash(const sae::Sae& sae);

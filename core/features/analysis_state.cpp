@@ -359,7 +359,7 @@ Status deserializeState(const std::string& bytes, const std::string& path, std::
     }
     std::make_heap(acc->coSample.begin(), acc->coSample.end(), coHigher);
     if (in.pos != body.size()) return bad("trailing bytes");
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace detail

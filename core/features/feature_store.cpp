@@ -90,12 +90,12 @@ Status checkHeader(const std::string& path) {
     char head[16] = {};
     in.read(head, sizeof head);
     const auto got = in.gcount();
-    if (got == 0) return Status::ok();  // empty: a new database
+    if (got == 0) return Status::success();  // empty: a new database
     if (got < 16 || std::memcmp(head, "SQLite format 3", 16) != 0)
         return Status::corruption(path +
                                   ": not an SQLite database (expected the header \"SQLite "
                                   "format 3\", found other bytes)");
-    return Status::ok();
+    return Status::success();
 }
 
 Result<int64_t> pragmaInt(sqlite3* db, const std::string& path, const char* pragma) {
@@ -151,12 +151,12 @@ public:
     Status begin() {
         MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "BEGIN IMMEDIATE"));
         m_open = true;
-        return Status::ok();
+        return Status::success();
     }
     Status commit() {
         MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "COMMIT"));
         m_open = false;
-        return Status::ok();
+        return Status::success();
     }
 
 private:
@@ -332,7 +332,7 @@ Status FeatureStore::refreshCaches() const {
         m_tokenText.clear();
         m_dataVersion = version;
     }
-    return Status::ok();
+    return Status::success();
 }
 
 Result<RunInfo> FeatureStore::runInfo() const {
@@ -771,7 +771,7 @@ Status FeatureStore::replaceAnalysis(
                     ftsText += '\n';
                 }
             }
-            return Status::ok();
+            return Status::success();
         };
         MONO_RETURN_IF_ERROR(putExamples(rec.topExamples, true));
         MONO_RETURN_IF_ERROR(putExamples(rec.intervalExamples, false));
@@ -869,7 +869,7 @@ Status FeatureStore::replaceAnalysis(
     m_tokenText.clear();
     // Keep the WAL small for readers that open the file later; failure is harmless.
     sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace mono::features

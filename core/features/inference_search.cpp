@@ -27,10 +27,10 @@ Result<PromptResult> searchByInference(model::Model& model, const tok::Tokenizer
     if (static_cast<int>(ids.size()) > model.config().maxSeqLen)
         ids.resize(static_cast<size_t>(model.config().maxSeqLen));
 
-    sae::Matrix x;  // [tokens, d_in]
+    Matrix x;  // [tokens, d_in]
     model::Hooks hooks;
     hooks.add(hook, [&](const model::HookContext&, model::ActivationBlock block) {
-        x = Eigen::Map<const sae::Matrix>(block.data, block.rows, block.cols);
+        x = Eigen::Map<const Matrix>(block.data, block.rows, block.cols);
     });
     model::ForwardOptions options;
     options.logits = model::LogitsWanted::kNone;
@@ -39,7 +39,7 @@ Result<PromptResult> searchByInference(model::Model& model, const tok::Tokenizer
     if (x.rows() != static_cast<int64_t>(ids.size()))
         return Status::internal("search by inference: the hook saw " + std::to_string(x.rows()) +
                                 " rows for " + std::to_string(ids.size()) + " tokens");
-    MONO_ASSIGN_OR_RETURN(sae::Matrix f, sae.encode(x));  // [tokens, d_sae]
+    MONO_ASSIGN_OR_RETURN(Matrix f, sae.encode(x));  // [tokens, d_sae]
 
     PromptResult result;
     std::vector<RankedFeature> best(static_cast<size_t>(sae.dSae()));

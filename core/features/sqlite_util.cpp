@@ -32,7 +32,7 @@ Status exec(sqlite3* db, const std::string& file, const char* sqlText) {
         Status st = error(nullptr, rc, file, "executing SQL");
         return Status(st.code(), file + ": executing SQL: " + detail);
     }
-    return Status::ok();
+    return Status::success();
 }
 
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
@@ -69,7 +69,7 @@ Status Stmt::run() {
     auto r = step();
     sqlite3_reset(m_stmt);
     if (!r.ok()) return r.status();
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace mono::features::sql

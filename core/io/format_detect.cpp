@@ -49,22 +49,6 @@ bool llama2cSizeMatches(const uint8_t* d, uint64_t size) {
 
 }  // namespace
 
-const char* fileFormatName(FileFormat f) {
-    switch (f) {
-        case FileFormat::kSafetensors:
-            return "safetensors";
-        case FileFormat::kGguf:
-            return "GGUF";
-        case FileFormat::kNpy:
-            return "npy";
-        case FileFormat::kNpz:
-            return "npz";
-        case FileFormat::kLlama2c:
-            return "llama2.c";
-    }
-    return "unknown";
-}
-
 Result<FileFormat> detectFileFormat(const std::string& path) {
     MONO_ASSIGN_OR_RETURN(MappedFile map, MappedFile::open(path));
     const uint8_t* d = map.data();

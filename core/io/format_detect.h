@@ -11,7 +11,6 @@ namespace mono::io {
 
 enum class FileFormat { kSafetensors, kGguf, kNpy, kNpz, kLlama2c };
 
-const char* fileFormatName(FileFormat f);  // "safetensors", "GGUF", "npy", "npz", "llama2.c"
 
 // Reads at most the file's first bytes and, for zips, its central directory.
 // Errors: NotFound / IoError; Unsupported for pickle checkpoints (a zip with a

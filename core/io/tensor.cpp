@@ -170,7 +170,7 @@ Status checkConvertible(const TensorView& t) {
     if (!dtypeConvertible(t.dtype))
         return Status::unsupported("tensor " + detail::quoteName(t.name) + ": cannot convert " +
                                    dtypeName(t.dtype) + " to float32");
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace
@@ -250,7 +250,7 @@ Status toFloatInto(const TensorView& t, float* out) {
         default:
             return Status::internal("toFloat: unhandled dtype " + std::string(dtypeName(t.dtype)));
     }
-    return Status::ok();
+    return Status::success();
 }
 
 std::string shapeString(const std::vector<int64_t>& shape) {

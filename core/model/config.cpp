@@ -54,31 +54,31 @@ public:
             return Status::corruption(m_source + ": key '" + key +
                                       "': expected an integer, found " + it->dump());
         *out = it->get<int>();
-        return Status::ok();
+        return Status::success();
     }
     // Optional integer: keeps *out when absent or null.
     Status optInt(const char* key, int* out) const {
         auto it = m_j.find(key);
-        if (it == m_j.end() || it->is_null()) return Status::ok();
+        if (it == m_j.end() || it->is_null()) return Status::success();
         return intKey(key, out);
     }
     Status optFloat(const char* key, float* out) const {
         auto it = m_j.find(key);
-        if (it == m_j.end() || it->is_null()) return Status::ok();
+        if (it == m_j.end() || it->is_null()) return Status::success();
         if (!it->is_number())
             return Status::corruption(m_source + ": key '" + key + "': expected a number, found " +
                                       it->dump());
         *out = it->get<float>();
-        return Status::ok();
+        return Status::success();
     }
     Status optBool(const char* key, bool* out) const {
         auto it = m_j.find(key);
-        if (it == m_j.end() || it->is_null()) return Status::ok();
+        if (it == m_j.end() || it->is_null()) return Status::success();
         if (!it->is_boolean())
             return Status::corruption(m_source + ": key '" + key +
                                       "': expected true/false, found " + it->dump());
         *out = it->get<bool>();
-        return Status::ok();
+        return Status::success();
     }
     // bos/eos ids may be an integer or a list of integers (first wins).
     void optTokenId(const char* key, int32_t* out) const {
@@ -90,12 +90,12 @@ public:
     }
     Status optString(const char* key, std::string* out) const {
         auto it = m_j.find(key);
-        if (it == m_j.end() || it->is_null()) return Status::ok();
+        if (it == m_j.end() || it->is_null()) return Status::success();
         if (!it->is_string())
             return Status::corruption(m_source + ": key '" + key + "': expected a string, found " +
                                       it->dump());
         *out = it->get<std::string>();
-        return Status::ok();
+        return Status::success();
     }
 
 private:
@@ -222,7 +222,7 @@ Status ModelConfig::validate() const {
                    ")");
     if (!(normEps > 0)) return bad("norm epsilon must be positive");
     if (rope != RopeLayout::kNone && !(ropeTheta > 0)) return bad("rope theta must be positive");
-    return Status::ok();
+    return Status::success();
 }
 
 int64_t ModelConfig::parameterCount() const {
@@ -337,7 +337,7 @@ Result<ModelConfig> configFromHfJson(const std::string& jsonText, const std::str
     if (!c.ok()) return c.status();
     if (c->nHeads > 0) c->headDim = c->dModel / c->nHeads;
     Status v = c->validate();
-    if (!v.isOk()) return Status(v.code(), source + ": " + v.message());
+    if (!v.ok()) return Status(v.code(), source + ": " + v.message());
     return c;
 }
 
@@ -357,7 +357,7 @@ Result<ModelConfig> configFromGguf(const io::GgufFile& file) {
             return Status::corruption(src + ": key '" + key + "' = " + std::to_string(*v) +
                                       " is out of range");
         *out = static_cast<int>(*v);
-        return Status::ok();
+        return Status::success();
     };
     MONO_RETURN_IF_ERROR(getInt("llama.embedding_length", &c.dModel));
     MONO_RETURN_IF_ERROR(getInt("llama.block_count", &c.nLayers));
@@ -406,7 +406,7 @@ Result<ModelConfig> configFromGguf(const io::GgufFile& file) {
     if (auto e = file.getInt("tokenizer.ggml.eos_token_id"); e.ok() && *e >= 0 && *e < (1 << 30))
         c.eosId = static_cast<int32_t>(*e);
     Status v = c.validate();
-    if (!v.isOk()) return Status(v.code(), src + ": " + v.message());
+    if (!v.ok()) return Status(v.code(), src + ": " + v.message());
     return c;
 }
 

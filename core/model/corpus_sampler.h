@@ -2,7 +2,7 @@
 // Samples a text corpus from a model: many stories generated side by side
 // (one KV-cache slot each), every one from BOS until EOS or the context limit,
 // written one document after another separated by "<|endoftext|>" lines (the
-// separator core/acts/corpus.h understands). Small models trained on one
+// separator core/io/corpus.h understands). Small models trained on one
 // domain (TinyStories) know only that domain; text sampled from them at
 // temperature 1 is a fair stand-in for their training data.
 
@@ -10,7 +10,7 @@
 #include <string>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 #include "core/model/generate.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"

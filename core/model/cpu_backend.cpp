@@ -21,7 +21,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "core/model/bf16_gemm.h"
+#include "core/kernels/bf16_gemm.h"
 #include "core/model/cpu_kernels.h"
 #include "core/model/kv_cache_impl.h"
 #include "core/model/model.h"
@@ -107,7 +107,7 @@ private:
     const bool m_bf16;
     // bf16 mode: packed copies of the weights, made on first use and keyed by
     // the f32 weights' address (a hooked part of a fused linear gets its own).
-    std::unordered_map<const float*, cpu::PackedBf16> m_packed;
+    std::unordered_map<const float*, kernels::PackedBf16> m_packed;
 
     // Two threads halve a forward on an idle machine, but on a busy one each
     // fork waits for a descheduled thread and one thread is several times
@@ -271,8 +271,8 @@ void CpuBackend::linear(const float* X, int64_t ldx, int64_t N, const float* W, 
     }
     auto it = m_packed.find(W);
     if (it == m_packed.end() || it->second.out != out || it->second.in != in)
-        it = m_packed.insert_or_assign(W, cpu::packBf16(W, out, in)).first;
-    cpu::linearBf16(X, ldx, N, it->second, b, Y, ldy);
+        it = m_packed.insert_or_assign(W, kernels::packBf16(W, out, in)).first;
+    kernels::linearBf16(X, ldx, N, it->second, b, Y, ldy);
     if (epilogue == cpu::Epilogue::kGeluTanh) cpu::geluTanh(Y, N, out, ldy);
 }
 
@@ -474,17 +474,17 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
         cpu::addInPlace(x, tmp, N * C);
         call(L, HookSite::kResidPost, x, N, C);
     }
-    if (layersToRun < cfg.nLayers) return Status::ok();
+    if (layersToRun < cfg.nLayers) return Status::success();
 
     // Final norm and unembedding.
     if (opt.logits == LogitsWanted::kNone && !has(cfg.nLayers, HookSite::kResidPre))
-        return Status::ok();
+        return Status::success();
     if (gpt2)
         cpu::layerNorm(h, x, N, C, w.lnFinal.weight.data(), w.lnFinal.bias.data(), cfg.normEps);
     else
         cpu::rmsNorm(h, x, N, C, w.lnFinal.weight.data(), cfg.normEps);
     call(cfg.nLayers, HookSite::kResidPre, h, N, C);
-    if (opt.logits == LogitsWanted::kNone) return Status::ok();
+    if (opt.logits == LogitsWanted::kNone) return Status::success();
 
     const RowMatrix& U = w.unembed();  // [V, C]
     if (opt.logits == LogitsWanted::kAll) {
@@ -506,7 +506,7 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
         out->data.resize(int64_t(nSeq) * V);
         linear(last, C, nSeq, U.data(), V, C, nullptr, out->data.data(), V);
     }
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace
@@ -516,7 +516,7 @@ std::unique_ptr<ForwardBackend> makeCpuBackend() {
 }
 
 Result<std::unique_ptr<ForwardBackend>> makeCpuBf16Backend() {
-    if (!cpu::bf16Supported())
+    if (!kernels::bf16Supported())
         return Status::unsupported(
             "bf16 compute needs a CPU with AVX-512 BF16 (avx512_bf16); this one has none");
     return std::unique_ptr<ForwardBackend>(std::make_unique<CpuBackend>(true));

@@ -30,9 +30,6 @@ KvCache::KvCache(KvCache&&) noexcept = default;
 KvCache& KvCache::operator=(KvCache&&) noexcept = default;
 KvCache::~KvCache() = default;
 
-int KvCache::numSlots() const {
-    return m_impl ? m_impl->slots : 0;
-}
 int KvCache::capacity() const {
     return m_impl ? m_impl->capacity : 0;
 }
@@ -41,10 +38,6 @@ int KvCache::length(int slot) const {
 }
 void KvCache::reset(int slot) {
     if (m_impl && slot >= 0 && slot < m_impl->slots) m_impl->lengths[slot] = 0;
-}
-void KvCache::truncate(int slot, int len) {
-    if (m_impl && slot >= 0 && slot < m_impl->slots && len >= 0 && len < m_impl->lengths[slot])
-        m_impl->lengths[slot] = len;
 }
 void KvCache::resetAll() {
     if (m_impl) std::fill(m_impl->lengths.begin(), m_impl->lengths.end(), 0);
@@ -184,7 +177,7 @@ Status Model::forward(const Batch& batch, const ForwardOptions& options, Logits*
             c->lengths[slot] += static_cast<int>(batch.seqLen(s));
         }
     }
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace mono::model

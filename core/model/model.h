@@ -66,11 +66,9 @@ public:
     KvCache& operator=(KvCache&&) noexcept;
     ~KvCache();
 
-    int numSlots() const;
     int capacity() const;              // positions per slot
     int length(int slot) const;        // positions filled so far
     void reset(int slot);              // forget a slot's positions
-    void truncate(int slot, int len);  // keep the first len positions (len <= length)
     void resetAll();
 
     struct Impl;

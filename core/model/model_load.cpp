@@ -69,7 +69,7 @@ public:
             out->resize(rows, cols);
             std::memcpy(out->data(), f->data(), sizeof(float) * rows * cols);
         }
-        return Status::ok();
+        return Status::success();
     }
 
     Status vector(const std::string& name, int64_t n, Vector* out) const {
@@ -81,7 +81,7 @@ public:
         auto f = io::toFloat(*t);
         if (!f.ok()) return f.status().withContext(m_source);
         *out = Eigen::Map<const Vector>(f->data(), n);
-        return Status::ok();
+        return Status::success();
     }
 
     // Stacks several [rows_i, cols] tensors along rows into one fused linear.
@@ -97,7 +97,7 @@ public:
             out->middleRows(row, rows) = m;
             row += rows;
         }
-        return Status::ok();
+        return Status::success();
     }
 
     bool has(const std::string& name) const { return m_find(name) != nullptr; }
@@ -135,7 +135,7 @@ Status loadGpt2(const ModelConfig& c, const WeightReader& r, const std::string& 
     MONO_RETURN_IF_ERROR(r.vector(prefix + "ln_f.bias", C, &w->lnFinal.bias));
     if (!c.tiedEmbeddings)
         MONO_RETURN_IF_ERROR(r.matrix("lm_head.weight", c.vocabSize, C, false, &w->unembedding));
-    return Status::ok();
+    return Status::success();
 }
 
 // Llama weights under either naming; `n` maps a role to the file's tensor name.
@@ -168,7 +168,7 @@ Status loadLlama(const ModelConfig& c, const WeightReader& r, const LlamaNames& 
     MONO_RETURN_IF_ERROR(r.vector(n.finalNorm(), C, &w->lnFinal.weight));
     if (!c.tiedEmbeddings)
         MONO_RETURN_IF_ERROR(r.matrix(n.output(), c.vocabSize, C, false, &w->unembedding));
-    return Status::ok();
+    return Status::success();
 }
 
 LlamaNames hfLlamaNames() {

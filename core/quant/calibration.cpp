@@ -5,7 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "core/acts/corpus.h"
+#include "core/io/corpus.h"
 #include "core/base/atomic_file.h"
 
 namespace mono::quant {
@@ -161,7 +161,7 @@ Result<std::vector<std::vector<model::TokenId>>> tokenWindows(
     int seqLen, int skip) {
     if (count <= 0 || seqLen <= 1)
         return Status::invalidArgument("token windows: need count > 0 and seqLen > 1");
-    MONO_ASSIGN_OR_RETURN(acts::CorpusReader reader, acts::CorpusReader::open(corpusFiles));
+    MONO_ASSIGN_OR_RETURN(io::CorpusReader reader, io::CorpusReader::open(corpusFiles));
     const int64_t need = int64_t(count + skip) * seqLen;
     std::vector<model::TokenId> stream;
     std::string doc;

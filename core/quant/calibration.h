@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 

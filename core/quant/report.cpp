@@ -45,11 +45,11 @@ Result<std::vector<std::vector<ModuleError>>> ModuleErrorProbe::run(
                                model::hookName(cfg, model::HookId{in.layer, site}),
                                std::vector<ErrorAccumulator>(m_variants.size())});
         }
-    Status failure = Status::ok();
+    Status failure = Status::success();
     model::Hooks hooks;
     for (Entry& e : entries)
         hooks.add(e.hook, [&, &e = e](const model::HookContext& ctx, model::ActivationBlock a) {
-            if (!failure.isOk()) return;
+            if (!failure.ok()) return;
             const RowMat X = Eigen::Map<const RowMat>(a.data, a.rows, a.cols);
             auto fref = fp.linear(e.layer, e.module);
             if (!fref.ok()) {
@@ -129,7 +129,7 @@ Result<QuantReport> buildQuantReport(model::Model& fp, const Calibration& calibr
     const model::ModelConfig& cfg = fp.config();
     QuantReport rep;
     rep.model = cfg.name;
-    rep.kernel = int8KernelName(bestInt8Kernel());
+    rep.kernel = kernels::int8KernelName(kernels::bestInt8Kernel());
     rep.calibrationSamples = calibration.samples;
     rep.calibrationTokens = calibration.tokens;
     rep.evalWindows = int(evalWindows.size());

@@ -77,7 +77,7 @@ Status foldSmoothing(model::ModelWeights& weights, const SmoothGroup& group,
         if (norm.bias.size()) norm.bias[Eigen::Index(j)] /= s[j];
         lin.w.col(Eigen::Index(j)) *= s[j];
     }
-    return Status::ok();
+    return Status::success();
 }
 
 const std::vector<float>* SmoothingPlan::scalesFor(int layer, model::HookSite site) const {
@@ -114,7 +114,7 @@ Result<SmoothingPlan> planSmoothing(const model::ModelWeights& weights,
 Status applySmoothing(model::ModelWeights& weights, const SmoothingPlan& plan) {
     for (size_t g = 0; g < plan.groups.size(); ++g)
         MONO_RETURN_IF_ERROR(foldSmoothing(weights, plan.groups[g], plan.scales[g]));
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace mono::quant

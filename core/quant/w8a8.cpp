@@ -94,7 +94,7 @@ Result<std::unique_ptr<W8A8Model>> W8A8Model::build(const model::Model& fp,
             std::vector<int8_t> q;
             float* w = ref.linear->w.data() + ref.rowBegin * ref.linear->w.cols();
             quantizeWeights(w, ref.rows, ref.linear->w.cols(), scheme.weight, &q, &mod.wScale);
-            mod.w = PackedInt8::pack(q.data(), ref.rows, ref.linear->w.cols());
+            mod.w = kernels::PackedInt8::pack(q.data(), ref.rows, ref.linear->w.cols());
             auto b = ref.bias();
             mod.bias.assign(b.data(), b.data() + b.size());
             mod.staticScale = scaleForMax(staticMax);
@@ -194,7 +194,7 @@ bool W8A8Model::runInt8(const model::LinearCall& c) {
     }
     for (int64_t r = 0; r < R; ++r)
         quantize(c.x + r * c.ldx, K, m_rowScale[size_t(r)], m_a.data() + r * K);
-    gemmInt8(m_a.data(), K, R, mod.w, m_acc.data(), N);
+    kernels::gemmInt8(m_a.data(), K, R, mod.w, m_acc.data(), N);
     for (int64_t r = 0; r < R; ++r) {
         float* y = c.y + r * c.ldy;
         const int32_t* acc = m_acc.data() + r * N;

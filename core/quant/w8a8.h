@@ -19,7 +19,7 @@
 #include "core/model/model.h"
 #include "core/quant/calibration.h"
 #include "core/quant/fake_quant.h"
-#include "core/quant/int8_gemm.h"
+#include "core/kernels/int8_gemm.h"
 #include "core/quant/smoothing.h"
 
 namespace mono::quant {
@@ -69,7 +69,7 @@ public:
 private:
     W8A8Model() = default;
     struct Module {
-        PackedInt8 w;
+        kernels::PackedInt8 w;
         std::vector<float> wScale;  // [out]
         std::vector<float> bias;    // [out] or empty
         float staticScale = 1.0f;

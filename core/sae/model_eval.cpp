@@ -41,7 +41,7 @@ Result<ModelEvalReport> evaluateInModel(model::Model& model, const tok::Tokenize
     const int32_t bos = tokenizer.bos() >= 0 ? tokenizer.bos() : cfg.bosId;
     if (bos < 0) return Status::unsupported("the tokenizer has no BOS token to start windows with");
 
-    MONO_ASSIGN_OR_RETURN(acts::CorpusReader reader, acts::CorpusReader::open(spec.corpus));
+    MONO_ASSIGN_OR_RETURN(io::CorpusReader reader, io::CorpusReader::open(spec.corpus));
     acts::WindowStream stream(std::move(reader), tokenizer, spec.contextSize, bos);
 
     const int rowsPerWindow = spec.contextSize - 1;
@@ -64,7 +64,7 @@ Result<ModelEvalReport> evaluateInModel(model::Model& model, const tok::Tokenize
                 collectedRows += rows;
             } else if (splice == Splice::kZero) {
                 std::fill(first, first + rows * width, 0.0f);
-            } else if (auto st = sae.reconstructInPlace(first, rows, width); !st.isOk()) {
+            } else if (auto st = sae.reconstructInPlace(first, rows, width); !st.ok()) {
                 hookStatus = st;
             }
         }

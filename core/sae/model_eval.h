@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 #include "core/model/model.h"
 #include "core/sae/metrics.h"
 #include "core/sae/sae.h"

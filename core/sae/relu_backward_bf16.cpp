@@ -2,11 +2,9 @@
 
 #include <algorithm>
 
-#include "core/model/bf16_simd.h"
+#include "core/kernels/bf16_simd.h"
 
 namespace mono::sae {
-
-namespace simd = model::cpu::simd;
 
 namespace {
 
@@ -34,7 +32,7 @@ MONO_BF16_TARGET inline void maskRow(const float* f, const float* gPre, int64_t 
 MONO_BF16_TARGET void reluBackwardBf16(const float* f, const float* gPre, int64_t n, int64_t F,
                                        const float* extra, float* gSum, float* fSum, float* fired,
                                        uint16_t* fT, uint16_t* gT, int64_t ldT) {
-    constexpr int kLanes = simd::kLanes;
+    constexpr int kLanes = kernels::simd::kLanes;
     // Column tiles of 16 latents: their sums stay in registers over all rows,
     // and each 32-row stripe becomes 64 contiguous bytes per latent in fT/gT.
     for (int64_t c0 = 0; c0 < F; c0 += kLanes) {
@@ -49,11 +47,11 @@ MONO_BF16_TARGET void reluBackwardBf16(const float* f, const float* gPre, int64_
                 __m512 f0, g0, f1, g1;
                 maskRow(f, gPre, n, F, r0 + 2 * q, c0, cols, ex, f0, g0, sg, sf, cnt);
                 maskRow(f, gPre, n, F, r0 + 2 * q + 1, c0, cols, ex, f1, g1, sg, sf, cnt);
-                tf[q] = simd::pairUp(f0, f1);
-                tg[q] = simd::pairUp(g0, g1);
+                tf[q] = kernels::simd::pairUp(f0, f1);
+                tg[q] = kernels::simd::pairUp(g0, g1);
             }
-            simd::storeColumns(tf, fT + c0 * ldT + r0, ldT, width, pairs);
-            simd::storeColumns(tg, gT + c0 * ldT + r0, ldT, width, pairs);
+            kernels::simd::storeColumns(tf, fT + c0 * ldT + r0, ldT, width, pairs);
+            kernels::simd::storeColumns(tg, gT + c0 * ldT + r0, ldT, width, pairs);
         }
         _mm512_mask_storeu_ps(gSum + c0, cols,
                               _mm512_add_ps(_mm512_maskz_loadu_ps(cols, gSum + c0), sg));

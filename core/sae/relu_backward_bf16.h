@@ -14,7 +14,7 @@ namespace mono::sae {
 //   gSum[i] += g;  fSum[i] += f[r][i];  fired[i] += f[r][i] > 0
 //   fT[i·ldT + r] = bf16(f[r][i]);  gT[i·ldT + r] = bf16(g)
 // Rows n..ldT of fT/gT up to the next even row are zeroed. ldT is even.
-// Requires model::cpu::bf16Supported().
+// Requires kernels::bf16Supported().
 void reluBackwardBf16(const float* f, const float* gPre, int64_t n, int64_t F, const float* extra,
                       float* gSum, float* fSum, float* fired, uint16_t* fT, uint16_t* gT,
                       int64_t ldT);

@@ -229,7 +229,7 @@ Status Sae::checkInput(int64_t width) const {
     if (width != dIn())
         return Status::invalidArgument("SAE input: expected rows of width d_in=" +
                                        std::to_string(dIn()) + ", found " + std::to_string(width));
-    return Status::ok();
+    return Status::success();
 }
 
 Result<Matrix> Sae::preActivations(const Matrix& x) const {
@@ -276,7 +276,7 @@ Status Sae::encodeInBlocks(Eigen::Ref<const Matrix> x, const BlockVisitor& visit
         rowStart[static_cast<size_t>(n)] = static_cast<int32_t>(nnz);
         visit(SparseBlock{r0, n, rowStart.data(), indices.data(), values.data()}, thread);
     });
-    return Status::ok();
+    return Status::success();
 }
 
 Result<Matrix> Sae::decode(const Matrix& f) const {
@@ -358,7 +358,7 @@ Status Sae::reconstructInPlace(float* x, int64_t rows, int64_t width) const {
         block.noalias() = h * m_wDec;
         block.rowwise() += m_bDec;
     }
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace mono::sae

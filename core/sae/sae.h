@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/sae/matrix.h"
+#include "core/base/matrix.h"
 
 namespace mono::sae {
 
@@ -76,7 +76,6 @@ public:
                               Vector threshold = {});
 
     const SaeConfig& config() const { return m_config; }
-    SaeConfig& mutableConfig() { return m_config; }  // metadata edits only
     int64_t dIn() const { return m_config.dIn; }
     int64_t dSae() const { return m_config.dSae; }
 

@@ -61,7 +61,7 @@ Status checkDIn(const std::string& file, int64_t dIn, const LoadOptions& options
         return Status::invalidArgument(file + ": d_in is " + std::to_string(dIn) + ", expected " +
                                        std::to_string(options.expectedDIn) +
                                        " (the width of the hook's activations)");
-    return Status::ok();
+    return Status::success();
 }
 
 Result<json> readJson(const std::string& path) {

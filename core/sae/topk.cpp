@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <numeric>
 
-#include <omp.h>
 
 namespace mono::sae {
 
@@ -48,16 +47,6 @@ void keepTopKRows(float* h, int64_t rows, int64_t F, int64_t k) {
         for (size_t j = 0; j < keep.size(); ++j) kept[j] = row[keep[j]];
         std::fill(row, row + F, 0.0f);
         for (size_t j = 0; j < keep.size(); ++j) row[keep[j]] = kept[j];
-    }
-}
-
-void keepTopKPerRow(Matrix& h, int64_t k) {
-    const int64_t B = h.rows(), F = h.cols();
-    const int threads = omp_get_max_threads();
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int t = 0; t < threads; ++t) {
-        const int64_t r0 = B * t / threads, r1 = B * (t + 1) / threads;
-        keepTopKRows(h.data() + r0 * F, r1 - r0, F, k);
     }
 }
 

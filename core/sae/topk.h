@@ -4,14 +4,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/sae/matrix.h"
+#include "core/base/matrix.h"
 
 namespace mono::sae {
 
-// Per row of h [B, F]: ReLU, then zero all but the k largest values (ties go
-// to the lower index). Rows are processed in parallel.
-void keepTopKPerRow(Matrix& h, int64_t k);
-// The same for `rows` rows of width F at h (row-major), on this thread.
+// Per row of the `rows` rows of width F at h (row-major), on this thread: ReLU,
+// then zero all but the k largest values (ties go to the lower index).
 void keepTopKRows(float* h, int64_t rows, int64_t F, int64_t k);
 
 // Indices of the k largest entries of row[0..n) (ReLU applied: entries ≤ 0 are

@@ -203,7 +203,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
     const float invB = 1.0f / static_cast<float>(B);
     const bool standard = s.architecture == Architecture::kStandard;
     const int64_t rowBlock = s.bf16 ? kRowBlockBf16 : kRowBlock;
-    if (s.bf16) model::cpu::packBf16Into(p.wEncT.data(), F, D, D, 1, buf.packEnc);
+    if (s.bf16) kernels::packBf16Into(p.wEncT.data(), F, D, D, 1, buf.packEnc);
     const int64_t nBlocks = (B + rowBlock - 1) / rowBlock;
     StepStats st;
 
@@ -222,7 +222,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
         auto h = buf.h.middleRows(r0, n);
         // bf16 adds the bias in the GEMM.
         if (s.bf16)
-            model::cpu::linearBf16(xc.data(), D, n, buf.packEnc, p.bEnc.data(), h.data(), F);
+            kernels::linearBf16(xc.data(), D, n, buf.packEnc, p.bEnc.data(), h.data(), F);
         else
             h.noalias() = xc * p.wEncT.transpose();
         const float* __restrict bias = encBias;
@@ -287,9 +287,9 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
         const bool bf16Grad = s.bf16 && grad;
         const int64_t ldT = (B + 1) / 2 * 2;
         if (s.bf16) {
-            model::cpu::packBf16Into(p.wDec.data(), D, F, 1, D, buf.packDecT);
+            kernels::packBf16Into(p.wDec.data(), D, F, 1, D, buf.packDecT);
             if (grad) {
-                model::cpu::packBf16Into(p.wDec.data(), F, D, D, 1, buf.packDec);
+                kernels::packBf16Into(p.wDec.data(), F, D, D, 1, buf.packDec);
                 buf.fT.resize(static_cast<size_t>(F * ldT));
                 buf.gradHT.resize(static_cast<size_t>(F * ldT));
             }
@@ -332,7 +332,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
                 auto xHat = buf.xHat.middleRows(r0, n);
                 auto gX = buf.gX.middleRows(r0, n);  // e, then ∂L/∂x̂ [n, D]
                 if (s.bf16) {
-                    model::cpu::linearBf16(fB.data(), F, n, buf.packDecT, p.bDec.data(),
+                    kernels::linearBf16(fB.data(), F, n, buf.packDecT, p.bDec.data(),
                                            xHat.data(), D);
                 } else {
                     xHat.noalias() = fB * p.wDec;
@@ -359,7 +359,7 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
                 gXSumPart[t] += gX.colwise().sum();
                 auto gHB = gH.topRows(n);  // [n, F]
                 if (s.bf16)
-                    model::cpu::linearBf16(gX.data(), D, n, buf.packDec, nullptr, gHB.data(), F);
+                    kernels::linearBf16(gX.data(), D, n, buf.packDec, nullptr, gHB.data(), F);
                 else
                     gHB.noalias() = gX * p.wDec.transpose();
                 if (bf16Grad) {
@@ -420,11 +420,11 @@ StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSetti
             // ∂L/∂W_dec = fᵀ ∂L/∂x̂ and ∂L/∂W_encᵀ = (∂L/∂h)ᵀ x' [F, D], summed over the batch.
             grad->wDec.resize(F, D);
             grad->wEncT.resize(F, D);
-            model::cpu::packBf16Into(buf.gX.data(), D, B, 1, D, buf.packGradXT);
-            model::cpu::packBf16Into(buf.xc.data(), D, B, 1, D, buf.packXcT);
-            model::cpu::linearBf16Rounded(buf.fT.data(), ldT, F, buf.packGradXT, nullptr,
+            kernels::packBf16Into(buf.gX.data(), D, B, 1, D, buf.packGradXT);
+            kernels::packBf16Into(buf.xc.data(), D, B, 1, D, buf.packXcT);
+            kernels::linearBf16Rounded(buf.fT.data(), ldT, F, buf.packGradXT, nullptr,
                                           grad->wDec.data(), D);
-            model::cpu::linearBf16Rounded(buf.gradHT.data(), ldT, F, buf.packXcT, nullptr,
+            kernels::linearBf16Rounded(buf.gradHT.data(), ldT, F, buf.packXcT, nullptr,
                                           grad->wEncT.data(), D);
         }
 #pragma omp parallel for schedule(static)

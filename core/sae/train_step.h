@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/model/bf16_gemm.h"
-#include "core/sae/matrix.h"
+#include "core/kernels/bf16_gemm.h"
+#include "core/base/matrix.h"
 #include "core/sae/sae.h"
 
 namespace mono::sae {
@@ -31,7 +31,7 @@ struct StepSettings {
     double sparseDensity = 0.05;  // standard: sparse kernels below this active fraction
     // Every GEMM on bf16-rounded operands with float32 accumulation (mixed
     // precision: weights, gradients and Adam stay float32). Requires
-    // model::cpu::bf16Supported().
+    // kernels::bf16Supported().
     bool bf16 = false;
 };
 
@@ -74,7 +74,7 @@ struct StepBuffers {
     // [F, D]; decoder W_dec for ∂L/∂f and W_decᵀ for x̂), the batch's f and ∂L/∂h
     // transposed and rounded [F, B rounded up to even], and ∂L/∂x̂ᵀ and x'ᵀ
     // packed as the right-hand sides of the two weight-gradient GEMMs.
-    model::cpu::PackedBf16 packEnc, packDec, packDecT, packGradXT, packXcT;
+    kernels::PackedBf16 packEnc, packDec, packDecT, packGradXT, packXcT;
     std::vector<uint16_t> fT, gradHT;
 };
 

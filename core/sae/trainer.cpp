@@ -60,13 +60,13 @@ Status validate(const TrainSpec& spec, int64_t D) {
         return Status::invalidArgument("SAE training: k must be in 1.." +
                                        std::to_string(spec.dSae) + ", got " +
                                        std::to_string(spec.k));
-    if (spec.bf16 && !model::cpu::bf16Supported())
+    if (spec.bf16 && !kernels::bf16Supported())
         return Status::unsupported(
             "SAE training: bf16 precision needs a CPU with AVX-512 BF16 (avx512_bf16); this one "
             "has none, train in f32");
     if (!(spec.lr > 0) || !(spec.l1 >= 0))
         return Status::invalidArgument("SAE training: lr must be > 0 and l1 ≥ 0");
-    return Status::ok();
+    return Status::success();
 }
 
 int64_t totalSteps(const TrainSpec& spec) {
@@ -143,7 +143,7 @@ void normalizeRows(Matrix& w) {
     }
 }
 
-Status initialize(const TrainSpec& spec, BatchProvider& data, TrainState& st) {
+Status initialize(const TrainSpec& spec, acts::BatchProvider& data, TrainState& st) {
     const int64_t D = data.dim(), F = spec.dSae, B = spec.batchSize;
     // Scale and data mean from the first batches; the provider is rewound so
     // training still starts with those batches.
@@ -190,7 +190,7 @@ Status initialize(const TrainSpec& spec, BatchProvider& data, TrainState& st) {
     std::ostringstream rngOut;
     rngOut << rng;
     st.rngState = rngOut.str();
-    return Status::ok();
+    return Status::success();
 }
 
 // --- checkpoints ---------------------------------------------------------
@@ -354,7 +354,7 @@ Result<Sae> loadCheckpointSae(const std::string& checkpointPath) {
     return sae;
 }
 
-Result<TrainResult> trainSae(const TrainSpec& spec, BatchProvider& data, Progress& progress,
+Result<TrainResult> trainSae(const TrainSpec& spec, acts::BatchProvider& data, Progress& progress,
                              StopToken stop) {
     const int64_t D = data.dim(), F = spec.dSae, B = spec.batchSize;
     MONO_RETURN_IF_ERROR(validate(spec, D));
@@ -388,7 +388,7 @@ Result<TrainResult> trainSae(const TrainSpec& spec, BatchProvider& data, Progres
         MONO_RETURN_IF_ERROR(writeCheckpoint(checkpointPath, st, specInfo));
         haveCheckpoint = true;
         checkpointStep = st.step;
-        return Status::ok();
+        return Status::success();
     };
     auto diverged = [&](const std::string& what) {
         return Status::internal(

@@ -21,8 +21,8 @@
 #include <string>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
-#include "core/sae/batch_provider.h"
+#include "core/base/progress.h"
+#include "core/acts/batch_provider.h"
 #include "core/sae/metrics.h"
 #include "core/sae/sae.h"
 
@@ -80,7 +80,7 @@ inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";
 // Trains, checkpointing into spec.outDir, and saves the final SAE there as a
 // SAELens folder. Metrics reported: loss, mse, l0, dead_pct, explained_variance,
 // tokens_per_s, step.
-Result<TrainResult> trainSae(const TrainSpec& spec, BatchProvider& data, Progress& progress,
+Result<TrainResult> trainSae(const TrainSpec& spec, acts::BatchProvider& data, Progress& progress,
                              StopToken stop);
 
 // The final SAE of a checkpoint (scale folded in), e.g. after a failed run.

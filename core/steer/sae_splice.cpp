@@ -10,7 +10,7 @@ Status checkSaeFitsHook(const model::ModelConfig& config, const sae::Sae& sae,
         return Status::invalidArgument("the SAE reads " + std::to_string(sae.dIn()) +
                                        "-wide activations but " + hook + " is " +
                                        std::to_string(width) + " wide");
-    return Status::ok();
+    return Status::success();
 }
 
 Result<SaeSplice> SaeSplice::create(const model::ModelConfig& config,
@@ -28,14 +28,14 @@ Result<SaeSplice> SaeSplice::create(const model::ModelConfig& config,
 }
 
 Status SaeSplice::apply(float* x, int64_t rows) const {
-    if (rows <= 0 || m_edits.empty()) return Status::ok();
+    if (rows <= 0 || m_edits.empty()) return Status::success();
     const int64_t d = m_sae->dIn();
-    Eigen::Map<sae::Matrix> h(x, rows, d);  // [rows, d_in]
-    sae::Matrix f;                          // [rows, d_sae]; unused by add
+    Eigen::Map<Matrix> h(x, rows, d);  // [rows, d_in]
+    Matrix f;                          // [rows, d_sae]; unused by add
     if (m_mode != SteerMode::kAdd) {
         MONO_ASSIGN_OR_RETURN(f, m_sae->encode(h));
     }
-    const sae::Matrix& wDec = m_sae->wDec();    // [d_sae, d_in]
+    const Matrix& wDec = m_sae->wDec();    // [d_sae, d_in]
     std::vector<float> edited(m_edits.size());  // f'_i of each edit, per row
     for (int64_t r = 0; r < rows; ++r) {
         // Apply the edits in order to the current code; a repeated feature sees
@@ -69,7 +69,7 @@ Status SaeSplice::apply(float* x, int64_t rows) const {
             if (delta != 0.0f) h.row(r) += delta * wDec.row(i);
         }
     }
-    return Status::ok();
+    return Status::success();
 }
 
 void SaeSplice::install(model::Hooks& hooks, RowFilter filter, Status* error) const {
@@ -77,7 +77,7 @@ void SaeSplice::install(model::Hooks& hooks, RowFilter filter, Status* error) co
     SaeSplice self = *this;
     hooks.add(m_hook, [self, filter = std::move(filter), error](const model::HookContext& ctx,
                                                                 model::ActivationBlock block) {
-        if (error && !error->isOk()) return;
+        if (error && !error->ok()) return;
         for (const model::SeqRows& s : *ctx.seqs) {
             // Edit maximal runs of accepted rows in one GEMM each.
             int64_t r = 0;
@@ -87,7 +87,7 @@ void SaeSplice::install(model::Hooks& hooks, RowFilter filter, Status* error) co
                 while (end < s.rows && (!filter || filter(s.seq, s.pos0 + end))) ++end;
                 if (end > r) {
                     Status st = self.apply(block.row(s.row0 + r), end - r);
-                    if (!st.isOk()) {
+                    if (!st.ok()) {
                         if (error) *error = st;
                         return;
                     }

@@ -20,16 +20,16 @@ Result<std::vector<std::vector<float>>> featureTrace(model::Model& model, const 
                                            std::to_string(sae.dSae()) + " features");
     std::vector<std::vector<float>> acts;
     if (tokens.empty()) return acts;
-    sae::Matrix x;  // [T, d_in]
+    Matrix x;  // [T, d_in]
     model::Hooks hooks;
     hooks.add(hook, [&](const model::HookContext&, model::ActivationBlock block) {
-        x = Eigen::Map<const sae::Matrix>(block.data, block.rows, block.cols);
+        x = Eigen::Map<const Matrix>(block.data, block.rows, block.cols);
     });
     model::ForwardOptions fo;
     fo.logits = model::LogitsWanted::kNone;
     fo.hooks = &hooks;
     MONO_RETURN_IF_ERROR(model.forward(model::Batch::single(tokens), fo, nullptr));
-    MONO_ASSIGN_OR_RETURN(sae::Matrix f, sae.encode(x));  // [T, d_sae]
+    MONO_ASSIGN_OR_RETURN(Matrix f, sae.encode(x));  // [T, d_sae]
     acts.assign(static_cast<size_t>(f.rows()), std::vector<float>(features.size()));
     for (int64_t p = 0; p < f.rows(); ++p)
         for (size_t j = 0; j < features.size(); ++j) acts[p][j] = f(p, features[j]);
@@ -128,7 +128,7 @@ Result<std::vector<TokenScore>> topLogitTokens(const model::Model& model,
     const model::ModelWeights& w = model.weights();
     std::vector<float> gamma(w.lnFinal.weight.data(),
                              w.lnFinal.weight.data() + w.lnFinal.weight.size());
-    const sae::Matrix row = sae.wDec().row(feature);  // [1, d]
+    const Matrix row = sae.wDec().row(feature);  // [1, d]
     std::vector<std::vector<features::TokenScore>> top, bottom;
     features::computeLogitEffects(row, gamma, mc.arch == model::Arch::kGpt2, w.unembed(), n, &top,
                                   &bottom);

@@ -88,7 +88,7 @@ Status traceContinuation(model::Model& model, const sae::Sae& sae, const std::st
         all.resize(static_cast<size_t>(model.config().maxSeqLen));
     MONO_ASSIGN_OR_RETURN(auto acts, featureTrace(model, sae, hook, all, features));
     c.activations.assign(acts.begin() + static_cast<std::ptrdiff_t>(prompt.size()), acts.end());
-    return Status::ok();
+    return Status::success();
 }
 
 // The probability of each feature's top positive-logit tokens after the prompt,

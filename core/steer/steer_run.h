@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 #include "core/model/generate.h"
 #include "core/steer/steer_measures.h"
 #include "core/steer/steer_spec.h"

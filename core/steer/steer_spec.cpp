@@ -83,7 +83,7 @@ Status resolveFromStore(std::vector<FeatureEdit>& edits, const features::Feature
                                            "means nothing; give an absolute value");
         e.maxActivation = rec->summary.maxActivation;
     }
-    return Status::ok();
+    return Status::success();
 }
 
 Status resolveFromTable(std::vector<FeatureEdit>& edits, const std::vector<float>& maxActivation,
@@ -99,7 +99,7 @@ Status resolveFromTable(std::vector<FeatureEdit>& edits, const std::vector<float
                                            " never fired; give an absolute value");
         e.maxActivation = maxActivation[e.feature];
     }
-    return Status::ok();
+    return Status::success();
 }
 
 Result<std::vector<float>> loadMaxActivations(const std::string& path) {
@@ -132,7 +132,7 @@ Status validateEdits(const std::vector<FeatureEdit>& edits, int64_t dSae) {
             return Status::invalidArgument("feature " + std::to_string(e.feature) +
                                            ": the value is not finite");
     }
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace mono::steer

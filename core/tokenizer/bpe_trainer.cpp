@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <queue>
 
-#include "core/acts/corpus.h"
+#include "core/io/corpus.h"
 #include "core/base/atomic_file.h"
 #include "core/tokenizer/bpe_detail.h"
 #include "core/tokenizer/unicode.h"
@@ -89,7 +89,7 @@ Status BpeTrainer::addCorpus(const std::vector<std::string>& files, Progress& pr
         const auto size = std::filesystem::file_size(f, ec);
         if (!ec) total += size;
     }
-    MONO_ASSIGN_OR_RETURN(acts::CorpusReader reader, acts::CorpusReader::open(files));
+    MONO_ASSIGN_OR_RETURN(io::CorpusReader reader, io::CorpusReader::open(files));
     std::string doc;
     const int64_t startBytes = m_bytes;
     for (;;) {
@@ -102,7 +102,7 @@ Status BpeTrainer::addCorpus(const std::vector<std::string>& files, Progress& pr
                                               static_cast<double>(total)),
                             "counting words: " + std::to_string(m_counts.size()) + " distinct");
     }
-    return Status::ok();
+    return Status::success();
 }
 
 Result<LearnedBpe> BpeTrainer::train(int vocabSize) const {

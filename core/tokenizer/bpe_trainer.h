@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 
 namespace mono::tok {
 

@@ -121,7 +121,7 @@ Status readVocabObject(const std::string& path, const std::string& key, const js
         (*pieces)[id] = it.key();
         (*present)[id] = true;
     }
-    return Status::ok();
+    return Status::success();
 }
 
 Status checkNoHoles(const std::string& path, const std::vector<bool>& present) {
@@ -131,7 +131,7 @@ Status checkNoHoles(const std::string& path, const std::vector<bool>& present) {
             return Status::corruption(path + ": no token has id " + std::to_string(id) +
                                       " (ids must run from 0 to " +
                                       std::to_string(present.size() - 1) + " without gaps)");
-    return Status::ok();
+    return Status::success();
 }
 
 TokenId findPiece(const std::vector<std::string>& pieces, std::string_view piece) {
@@ -161,7 +161,7 @@ Status readSpecialNames(const fs::path& folder, std::string* bos, std::string* e
         get("bos_token", bos);
         get("eos_token", eos);
     }
-    return Status::ok();
+    return Status::success();
 }
 
 void guessBosEos(const std::vector<std::string>& pieces, const std::string& bosName,

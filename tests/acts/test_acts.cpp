@@ -8,7 +8,7 @@
 #include <random>
 
 #include "core/acts/activation_store.h"
-#include "core/acts/corpus.h"
+#include "core/io/corpus.h"
 #include "core/acts/shuffled_provider.h"
 #include "core/io/tensor.h"
 #include "core/workspace/workspace.h"
@@ -19,16 +19,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-sae::Matrix randomRows(int64_t rows, int64_t dim, uint64_t seed) {
+Matrix randomRows(int64_t rows, int64_t dim, uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.f, 3.f);
-    sae::Matrix m(rows, dim);
+    Matrix m(rows, dim);
     for (int64_t i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
     return m;
 }
 
 // Writes `commits` shards of `rows` rows each; token id of row r is its global index.
-sae::Matrix writeStore(const std::string& dir, io::DType dtype, int commits, int64_t rows,
+Matrix writeStore(const std::string& dir, io::DType dtype, int commits, int64_t rows,
                        int64_t dim) {
     acts::StoreIndex header;
     header.hook = "blocks.0.hook_resid_post";
@@ -37,7 +37,7 @@ sae::Matrix writeStore(const std::string& dir, io::DType dtype, int commits, int
     header.contextSize = 9;
     auto writer = acts::ActivationStoreWriter::create(dir, header);
     if (!writer.ok()) qFatal("%s", writer.status().toString().c_str());
-    sae::Matrix all = randomRows(commits * rows, dim, 7);
+    Matrix all = randomRows(commits * rows, dim, 7);
     for (int c = 0; c < commits; ++c) {
         std::vector<int32_t> tokens(rows), docs(rows, c), pos(rows);
         for (int64_t r = 0; r < rows; ++r) {
@@ -46,7 +46,7 @@ sae::Matrix writeStore(const std::string& dir, io::DType dtype, int commits, int
         }
         writer->append(all.row(c * rows).data(), rows, tokens.data(), docs.data(), pos.data());
         auto st = writer->commit((c + 1) * rows / 8, c + 1 == commits);
-        if (!st.isOk()) qFatal("%s", st.toString().c_str());
+        if (!st.ok()) qFatal("%s", st.toString().c_str());
     }
     return all;
 }
@@ -58,7 +58,7 @@ class TestActs : public QObject {
 private slots:
     void storeRoundTripF32() {
         const std::string dir = (test::tempDir() / "store").string();
-        sae::Matrix all = writeStore(dir, io::DType::kF32, 3, 40, 6);
+        Matrix all = writeStore(dir, io::DType::kF32, 3, 40, 6);
         auto reader = acts::ActivationStoreReader::open(dir);
         MONO_VERIFY_RESULT(reader);
         QCOMPARE(reader->numShards(), 3);
@@ -76,12 +76,12 @@ private slots:
 
     void storeRoundTripF16WithinHalfPrecision() {
         const std::string dir = (test::tempDir() / "store").string();
-        sae::Matrix all = writeStore(dir, io::DType::kF16, 2, 16, 5);
+        Matrix all = writeStore(dir, io::DType::kF16, 2, 16, 5);
         auto reader = acts::ActivationStoreReader::open(dir);
         MONO_VERIFY_RESULT(reader);
         auto shard = reader->readShard(1);
         MONO_VERIFY_RESULT(shard);
-        const sae::Matrix expected = all.middleRows(16, 16);
+        const Matrix expected = all.middleRows(16, 16);
         for (int64_t i = 0; i < expected.size(); ++i) {
             const float e = expected.data()[i], got = shard->acts.data()[i];
             QVERIFY2(std::abs(got - e) <= std::abs(e) * 1e-3f + 1e-4f,
@@ -149,10 +149,10 @@ private slots:
 
     void shuffledProviderCoversEveryRowOncePerEpoch() {
         const std::string dir = (test::tempDir() / "store").string();
-        sae::Matrix all = writeStore(dir, io::DType::kF32, 5, 24, 4);
+        Matrix all = writeStore(dir, io::DType::kF32, 5, 24, 4);
         auto provider = acts::ShuffledStoreProvider::open(dir, 11, 2);
         MONO_VERIFY_RESULT(provider);
-        sae::Matrix batch(20, 4);
+        Matrix batch(20, 4);
         std::vector<std::vector<float>> seen;
         for (int b = 0; b < 6; ++b) {  // exactly one epoch: 120 rows
             MONO_VERIFY_OK((*provider)->next(batch));
@@ -173,10 +173,10 @@ private slots:
         writeStore(dir, io::DType::kF32, 5, 24, 4);
         auto a = acts::ShuffledStoreProvider::open(dir, 3, 2);
         MONO_VERIFY_RESULT(a);
-        sae::Matrix batch(17, 4);
+        Matrix batch(17, 4);
         for (int b = 0; b < 4; ++b) MONO_VERIFY_OK((*a)->next(batch));
         const std::string state = (*a)->saveState();
-        std::vector<sae::Matrix> expected;
+        std::vector<Matrix> expected;
         for (int b = 0; b < 12; ++b) {  // crosses group and epoch boundaries
             MONO_VERIFY_OK((*a)->next(batch));
             expected.push_back(batch);
@@ -188,8 +188,8 @@ private slots:
             MONO_VERIFY_OK((*b2)->next(batch));
             QVERIFY2(batch == expected[b], qPrintable(QStringLiteral("batch %1").arg(b)));
         }
-        QVERIFY(!(*b2)->restoreState("store-v1 0 99 0").isOk());
-        QVERIFY(!(*b2)->restoreState("garbage").isOk());
+        QVERIFY(!(*b2)->restoreState("store-v1 0 99 0").ok());
+        QVERIFY(!(*b2)->restoreState("garbage").ok());
     }
 
     void corpusReaderSplitsDocuments() {
@@ -198,7 +198,7 @@ private slots:
         test::writeFile(dir / "b.jsonl",
                         "{\"text\": \"third\"}\n\n{\"text\": \"fourth\", \"id\": 4}\n");
         auto reader =
-            acts::CorpusReader::open({(dir / "a.txt").string(), (dir / "b.jsonl").string()});
+            io::CorpusReader::open({(dir / "a.txt").string(), (dir / "b.jsonl").string()});
         MONO_VERIFY_RESULT(reader);
         std::vector<std::string> docs;
         std::string doc;
@@ -214,13 +214,13 @@ private slots:
         QCOMPARE(QString::fromStdString(docs[3]), QStringLiteral("fourth"));
 
         test::writeFile(dir / "bad.jsonl", "{\"text\": \"ok\"}\n{\"txt\": 1}\n");
-        auto badReader = acts::CorpusReader::open({(dir / "bad.jsonl").string()});
+        auto badReader = io::CorpusReader::open({(dir / "bad.jsonl").string()});
         MONO_VERIFY_RESULT(badReader);
         MONO_VERIFY_RESULT(badReader->next(doc));
         auto bad = badReader->next(doc);
         QVERIFY(!bad.ok());
         QVERIFY(bad.status().message().find("bad.jsonl: line 2") != std::string::npos);
-        QVERIFY(!acts::CorpusReader::open({(dir / "missing.txt").string()}).ok());
+        QVERIFY(!io::CorpusReader::open({(dir / "missing.txt").string()}).ok());
     }
 
     void workspaceCreateOpenAndRefusals() {

@@ -20,8 +20,8 @@ const char* kStory =
     "One day, she saw a big, red ball. She ran to it and kicked it very high. Her friend Tom "
     "laughed and clapped. They played together until the sun went down.\n";
 
-std::vector<sae::Matrix> readAll(const std::string& dir, std::vector<int32_t>* tokens = nullptr) {
-    std::vector<sae::Matrix> shards;
+std::vector<Matrix> readAll(const std::string& dir, std::vector<int32_t>* tokens = nullptr) {
+    std::vector<Matrix> shards;
     auto reader = acts::ActivationStoreReader::open(dir);
     if (!reader.ok()) qFatal("%s", reader.status().toString().c_str());
     for (int s = 0; s < reader->numShards(); ++s) {
@@ -33,10 +33,10 @@ std::vector<sae::Matrix> readAll(const std::string& dir, std::vector<int32_t>* t
     return shards;
 }
 
-sae::Matrix concat(const std::vector<sae::Matrix>& parts) {
+Matrix concat(const std::vector<Matrix>& parts) {
     int64_t rows = 0;
     for (const auto& p : parts) rows += p.rows();
-    sae::Matrix all(rows, parts.empty() ? 0 : parts[0].cols());
+    Matrix all(rows, parts.empty() ? 0 : parts[0].cols());
     int64_t r = 0;
     for (const auto& p : parts) {
         all.middleRows(r, p.rows()) = p;
@@ -90,8 +90,8 @@ private slots:
         QCOMPARE(summary->windows, int64_t(20));  // ceil(600 / 31)
         QCOMPARE(summary->rows, int64_t(620));
         std::vector<int32_t> tokens;
-        const sae::Matrix resid = concat(readAll((out / "resid").string(), &tokens));
-        const sae::Matrix mlp = concat(readAll((out / "mlp").string()));
+        const Matrix resid = concat(readAll((out / "resid").string(), &tokens));
+        const Matrix mlp = concat(readAll((out / "mlp").string()));
         QCOMPARE(resid.rows(), int64_t(620));
         QCOMPARE(resid.cols(), int64_t(m_model->config().dModel));
         QCOMPARE(mlp.cols(), int64_t(m_model->config().dMlp));
@@ -110,7 +110,7 @@ private slots:
             std::vector<int32_t> window{m_tokenizer->bos()};
             window.insert(window.end(), tokens.begin() + w * 31, tokens.begin() + (w + 1) * 31);
             model::Hooks hooks;
-            sae::Matrix direct(32, resid.cols());
+            Matrix direct(32, resid.cols());
             hooks.add("blocks.2.hook_resid_post",
                       [&](const model::HookContext&, model::ActivationBlock b) {
                           for (int64_t r = 0; r < b.rows; ++r)
@@ -151,8 +151,8 @@ private slots:
         QCOMPARE(resumed->rows, int64_t(620));
         for (const char* hook : {"resid", "mlp"}) {
             std::vector<int32_t> ta, tb;
-            const sae::Matrix a = concat(readAll((full / hook).string(), &ta));
-            const sae::Matrix b = concat(readAll((out / hook).string(), &tb));
+            const Matrix a = concat(readAll((full / hook).string(), &ta));
+            const Matrix b = concat(readAll((out / hook).string(), &tb));
             QVERIFY(ta == tb);
             QCOMPARE(a.rows(), b.rows());
             QVERIFY((a - b).cwiseAbs().maxCoeff() < 1e-5f);

@@ -4,7 +4,7 @@
 
 #include "core/base/result.h"
 #include "core/base/text.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 #include "tests/support/test_support.h"
 
 using namespace mono;
@@ -29,7 +29,7 @@ private slots:
         QCOMPARE(s.code(), StatusCode::kCorruption);
         QCOMPARE(QString::fromStdString(s.toString()),
                  QStringLiteral("Corruption: model.gguf: offset 12 past the end"));
-        QVERIFY(Status::ok().withContext("x").isOk());
+        QVERIFY(Status::success().withContext("x").ok());
         QVERIFY(Status::cancelled().isCancelled());
     }
     void resultPropagatesErrors() {

@@ -3,7 +3,7 @@
 
 #include <QtTest>
 
-#include "core/acts/corpus.h"
+#include "core/io/corpus.h"
 #include "core/model/corpus_sampler.h"
 #include "core/model/model_files.h"
 #include "tests/support/test_support.h"
@@ -36,7 +36,7 @@ private slots:
         QCOMPARE(texts[0], texts[1]);
         QVERIFY(texts[0] != texts[2]);
 
-        auto reader = acts::CorpusReader::open({(dir / "0").string()});
+        auto reader = io::CorpusReader::open({(dir / "0").string()});
         MONO_VERIFY_RESULT(reader);
         std::string doc;
         int docs = 0;

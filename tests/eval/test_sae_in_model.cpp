@@ -18,14 +18,14 @@ sae::Sae perfectSae(int64_t d, bool zeroDecoder) {
     cfg.dIn = d;
     cfg.dSae = 2 * d;
     cfg.applyBDecToInput = false;
-    sae::Matrix wEnc = sae::Matrix::Zero(d, 2 * d), wDec = sae::Matrix::Zero(2 * d, d);
+    Matrix wEnc = Matrix::Zero(d, 2 * d), wDec = Matrix::Zero(2 * d, d);
     for (int64_t i = 0; i < d; ++i) {
         wEnc(i, i) = 1;
         wEnc(i, d + i) = -1;
         wDec(i, i) = zeroDecoder ? 0 : 1;
         wDec(d + i, i) = zeroDecoder ? 0 : -1;
     }
-    auto s = sae::Sae::create(cfg, wEnc, wDec, sae::Vector::Zero(2 * d), sae::Vector::Zero(d));
+    auto s = sae::Sae::create(cfg, wEnc, wDec, Vector::Zero(2 * d), Vector::Zero(d));
     if (!s.ok()) qFatal("%s", s.status().toString().c_str());
     return *s;
 }

@@ -115,7 +115,7 @@ int runChildJob(const std::string& job) {
         fs::create_directories(workspace->quantDir());
         const Status st = quant::saveCalibration(
             *calibration, (fs::path(workspace->quantDir()) / "calibration.json").string());
-        return st.isOk() ? 0 : childFail(st);
+        return st.ok() ? 0 : childFail(st);
     }
     if (job == "capture" || job == "analyze") {
         auto model = model::Model::load(manifest.modelPath);

@@ -19,7 +19,7 @@ struct SyntheticData {
     int contextSize = 9;  // 8 stored rows per window
     int64_t rows = 0;
     int64_t shardRows = 0;
-    sae::Matrix acts;             // [rows, D] exactly as stored (float32 store)
+    Matrix acts;             // [rows, D] exactly as stored (float32 store)
     std::vector<int32_t> tokens;  // [rows]
 };
 
@@ -61,7 +61,7 @@ inline SyntheticData writeSyntheticStore(const std::string& dir, int shards, int
         writer->append(data.acts.row(s * shardRows).data(), shardRows,
                        data.tokens.data() + s * shardRows, docs.data(), pos.data());
         auto st = writer->commit((s + 1) * shardRows / 8, s + 1 == shards);
-        if (!st.isOk()) qFatal("%s", st.toString().c_str());
+        if (!st.ok()) qFatal("%s", st.toString().c_str());
     }
     return data;
 }
@@ -72,10 +72,10 @@ inline sae::Sae randomSae(int64_t d, int64_t f, uint64_t seed,
                           sae::Architecture arch = sae::Architecture::kStandard, int k = 0) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.f, 1.f);
-    sae::Matrix wEnc(d, f), wDec(f, d);
+    Matrix wEnc(d, f), wDec(f, d);
     for (int64_t i = 0; i < wEnc.size(); ++i) wEnc.data()[i] = normal(rng) / std::sqrt(float(d));
     for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = normal(rng);
-    sae::Vector bEnc(f), bDec(d), threshold;
+    Vector bEnc(f), bDec(d), threshold;
     for (int64_t i = 0; i < f; ++i) bEnc(i) = -0.8f * float(i % 3);
     bEnc(f - 1) = -1000.f;
     for (int64_t i = 0; i < d; ++i) bDec(i) = 0.1f * normal(rng);
@@ -95,13 +95,13 @@ inline sae::Sae randomSae(int64_t d, int64_t f, uint64_t seed,
 
 // f for every row, encoded in the same chunks as an analysis with `chunkRows`
 // (chunks never cross shards), so the floats match the analysis bit for bit.
-inline sae::Matrix bruteForceCodes(const SyntheticData& data, const sae::Sae& sae,
+inline Matrix bruteForceCodes(const SyntheticData& data, const sae::Sae& sae,
                                    int64_t chunkRows) {
-    sae::Matrix f(data.rows, sae.dSae());
+    Matrix f(data.rows, sae.dSae());
     for (int64_t s0 = 0; s0 < data.rows; s0 += data.shardRows) {
         for (int64_t c0 = s0; c0 < s0 + data.shardRows; c0 += chunkRows) {
             const int64_t n = std::min(chunkRows, s0 + data.shardRows - c0);
-            sae::Matrix x = data.acts.middleRows(c0, n);
+            Matrix x = data.acts.middleRows(c0, n);
             auto codes = sae.encode(x);
             if (!codes.ok()) qFatal("%s", codes.status().toString().c_str());
             f.middleRows(c0, n) = *codes;

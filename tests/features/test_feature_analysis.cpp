@@ -45,7 +45,7 @@ struct Occurrence {
 };
 
 // All firings of feature i.
-std::vector<Occurrence> firings(const sae::Matrix& f, int64_t i) {
+std::vector<Occurrence> firings(const Matrix& f, int64_t i) {
     std::vector<Occurrence> out;
     for (int64_t r = 0; r < f.rows(); ++r)
         if (f(r, i) > 0) out.push_back({f(r, i), r});
@@ -108,7 +108,7 @@ private slots:
         MONO_VERIFY_RESULT(summary);
         QCOMPARE(summary->rowsAnalysed, data.rows);
 
-        const sae::Matrix f = test::bruteForceCodes(data, sae, kChunk);
+        const Matrix f = test::bruteForceCodes(data, sae, kChunk);
         auto store = FeatureStore::open(out, FeatureStore::Mode::kReadOnly);
         MONO_VERIFY_RESULT(store);
         QCOMPARE(*store->featureCount(), kF);
@@ -287,7 +287,7 @@ private slots:
         std::mt19937_64 rng(5);
         std::normal_distribution<float> normal(0.f, 1.f);
         const int64_t V = 40;
-        sae::Matrix wDec(kF, kD), wU(V, kD);
+        Matrix wDec(kF, kD), wU(V, kD);
         for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = normal(rng);
         for (int64_t i = 0; i < wU.size(); ++i) wU.data()[i] = normal(rng);
         std::vector<float> gamma(kD);
@@ -369,7 +369,7 @@ private slots:
         const sae::Sae sae = test::randomSae(kD, kF, 9, sae::Architecture::kTopK, 3);
         const std::string out = (dir / "f.sqlite").string();
         MONO_VERIFY_RESULT(run(data, sae, smallSpec(), out));
-        const sae::Matrix f = test::bruteForceCodes(data, sae, kChunk);
+        const Matrix f = test::bruteForceCodes(data, sae, kChunk);
         auto store = FeatureStore::open(out, FeatureStore::Mode::kReadOnly);
         MONO_VERIFY_RESULT(store);
         for (int64_t i = 0; i < kF; ++i) {
@@ -581,7 +581,7 @@ private slots:
         QVERIFY(found);
         // A read-only store refuses labels.
         auto ro = FeatureStore::open(out, FeatureStore::Mode::kReadOnly);
-        QVERIFY(!ro->setLabel(1, "x").isOk());
+        QVERIFY(!ro->setLabel(1, "x").ok());
     }
 };
 

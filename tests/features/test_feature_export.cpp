@@ -92,7 +92,7 @@ private slots:
         QCOMPARE(j["topkCosSimIndices"].size(), rec->neighbours.size());
         QCOMPARE(j["explanations"][0]["description"].get<std::string>(),
                  std::string("commas, and \"quotes\""));
-        QVERIFY(!exportJson(*store, (dir / "x.json").string(), 999).isOk());
+        QVERIFY(!exportJson(*store, (dir / "x.json").string(), 999).ok());
 
         const std::string all = (dir / "all.json").string();
         MONO_VERIFY_OK(exportJson(*store, all));
@@ -142,10 +142,10 @@ private slots:
         QCOMPARE(result->tokens[0].text, std::string("g"));
 
         // Direct: capture the hook, encode, rank by the max over non-BOS tokens.
-        sae::Matrix x;
+        Matrix x;
         model::Hooks hooks;
         hooks.add(hook, [&](const model::HookContext&, model::ActivationBlock b) {
-            x = Eigen::Map<const sae::Matrix>(b.data, b.rows, b.cols);
+            x = Eigen::Map<const Matrix>(b.data, b.rows, b.cols);
         });
         model::ForwardOptions opt;
         opt.logits = model::LogitsWanted::kNone;

@@ -49,9 +49,9 @@ void writeStore(const std::string& path, int64_t n) {
             ex.tokenIndex = 1;
             r->topExamples.push_back(ex);
         }
-        return Status::ok();
+        return Status::success();
     });
-    if (!st.isOk()) qFatal("%s", st.toString().c_str());
+    if (!st.ok()) qFatal("%s", st.toString().c_str());
 }
 
 bool mentions(const Status& st, const std::string& path) {

@@ -240,13 +240,13 @@ private slots:
         QCOMPARE(size.code(), StatusCode::kInvalidArgument);
         QVERIFY(contains(size.message(), "x"));
         auto q8 = writeSafetensors(path, {{"x", DType::kQ8_0, {32}, a.data(), 34}});
-        QVERIFY(!q8.isOk());
+        QVERIFY(!q8.ok());
         QVERIFY(dirEntries(dir).empty());  // nothing written, no temporary left behind
 
         // A failed write leaves the previous file intact.
         MONO_VERIFY_OK(writeSafetensors(path, {{"x", DType::kF32, {4}, a.data(), 16}}));
         const std::string before = test::readFile(path);
-        QVERIFY(!writeSafetensors(path, {{"y", DType::kF32, {9}, a.data(), 16}}).isOk());
+        QVERIFY(!writeSafetensors(path, {{"y", DType::kF32, {9}, a.data(), 16}}).ok());
         QCOMPARE(test::readFile(path), before);
         QCOMPARE(dirEntries(dir).size(), size_t(1));
         auto noDir = writeSafetensors((dir / "missing/x.safetensors").string(),
@@ -606,7 +606,7 @@ private slots:
         bad.dtype = DType::kBF16;
         bad.shape = {1};
         bad.bytes = {0, 0};
-        QVERIFY(!writeNpy((dir / "bf16.npy").string(), bad).isOk());
+        QVERIFY(!writeNpy((dir / "bf16.npy").string(), bad).ok());
         bad.dtype = DType::kF32;  // 2 bytes for one float
         QCOMPARE(writeNpy((dir / "short.npy").string(), bad).code(), StatusCode::kInvalidArgument);
         QVERIFY(!fs::exists(dir / "short.npy"));

@@ -109,7 +109,7 @@ void checkAll(const char* format, const std::string& ext, const std::vector<Vari
         if (qEnvironmentVariableIsSet("MONO_IO_VERBOSE"))
             qInfo("%s: %s", v.name.c_str(), s.toString().c_str());
         const std::string what = std::string(format) + " variant '" + v.name + "'";
-        QVERIFY2(!s.isOk(), qPrintable(QString::fromStdString(what + " was accepted")));
+        QVERIFY2(!s.ok(), qPrintable(QString::fromStdString(what + " was accepted")));
         QVERIFY2(s.message().find(file) != std::string::npos,
                  qPrintable(QString::fromStdString(
                      what + ": message does not name the file: " + s.message())));
@@ -586,7 +586,7 @@ private slots:
                 g_largestAllocation = 0;
                 const Status s = b.open(path);
                 QVERIFY2(g_largestAllocation < kAllocationLimit, path.c_str());
-                if (s.isOk()) continue;
+                if (s.ok()) continue;
                 ++rejected;
                 QVERIFY2(s.message().find(path) != std::string::npos, s.message().c_str());
             }

@@ -171,11 +171,11 @@ private slots:
         cfg.dSae = 256;
         cfg.architecture = sae::Architecture::kTopK;
         cfg.k = 8;
-        sae::Matrix wDec(256, kDim);
+        Matrix wDec(256, kDim);
         for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = normal(rng);
         wDec.rowwise().normalize();
-        auto sae = sae::Sae::create(cfg, wDec.transpose(), wDec, sae::Vector::Zero(256),
-                                    sae::Vector::Zero(kDim));
+        auto sae = sae::Sae::create(cfg, wDec.transpose(), wDec, Vector::Zero(256),
+                                    Vector::Zero(kDim));
         MONO_VERIFY_RESULT(sae);
         const std::string out = (test::tempDir() / "features.sqlite").string();
 
@@ -263,11 +263,11 @@ private slots:
         cfg.dSae = 256;
         cfg.architecture = sae::Architecture::kTopK;
         cfg.k = 8;
-        sae::Matrix wDec(256, kWidth);
+        Matrix wDec(256, kWidth);
         for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = normal(rng);
         wDec.rowwise().normalize();
-        auto sae = sae::Sae::create(cfg, wDec.transpose(), wDec, sae::Vector::Zero(256),
-                                    sae::Vector::Zero(kWidth));
+        auto sae = sae::Sae::create(cfg, wDec.transpose(), wDec, Vector::Zero(256),
+                                    Vector::Zero(kWidth));
         MONO_VERIFY_RESULT(sae);
 
         const pid_t child = fork();

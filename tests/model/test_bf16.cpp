@@ -9,7 +9,7 @@
 #include <random>
 
 #include "core/io/tensor.h"
-#include "core/model/bf16_gemm.h"
+#include "core/kernels/bf16_gemm.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "tests/support/test_support.h"
@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 #define REQUIRE_BF16() \
-    if (!cpu::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)")
+    if (!kernels::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)")
 
 float roundBf16(float f) {
     return io::bf16ToFloat(io::floatToBf16(f));
@@ -37,7 +37,7 @@ std::vector<float> randomVector(size_t n, std::mt19937& rng, float scale = 1.0f)
 Logits forward(Model& m, const std::vector<TokenId>& ids) {
     Logits out;
     Status s = m.forward(Batch::single(ids), ForwardOptions{}, &out);
-    if (!s.isOk()) qWarning("%s", s.toString().c_str());
+    if (!s.ok()) qWarning("%s", s.toString().c_str());
     return out;
 }
 
@@ -81,8 +81,8 @@ void checkAgainstExact(int64_t N, int64_t out, int64_t in, std::mt19937& rng) {
     auto W = randomVector(size_t(out * in), rng, 0.1f);
     auto b = randomVector(size_t(out), rng);
     std::vector<float> Y(size_t(N * ldy), -7.0f);
-    const auto packed = cpu::packBf16(W.data(), out, in);
-    cpu::linearBf16(X.data(), ldx, N, packed, b.data(), Y.data(), ldy);
+    const auto packed = kernels::packBf16(W.data(), out, in);
+    kernels::linearBf16(X.data(), ldx, N, packed, b.data(), Y.data(), ldy);
     for (int64_t r = 0; r < N; ++r)
         for (int64_t o = 0; o < out; ++o) {
             double ref = b[o], mag = std::abs(b[o]);
@@ -149,9 +149,9 @@ private slots:
                 std::vector<float> At(size_t(cols * rows));
                 for (int64_t r = 0; r < rows; ++r)
                     for (int64_t c = 0; c < cols; ++c) At[c * rows + r] = A[r * ldA + c];
-                cpu::PackedBf16 strided;
-                cpu::packBf16Into(A.data(), cols, rows, 1, ldA, strided);
-                const auto direct = cpu::packBf16(At.data(), cols, rows);
+                kernels::PackedBf16 strided;
+                kernels::packBf16Into(A.data(), cols, rows, 1, ldA, strided);
+                const auto direct = kernels::packBf16(At.data(), cols, rows);
                 QVERIFY(strided.data == direct.data);
                 QCOMPARE(strided.pairs, direct.pairs);
                 // Aᵀ as rows rounded here (zero-padded to whole pairs) against W [5, rows].
@@ -161,10 +161,10 @@ private slots:
                     for (int64_t r = 0; r < rows; ++r)
                         t[c * ldT + r] = io::floatToBf16(At[c * rows + r]);
                 const auto W = randomVector(size_t(out * rows), rng, 0.1f);
-                const auto packed = cpu::packBf16(W.data(), out, rows);
+                const auto packed = kernels::packBf16(W.data(), out, rows);
                 std::vector<float> viaFloat(size_t(cols * out)), viaRounded(size_t(cols * out));
-                cpu::linearBf16(At.data(), rows, cols, packed, nullptr, viaFloat.data(), out);
-                cpu::linearBf16Rounded(t.data(), ldT, cols, packed, nullptr, viaRounded.data(),
+                kernels::linearBf16(At.data(), rows, cols, packed, nullptr, viaFloat.data(), out);
+                kernels::linearBf16Rounded(t.data(), ldT, cols, packed, nullptr, viaRounded.data(),
                                        out);
                 QVERIFY(viaFloat == viaRounded);
             }
@@ -175,9 +175,9 @@ private slots:
         REQUIRE_BF16();
         const std::vector<float> b{1.5f, -2.0f, 3.0f};
         const float none = 0.0f;  // never read
-        const auto packed = cpu::packBf16(&none, 3, 0);
+        const auto packed = kernels::packBf16(&none, 3, 0);
         std::vector<float> Y(6, 7.0f);
-        cpu::linearBf16(&none, 0, 2, packed, b.data(), Y.data(), 3);
+        kernels::linearBf16(&none, 0, 2, packed, b.data(), Y.data(), 3);
         QCOMPARE(Y, (std::vector<float>{1.5f, -2.0f, 3.0f, 1.5f, -2.0f, 3.0f}));
     }
 
@@ -187,13 +187,13 @@ private slots:
         const int64_t N = 200, out = 1000, in = 384;
         auto X = randomVector(size_t(N * in), rng);
         auto W = randomVector(size_t(out * in), rng, 0.05f);
-        const auto packed = cpu::packBf16(W.data(), out, in);
+        const auto packed = kernels::packBf16(W.data(), out, in);
         std::vector<float> one(size_t(N * out)), all(size_t(N * out));
         const int saved = omp_get_max_threads();
         omp_set_num_threads(1);
-        cpu::linearBf16(X.data(), in, N, packed, nullptr, one.data(), out);
+        kernels::linearBf16(X.data(), in, N, packed, nullptr, one.data(), out);
         omp_set_num_threads(std::max(2, saved));
-        cpu::linearBf16(X.data(), in, N, packed, nullptr, all.data(), out);
+        kernels::linearBf16(X.data(), in, N, packed, nullptr, all.data(), out);
         omp_set_num_threads(saved);
         QVERIFY(one == all);
     }

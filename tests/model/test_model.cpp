@@ -82,7 +82,7 @@ Logits forwardAll(Model& m, const std::vector<TokenId>& ids, const Hooks* hooks 
     o.hooks = hooks;
     Logits out;
     Status s = m.forward(Batch::single(ids), o, &out);
-    if (!s.isOk()) qWarning("%s", s.toString().c_str());
+    if (!s.ok()) qWarning("%s", s.toString().c_str());
     return out;
 }
 

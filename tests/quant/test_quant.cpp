@@ -19,7 +19,7 @@
 #include "core/quant/calibration.h"
 #include "core/quant/error_metrics.h"
 #include "core/quant/fake_quant.h"
-#include "core/quant/int8_gemm.h"
+#include "core/kernels/int8_gemm.h"
 #include "core/quant/report.h"
 #include "core/quant/smoothing.h"
 #include "core/quant/smoothing_explorer.h"
@@ -29,6 +29,7 @@
 
 using namespace mono;
 using namespace mono::quant;
+using namespace mono::kernels;
 namespace fs = std::filesystem;
 using Windows = std::vector<std::vector<model::TokenId>>;
 
@@ -74,7 +75,7 @@ std::vector<float> logitsOf(model::Model& m, const Windows& w, model::ForwardOpt
     model::Logits out;
     opt.logits = model::LogitsWanted::kAll;
     const Status st = m.forward(b, opt, &out);
-    if (!st.isOk()) qWarning("%s", st.toString().c_str());
+    if (!st.ok()) qWarning("%s", st.toString().c_str());
     return out.data;
 }
 
@@ -445,10 +446,10 @@ void TestQuant::smoothingRejectsBadInput() {
     auto m = model::Model::random(smallLlama(), 1);
     MONO_VERIFY_RESULT(m);
     SmoothGroup g{0, true};
-    QVERIFY(!foldSmoothing((*m)->weights(), g, std::vector<float>(63, 1.0f)).isOk());
-    QVERIFY(!foldSmoothing((*m)->weights(), g, std::vector<float>(64, -1.0f)).isOk());
+    QVERIFY(!foldSmoothing((*m)->weights(), g, std::vector<float>(63, 1.0f)).ok());
+    QVERIFY(!foldSmoothing((*m)->weights(), g, std::vector<float>(64, -1.0f)).ok());
     QVERIFY(
-        !foldSmoothing((*m)->weights(), SmoothGroup{7, true}, std::vector<float>(64, 1.0f)).isOk());
+        !foldSmoothing((*m)->weights(), SmoothGroup{7, true}, std::vector<float>(64, 1.0f)).ok());
     Calibration empty;
     QVERIFY(!planSmoothing((*m)->weights(), (*m)->config(), empty, {0.5f}).ok());
 }

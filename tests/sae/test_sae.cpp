@@ -15,7 +15,7 @@
 #include <set>
 
 #include "core/io/npy.h"
-#include "core/sae/batch_provider.h"
+#include "core/acts/batch_provider.h"
 #include "core/sae/metrics.h"
 #include "core/sae/sae_io.h"
 #include "tests/support/test_support.h"
@@ -116,7 +116,7 @@ private slots:
             QCOMPARE(visitedRows.load(), int64_t{300});
             const Status wrongWidth =
                 sae->encodeInBlocks(randomMatrix(4, 47, rng, 1.0f), [](auto&, int) {});
-            QVERIFY(!wrongWidth.isOk());
+            QVERIFY(!wrongWidth.ok());
             QVERIFY(wrongWidth.message().find("d_in=48") != std::string::npos);
         }
     }

@@ -11,7 +11,7 @@
 
 #include "core/io/npy.h"
 #include "core/io/safetensors.h"
-#include "core/sae/batch_provider.h"
+#include "core/acts/batch_provider.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/trainer.h"
 #include "tests/support/test_support.h"
@@ -60,7 +60,7 @@ void rewriteWeights(const fs::path& dir,
         {"b_dec", io::DType::kF32, {D}, store[3].data(), static_cast<uint64_t>(D * 4)},
     };
     edit(t, store);
-    QVERIFY(io::writeSafetensors((dir / "sae_weights.safetensors").string(), t).isOk());
+    QVERIFY(io::writeSafetensors((dir / "sae_weights.safetensors").string(), t).ok());
 }
 
 struct Case {
@@ -231,7 +231,7 @@ const std::vector<Case>& cases() {
              auto arrays = io::readNpz(p.string());
              QVERIFY(arrays.ok());
              arrays->erase("threshold");
-             QVERIFY(io::writeNpz(p.string(), *arrays).isOk());
+             QVERIFY(io::writeNpz(p.string(), *arrays).ok());
          },
          [](const fs::path& d) {
              return loadSae((d / "layer_3/width_48/average_l0_9").string()).status();
@@ -245,7 +245,7 @@ const std::vector<Case>& cases() {
              auto arrays = io::readNpz(p.string());
              QVERIFY(arrays.ok());
              arrays->at("W_dec").shape = {16, 48};
-             QVERIFY(io::writeNpz(p.string(), *arrays).isOk());
+             QVERIFY(io::writeNpz(p.string(), *arrays).ok());
          },
          [](const fs::path& d) {
              return loadGemmaScope((d / "layer_3/width_48/average_l0_9/params.npz").string())
@@ -280,7 +280,7 @@ const std::vector<Case>& cases() {
              for (const auto& v : f->tensors())
                  if (v.name != "encoder.bias")
                      t.push_back({v.name, v.dtype, v.shape, bytes[i++].data(), v.nbytes});
-             QVERIFY(io::writeSafetensors(p.string() + ".new", t).isOk());
+             QVERIFY(io::writeSafetensors(p.string() + ".new", t).ok());
              fs::rename(p.string() + ".new", p);
          },
          loadAny,
@@ -345,7 +345,7 @@ private slots:
         if (c.fixture) copyTree(dataDir() / c.fixture, dir);
         c.damage(dir);
         const Status s = c.load(dir);
-        QVERIFY2(!s.isOk(), "loading damaged files succeeded");
+        QVERIFY2(!s.ok(), "loading damaged files succeeded");
         const std::string msg = s.toString();
         qInfo("%s", msg.c_str());
         QCOMPARE(statusCodeName(s.code()), statusCodeName(c.code));

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "core/io/tensor.h"
-#include "core/model/bf16_gemm.h"
+#include "core/kernels/bf16_gemm.h"
 #include "core/sae/relu_backward_bf16.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/train_step.h"
@@ -170,7 +170,7 @@ public:
     Status next(Matrix& out) override {
         MONO_RETURN_IF_ERROR(m_inner.next(out));
         if (m_batches++ >= m_nanFrom) out(0, 0) = std::nanf("");
-        return Status::ok();
+        return Status::success();
     }
     std::string saveState() const override { return m_inner.saveState(); }
     Status restoreState(const std::string& s) override { return m_inner.restoreState(s); }
@@ -272,7 +272,7 @@ private slots:
         QTest::newRow("topk") << static_cast<int>(Architecture::kTopK) << 0.05 << true << 5e-2;
     }
     void bf16StepTracksFloat32() {
-        if (!model::cpu::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
+        if (!kernels::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
         QFETCH(int, arch);
         QFETCH(double, sparseDensity);
         QFETCH(bool, expectSparse);
@@ -313,7 +313,7 @@ private slots:
     // the mask, the three column sums (row order, added to what was there),
     // both transposes and the zero padding row of an odd block.
     void reluBackwardBf16MatchesScalarReference() {
-        if (!model::cpu::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
+        if (!kernels::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
         for (const int64_t n : {1, 31, 33, 64, 71})
             for (const int64_t F : {5, 16, 37}) {
                 std::mt19937_64 rng(static_cast<uint64_t>(n * 100 + F));
@@ -363,7 +363,7 @@ private slots:
     void groundTruth() {
         QFETCH(int, arch);
         QFETCH(bool, bf16);
-        if (bf16 && !model::cpu::bf16Supported())
+        if (bf16 && !kernels::bf16Supported())
             QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
         const GroundTruth g = makeGroundTruth(64, 512, 65536, 5, 0.01f, 7);
         MatrixBatchProvider data(g.x, 11);

@@ -11,7 +11,7 @@
 #include "core/model/generate.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
-#include "core/sae/batch_provider.h"
+#include "core/acts/batch_provider.h"
 #include "core/sae/trainer.h"
 #include "core/steer/sae_splice.h"
 #include "core/steer/steer_run.h"
@@ -47,16 +47,16 @@ class TestSteer : public QObject {
         fo.hooks = hooks;
         model::Logits out;
         const Status st = m_model->forward(model::Batch::single(tokens), fo, &out);
-        if (!st.isOk()) qFatal("%s", st.toString().c_str());
+        if (!st.ok()) qFatal("%s", st.toString().c_str());
         return out;
     }
 
     // The activations at the hook for every position of `tokens`.
-    sae::Matrix hookRows(const std::vector<TokenId>& tokens) {
-        sae::Matrix x;
+    Matrix hookRows(const std::vector<TokenId>& tokens) {
+        Matrix x;
         model::Hooks hooks;
         hooks.add(kHook, [&](const model::HookContext&, model::ActivationBlock b) {
-            x = Eigen::Map<const sae::Matrix>(b.data, b.rows, b.cols);
+            x = Eigen::Map<const Matrix>(b.data, b.rows, b.cols);
         });
         (void)logitsOf(tokens, &hooks);
         return x;
@@ -105,10 +105,10 @@ private slots:
             else
                 seqs.push_back(seq);
         }
-        sae::Matrix rows(0, 64);
+        Matrix rows(0, 64);
         for (const auto& seq : seqs) {
-            sae::Matrix x = hookRows(seq);
-            sae::Matrix grown(rows.rows() + x.rows() - 1, 64);
+            Matrix x = hookRows(seq);
+            Matrix grown(rows.rows() + x.rows() - 1, 64);
             grown << rows, x.bottomRows(x.rows() - 1);  // the BOS row is not text
             rows.swap(grown);
         }
@@ -123,7 +123,7 @@ private slots:
         spec.deadTokens = 256 * 50;
         spec.outDir = (test::tempDir() / "sae").string();
         Progress quiet;
-        sae::MatrixBatchProvider data(rows, 5);
+        acts::MatrixBatchProvider data(rows, 5);
         auto trained = sae::trainSae(spec, data, quiet, StopToken());
         MONO_VERIFY_RESULT(trained);
         m_sae = std::make_shared<const sae::Sae>(trained->sae);
@@ -164,7 +164,7 @@ private slots:
     // baseline logits there and after it (≤ 1e-5), while clamping to those values
     // plus 1 does not: the edit path is live and the error term is exact.
     void clampingToCurrentValuesIsExact() {
-        const sae::Matrix x = hookRows(m_text);
+        const Matrix x = hookRows(m_text);
         auto f = m_sae->encode(x);
         MONO_VERIFY_RESULT(f);
         for (int64_t p : {5, 40, 100}) {
@@ -196,7 +196,7 @@ private slots:
     // apply() equals the literal splice x̂(f') + (h − x̂(f)) for clamp, conditional
     // clamp and add, with several features (one edited twice) at once.
     void spliceMatchesTheLiteralFormula() {
-        const sae::Matrix h = hookRows(m_text).topRows(30);
+        const Matrix h = hookRows(m_text).topRows(30);
         auto f = m_sae->encode(h);
         MONO_VERIFY_RESULT(f);
         const int64_t a = m_frequent[0], b = m_frequent[1], c = m_frequent[200];
@@ -204,7 +204,7 @@ private slots:
                           steer::SteerMode::kAdd}) {
             const std::vector<steer::FeatureEdit> edits{
                 {a, 3.0, false, 0}, {b, -2.0, false, 0}, {c, 5.0, false, 0}, {a, 4.5, false, 0}};
-            sae::Matrix fEdited = *f;
+            Matrix fEdited = *f;
             for (int64_t r = 0; r < h.rows(); ++r)
                 for (const auto& e : edits) {
                     float& v = fEdited(r, e.feature);
@@ -216,8 +216,8 @@ private slots:
             auto xhatEdited = m_sae->decode(fEdited);
             MONO_VERIFY_RESULT(xhat);
             MONO_VERIFY_RESULT(xhatEdited);
-            const sae::Matrix expected = *xhatEdited + (h - *xhat);
-            sae::Matrix got = h;
+            const Matrix expected = *xhatEdited + (h - *xhat);
+            Matrix got = h;
             MONO_VERIFY_OK(splice(edits, mode).apply(got.data(), got.rows()));
             const float err = (got - expected).cwiseAbs().maxCoeff();
             QVERIFY2(err < 1e-4f * std::max(1.0f, expected.cwiseAbs().maxCoeff()),
@@ -424,8 +424,8 @@ private slots:
         sae::SaeConfig cfg;
         cfg.dIn = 32;
         cfg.dSae = 8;
-        auto narrow = sae::Sae::create(cfg, sae::Matrix::Zero(32, 8), sae::Matrix::Zero(8, 32),
-                                       sae::Vector::Zero(8), sae::Vector::Zero(32));
+        auto narrow = sae::Sae::create(cfg, Matrix::Zero(32, 8), Matrix::Zero(8, 32),
+                                       Vector::Zero(8), Vector::Zero(32));
         MONO_VERIFY_RESULT(narrow);
         auto s = SaeSplice::create(m_model->config(), std::make_shared<sae::Sae>(*narrow), kHook,
                                    {}, steer::SteerMode::kClamp);
@@ -483,7 +483,7 @@ private slots:
         QVERIFY(!missing.ok());
         QVERIFY(missing.status().message().find("none.sqlite") != std::string::npos);
         std::vector<steer::FeatureEdit> dead{*steer::parseFeatureEdit("1=3x")};
-        QVERIFY(!steer::resolveFromTable(dead, {0.0f, 0.0f}, "table").isOk());
+        QVERIFY(!steer::resolveFromTable(dead, {0.0f, 0.0f}, "table").ok());
     }
 };
 

@@ -33,7 +33,7 @@ void writeFile(const std::filesystem::path& path, const std::string& bytes);
 #define MONO_VERIFY_OK(expr)                                                           \
     do {                                                                               \
         auto mono_st_ = (expr);                                                        \
-        QVERIFY2(mono_st_.isOk(), qPrintable(QString::fromStdString(mono_st_.toString()))); \
+        QVERIFY2(mono_st_.ok(), qPrintable(QString::fromStdString(mono_st_.toString()))); \
     } while (0)
 #define MONO_VERIFY_RESULT(expr)                                                           \
     do {                                                                                   \

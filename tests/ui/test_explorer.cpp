@@ -348,8 +348,8 @@ private slots:
         config.dSae = 16;
         config.architecture = sae::Architecture::kStandard;
         config.metadata.hookName = m_ws.hook;
-        auto wrong = sae::Sae::create(config, sae::Matrix::Zero(32, 16), sae::Matrix::Zero(16, 32),
-                                      sae::Vector::Zero(16), sae::Vector::Zero(32));
+        auto wrong = sae::Sae::create(config, Matrix::Zero(32, 16), Matrix::Zero(16, 32),
+                                      Vector::Zero(16), Vector::Zero(32));
         QVERIFY2(wrong.ok(), qPrintable(QString::fromStdString(wrong.status().toString())));
         MONO_VERIFY_OK(sae::saveSaeLens(*wrong, (m_ws.dir / "saes" / "wrong-width").string()));
 

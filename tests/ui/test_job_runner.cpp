@@ -101,7 +101,7 @@ private slots:
             QStringLiteral("status job"),
             [](const Progress& progress, StopToken stop) {
                 progress.report(1.0, "done");
-                return stop.stopRequested() ? Status::cancelled() : Status::ok();
+                return stop.stopRequested() ? Status::cancelled() : Status::success();
             },
             [&] { called = true; });
         QTRY_VERIFY(called);
@@ -271,7 +271,7 @@ private slots:
                         double(i) / steps, "step " + std::to_string(i), {{"tokens/s", double(i)}}});
                     std::this_thread::sleep_for(1ms);
                 }
-                return Status::ok();
+                return Status::success();
             },
             [&] { done = true; });
         QTRY_VERIFY_WITH_TIMEOUT(done, 10000);

@@ -121,7 +121,7 @@ void JobRunner::deliverOutcome(quint64 id, Outcome outcome) {
     // (busy then stays true without a flicker).
     m_busy = false;
     m_delivering = true;
-    if (outcome.status.isOk()) {
+    if (outcome.status.ok()) {
         if (outcome.deliver) outcome.deliver();
         emit succeeded(id);
     } else if (outcome.status.isCancelled()) {

@@ -41,7 +41,7 @@
 #include <utility>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 
 namespace mono::ui {
 
@@ -155,13 +155,13 @@ quint64 JobRunner::start(const QString& label, Work work, OnResult onResult) {
         auto result = invokeWork(work, context);
         using R = decltype(result);
         if constexpr (std::is_same_v<R, Status>) {
-            if (!result.isOk()) return {std::move(result), {}};
-            return {Status::ok(), [onResult]() mutable { onResult(); }};
+            if (!result.ok()) return {std::move(result), {}};
+            return {Status::success(), [onResult]() mutable { onResult(); }};
         } else {
             if (!result.ok()) return {result.status(), {}};
             using T = std::decay_t<decltype(std::move(result).value())>;
             auto value = std::make_shared<T>(std::move(result).value());
-            return {Status::ok(), [onResult, value]() mutable { onResult(std::move(*value)); }};
+            return {Status::success(), [onResult, value]() mutable { onResult(std::move(*value)); }};
         }
     };
     return startErased(label, std::move(job));

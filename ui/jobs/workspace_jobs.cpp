@@ -139,12 +139,12 @@ Status checkSaeWidth(const std::string& workspaceDir, const std::string& hook, i
     auto workspace = ws::Workspace::open(workspaceDir);
     if (!workspace.ok()) return workspace.status();
     auto index = acts::readStoreIndex(workspace->activationsDir(hook));
-    if (!index.ok()) return Status::ok();  // nothing captured: the width is not known here
+    if (!index.ok()) return Status::success();  // nothing captured: the width is not known here
     if (index->dim != saeDIn)
         return Status::invalidArgument("the SAE reads vectors of width " + std::to_string(saeDIn) +
                                        " but hook " + hook + " has width " +
                                        std::to_string(index->dim));
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace mono::ui

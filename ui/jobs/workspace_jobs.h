@@ -14,7 +14,7 @@
 #include "core/acts/capture.h"
 #include "core/base/result.h"
 #include "core/features/analysis.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 #include "core/sae/model_eval.h"
 #include "core/sae/trainer.h"
 

@@ -390,7 +390,7 @@ void MainWindow::setTheme(Theme theme) {
 
 bool MainWindow::openWorkspace(const QString& dir) {
     const Status st = m_workspace->open(dir);
-    if (!st.isOk()) {
+    if (!st.ok()) {
         m_reportError(tr("Could not open the workspace"),
                       tr("%1\n\nA workspace is a folder with a monoscope.json manifest; create "
                          "one with File ▸ New Workspace…")

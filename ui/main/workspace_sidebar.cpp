@@ -54,7 +54,7 @@ WorkspaceSidebar::WorkspaceSidebar(WorkspaceSession* session, QWidget* parent)
     connect(m_saes, &QListWidget::currentTextChanged, this, [this](const QString& name) {
         if (name.isEmpty() || name == m_session->currentSae()) return;
         const Status st = m_session->selectSae(name);
-        if (!st.isOk() && m_reportError)
+        if (!st.ok() && m_reportError)
             m_reportError(tr("Could not open the features of %1").arg(name),
                           QString::fromStdString(st.toString()));
     });

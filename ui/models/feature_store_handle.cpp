@@ -26,7 +26,7 @@ Status FeatureStoreHandle::open(const QString& path) {
     m_count = *count;
     m_path = path;
     emit storeChanged();
-    return Status::ok();
+    return Status::success();
 }
 
 void FeatureStoreHandle::close() {
@@ -51,14 +51,14 @@ Result<FeatureStore*> FeatureStoreHandle::writer() {
 Status FeatureStoreHandle::setLabel(int64_t id, const QString& label) {
     MONO_ASSIGN_OR_RETURN(FeatureStore * store, writer());
     Status st = store->setLabel(id, label.trimmed().toStdString());
-    if (st.isOk()) emit annotationChanged(id);
+    if (st.ok()) emit annotationChanged(id);
     return st;
 }
 
 Status FeatureStoreHandle::setNotes(int64_t id, const QString& notes) {
     MONO_ASSIGN_OR_RETURN(FeatureStore * store, writer());
     Status st = store->setNotes(id, notes.toStdString());
-    if (st.isOk()) emit annotationChanged(id);
+    if (st.ok()) emit annotationChanged(id);
     return st;
 }
 

@@ -70,7 +70,7 @@ Status WorkspaceSession::open(const QString& dir) {
     if (pick.isEmpty() && !m_saeNames.isEmpty()) pick = m_saeNames.front();
     if (!pick.isEmpty()) {
         const Status st = selectSae(pick);
-        if (!st.isOk())
+        if (!st.ok())
             emit failed(tr("Could not open the features of %1").arg(pick),
                         QString::fromStdString(st.toString()));
     }
@@ -81,7 +81,7 @@ Status WorkspaceSession::open(const QString& dir) {
         (!m_models->hasModel() || QFileInfo(m_models->current().path).absoluteFilePath() !=
                                       QFileInfo(modelPath).absoluteFilePath()))
         m_models->open(modelPath, QString::fromStdString(m.tokenizerPath));
-    return Status::ok();
+    return Status::success();
 }
 
 void WorkspaceSession::close() {
@@ -109,7 +109,7 @@ Status WorkspaceSession::selectSae(const QString& name) {
         QString::fromStdString(m_workspace->featureStorePath(name.toStdString()));
     if (QFileInfo::exists(storePath)) {
         const Status st = m_store->open(storePath);
-        if (!st.isOk()) return st;
+        if (!st.ok()) return st;
     } else {
         m_store->close();
     }
@@ -134,7 +134,7 @@ Status WorkspaceSession::selectSae(const QString& name) {
             if (hook.empty()) hook = fallbackHook;
             if (!hook.empty()) {
                 const Status width = checkSaeWidth(workspaceDir, hook, loaded.dIn());
-                if (!width.isOk()) return width;
+                if (!width.ok()) return width;
             }
             return Loaded{std::make_shared<const sae::Sae>(std::move(loaded)), hook};
         },
@@ -143,7 +143,7 @@ Status WorkspaceSession::selectSae(const QString& name) {
             m_hook = QString::fromStdString(loaded.hook);
             emit saeLoaded();
         });
-    return Status::ok();
+    return Status::success();
 }
 
 }  // namespace mono::ui

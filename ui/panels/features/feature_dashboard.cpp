@@ -392,7 +392,7 @@ bool FeatureDashboard::saveAnnotations() {
     bool ok = true;
     if (label != m_record.summary.label) {
         const Status st = m_store->setLabel(m_id, m_label->text());
-        if (st.isOk()) {
+        if (st.ok()) {
             m_record.summary.label = label;
         } else {
             ok = false;
@@ -403,7 +403,7 @@ bool FeatureDashboard::saveAnnotations() {
     }
     if (ok && notes != m_record.notes) {
         const Status st = m_store->setNotes(m_id, m_notes->toPlainText());
-        if (st.isOk()) {
+        if (st.ok()) {
             m_record.notes = notes;
         } else {
             ok = false;

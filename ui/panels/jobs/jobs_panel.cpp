@@ -382,7 +382,7 @@ void JobsPanel::startAnalysis(const AnalyseJobSpec& spec) {
                           .arg(s.seconds, 0, 'f', 1));
             m_session->refresh();
             const Status st = m_session->selectSae(name);
-            if (!st.isOk() && m_reportError)
+            if (!st.ok() && m_reportError)
                 m_reportError(tr("Could not open the new feature store"),
                               QString::fromStdString(st.toString()));
         });

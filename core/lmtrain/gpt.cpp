@@ -2,7 +2,7 @@
 // activation the backward pass needs is kept from the forward; nothing is
 // recomputed except tanh inside the GELU derivative.
 
-#include "core/toy/gpt.h"
+#include "core/lmtrain/gpt.h"
 
 #include <omp.h>
 
@@ -11,7 +11,7 @@
 #include <cmath>
 #include <random>
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 Status GptShape::validate() const {
     if (vocab <= 0 || ctx <= 0 || dModel <= 0 || layers <= 0 || heads <= 0)
@@ -23,7 +23,7 @@ Status GptShape::validate() const {
         return Status::invalidArgument("model shape: d_model " + std::to_string(dModel) +
                                        " is not a multiple of the head count " +
                                        std::to_string(heads));
-    return Status::ok();
+    return Status::success();
 }
 
 int64_t GptShape::parameterCount() const {
@@ -526,4 +526,4 @@ void Gpt<S>::backward() {
 template class Gpt<float>;
 template class Gpt<double>;
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

@@ -1,4 +1,4 @@
-#include "core/model/bf16_gemm.h"
+#include "core/kernels/bf16_gemm.h"
 
 #include <immintrin.h>
 #include <omp.h>
@@ -9,11 +9,11 @@
 #include <cstring>
 #include <utility>
 
-#include "core/base/register_tile.h"
+#include "core/kernels/register_tile.h"
 #include "core/io/tensor.h"
-#include "core/model/bf16_simd.h"
+#include "core/kernels/bf16_simd.h"
 
-namespace mono::model::cpu {
+namespace mono::kernels {
 
 namespace {
 
@@ -31,7 +31,7 @@ constexpr int64_t kDepthPairs = 512;
 // One micro-tile: R rows × P panels over one depth pass of input pairs, added
 // to the bias (first pass) or to Y's partial sums (later passes), stored with
 // a mask for a partial last panel. The accumulators stay in registers
-// (core/base/register_tile.h says why).
+// (core/kernels/register_tile.h says why).
 inline int32_t loadPair(const uint16_t* p) {
     int32_t w;
     std::memcpy(&w, p, sizeof w);
@@ -249,4 +249,4 @@ void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const Packed
     }
 }
 
-}  // namespace mono::model::cpu
+}  // namespace mono::kernels

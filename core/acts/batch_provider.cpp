@@ -1,4 +1,4 @@
-#include "core/sae/batch_provider.h"
+#include "core/acts/batch_provider.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,7 +7,7 @@
 
 #include "core/io/npy.h"
 
-namespace mono::sae {
+namespace mono::acts {
 
 MatrixBatchProvider::MatrixBatchProvider(Matrix data, uint64_t seed)
     : m_data(std::move(data)), m_seed(seed) {
@@ -39,7 +39,7 @@ Status MatrixBatchProvider::next(Matrix& out) {
         }
         out.row(r) = m_data.row(m_order[m_position++]);
     }
-    return Status::ok();
+    return Status::success();
 }
 
 std::string MatrixBatchProvider::saveState() const {
@@ -65,7 +65,7 @@ Status MatrixBatchProvider::restoreState(const std::string& state) {
     m_epoch = epoch;
     m_position = position;
     shuffle();
-    return Status::ok();
+    return Status::success();
 }
 
 Result<Matrix> readActivationsNpy(const std::string& path) {
@@ -85,10 +85,4 @@ Result<Matrix> readActivationsNpy(const std::string& path) {
     return m;
 }
 
-Result<std::unique_ptr<MatrixBatchProvider>> MatrixBatchProvider::fromNpy(const std::string& path,
-                                                                          uint64_t seed) {
-    MONO_ASSIGN_OR_RETURN(Matrix m, readActivationsNpy(path));
-    return std::make_unique<MatrixBatchProvider>(std::move(m), seed);
-}
-
-}  // namespace mono::sae
+}  // namespace mono::acts

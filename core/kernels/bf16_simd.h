@@ -9,7 +9,7 @@
 
 #define MONO_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
-namespace mono::model::cpu::simd {
+namespace mono::kernels::simd {
 
 inline constexpr int kLanes = 16;  // floats per vector
 
@@ -62,4 +62,4 @@ MONO_BF16_TARGET inline void storeColumns(__m512i tile[kLanes], uint16_t* dst, i
     for (int j = 0; j < width; ++j) _mm512_mask_storeu_epi32(dst + j * ldDst, pairMask, tile[j]);
 }
 
-}  // namespace mono::model::cpu::simd
+}  // namespace mono::kernels::simd

@@ -12,7 +12,7 @@
 
 #include "core/base/result.h"
 
-namespace mono::acts {
+namespace mono::io {
 
 class CorpusReader {
 public:
@@ -37,4 +37,4 @@ private:
     int64_t m_documents = 0;
 };
 
-}  // namespace mono::acts
+}  // namespace mono::io

@@ -152,7 +152,7 @@ private slots:
         MONO_VERIFY_OK(t.addCorpus({(dir / "a.txt").string()}, quiet, StopToken()));
         QVERIFY(t.distinctWords() >= 4);
         const Status missing = t.addCorpus({(dir / "nope.txt").string()}, quiet, StopToken());
-        QVERIFY(!missing.isOk());
+        QVERIFY(!missing.ok());
         QVERIFY(missing.toString().find("nope.txt") != std::string::npos);
     }
 

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mono::quant {
+namespace mono::kernels {
 
 enum class Int8Kernel { kScalar, kAvx2, kAvx512Vnni };
 
@@ -52,4 +52,4 @@ void gemmInt8(const int8_t* A, int64_t lda, int64_t m, const PackedInt8& B, int3
 void gemmInt8Reference(const int8_t* A, int64_t m, const int8_t* B, int64_t n, int64_t k,
                        int32_t* C);
 
-}  // namespace mono::quant
+}  // namespace mono::kernels

@@ -2,7 +2,7 @@
 // AdamW (optimizer.cpp), held-out evaluation, checkpoints and resume, and the
 // final export with its load-back check.
 
-#include "core/toy/lm_trainer.h"
+#include "core/lmtrain/lm_trainer.h"
 
 #include <chrono>
 #include <cmath>
@@ -16,9 +16,9 @@
 #include "core/io/safetensors.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
-#include "core/toy/hf_export.h"
+#include "core/lmtrain/hf_export.h"
 
-namespace mono::toy {
+namespace mono::lmtrain {
 namespace {
 
 namespace fs = std::filesystem;
@@ -149,7 +149,7 @@ Status readCheckpoint(const std::string& path, const json& spec, AlignedVector<f
                                       (t ? io::describe(*t) : std::string("nothing")));
         std::memcpy(target->data(), t->data, t->nbytes);
     }
-    return Status::ok();
+    return Status::success();
 }
 
 // Loads the saved folder with core/model and its tokenizer and returns the
@@ -333,4 +333,4 @@ Result<LmTrainResult> trainLm(const LmTrainSpec& spec, const LmData& data, Progr
     return result;
 }
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

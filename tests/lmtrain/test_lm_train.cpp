@@ -11,14 +11,14 @@
 #include "core/model/model.h"
 #include "core/model/model_files.h"
 #include "core/tokenizer/bpe_trainer.h"
-#include "core/toy/hf_export.h"
-#include "core/toy/lm_data.h"
-#include "core/toy/lm_trainer.h"
-#include "core/toy/optimizer.h"
+#include "core/lmtrain/hf_export.h"
+#include "core/lmtrain/lm_data.h"
+#include "core/lmtrain/lm_trainer.h"
+#include "core/lmtrain/optimizer.h"
 #include "tests/support/test_support.h"
 
 using namespace mono;
-using namespace mono::toy;
+using namespace mono::lmtrain;
 namespace fs = std::filesystem;
 
 namespace {
@@ -61,11 +61,11 @@ Fixture makeFixture() {
     test::writeFile(f.corpus, generatedCorpus(1500, 11));
     tok::BpeTrainer bpe;
     Progress quiet;
-    if (!bpe.addCorpus({f.corpus}, quiet, StopToken()).isOk()) return f;
+    if (!bpe.addCorpus({f.corpus}, quiet, StopToken()).ok()) return f;
     auto learned = bpe.train(320);
     if (!learned.ok()) return f;
     const std::string path = (f.dir / "tokenizer.json").string();
-    if (!tok::writeTokenizerJson(*learned, path).isOk()) return f;
+    if (!tok::writeTokenizerJson(*learned, path).ok()) return f;
     auto tk = tok::loadTokenizer(path);
     if (tk.ok()) f.tokenizer = *tk;
     return f;

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/toy/gpt.h"
+#include "core/lmtrain/gpt.h"
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 struct AdamWSettings {
     double beta1 = 0.9;
@@ -35,4 +35,4 @@ void adamwStep(const std::vector<ParamTensor>& layout, AlignedVector<float>& par
                const AlignedVector<float>& grads, AlignedVector<float>& m, AlignedVector<float>& v,
                int64_t t, double lr, const AdamWSettings& s);
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/sae/matrix.h"
+#include "core/base/matrix.h"
 
-namespace mono::sae {
+namespace mono::acts {
 
 class BatchProvider {
 public:
@@ -30,9 +30,6 @@ public:
 class MatrixBatchProvider : public BatchProvider {
 public:
     MatrixBatchProvider(Matrix data, uint64_t seed);
-    // Loads a 2-D .npy of any float dtype. Errors name the file and the shape found.
-    static Result<std::unique_ptr<MatrixBatchProvider>> fromNpy(const std::string& path,
-                                                                uint64_t seed);
 
     int64_t dim() const override { return m_data.cols(); }
     int64_t rows() const { return m_data.rows(); }
@@ -53,4 +50,4 @@ private:
 // Reads a 2-D activation matrix from .npy (float32/16/bf16/64).
 Result<Matrix> readActivationsNpy(const std::string& path);
 
-}  // namespace mono::sae
+}  // namespace mono::acts

@@ -8,7 +8,7 @@
 #include <new>
 #include <vector>
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 template <class T>
 struct AlignedAllocator {
@@ -28,4 +28,4 @@ struct AlignedAllocator {
 template <class T>
 using AlignedVector = std::vector<T, AlignedAllocator<T>>;
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

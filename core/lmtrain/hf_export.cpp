@@ -1,6 +1,6 @@
 // Hugging Face GPT-2 export of the toy model (see hf_export.h).
 
-#include "core/toy/hf_export.h"
+#include "core/lmtrain/hf_export.h"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -9,7 +9,7 @@
 #include "core/io/safetensors.h"
 #include "core/io/tensor.h"
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 std::string hfGpt2Config(const GptShape& s, int32_t endOfText) {
     nlohmann::ordered_json j;
@@ -81,4 +81,4 @@ Status saveHfGpt2(const std::string& dir, const GptShape& shape, const AlignedVe
                                 tensors, {{"format", "pt"}});
 }
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
+#include "core/base/progress.h"
 #include "core/tokenizer/tokenizer.h"
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 class LmData {
 public:
@@ -26,7 +26,7 @@ public:
     // Trains on all of `train` and holds out all of `heldOut` (both cut into blocks).
     static Result<LmData> fromSplit(std::vector<int32_t> train, std::vector<int32_t> heldOut,
                                     int vocab, int ctx);
-    // Tokenizes every document of the corpus files (core/acts/corpus.h formats)
+    // Tokenizes every document of the corpus files (core/io/corpus.h formats)
     // and ends each with the tokenizer's end-of-text id. With heldOutFiles, those
     // are the held-out text and heldOutFraction is ignored. Errors name the file.
     static Result<LmData> fromCorpus(const std::vector<std::string>& files,
@@ -62,4 +62,4 @@ private:
     std::vector<int64_t> m_heldBlocks;
 };
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

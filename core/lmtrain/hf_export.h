@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/toy/gpt.h"
+#include "core/lmtrain/gpt.h"
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 // Writes dir/config.json and dir/model.safetensors (atomically, F32 or F16).
 // `endOfText` becomes bos/eos_token_id (-1: left out). IoError naming the file.
@@ -21,4 +21,4 @@ Status saveHfGpt2(const std::string& dir, const GptShape& shape, const AlignedVe
 // The config.json text of a shape.
 std::string hfGpt2Config(const GptShape& shape, int32_t endOfText);
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

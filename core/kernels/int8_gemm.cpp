@@ -7,7 +7,7 @@
 // is 4 bytes of one A row broadcast to all lanes. A tile of 4 rows × 64
 // channels keeps 16 accumulators in registers.
 
-#include "core/quant/int8_gemm.h"
+#include "core/kernels/int8_gemm.h"
 
 #include <immintrin.h>
 #include <omp.h>
@@ -15,9 +15,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/base/register_tile.h"
+#include "core/kernels/register_tile.h"
 
-namespace mono::quant {
+namespace mono::kernels {
 
 namespace {
 
@@ -99,7 +99,7 @@ __attribute__((target("avx2"))) void gemmAvx2(const int8_t* A, int64_t lda, int6
 }
 
 // One tile: R rows of Au (u8, row stride K4) × P panels of 16 channels, its
-// accumulators in registers (core/base/register_tile.h says why).
+// accumulators in registers (core/kernels/register_tile.h says why).
 #define MONO_VNNI_BROADCAST(r) _mm512_set1_epi32(loadWord(Au + r * K4 + kk))
 template <int R, int P>
 __attribute__((target("avx512vnni,avx512bw,avx512f"))) inline void vnniTile(
@@ -273,4 +273,4 @@ void gemmInt8Reference(const int8_t* A, int64_t m, const int8_t* B, int64_t n, i
         }
 }
 
-}  // namespace mono::quant
+}  // namespace mono::kernels

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/jobs/progress.h"
-#include "core/toy/gpt.h"
-#include "core/toy/lm_data.h"
-#include "core/toy/optimizer.h"
+#include "core/base/progress.h"
+#include "core/lmtrain/gpt.h"
+#include "core/lmtrain/lm_data.h"
+#include "core/lmtrain/optimizer.h"
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 struct LmTrainSpec {
     GptShape shape;           // shape.ctx is the training context T
@@ -78,4 +78,4 @@ Result<LmTrainResult> trainLm(const LmTrainSpec& spec, const LmData& data, Progr
 // in batches of B windows of T; NaN when there are none.
 double heldOutLoss(Gpt<float>& model, const LmData& data, int B, int T, int64_t maxTokens);
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

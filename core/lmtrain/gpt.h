@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "core/base/result.h"
-#include "core/toy/aligned.h"
+#include "core/lmtrain/aligned.h"
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 struct GptShape {
     int vocab = 0;   // V
@@ -90,4 +90,4 @@ private:
 extern template class Gpt<float>;
 extern template class Gpt<double>;
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

@@ -1,12 +1,12 @@
 // AdamW, clipping and the learning-rate schedule (see optimizer.h).
 
-#include "core/toy/optimizer.h"
+#include "core/lmtrain/optimizer.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 double scheduledLearningRate(int64_t step, int64_t total, int64_t warmup, double lr, double minLr) {
     if (warmup > 0 && step < warmup)
@@ -65,4 +65,4 @@ void adamwStep(const std::vector<ParamTensor>& layout, AlignedVector<float>& par
     }
 }
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain

@@ -8,11 +8,11 @@
 #include <cmath>
 #include <random>
 
-#include "core/toy/gpt.h"
+#include "core/lmtrain/gpt.h"
 #include "tests/support/test_support.h"
 
 using namespace mono;
-using namespace mono::toy;
+using namespace mono::lmtrain;
 
 class TestToyGpt : public QObject {
     Q_OBJECT
@@ -25,8 +25,8 @@ private slots:
         QCOMPARE(layout.back().name, std::string("ln_f.bias"));
         // V·C + T·C + L·(12C² + 13C) + 2C
         QCOMPARE(s.parameterCount(), int64_t{50 * 8 + 16 * 8 + 2 * (12 * 64 + 13 * 8) + 16});
-        QVERIFY(!GptShape({50, 16, 9, 2, 2}).validate().isOk());
-        QVERIFY(!GptShape({0, 16, 8, 2, 2}).validate().isOk());
+        QVERIFY(!GptShape({50, 16, 9, 2, 2}).validate().ok());
+        QVERIFY(!GptShape({0, 16, 8, 2, 2}).validate().ok());
     }
 
     void gradientCheck() {

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mono::model::cpu {
+namespace mono::kernels {
 
 // True when this CPU executes AVX-512 BF16 (checked once, at run time).
 bool bf16Supported();
@@ -48,4 +48,4 @@ void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, con
 void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W,
                        const float* b, float* Y, int64_t ldy);
 
-}  // namespace mono::model::cpu
+}  // namespace mono::kernels

@@ -1,10 +1,10 @@
-#include "core/acts/corpus.h"
+#include "core/io/corpus.h"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 
-namespace mono::acts {
+namespace mono::io {
 namespace fs = std::filesystem;
 
 namespace {
@@ -28,7 +28,7 @@ Status CorpusReader::openNextFile() {
     m_jsonl = fs::path(m_files[m_fileIndex]).extension() == ".jsonl";
     m_line = 0;
     m_open = true;
-    return Status::ok();
+    return Status::success();
 }
 
 Result<bool> CorpusReader::next(std::string& doc) {
@@ -73,4 +73,4 @@ Result<bool> CorpusReader::next(std::string& doc) {
     return false;
 }
 
-}  // namespace mono::acts
+}  // namespace mono::io

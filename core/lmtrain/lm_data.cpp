@@ -1,14 +1,14 @@
 // Token stream, block split and window sampling (see lm_data.h).
 
-#include "core/toy/lm_data.h"
+#include "core/lmtrain/lm_data.h"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 
-#include "core/acts/corpus.h"
+#include "core/io/corpus.h"
 
-namespace mono::toy {
+namespace mono::lmtrain {
 
 Result<LmData> LmData::fromTokens(std::vector<int32_t> tokens, int vocab, int ctx,
                                   double heldOutFraction) {
@@ -85,7 +85,7 @@ Result<std::vector<int32_t>> tokenizeFiles(const std::vector<std::string>& files
         const auto size = std::filesystem::file_size(f, ec);
         if (!ec) totalBytes += size;
     }
-    MONO_ASSIGN_OR_RETURN(acts::CorpusReader reader, acts::CorpusReader::open(files));
+    MONO_ASSIGN_OR_RETURN(io::CorpusReader reader, io::CorpusReader::open(files));
     std::vector<int32_t> tokens;
     std::string doc;
     uint64_t bytes = 0;
@@ -186,4 +186,4 @@ double LmData::unigramEntropy() const {
     return h;
 }
 
-}  // namespace mono::toy
+}  // namespace mono::lmtrain
