@@ -5,12 +5,12 @@
 #include "core/workspace/workspace.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/main/main_window.h"
-#include "ui/main/model_session.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/features/features_view.h"
 #include "ui/panels/quant/quant_view.h"
 #include "ui/panels/steer/steering_panel.h"
-#include "ui/workspace/workspace_session.h"
+#include "ui/session/model_session.h"
+#include "ui/session/workspace_session.h"
 
 using namespace mono::ui;
 

@@ -24,8 +24,8 @@
 #include "ui/main/main_window.h"
 #include "ui/main/screenshots.h"
 #include "ui/main/style.h"
+#include "ui/session/workspace_session.h"
 #include "ui/widgets/error_reporter.h"
-#include "ui/workspace/workspace_session.h"
 #ifdef MONO_HAVE_CUDA
 #include "gpu/device_info.h"
 #endif

@@ -25,9 +25,9 @@
 #include "core/tokenizer/tokenizer.h"
 #include "tests/support/test_support.h"
 #include "ui/main/main_window.h"
-#include "ui/main/model_session.h"
-#include "ui/main/open_model_dialog.h"
 #include "ui/panels/generate/generate_panel.h"
+#include "ui/panels/generate/open_model_dialog.h"
+#include "ui/session/model_session.h"
 
 using namespace mono;
 using namespace mono::ui;

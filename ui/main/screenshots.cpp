@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "ui/main/main_window.h"
-#include "ui/main/model_session.h"
+#include "ui/session/model_session.h"
 
 namespace mono::ui {
 

@@ -32,8 +32,8 @@
 #include "core/tokenizer/tokenizer.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/text_stream.h"
-#include "ui/main/model_session.h"
-#include "ui/main/open_model_dialog.h"
+#include "ui/panels/generate/open_model_dialog.h"
+#include "ui/session/model_session.h"
 
 namespace mono::ui {
 

@@ -22,7 +22,7 @@
 #include "ui/jobs/job_runner.h"
 #include "ui/panels/jobs/job_progress_view.h"
 #include "ui/panels/jobs/training_monitor.h"
-#include "ui/workspace/workspace_session.h"
+#include "ui/session/workspace_session.h"
 
 namespace mono::ui {
 
