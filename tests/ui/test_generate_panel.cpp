@@ -388,10 +388,9 @@ private slots:
         QVERIFY(window.windowTitle().startsWith(QStringLiteral("stories260K.gguf")));
         QStringList names;
         for (const MainWindow::View& v : window.views()) names.append(v.name);
-        QCOMPARE(names,
-                 (QStringList{QStringLiteral("features"), QStringLiteral("feature-dashboard"),
-                              QStringLiteral("inspector"), QStringLiteral("jobs"),
-                              QStringLiteral("generate")}));
+        QCOMPARE(names, (QStringList{QStringLiteral("features"), QStringLiteral("inspector"),
+                                     QStringLiteral("jobs"), QStringLiteral("generate"),
+                                     QStringLiteral("steer"), QStringLiteral("quant")}));
         QCOMPARE(window.panels()->currentWidget(), window.generatePanel());
     }
 

@@ -1,0 +1,68 @@
+#include "ui/main/views.h"
+
+#include <QStringList>
+
+#include "core/workspace/workspace.h"
+#include "ui/panels/features/feature_dashboard.h"
+#include "ui/panels/features/features_view.h"
+#include "ui/panels/generate/generate_panel.h"
+#include "ui/panels/inspector/prompt_inspector.h"
+#include "ui/panels/jobs/jobs_panel.h"
+#include "ui/panels/quant/quant_view.h"
+#include "ui/panels/steer/steering_panel.h"
+#include "ui/session/model_session.h"
+#include "ui/session/workspace_session.h"
+
+namespace mono::ui {
+
+namespace {
+
+// The steering and quantization views know nothing of the sessions (they take
+// a model, an SAE folder, corpus files): these keep them in step.
+void followSessions(SteeringPanel* panel, ModelSession* models, WorkspaceSession* workspace) {
+    QObject::connect(models, &ModelSession::modelChanged, panel, [panel, models] {
+        panel->setModel(models->current().model, models->current().tokenizer);
+    });
+    QObject::connect(workspace, &WorkspaceSession::saeSelected, panel,
+                     [panel, workspace](const QString& name) {
+                         const ws::Workspace* ws = workspace->workspace();
+                         if (!ws) return;
+                         const std::string sae = name.toStdString();
+                         panel->openSae(QString::fromStdString(ws->saeDir(sae)),
+                                        QString::fromStdString(ws->featureStorePath(sae)),
+                                        workspace->currentHook());
+                     });
+}
+
+void followSessions(QuantView* view, ModelSession* models, WorkspaceSession* workspace) {
+    QObject::connect(models, &ModelSession::modelChanged, view, [view, models] {
+        view->setModel(models->current().model, models->current().tokenizer);
+    });
+    QObject::connect(workspace, &WorkspaceSession::workspaceChanged, view, [view, workspace] {
+        QStringList corpus;
+        if (const ws::Workspace* ws = workspace->workspace())
+            for (const std::string& file : ws->manifest().corpus)
+                corpus << QString::fromStdString(file);
+        view->setCorpus(corpus);
+    });
+}
+
+}  // namespace
+
+MainViews buildMainViews(ModelSession* models, WorkspaceSession* workspace) {
+    MainViews views;
+    views.features = new FeaturesView(workspace->store());
+    views.inspector = new PromptInspector(workspace);
+    views.jobs = new JobsPanel(workspace);
+    views.generate = new GeneratePanel(models);
+    views.steering = new SteeringPanel;
+    followSessions(views.steering, models, workspace);
+    views.quant = new QuantView;
+    followSessions(views.quant, models, workspace);
+    SteeringPanel* steering = views.steering;
+    QObject::connect(views.features->dashboard(), &FeatureDashboard::steerRequested, steering,
+                     [steering](int id) { steering->steerFeature(id); });
+    return views;
+}
+
+}  // namespace mono::ui
