@@ -387,7 +387,7 @@ private slots:
                  qPrintable(status->text()));
         QVERIFY(window.windowTitle().startsWith(QStringLiteral("stories260K.gguf")));
         QStringList names;
-        for (const MainWindow::View& v : window.views()) names.append(v.name);
+        for (const ViewTab& v : window.views()) names.append(v.name);
         QCOMPARE(names, (QStringList{QStringLiteral("features"), QStringLiteral("inspector"),
                                      QStringLiteral("jobs"), QStringLiteral("generate"),
                                      QStringLiteral("steer"), QStringLiteral("quant")}));

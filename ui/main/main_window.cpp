@@ -61,12 +61,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_panels = new QTabWidget(this);
     m_panels->setDocumentMode(true);
     m_views = buildMainViews(m_session, m_workspace);
-    addView(QStringLiteral("features"), tr("Features"), m_views.features);
-    addView(QStringLiteral("inspector"), tr("Prompt Inspector"), m_views.inspector);
-    addView(QStringLiteral("jobs"), tr("Jobs"), m_views.jobs);
-    addView(QStringLiteral("generate"), tr("Generate"), m_views.generate);
-    addView(QStringLiteral("steer"), tr("Steering"), m_views.steering);
-    addView(QStringLiteral("quant"), tr("Quantization"), m_views.quant);
+    m_tabs = m_views.tabs();
+    for (const ViewTab& tab : m_tabs) m_panels->addTab(tab.widget, tab.title);
     setCentralWidget(m_panels);
 
     m_sidebar = new WorkspaceSidebar(m_workspace);
@@ -125,13 +121,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
 MainWindow::~MainWindow() = default;
 
-void MainWindow::addView(const QString& name, const QString& title, QWidget* widget) {
-    m_tabs.append(View{name, widget});
-    m_panels->addTab(widget, title);
-}
-
 bool MainWindow::showView(const QString& name) {
-    for (const View& v : m_tabs)
+    for (const ViewTab& v : m_tabs)
         if (v.name == name) {
             m_panels->setCurrentWidget(v.widget);
             return true;
@@ -197,7 +188,7 @@ void MainWindow::buildMenus() {
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (int i = 0; i < m_tabs.size() && i < 9; ++i) {
         QWidget* widget = m_tabs[i].widget;
-        QAction* action = view->addAction(m_panels->tabText(i), this,
+        QAction* action = view->addAction(m_tabs[i].title, this,
                                           [this, widget] { m_panels->setCurrentWidget(widget); });
         action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
     }
@@ -351,7 +342,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         settings.setValue(kGeometryKey, saveGeometry());
         settings.setValue(kStateKey, saveState());
         settings.setValue(kSplitterKey, m_views.features->splitter()->saveState());
-        for (const View& v : m_tabs)
+        for (const ViewTab& v : m_tabs)
             if (v.widget == m_panels->currentWidget()) settings.setValue(kViewKey, v.name);
     }
     m_views.features->dashboard()->saveAnnotations();

@@ -1,9 +1,9 @@
 #pragma once
 // The application's main window, centred on a workspace: the views (Features,
-// Inspector, Jobs, Generate, Steering, Quantization; built in views.cpp) in
-// tabs, the workspace sidebar docked at the left, the status bar with the
-// current model, SAE and device. It owns the ModelSession and WorkspaceSession
-// every view reads, the recent lists and window state (QSettings) and the theme.
+// Inspector, Jobs, Generate, Steering, Quantization: views.cpp) in tabs, the workspace sidebar
+// docked at the left, the status bar with the current model, SAE and device. It owns the
+// ModelSession and WorkspaceSession every view reads, the recent lists and window state (QSettings)
+// and the theme.
 
 #include <QList>
 #include <QMainWindow>
@@ -66,12 +66,8 @@ public:
     void setTheme(Theme theme);
     Theme theme() const { return m_theme; }
 
-    // The tabs, in order: a short name ("features", kept in QSettings) and the view.
-    struct View {
-        QString name;
-        QWidget* widget = nullptr;
-    };
-    QList<View> views() const { return m_tabs; }
+    // The tabs, in order.
+    QList<ViewTab> views() const { return m_tabs; }
 
     static constexpr int kMaxRecent = 8;
 
@@ -79,7 +75,6 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
-    void addView(const QString& name, const QString& title, QWidget* widget);
     void buildMenus();
     void rebuildRecentMenu();
     void rebuildRecentWorkspacesMenu();
@@ -95,7 +90,7 @@ private:
     WorkspaceSession* m_workspace = nullptr;
     QTabWidget* m_panels = nullptr;
     MainViews m_views;
-    QList<View> m_tabs;
+    QList<ViewTab> m_tabs;
     WorkspaceSidebar* m_sidebar = nullptr;
     QDockWidget* m_sidebarDock = nullptr;
     QMenu* m_recentMenu = nullptr;

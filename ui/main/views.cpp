@@ -65,4 +65,15 @@ MainViews buildMainViews(ModelSession* models, WorkspaceSession* workspace) {
     return views;
 }
 
+QList<ViewTab> MainViews::tabs() const {
+    return {
+        {QStringLiteral("features"), QObject::tr("Features"), features},
+        {QStringLiteral("inspector"), QObject::tr("Prompt Inspector"), inspector},
+        {QStringLiteral("jobs"), QObject::tr("Jobs"), jobs},
+        {QStringLiteral("generate"), QObject::tr("Generate"), generate},
+        {QStringLiteral("steer"), QObject::tr("Steering"), steering},
+        {QStringLiteral("quant"), QObject::tr("Quantization"), quant},
+    };
+}
+
 }  // namespace mono::ui

@@ -1,6 +1,11 @@
 #pragma once
-// The main window's views, all built here and wired to the sessions they
-// follow, so that adding a view touches this file and the window's tab list.
+// The main window's views, all built here, wired to the sessions they follow
+// and put in tab order, so that adding a view touches this file only.
+
+#include <QList>
+#include <QString>
+
+class QWidget;
 
 namespace mono::ui {
 
@@ -13,6 +18,13 @@ class QuantView;
 class SteeringPanel;
 class WorkspaceSession;
 
+// One tab of the main window.
+struct ViewTab {
+    QString name;  // short, for QSettings and MainWindow::showView: "features"
+    QString title;
+    QWidget* widget = nullptr;
+};
+
 struct MainViews {
     FeaturesView* features = nullptr;
     PromptInspector* inspector = nullptr;
@@ -20,6 +32,9 @@ struct MainViews {
     GeneratePanel* generate = nullptr;
     SteeringPanel* steering = nullptr;
     QuantView* quant = nullptr;
+
+    // In tab order, which Ctrl+1 … Ctrl+9 follow.
+    QList<ViewTab> tabs() const;
 };
 
 // Builds every view without a parent (the window's tabs take them) and connects
