@@ -10,6 +10,7 @@
 #include "ui/panels/jobs/jobs_panel.h"
 #include "ui/panels/quant/quant_view.h"
 #include "ui/panels/steer/steering_panel.h"
+#include "ui/session/feature_store_handle.h"
 #include "ui/session/model_session.h"
 #include "ui/session/workspace_session.h"
 
@@ -23,15 +24,16 @@ void followSessions(SteeringPanel* panel, ModelSession* models, WorkspaceSession
     QObject::connect(models, &ModelSession::modelChanged, panel, [panel, models] {
         panel->setModel(models->current().model, models->current().tokenizer);
     });
-    QObject::connect(workspace, &WorkspaceSession::saeSelected, panel,
-                     [panel, workspace](const QString& name) {
-                         const ws::Workspace* ws = workspace->workspace();
-                         if (!ws) return;
-                         const std::string sae = name.toStdString();
-                         panel->openSae(QString::fromStdString(ws->saeDir(sae)),
-                                        QString::fromStdString(ws->featureStorePath(sae)),
-                                        workspace->currentHook());
-                     });
+    QObject::connect(
+        workspace, &WorkspaceSession::saeSelected, panel, [panel, workspace](const QString& name) {
+            const ws::Workspace* ws = workspace->workspace();
+            if (!ws) return;
+            // An SAE not analysed yet has no store of max activations:
+            // the panel then steers with absolute values.
+            const FeatureStoreHandle* store = workspace->store();
+            panel->openSae(QString::fromStdString(ws->saeDir(name.toStdString())),
+                           store->isOpen() ? store->path() : QString(), workspace->currentHook());
+        });
 }
 
 void followSessions(QuantView* view, ModelSession* models, WorkspaceSession* workspace) {
