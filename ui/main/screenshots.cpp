@@ -5,13 +5,16 @@
 #include <QEventLoop>
 #include <QPixmap>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTimer>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 
 #include "ui/jobs/job_runner.h"
+#include "ui/jobs/workspace_jobs.h"
 #include "ui/main/main_window.h"
 #include "ui/models/feature_table_model.h"
 #include "ui/panels/features/feature_browser.h"
@@ -44,7 +47,6 @@ public:
     void wakeOn(const Sender* sender, Signal signal) {
         QObject::connect(sender, signal, &m_loop, [this] { m_loop.quit(); });
     }
-    void wake() { m_loop.quit(); }
 
     // False when the deadline passed first.
     bool until(const std::function<bool()>& done) {
@@ -203,21 +205,36 @@ bool ScreenshotRun::prepareInspector() {
 
 bool ScreenshotRun::prepareJobs() {
     if (!loaded()) return false;
-    bool ready = false;
-    m_window.jobsPanel()->prepareForScreenshot([this, &ready] {
-        ready = true;
-        m_wait.wake();
-    });
-    return m_wait.until([&ready] { return ready; });
+    JobsPanel* jobs = m_window.jobsPanel();
+    if (!m_window.workspace()->isOpen() || jobs->isBusy()) return true;
+    // A short real training run, so that the monitor shows real curves; it
+    // writes to a temporary folder to leave the workspace as it was.
+    TrainJobSpec spec = jobs->trainSpecFromForm();
+    spec.saeName = "topk-512";
+    spec.features = 512;
+    spec.k = 16;
+    spec.tokens = 1'500'000;
+    spec.batchSize = 1024;
+    jobs->setTrainForm(spec);
+    const QTemporaryDir scratch;
+    spec.outDir = QDir(scratch.path()).filePath(QStringLiteral("topk-512")).toStdString();
+    jobs->startTraining(spec);
+    return m_wait.until([jobs] { return !jobs->isBusy(); });
 }
 
 bool ScreenshotRun::prepareGenerate() {
-    bool ready = false;
-    m_window.generatePanel()->prepareForScreenshot([this, &ready] {
-        ready = true;
-        m_wait.wake();
-    });
-    return m_wait.until([&ready] { return ready; });
+    const ModelSession* models = m_window.session();
+    GeneratePanel* generate = m_window.generatePanel();
+    if (!m_wait.until(
+            [models, generate] { return !models->isLoading() && !generate->isGenerating(); }))
+        return false;
+    if (!models->hasModel() || !generate->continuationText().isEmpty()) return true;
+    if (generate->prompt().isEmpty()) generate->setPrompt(QStringLiteral("Once upon a time"));
+    GenerateSettings settings = generate->settings();
+    settings.maxNewTokens = std::min(settings.maxNewTokens, 256);
+    generate->setSettings(settings);
+    generate->generate();
+    return m_wait.until([generate] { return !generate->isGenerating(); });
 }
 
 bool ScreenshotRun::prepareSteering() {
