@@ -61,9 +61,8 @@ int runAnalyze(CliArgs& args) {
     auto store = acts::ActivationStoreReader::open(workspace->activationsDir(hook));
     if (!store.ok()) return fail(name, store.status().toString());
 
-    std::string saeName = std::filesystem::path(*saeDir).filename().string();
-    if (saeName.empty()) saeName = std::filesystem::path(*saeDir).parent_path().filename().string();
-    const std::string out = args.option("out").value_or(workspace->featureStorePath(saeName));
+    const std::string out =
+        args.option("out").value_or(workspace->featureStorePath(ws::saeNameOf(*saeDir)));
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(out).parent_path(), ec);
 

@@ -74,7 +74,7 @@ int runQuant(CliArgs& args) {
     if (workspace) {
         std::error_code ec;
         std::filesystem::create_directories(workspace->quantDir(), ec);
-        const std::string path = workspace->quantDir() + "/calibration.json";
+        const std::string path = workspace->calibrationPath();
         const Status st = quant::saveCalibration(*calib, path);
         if (!st.ok()) return fail(kName, st.toString());
         std::fprintf(stderr, "calibration saved to %s\n", path.c_str());

@@ -60,7 +60,7 @@ void printSae(const ws::Workspace& workspace, const std::string& name) {
     std::printf(", %lld → %lld latents, hook %s, trained on %lld tokens\n", (long long)c.dIn,
                 (long long)c.dSae, c.metadata.hookName.c_str(),
                 (long long)c.metadata.trainingTokens);
-    std::ifstream evalFile(fs::path(dir) / "eval.json");
+    std::ifstream evalFile(workspace.saeEvalPath(name));
     if (!evalFile) return;
     const auto eval = nlohmann::json::parse(evalFile, nullptr, /*allow_exceptions=*/false);
     if (!eval.is_object()) {
@@ -149,7 +149,7 @@ int runSummary(CliArgs& args) {
     std::vector<std::string> saes = workspace->saeNames();
     if (auto only = args.option("sae")) {
         if (std::find(saes.begin(), saes.end(), *only) == saes.end())
-            return fail(name, "no SAE named '" + *only + "' in " + workspace->dir() + "/saes");
+            return fail(name, "no SAE named '" + *only + "' in " + workspace->saesDir());
         saes = {*only};
     }
     std::printf("\nSAEs\n");

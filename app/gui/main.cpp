@@ -11,8 +11,6 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QDir>
-#include <QFileInfo>
 #include <QSettings>
 
 #include <cstdio>
@@ -109,10 +107,7 @@ int main(int argc, char** argv) {
     window.show();
     if (!positional.isEmpty()) {
         const QString path = positional.front();
-        const bool isWorkspace =
-            QFileInfo(path).isDir() &&
-            QFileInfo::exists(QDir(path).filePath(QString::fromLatin1(mono::ws::kManifestFile)));
-        if (isWorkspace) {
+        if (mono::ws::isWorkspace(path.toStdString())) {
             if (window.openWorkspace(path) && parser.isSet(saeOption)) {
                 const mono::Status st = window.workspace()->selectSae(parser.value(saeOption));
                 if (!st.ok()) std::fprintf(stderr, "monoscope: %s\n", st.toString().c_str());

@@ -268,36 +268,44 @@ GgufFile::GgufFile(GgufFile&&) noexcept = default;
 GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
 GgufFile::~GgufFile() = default;
 
-Result<GgufFile> GgufFile::open(const std::string& path) {
-    auto impl = std::make_unique<Impl>();
-    MONO_ASSIGN_OR_RETURN(impl->map, MappedFile::open(path));
-    const uint8_t* base = impl->map.data();
-    const uint64_t fileSize = impl->map.size();
-    Parser p(base, fileSize, path);
-    ByteReader& r = p.r;
+namespace {
 
+struct GgufHeader {
+    uint32_t version = 0;
+    uint64_t nTensors = 0;
+    uint64_t nKv = 0;
+};
+
+Status readHeader(Parser& p, const uint8_t* base, uint64_t fileSize, const std::string& path,
+                  GgufHeader* header) {
+    ByteReader& r = p.r;
     char magic[4] = {};
     if (fileSize < 4 || std::memcmp(base, "GGUF", 4) != 0)
         return Status::corruption(path + ": not a GGUF file (bad magic; expected \"GGUF\")");
     r.read(&magic, "magic");
-    if (!r.read(&impl->version, "version")) return r.error();
-    if (impl->version == 1)
+    if (!r.read(&header->version, "version")) return r.error();
+    if (header->version == 1)
         return Status::unsupported(path + ": GGUF version 1 is not supported (only 2 and 3)");
-    if (impl->version != 2 && impl->version != 3)
+    if (header->version != 2 && header->version != 3)
         return Status::unsupported(path + ": unknown GGUF version " +
-                                   std::to_string(impl->version) + " (expected 2 or 3)");
-    uint64_t nTensors = 0, nKv = 0;
-    if (!r.read(&nTensors, "tensor count") || !r.read(&nKv, "metadata count")) return r.error();
+                                   std::to_string(header->version) + " (expected 2 or 3)");
+    if (!r.read(&header->nTensors, "tensor count") || !r.read(&header->nKv, "metadata count"))
+        return r.error();
     // A key/value takes at least 13 bytes, a tensor info at least 24.
-    if (nKv > r.remaining() / 13)
-        return Status::corruption(path + ": metadata count " + std::to_string(nKv) +
+    if (header->nKv > r.remaining() / 13)
+        return Status::corruption(path + ": metadata count " + std::to_string(header->nKv) +
                                   " cannot fit in the " + std::to_string(r.remaining()) +
                                   " bytes left at offset " + std::to_string(r.pos()));
-    if (nTensors > r.remaining() / 24)
-        return Status::corruption(path + ": tensor count " + std::to_string(nTensors) +
+    if (header->nTensors > r.remaining() / 24)
+        return Status::corruption(path + ": tensor count " + std::to_string(header->nTensors) +
                                   " cannot fit in the " + std::to_string(r.remaining()) +
                                   " bytes left at offset " + std::to_string(r.pos()));
+    return Status::success();
+}
 
+Status readMetadata(Parser& p, const std::string& path, uint64_t nKv,
+                    std::map<std::string, GgufValue>* metadata) {
+    ByteReader& r = p.r;
     for (uint64_t i = 0; i < nKv; ++i) {
         const uint64_t keyAt = r.pos();
         std::string key;
@@ -306,7 +314,7 @@ Result<GgufFile> GgufFile::open(const std::string& path) {
             return Status::corruption(path + ": metadata key #" + std::to_string(i) + " " +
                                       quoteName(key) + " is empty or not valid UTF-8 at offset " +
                                       std::to_string(keyAt));
-        if (impl->metadata.count(key))
+        if (metadata->count(key))
             return Status::corruption(path + ": duplicate metadata key " + quoteName(key) +
                                       " at offset " + std::to_string(keyAt));
         const std::string ctx = "key " + quoteName(key);
@@ -318,108 +326,166 @@ Result<GgufFile> GgufFile::open(const std::string& path) {
                                       std::to_string(r.pos() - 4));
         GgufValue v;
         if (!p.readValue(static_cast<GgufValue::Type>(type), &v, 0, ctx)) return r.error();
-        impl->metadata.emplace(std::move(key), std::move(v));
+        metadata->emplace(std::move(key), std::move(v));
     }
+    return Status::success();
+}
 
-    if (auto it = impl->metadata.find("general.alignment"); it != impl->metadata.end()) {
-        auto a = it->second.asInt();
-        if (!a.ok() || *a <= 0 || static_cast<uint64_t>(*a) > kMaxAlignment || (*a & (*a - 1)) != 0)
-            return Status::corruption(
-                path + ": general.alignment must be a power of two up to " +
-                std::to_string(kMaxAlignment) + ", found " +
-                (a.ok() ? std::to_string(*a) : std::string(ggufTypeName(it->second.type))));
-        impl->alignment = static_cast<uint64_t>(*a);
+// general.alignment when the file sets it, else the default.
+Result<uint64_t> dataAlignment(const std::map<std::string, GgufValue>& metadata,
+                               const std::string& path) {
+    const auto it = metadata.find("general.alignment");
+    if (it == metadata.end()) return kDefaultAlignment;
+    auto a = it->second.asInt();
+    if (!a.ok() || *a <= 0 || static_cast<uint64_t>(*a) > kMaxAlignment || (*a & (*a - 1)) != 0)
+        return Status::corruption(
+            path + ": general.alignment must be a power of two up to " +
+            std::to_string(kMaxAlignment) + ", found " +
+            (a.ok() ? std::to_string(*a) : std::string(ggufTypeName(it->second.type))));
+    return static_cast<uint64_t>(*a);
+}
+
+// ne[] of a tensor info, innermost first; the element count must fit in int64.
+Status readDimensions(ByteReader& r, const std::string& ctx, uint32_t* nDims, uint64_t* ne,
+                      uint64_t* numel) {
+    if (!r.read(nDims, "tensor dimension count")) return r.error();
+    if (*nDims > kMaxDims)
+        return Status::corruption(ctx + ": " + std::to_string(*nDims) +
+                                  " dimensions (at most 4) at offset " +
+                                  std::to_string(r.pos() - 4));
+    *numel = 1;
+    for (uint32_t d = 0; d < *nDims; ++d) {
+        if (!r.read(&ne[d], "tensor dimension")) return r.error();
+        if (ne[d] > static_cast<uint64_t>(INT64_MAX) || detail::mulOverflow(*numel, ne[d], numel) ||
+            *numel > static_cast<uint64_t>(INT64_MAX))
+            return Status::corruption(ctx + ": dimension " + std::to_string(ne[d]) +
+                                      " makes the element count overflow at offset " +
+                                      std::to_string(r.pos() - 8));
     }
+    return Status::success();
+}
 
-    struct Raw {
-        uint64_t offset;
-        size_t index;
-    };
-    std::vector<Raw> ranges;
-    impl->tensors.reserve(nTensors);
+// Reads tensor info #i into `t` (its data pointer is set later) and its data
+// offset, relative to the data section.
+Status readTensorInfo(Parser& p, const std::string& path, uint64_t i, uint64_t alignment,
+                      const std::unordered_map<std::string, size_t>& index, TensorView* t,
+                      uint64_t* offset) {
+    ByteReader& r = p.r;
+    const uint64_t infoAt = r.pos();
+    if (!p.readString(&t->name, "tensor #" + std::to_string(i) + " name")) return r.error();
+    const std::string ctx = path + ": tensor " + quoteName(t->name);
+    if (t->name.empty() || !isValidUtf8(t->name))
+        return Status::corruption(ctx + ": name is empty or not valid UTF-8 at offset " +
+                                  std::to_string(infoAt));
+    if (index.count(t->name))
+        return Status::corruption(ctx + ": duplicate tensor name at offset " +
+                                  std::to_string(infoAt));
+    uint32_t nDims = 0;
+    uint64_t ne[kMaxDims] = {1, 1, 1, 1};
+    uint64_t numel = 1;
+    MONO_RETURN_IF_ERROR(readDimensions(r, ctx, &nDims, ne, &numel));
+    uint32_t ggmlType = 0;
+    if (!r.read(&ggmlType, "tensor type")) return r.error();
+    if (!ggmlToDType(ggmlType, &t->dtype))
+        return Status::unsupported(ctx + ": unknown ggml type " + std::to_string(ggmlType) +
+                                   " at offset " + std::to_string(r.pos() - 4));
+    if (!r.read(offset, "tensor offset")) return r.error();
+    uint64_t blockValues = 1, blockBytes = 1;
+    dtypeBlock(t->dtype, &blockValues, &blockBytes);
+    if (nDims > 0 && ne[0] % blockValues != 0)
+        return Status::corruption(ctx + ": innermost dimension " + std::to_string(ne[0]) +
+                                  " is not a multiple of the " + dtypeName(t->dtype) +
+                                  " block size " + std::to_string(blockValues));
+    if (!dtypeByteSize(t->dtype, numel, &t->nbytes))
+        return Status::corruption(ctx + ": " + std::to_string(numel) + " " + dtypeName(t->dtype) +
+                                  " values have no valid byte size");
+    if (*offset % alignment != 0)
+        return Status::corruption(ctx + ": data offset " + std::to_string(*offset) +
+                                  " is not a multiple of the alignment " +
+                                  std::to_string(alignment));
+    for (uint32_t d = nDims; d > 0; --d) t->shape.push_back(static_cast<int64_t>(ne[d - 1]));
+    return Status::success();
+}
+
+// A tensor's data offset, kept apart so the tensors can be checked in file order.
+struct TensorPlacement {
+    uint64_t offset;
+    size_t index;  // into the tensor list
+};
+
+Status readTensorInfos(Parser& p, const std::string& path, uint64_t nTensors, uint64_t alignment,
+                       std::vector<TensorView>* tensors,
+                       std::unordered_map<std::string, size_t>* index,
+                       std::vector<TensorPlacement>* placements) {
+    tensors->reserve(nTensors);
     for (uint64_t i = 0; i < nTensors; ++i) {
-        const uint64_t infoAt = r.pos();
         TensorView t;
-        if (!p.readString(&t.name, "tensor #" + std::to_string(i) + " name")) return r.error();
-        const std::string ctx = path + ": tensor " + quoteName(t.name);
-        if (t.name.empty() || !isValidUtf8(t.name))
-            return Status::corruption(ctx + ": name is empty or not valid UTF-8 at offset " +
-                                      std::to_string(infoAt));
-        if (impl->index.count(t.name))
-            return Status::corruption(ctx + ": duplicate tensor name at offset " +
-                                      std::to_string(infoAt));
-        uint32_t nDims = 0;
-        if (!r.read(&nDims, "tensor dimension count")) return r.error();
-        if (nDims > kMaxDims)
-            return Status::corruption(ctx + ": " + std::to_string(nDims) +
-                                      " dimensions (at most 4) at offset " +
-                                      std::to_string(r.pos() - 4));
-        uint64_t ne[kMaxDims] = {1, 1, 1, 1};
-        uint64_t numel = 1;
-        for (uint32_t d = 0; d < nDims; ++d) {
-            if (!r.read(&ne[d], "tensor dimension")) return r.error();
-            if (ne[d] > static_cast<uint64_t>(INT64_MAX) ||
-                detail::mulOverflow(numel, ne[d], &numel) ||
-                numel > static_cast<uint64_t>(INT64_MAX))
-                return Status::corruption(ctx + ": dimension " + std::to_string(ne[d]) +
-                                          " makes the element count overflow at offset " +
-                                          std::to_string(r.pos() - 8));
-        }
-        uint32_t ggmlType = 0;
-        if (!r.read(&ggmlType, "tensor type")) return r.error();
-        if (!ggmlToDType(ggmlType, &t.dtype))
-            return Status::unsupported(ctx + ": unknown ggml type " + std::to_string(ggmlType) +
-                                       " at offset " + std::to_string(r.pos() - 4));
         uint64_t offset = 0;
-        if (!r.read(&offset, "tensor offset")) return r.error();
-        uint64_t blockValues = 1, blockBytes = 1;
-        dtypeBlock(t.dtype, &blockValues, &blockBytes);
-        if (nDims > 0 && ne[0] % blockValues != 0)
-            return Status::corruption(ctx + ": innermost dimension " + std::to_string(ne[0]) +
-                                      " is not a multiple of the " + dtypeName(t.dtype) +
-                                      " block size " + std::to_string(blockValues));
-        if (!dtypeByteSize(t.dtype, numel, &t.nbytes))
-            return Status::corruption(ctx + ": " + std::to_string(numel) + " " +
-                                      dtypeName(t.dtype) + " values have no valid byte size");
-        if (offset % impl->alignment != 0)
-            return Status::corruption(ctx + ": data offset " + std::to_string(offset) +
-                                      " is not a multiple of the alignment " +
-                                      std::to_string(impl->alignment));
-        for (uint32_t d = nDims; d > 0; --d) t.shape.push_back(static_cast<int64_t>(ne[d - 1]));
-        impl->index.emplace(t.name, impl->tensors.size());
-        ranges.push_back({offset, impl->tensors.size()});
-        impl->tensors.push_back(std::move(t));
+        MONO_RETURN_IF_ERROR(readTensorInfo(p, path, i, alignment, *index, &t, &offset));
+        index->emplace(t.name, tensors->size());
+        placements->push_back({offset, tensors->size()});
+        tensors->push_back(std::move(t));
     }
+    return Status::success();
+}
 
-    const uint64_t infoEnd = r.pos();
-    uint64_t dataStart = (infoEnd + impl->alignment - 1) / impl->alignment * impl->alignment;
-    if (nTensors > 0 && dataStart > fileSize)
+// Points each tensor at its bytes after checking that they lie inside the data
+// section (which starts at the first aligned offset after the tensor infos) and
+// do not overlap another tensor's.
+Status placeTensorData(const std::string& path, const uint8_t* base, uint64_t fileSize,
+                       uint64_t infoEnd, uint64_t alignment,
+                       std::vector<TensorPlacement> placements, std::vector<TensorView>* tensors) {
+    const uint64_t dataStart = (infoEnd + alignment - 1) / alignment * alignment;
+    if (!tensors->empty() && dataStart > fileSize)
         return Status::corruption(path + ": data section would start at offset " +
                                   std::to_string(dataStart) + ", past the end of the file (" +
                                   std::to_string(fileSize) + " bytes)");
     const uint64_t dataSize = dataStart <= fileSize ? fileSize - dataStart : 0;
-    std::sort(ranges.begin(), ranges.end(),
-              [](const Raw& a, const Raw& b) { return a.offset < b.offset; });
+    std::sort(
+        placements.begin(), placements.end(),
+        [](const TensorPlacement& a, const TensorPlacement& b) { return a.offset < b.offset; });
     uint64_t prevEnd = 0;
     std::string prevName;
-    for (const auto& raw : ranges) {
-        TensorView& t = impl->tensors[raw.index];
+    for (const auto& placed : placements) {
+        TensorView& t = (*tensors)[placed.index];
         const std::string ctx = path + ": tensor " + quoteName(t.name);
-        if (raw.offset > dataSize || t.nbytes > dataSize - raw.offset)
-            return Status::corruption(ctx + ": bytes [" + std::to_string(raw.offset) + ", " +
-                                      std::to_string(raw.offset) + "+" + std::to_string(t.nbytes) +
-                                      ") exceed the data section (" + std::to_string(dataSize) +
-                                      " bytes from offset " + std::to_string(dataStart) + ")");
-        if (raw.offset < prevEnd && t.nbytes > 0)
-            return Status::corruption(ctx + ": data at " + std::to_string(raw.offset) +
+        if (placed.offset > dataSize || t.nbytes > dataSize - placed.offset)
+            return Status::corruption(ctx + ": bytes [" + std::to_string(placed.offset) + ", " +
+                                      std::to_string(placed.offset) + "+" +
+                                      std::to_string(t.nbytes) + ") exceed the data section (" +
+                                      std::to_string(dataSize) + " bytes from offset " +
+                                      std::to_string(dataStart) + ")");
+        if (placed.offset < prevEnd && t.nbytes > 0)
+            return Status::corruption(ctx + ": data at " + std::to_string(placed.offset) +
                                       " overlaps tensor " + quoteName(prevName) + " ending at " +
                                       std::to_string(prevEnd));
         if (t.nbytes > 0) {
-            prevEnd = raw.offset + t.nbytes;
+            prevEnd = placed.offset + t.nbytes;
             prevName = t.name;
         }
-        t.data = base + dataStart + raw.offset;
+        t.data = base + dataStart + placed.offset;
     }
+    return Status::success();
+}
+
+}  // namespace
+
+Result<GgufFile> GgufFile::open(const std::string& path) {
+    auto impl = std::make_unique<Impl>();
+    MONO_ASSIGN_OR_RETURN(impl->map, MappedFile::open(path));
+    const uint8_t* base = impl->map.data();
+    const uint64_t fileSize = impl->map.size();
+    Parser p(base, fileSize, path);
+    GgufHeader header;
+    MONO_RETURN_IF_ERROR(readHeader(p, base, fileSize, path, &header));
+    impl->version = header.version;
+    MONO_RETURN_IF_ERROR(readMetadata(p, path, header.nKv, &impl->metadata));
+    MONO_ASSIGN_OR_RETURN(impl->alignment, dataAlignment(impl->metadata, path));
+    std::vector<TensorPlacement> placements;
+    MONO_RETURN_IF_ERROR(readTensorInfos(p, path, header.nTensors, impl->alignment, &impl->tensors,
+                                         &impl->index, &placements));
+    MONO_RETURN_IF_ERROR(placeTensorData(path, base, fileSize, p.r.pos(), impl->alignment,
+                                         std::move(placements), &impl->tensors));
     return GgufFile(std::move(impl));
 }
 

@@ -81,11 +81,11 @@ SafetensorsFile::SafetensorsFile(SafetensorsFile&&) noexcept = default;
 SafetensorsFile& SafetensorsFile::operator=(SafetensorsFile&&) noexcept = default;
 SafetensorsFile::~SafetensorsFile() = default;
 
-Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
-    auto impl = std::make_unique<Impl>();
-    MONO_ASSIGN_OR_RETURN(impl->map, MappedFile::open(path));
-    const uint8_t* base = impl->map.data();
-    const uint64_t fileSize = impl->map.size();
+namespace {
+
+// The JSON header after the u64 length; `headerBytes` gets that length.
+Result<json> readHeader(const uint8_t* base, uint64_t fileSize, const std::string& path,
+                        uint64_t* headerBytes) {
     if (fileSize < 8)
         return Status::corruption(path + ": " + std::to_string(fileSize) +
                                   " bytes is too short for a safetensors header length (8 bytes)");
@@ -113,96 +113,143 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
         return Status::corruption(path + ": header (offset 8, " + std::to_string(n) +
                                   " bytes) is not valid UTF-8 JSON");
     if (!header.is_object()) return Status::corruption(path + ": header is JSON but not an object");
+    *headerBytes = n;
+    return header;
+}
 
-    const uint64_t dataStart = 8 + n;
-    const uint64_t dataSize = fileSize - dataStart;
-    struct Range {
-        uint64_t begin, end;
-        size_t index;
-    };
-    std::vector<Range> ranges;
-    for (const auto& [name, entry] : header.items()) {
-        if (name == "__metadata__") {
-            if (!entry.is_object())
-                return Status::corruption(path + ": __metadata__ is not an object");
-            for (const auto& [k, v] : entry.items()) {
-                if (!v.is_string())
-                    return Status::corruption(path + ": __metadata__ value for " + quoteName(k) +
-                                              " is not a string");
-                impl->metadata[k] = v.get<std::string>();
-            }
-            continue;
-        }
-        const std::string ctx = path + ": tensor " + quoteName(name);
-        if (!entry.is_object()) return Status::corruption(ctx + ": entry is not an object");
-        auto dt = entry.find("dtype");
-        auto sh = entry.find("shape");
-        auto off = entry.find("data_offsets");
-        if (dt == entry.end() || sh == entry.end() || off == entry.end())
-            return Status::corruption(ctx + ": entry needs dtype, shape and data_offsets");
-        TensorView t;
-        t.name = name;
-        if (!dt->is_string()) return Status::corruption(ctx + ": dtype is not a string");
-        const std::string dtype = dt->get<std::string>();
-        if (!parseDType(dtype, &t.dtype)) {
-            for (const char* known : kKnownOtherDTypes)
-                if (dtype == known)
-                    return Status::unsupported(ctx + ": dtype " + dtype + " is not supported");
-            return Status::corruption(ctx + ": unknown dtype " + quoteName(dtype));
-        }
-        if (!sh->is_array()) return Status::corruption(ctx + ": shape is not an array");
-        uint64_t numel = 1;
-        for (const auto& d : *sh) {
-            uint64_t dim = 0;
-            if (!asIndex(d, &dim) || dim > static_cast<uint64_t>(INT64_MAX))
-                return Status::corruption(ctx + ": shape " + sh->dump() +
-                                          " holds a value that is not a non-negative integer");
-            if (detail::mulOverflow(numel, dim, &numel))
-                return Status::corruption(ctx + ": shape " + sh->dump() + " overflows");
-            t.shape.push_back(static_cast<int64_t>(dim));
-        }
-        uint64_t begin = 0, end = 0;
-        if (!off->is_array() || off->size() != 2 || !asIndex((*off)[0], &begin) ||
-            !asIndex((*off)[1], &end))
-            return Status::corruption(ctx + ": data_offsets " + off->dump() +
-                                      " is not [begin, end] with non-negative integers");
-        if (end < begin)
-            return Status::corruption(ctx + ": data_offsets [" + std::to_string(begin) + ", " +
-                                      std::to_string(end) + ") end before they begin");
-        if (!dtypeByteSize(t.dtype, numel, &t.nbytes) || t.nbytes != end - begin)
-            return Status::corruption(
-                ctx + ": " + dtype + " " + shapeString(t.shape) + " needs " +
-                (dtypeByteSize(t.dtype, numel, &t.nbytes) ? std::to_string(t.nbytes)
-                                                          : std::string("more than 2^64")) +
-                " bytes but data_offsets span " + std::to_string(end - begin));
-        if (end > dataSize)
-            return Status::corruption(ctx + ": data_offsets [" + std::to_string(begin) + ", " +
-                                      std::to_string(end) + ") exceed the data section (" +
-                                      std::to_string(dataSize) + " bytes)");
-        t.data = base + dataStart + begin;
-        ranges.push_back({begin, end, impl->tensors.size()});
-        impl->tensors.push_back(std::move(t));
+Status readMetadata(const std::string& path, const json& entry,
+                    std::map<std::string, std::string>* metadata) {
+    if (!entry.is_object()) return Status::corruption(path + ": __metadata__ is not an object");
+    for (const auto& [k, v] : entry.items()) {
+        if (!v.is_string())
+            return Status::corruption(path + ": __metadata__ value for " + quoteName(k) +
+                                      " is not a string");
+        (*metadata)[k] = v.get<std::string>();
     }
+    return Status::success();
+}
 
-    std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
-        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+Status readDType(const std::string& ctx, const json& dt, DType* out) {
+    if (!dt.is_string()) return Status::corruption(ctx + ": dtype is not a string");
+    const std::string dtype = dt.get<std::string>();
+    if (parseDType(dtype, out)) return Status::success();
+    for (const char* known : kKnownOtherDTypes)
+        if (dtype == known)
+            return Status::unsupported(ctx + ": dtype " + dtype + " is not supported");
+    return Status::corruption(ctx + ": unknown dtype " + quoteName(dtype));
+}
+
+Status readShape(const std::string& ctx, const json& sh, std::vector<int64_t>* shape,
+                 uint64_t* numel) {
+    if (!sh.is_array()) return Status::corruption(ctx + ": shape is not an array");
+    *numel = 1;
+    for (const auto& d : sh) {
+        uint64_t dim = 0;
+        if (!asIndex(d, &dim) || dim > static_cast<uint64_t>(INT64_MAX))
+            return Status::corruption(ctx + ": shape " + sh.dump() +
+                                      " holds a value that is not a non-negative integer");
+        if (detail::mulOverflow(*numel, dim, numel))
+            return Status::corruption(ctx + ": shape " + sh.dump() + " overflows");
+        shape->push_back(static_cast<int64_t>(dim));
+    }
+    return Status::success();
+}
+
+// A tensor's bytes, relative to the data section.
+struct ByteRange {
+    uint64_t begin = 0, end = 0;
+};
+
+// One tensor entry of the header, its bytes inside `data` (the data section, `dataSize` long).
+Status readTensorEntry(const std::string& path, const std::string& name, const json& entry,
+                       const uint8_t* data, uint64_t dataSize, TensorView* t, ByteRange* range) {
+    const std::string ctx = path + ": tensor " + quoteName(name);
+    if (!entry.is_object()) return Status::corruption(ctx + ": entry is not an object");
+    auto dt = entry.find("dtype");
+    auto sh = entry.find("shape");
+    auto off = entry.find("data_offsets");
+    if (dt == entry.end() || sh == entry.end() || off == entry.end())
+        return Status::corruption(ctx + ": entry needs dtype, shape and data_offsets");
+    t->name = name;
+    MONO_RETURN_IF_ERROR(readDType(ctx, *dt, &t->dtype));
+    uint64_t numel = 1;
+    MONO_RETURN_IF_ERROR(readShape(ctx, *sh, &t->shape, &numel));
+    uint64_t& begin = range->begin;
+    uint64_t& end = range->end;
+    if (!off->is_array() || off->size() != 2 || !asIndex((*off)[0], &begin) ||
+        !asIndex((*off)[1], &end))
+        return Status::corruption(ctx + ": data_offsets " + off->dump() +
+                                  " is not [begin, end] with non-negative integers");
+    if (end < begin)
+        return Status::corruption(ctx + ": data_offsets [" + std::to_string(begin) + ", " +
+                                  std::to_string(end) + ") end before they begin");
+    if (!dtypeByteSize(t->dtype, numel, &t->nbytes) || t->nbytes != end - begin)
+        return Status::corruption(
+            ctx + ": " + dt->get<std::string>() + " " + shapeString(t->shape) + " needs " +
+            (dtypeByteSize(t->dtype, numel, &t->nbytes) ? std::to_string(t->nbytes)
+                                                        : std::string("more than 2^64")) +
+            " bytes but data_offsets span " + std::to_string(end - begin));
+    if (end > dataSize)
+        return Status::corruption(ctx + ": data_offsets [" + std::to_string(begin) + ", " +
+                                  std::to_string(end) + ") exceed the data section (" +
+                                  std::to_string(dataSize) + " bytes)");
+    t->data = data + begin;
+    return Status::success();
+}
+
+// Puts the tensors in file order after checking that no two overlap.
+Status orderByOffset(const std::string& path, const std::vector<ByteRange>& ranges,
+                     std::vector<TensorView>* tensors) {
+    std::vector<size_t> order(ranges.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return ranges[a].begin != ranges[b].begin ? ranges[a].begin < ranges[b].begin
+                                                  : ranges[a].end < ranges[b].end;
     });
     uint64_t prevEnd = 0;
     size_t prevIndex = SIZE_MAX;
-    for (const auto& r : ranges) {
+    for (size_t i : order) {
+        const ByteRange& r = ranges[i];
         if (r.begin == r.end) continue;  // empty tensors occupy nothing
         if (r.begin < prevEnd)
             return Status::corruption(
-                path + ": tensor " + quoteName(impl->tensors[r.index].name) + ": data_offsets [" +
+                path + ": tensor " + quoteName((*tensors)[i].name) + ": data_offsets [" +
                 std::to_string(r.begin) + ", " + std::to_string(r.end) + ") overlap tensor " +
-                quoteName(impl->tensors[prevIndex].name) + " ending at " + std::to_string(prevEnd));
+                quoteName((*tensors)[prevIndex].name) + " ending at " + std::to_string(prevEnd));
         prevEnd = r.end;
-        prevIndex = r.index;
+        prevIndex = i;
     }
     std::vector<TensorView> ordered;
-    ordered.reserve(ranges.size());
-    for (const auto& r : ranges) ordered.push_back(std::move(impl->tensors[r.index]));
-    impl->tensors = std::move(ordered);
+    ordered.reserve(order.size());
+    for (size_t i : order) ordered.push_back(std::move((*tensors)[i]));
+    *tensors = std::move(ordered);
+    return Status::success();
+}
+
+}  // namespace
+
+Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
+    auto impl = std::make_unique<Impl>();
+    MONO_ASSIGN_OR_RETURN(impl->map, MappedFile::open(path));
+    const uint8_t* base = impl->map.data();
+    const uint64_t fileSize = impl->map.size();
+    uint64_t headerBytes = 0;
+    MONO_ASSIGN_OR_RETURN(const json header, readHeader(base, fileSize, path, &headerBytes));
+    const uint64_t dataStart = 8 + headerBytes;
+    std::vector<ByteRange> ranges;
+    for (const auto& [name, entry] : header.items()) {
+        if (name == "__metadata__") {
+            MONO_RETURN_IF_ERROR(readMetadata(path, entry, &impl->metadata));
+            continue;
+        }
+        TensorView t;
+        ByteRange range;
+        MONO_RETURN_IF_ERROR(
+            readTensorEntry(path, name, entry, base + dataStart, fileSize - dataStart, &t, &range));
+        ranges.push_back(range);
+        impl->tensors.push_back(std::move(t));
+    }
+    MONO_RETURN_IF_ERROR(orderByOffset(path, ranges, &impl->tensors));
     for (size_t i = 0; i < impl->tensors.size(); ++i) impl->index[impl->tensors[i].name] = i;
     return SafetensorsFile(std::move(impl));
 }

@@ -51,6 +51,17 @@ struct Part {
     int64_t rows;
 };
 
+// One forward's views of the backend's buffers, sized for its N rows.
+struct Activations {
+    int64_t N;
+    float* x;    // [N, C] residual stream
+    float* h;    // [N, C] normed
+    float* qkv;  // [N, (H + 2Hkv)·hd]
+    float* tmp;  // [N, C] attn_out / mlp_out
+    float* up;   // [N, F] GPT-2 c_fc; [N, 2F] Llama gate|up
+    float* act;  // [N, F] the MLP's activation (GPT-2: up itself)
+};
+
 class CpuBackend final : public ForwardBackend {
 public:
     explicit CpuBackend(bool bf16 = false) : m_bf16(bf16) {}
@@ -62,6 +73,18 @@ public:
                        const ForwardOptions& opt, Logits* out);
 
 private:
+    // forwardImpl's phases, in order. They work in the member buffers, which
+    // only grow, so a decode step allocates nothing.
+    void bindRows(const Batch& batch, const ForwardOptions& opt, const KvCache::Impl* cache);
+    int layersToRun(const ModelConfig& cfg, const ForwardOptions& opt, bool cached) const;
+    Activations growBuffers(const ModelConfig& cfg, int64_t N);
+    void embed(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch, float* x);
+    void attentionBlock(const ModelConfig& cfg, int layer, const LayerWeights& lw,
+                        KvCache::Impl* cache, const std::vector<int>& slots, const Activations& a);
+    void mlpBlock(const ModelConfig& cfg, int layer, const LayerWeights& lw, const Activations& a);
+    Status finalNormAndLogits(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
+                              const ForwardOptions& opt, const Activations& a, Logits* out);
+
     void resolveHooks(const ModelConfig& cfg, const Hooks* hooks);
     bool has(int layer, HookSite site) const {
         return !m_table[layer * kHookSitesPerLayer + static_cast<int>(site)].empty();
@@ -371,38 +394,69 @@ Status CpuBackend::forward(const ModelConfig& cfg, const ModelWeights& w, const 
 
 Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
                                const ForwardOptions& opt, Logits* out) {
-    const int64_t N = batch.numTokens();
-    const int nSeq = batch.numSeqs();
-    const int64_t C = cfg.dModel, F = cfg.dMlp, V = cfg.vocabSize, hd = cfg.headDim;
-    const int64_t H = cfg.nHeads, Hkv = cfg.nKvHeads;
-    const int64_t ldqkv = (H + 2 * Hkv) * hd;
-    const bool gpt2 = cfg.arch == Arch::kGpt2;
     KvCache::Impl* cache = opt.cache ? opt.cache->impl() : nullptr;
+    bindRows(batch, opt, cache);
+    resolveHooks(cfg, opt.hooks);
+    m_linearFn = opt.linearFn;
+    if (cfg.rope != RopeLayout::kNone) prepareRope(cfg);
+    const int layers = layersToRun(cfg, opt, cache != nullptr);
+    const Activations a = growBuffers(cfg, batch.numTokens());
+    embed(cfg, w, batch, a.x);
+    for (int L = 0; L < layers; ++L) {
+        call(L, HookSite::kResidPre, a.x, a.N, cfg.dModel);
+        attentionBlock(cfg, L, w.layers[L], cache, opt.cacheSlots, a);
+        mlpBlock(cfg, L, w.layers[L], a);
+    }
+    if (layers < cfg.nLayers) return Status::success();
+    return finalNormAndLogits(cfg, w, batch, opt, a, out);
+}
 
+// Each sequence's rows and the position of every row: after its cache slot's
+// length when continuing a cached sequence, else from 0.
+void CpuBackend::bindRows(const Batch& batch, const ForwardOptions& opt,
+                          const KvCache::Impl* cache) {
+    const int nSeq = batch.numSeqs();
     m_seqs.resize(nSeq);
-    m_rowPos.resize(N);
+    m_rowPos.resize(batch.numTokens());
     for (int s = 0; s < nSeq; ++s) {
         const int slot = opt.cacheSlots.empty() ? s : opt.cacheSlots[s];
         const int64_t pos0 = cache ? cache->lengths[slot] : 0;
         m_seqs[s] = SeqRows{s, batch.offsets[s], batch.seqLen(s), pos0};
         for (int64_t t = 0; t < batch.seqLen(s); ++t) m_rowPos[batch.offsets[s] + t] = pos0 + t;
     }
-    resolveHooks(cfg, opt.hooks);
-    m_linearFn = opt.linearFn;
-    if (cfg.rope != RopeLayout::kNone) prepareRope(cfg);
+}
 
-    // How many blocks to run: capture without logits stops after its last hook.
-    int layersToRun = cfg.nLayers;
-    if (opt.logits == LogitsWanted::kNone && !cache && opt.stopAfterLastHook) {
-        layersToRun = 0;
-        for (int L = 0; L <= cfg.nLayers; ++L)
-            for (int s = 0; s < kHookSitesPerLayer; ++s)
-                if (has(L, static_cast<HookSite>(s))) layersToRun = std::min(L + 1, cfg.nLayers);
-        if (has(cfg.nLayers, HookSite::kResidPre)) layersToRun = cfg.nLayers;
-    }
+// How many blocks to run: capture without logits stops after its last hook.
+int CpuBackend::layersToRun(const ModelConfig& cfg, const ForwardOptions& opt, bool cached) const {
+    if (opt.logits != LogitsWanted::kNone || cached || !opt.stopAfterLastHook) return cfg.nLayers;
+    int layers = 0;
+    for (int L = 0; L <= cfg.nLayers; ++L)
+        for (int s = 0; s < kHookSitesPerLayer; ++s)
+            if (has(L, static_cast<HookSite>(s))) layers = std::min(L + 1, cfg.nLayers);
+    if (has(cfg.nLayers, HookSite::kResidPre)) layers = cfg.nLayers;
+    return layers;
+}
 
-    // Embedding: x[r] = E[token] (+ P[pos] for GPT-2).
-    float* x = grow(m_x, N * C);  // [N, C]
+Activations CpuBackend::growBuffers(const ModelConfig& cfg, int64_t N) {
+    const int64_t C = cfg.dModel, F = cfg.dMlp;
+    const int64_t ldqkv = int64_t(cfg.nHeads + 2 * cfg.nKvHeads) * cfg.headDim;
+    const bool gpt2 = cfg.arch == Arch::kGpt2;
+    Activations a;
+    a.N = N;
+    a.x = grow(m_x, N * C);
+    a.h = grow(m_h, N * C);
+    a.qkv = grow(m_qkv, N * ldqkv);
+    a.tmp = grow(m_tmp, N * C);
+    a.up = grow(m_up, N * (gpt2 ? F : 2 * F));
+    a.act = gpt2 ? a.up : grow(m_act, N * F);
+    return a;
+}
+
+// x[r] = E[token] (+ P[pos] for GPT-2).
+void CpuBackend::embed(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
+                       float* x) {
+    const int64_t N = batch.numTokens(), C = cfg.dModel;
+    const bool gpt2 = cfg.arch == Arch::kGpt2;
 #pragma omp parallel for schedule(static) if (N * C > (1 << 15))
     for (int64_t r = 0; r < N; ++r) {
         const float* e = w.tokenEmbedding.data() + int64_t(batch.tokens[r]) * C;
@@ -414,76 +468,78 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
             std::memcpy(xr, e, sizeof(float) * C);
         }
     }
+}
 
-    float* h = grow(m_h, N * C);                     // [N, C]
-    float* qkv = grow(m_qkv, N * ldqkv);             // [N, (H + 2Hkv)·hd]
-    float* tmp = grow(m_tmp, N * C);                 // [N, C]
-    float* up = grow(m_up, N * (gpt2 ? F : 2 * F));  // [N, F] or [N, 2F]
-    float* act = gpt2 ? up : grow(m_act, N * F);     // [N, F]
-    const std::vector<int> noSlots;
-    const std::vector<int>& slots = opt.cacheSlots.empty() ? noSlots : opt.cacheSlots;
-
-    for (int L = 0; L < layersToRun; ++L) {
-        const LayerWeights& lw = w.layers[L];
-        call(L, HookSite::kResidPre, x, N, C);
-
-        // Attention.
-        if (gpt2)
-            cpu::layerNorm(h, x, N, C, lw.ln1.weight.data(), lw.ln1.bias.data(), cfg.normEps);
-        else
-            cpu::rmsNorm(h, x, N, C, lw.ln1.weight.data(), cfg.normEps);
-        if (gpt2) {
-            const Part parts[] = {{HookSite::kAttnIn, 0, 3 * C}};
-            sharedInputLinear(L, h, N, C, lw.qkv, parts, 1, qkv, ldqkv);
-        } else {
-            const Part parts[] = {{HookSite::kAttnIn, 0, H * hd},
-                                  {HookSite::kKIn, H * hd, Hkv * hd},
-                                  {HookSite::kVIn, (H + Hkv) * hd, Hkv * hd}};
-            sharedInputLinear(L, h, N, C, lw.qkv, parts, 3, qkv, ldqkv);
-            applyRope(cfg, qkv, N, ldqkv);
-        }
-        attention(cfg, L, cache, slots, N);
-        float* att = m_att.data();  // [N, H·hd]
-        call(L, HookSite::kAttnOutProjIn, att, N, H * hd);
-        moduleLinear(L, HookSite::kAttnOutProjIn, att, H * hd, N, lw.attnOut.w.data(), C, H * hd,
-                     lw.attnOut.b.size() ? lw.attnOut.b.data() : nullptr, tmp, C);
-        call(L, HookSite::kAttnOut, tmp, N, C);
-        cpu::addInPlace(x, tmp, N * C);
-        call(L, HookSite::kResidMid, x, N, C);
-
-        // MLP.
-        if (gpt2) {
-            cpu::layerNorm(h, x, N, C, lw.ln2.weight.data(), lw.ln2.bias.data(), cfg.normEps);
-            const Part parts[] = {{HookSite::kMlpIn, 0, F}};
-            const bool tanhGelu = cfg.activation == Activation::kGeluTanh;
-            sharedInputLinear(L, h, N, C, lw.up, parts, 1, up, F,
-                              tanhGelu ? cpu::Epilogue::kGeluTanh : cpu::Epilogue::kNone);
-            if (cfg.activation == Activation::kGeluErf) cpu::geluErf(up, N * F);
-            if (cfg.activation == Activation::kRelu) cpu::relu(up, N * F);
-        } else {
-            cpu::rmsNorm(h, x, N, C, lw.ln2.weight.data(), cfg.normEps);
-            const Part parts[] = {{HookSite::kMlpIn, 0, F}, {HookSite::kUpIn, F, F}};
-            sharedInputLinear(L, h, N, C, lw.up, parts, 2, up, 2 * F);
-            cpu::siluMul(act, up, N, F);
-        }
-        call(L, HookSite::kMlpPost, act, N, F);
-        call(L, HookSite::kMlpOutProjIn, act, N, F);
-        moduleLinear(L, HookSite::kMlpOutProjIn, act, F, N, lw.down.w.data(), C, F,
-                     lw.down.b.size() ? lw.down.b.data() : nullptr, tmp, C);
-        call(L, HookSite::kMlpOut, tmp, N, C);
-        cpu::addInPlace(x, tmp, N * C);
-        call(L, HookSite::kResidPost, x, N, C);
+// norm → qkv → RoPE → causal attention → out proj → residual.
+void CpuBackend::attentionBlock(const ModelConfig& cfg, int L, const LayerWeights& lw,
+                                KvCache::Impl* cache, const std::vector<int>& slots,
+                                const Activations& a) {
+    const int64_t N = a.N, C = cfg.dModel, hd = cfg.headDim;
+    const int64_t H = cfg.nHeads, Hkv = cfg.nKvHeads;
+    const int64_t ldqkv = (H + 2 * Hkv) * hd;
+    if (cfg.arch == Arch::kGpt2) {
+        cpu::layerNorm(a.h, a.x, N, C, lw.ln1.weight.data(), lw.ln1.bias.data(), cfg.normEps);
+        const Part parts[] = {{HookSite::kAttnIn, 0, 3 * C}};
+        sharedInputLinear(L, a.h, N, C, lw.qkv, parts, 1, a.qkv, ldqkv);
+    } else {
+        cpu::rmsNorm(a.h, a.x, N, C, lw.ln1.weight.data(), cfg.normEps);
+        const Part parts[] = {{HookSite::kAttnIn, 0, H * hd},
+                              {HookSite::kKIn, H * hd, Hkv * hd},
+                              {HookSite::kVIn, (H + Hkv) * hd, Hkv * hd}};
+        sharedInputLinear(L, a.h, N, C, lw.qkv, parts, 3, a.qkv, ldqkv);
+        applyRope(cfg, a.qkv, N, ldqkv);
     }
-    if (layersToRun < cfg.nLayers) return Status::success();
+    attention(cfg, L, cache, slots, N);
+    float* att = m_att.data();  // [N, H·hd], grown by attention()
+    call(L, HookSite::kAttnOutProjIn, att, N, H * hd);
+    moduleLinear(L, HookSite::kAttnOutProjIn, att, H * hd, N, lw.attnOut.w.data(), C, H * hd,
+                 lw.attnOut.b.size() ? lw.attnOut.b.data() : nullptr, a.tmp, C);
+    call(L, HookSite::kAttnOut, a.tmp, N, C);
+    cpu::addInPlace(a.x, a.tmp, N * C);
+    call(L, HookSite::kResidMid, a.x, N, C);
+}
 
-    // Final norm and unembedding.
+// norm → MLP → residual.
+void CpuBackend::mlpBlock(const ModelConfig& cfg, int L, const LayerWeights& lw,
+                          const Activations& a) {
+    const int64_t N = a.N, C = cfg.dModel, F = cfg.dMlp;
+    if (cfg.arch == Arch::kGpt2) {
+        cpu::layerNorm(a.h, a.x, N, C, lw.ln2.weight.data(), lw.ln2.bias.data(), cfg.normEps);
+        const Part parts[] = {{HookSite::kMlpIn, 0, F}};
+        const bool tanhGelu = cfg.activation == Activation::kGeluTanh;
+        sharedInputLinear(L, a.h, N, C, lw.up, parts, 1, a.up, F,
+                          tanhGelu ? cpu::Epilogue::kGeluTanh : cpu::Epilogue::kNone);
+        if (cfg.activation == Activation::kGeluErf) cpu::geluErf(a.up, N * F);
+        if (cfg.activation == Activation::kRelu) cpu::relu(a.up, N * F);
+    } else {
+        cpu::rmsNorm(a.h, a.x, N, C, lw.ln2.weight.data(), cfg.normEps);
+        const Part parts[] = {{HookSite::kMlpIn, 0, F}, {HookSite::kUpIn, F, F}};
+        sharedInputLinear(L, a.h, N, C, lw.up, parts, 2, a.up, 2 * F);
+        cpu::siluMul(a.act, a.up, N, F);
+    }
+    call(L, HookSite::kMlpPost, a.act, N, F);
+    call(L, HookSite::kMlpOutProjIn, a.act, N, F);
+    moduleLinear(L, HookSite::kMlpOutProjIn, a.act, F, N, lw.down.w.data(), C, F,
+                 lw.down.b.size() ? lw.down.b.data() : nullptr, a.tmp, C);
+    call(L, HookSite::kMlpOut, a.tmp, N, C);
+    cpu::addInPlace(a.x, a.tmp, N * C);
+    call(L, HookSite::kResidPost, a.x, N, C);
+}
+
+// Final norm (skipped when neither logits nor its hook want it) and unembedding
+// of every row, or of each sequence's last row.
+Status CpuBackend::finalNormAndLogits(const ModelConfig& cfg, const ModelWeights& w,
+                                      const Batch& batch, const ForwardOptions& opt,
+                                      const Activations& a, Logits* out) {
+    const int64_t N = a.N, C = cfg.dModel, V = cfg.vocabSize;
+    const int nSeq = batch.numSeqs();
     if (opt.logits == LogitsWanted::kNone && !has(cfg.nLayers, HookSite::kResidPre))
         return Status::success();
-    if (gpt2)
-        cpu::layerNorm(h, x, N, C, w.lnFinal.weight.data(), w.lnFinal.bias.data(), cfg.normEps);
+    if (cfg.arch == Arch::kGpt2)
+        cpu::layerNorm(a.h, a.x, N, C, w.lnFinal.weight.data(), w.lnFinal.bias.data(), cfg.normEps);
     else
-        cpu::rmsNorm(h, x, N, C, w.lnFinal.weight.data(), cfg.normEps);
-    call(cfg.nLayers, HookSite::kResidPre, h, N, C);
+        cpu::rmsNorm(a.h, a.x, N, C, w.lnFinal.weight.data(), cfg.normEps);
+    call(cfg.nLayers, HookSite::kResidPre, a.h, N, C);
     if (opt.logits == LogitsWanted::kNone) return Status::success();
 
     const RowMatrix& U = w.unembed();  // [V, C]
@@ -491,21 +547,21 @@ Status CpuBackend::forwardImpl(const ModelConfig& cfg, const ModelWeights& w, co
         out->rows = N;
         out->vocab = V;
         out->data.resize(N * V);
-        linear(h, C, N, U.data(), V, C, nullptr, out->data.data(), V);
-    } else {
-        float* last = grow(m_last, int64_t(nSeq) * C);  // [nSeq, C]
-        for (int s = 0; s < nSeq; ++s) {
-            const int64_t r = batch.offsets[s + 1] - 1;
-            if (r >= batch.offsets[s])
-                std::memcpy(last + s * C, h + r * C, sizeof(float) * C);
-            else
-                std::fill(last + s * C, last + (s + 1) * C, 0.0f);
-        }
-        out->rows = nSeq;
-        out->vocab = V;
-        out->data.resize(int64_t(nSeq) * V);
-        linear(last, C, nSeq, U.data(), V, C, nullptr, out->data.data(), V);
+        linear(a.h, C, N, U.data(), V, C, nullptr, out->data.data(), V);
+        return Status::success();
     }
+    float* last = grow(m_last, int64_t(nSeq) * C);  // [nSeq, C]
+    for (int s = 0; s < nSeq; ++s) {
+        const int64_t r = batch.offsets[s + 1] - 1;
+        if (r >= batch.offsets[s])
+            std::memcpy(last + s * C, a.h + r * C, sizeof(float) * C);
+        else
+            std::fill(last + s * C, last + (s + 1) * C, 0.0f);
+    }
+    out->rows = nSeq;
+    out->vocab = V;
+    out->data.resize(int64_t(nSeq) * V);
+    linear(last, C, nSeq, U.data(), V, C, nullptr, out->data.data(), V);
     return Status::success();
 }
 

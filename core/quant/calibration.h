@@ -5,7 +5,7 @@
 //
 //   auto windows = tokenWindows(files, *tokenizer, 64, 256);
 //   auto calib = calibrate(*model, *windows, {}, progress, stop);
-//   saveCalibration(*calib, workspace.quantDir() + "/calibration.json");
+//   saveCalibration(*calib, workspace.calibrationPath());
 //
 // Linears that share an input (Llama q/k/v, gate/up) have one entry.
 

@@ -197,7 +197,8 @@ const json* findType(const json& node, const char* type) {
     return nullptr;
 }
 
-Result<std::shared_ptr<const Tokenizer>> tokenizerFromJson(const std::string& path, const json& j) {
+// The "model" object of a tokenizer.json, checked to be a BPE with a vocab and merges.
+Result<const json*> bpeModelNode(const std::string& path, const json& j) {
     if (!j.is_object()) return wrongType(path, "(top level)", "an object", j);
     if (!j.contains("model")) return Status::corruption(path + ": missing key 'model'");
     const json& model = j["model"];
@@ -212,117 +213,150 @@ Result<std::shared_ptr<const Tokenizer>> tokenizerFromJson(const std::string& pa
     }
     if (!model.contains("vocab")) return Status::corruption(path + ": missing key 'model.vocab'");
     if (!model.contains("merges")) return Status::corruption(path + ": missing key 'model.merges'");
+    return &model;
+}
 
+// What tokenizer.json says about the vocabulary, whichever tokenizer it makes.
+struct JsonVocab {
     std::vector<std::string> pieces;
-    std::vector<bool> present;
-    MONO_RETURN_IF_ERROR(readVocabObject(path, "model.vocab", model["vocab"], &pieces, &present));
     std::vector<TokenKind> kinds;
-    std::vector<std::pair<TokenId, bool>> added;  // id, special
-    if (j.contains("added_tokens") && !j["added_tokens"].is_null()) {
-        const json& at = j["added_tokens"];
-        if (!at.is_array()) return wrongType(path, "added_tokens", "an array", at);
-        for (size_t i = 0; i < at.size(); ++i) {
-            const json& t = at[i];
-            const std::string key = "added_tokens[" + std::to_string(i) + "]";
-            if (!t.is_object()) return wrongType(path, key, "an object", t);
-            if (!t.contains("id") || !t["id"].is_number_integer())
-                return Status::corruption(path + ": '" + key + ".id': expected an integer");
-            if (!t.contains("content") || !t["content"].is_string())
-                return Status::corruption(path + ": '" + key + ".content': expected a string");
-            const int64_t id = t["id"].get<int64_t>();
-            const std::string content = t["content"].get<std::string>();
-            if (id < 0 || id >= kMaxVocab)
-                return Status::corruption(path + ": '" + key + ".id': " + std::to_string(id) +
-                                          " is outside [0, " + std::to_string(kMaxVocab) + ")");
-            if (static_cast<size_t>(id) >= pieces.size()) {
-                pieces.resize(id + 1);
-                present.resize(id + 1, false);
-            }
-            if (present[id] && pieces[id] != content)
-                return Status::corruption(path + ": '" + key + "': id " + std::to_string(id) +
-                                          " is '" + content + "' here but '" + pieces[id] +
-                                          "' in model.vocab");
-            pieces[id] = content;
-            present[id] = true;
-            const bool special =
-                t.contains("special") && t["special"].is_boolean() && t["special"].get<bool>();
-            added.emplace_back(static_cast<TokenId>(id), special);
+    std::vector<std::pair<std::string, std::string>> merges;
+    TokenId bos = -1;
+    TokenId eos = -1;
+};
+
+// added_tokens: each must agree with model.vocab where both give an id, and
+// may fill its holes. `added` gets each one's id and whether it is special.
+Status readAddedTokens(const std::string& path, const json& j, std::vector<std::string>* pieces,
+                       std::vector<bool>* present, std::vector<std::pair<TokenId, bool>>* added) {
+    if (!j.contains("added_tokens") || j["added_tokens"].is_null()) return Status::success();
+    const json& at = j["added_tokens"];
+    if (!at.is_array()) return wrongType(path, "added_tokens", "an array", at);
+    for (size_t i = 0; i < at.size(); ++i) {
+        const json& t = at[i];
+        const std::string key = "added_tokens[" + std::to_string(i) + "]";
+        if (!t.is_object()) return wrongType(path, key, "an object", t);
+        if (!t.contains("id") || !t["id"].is_number_integer())
+            return Status::corruption(path + ": '" + key + ".id': expected an integer");
+        if (!t.contains("content") || !t["content"].is_string())
+            return Status::corruption(path + ": '" + key + ".content': expected a string");
+        const int64_t id = t["id"].get<int64_t>();
+        const std::string content = t["content"].get<std::string>();
+        if (id < 0 || id >= kMaxVocab)
+            return Status::corruption(path + ": '" + key + ".id': " + std::to_string(id) +
+                                      " is outside [0, " + std::to_string(kMaxVocab) + ")");
+        if (static_cast<size_t>(id) >= pieces->size()) {
+            pieces->resize(id + 1);
+            present->resize(id + 1, false);
         }
+        if ((*present)[id] && (*pieces)[id] != content)
+            return Status::corruption(path + ": '" + key + "': id " + std::to_string(id) + " is '" +
+                                      content + "' here but '" + (*pieces)[id] +
+                                      "' in model.vocab");
+        (*pieces)[id] = content;
+        (*present)[id] = true;
+        const bool special =
+            t.contains("special") && t["special"].is_boolean() && t["special"].get<bool>();
+        added->emplace_back(static_cast<TokenId>(id), special);
     }
+    return Status::success();
+}
+
+// Pieces, kinds, merges and BOS/EOS from model.vocab, added_tokens, model.merges
+// and the special-token files beside `path`.
+Result<JsonVocab> readJsonVocab(const std::string& path, const json& j, const json& model) {
+    JsonVocab v;
+    std::vector<bool> present;
+    MONO_RETURN_IF_ERROR(readVocabObject(path, "model.vocab", model["vocab"], &v.pieces, &present));
+    std::vector<std::pair<TokenId, bool>> added;  // id, special
+    MONO_RETURN_IF_ERROR(readAddedTokens(path, j, &v.pieces, &present, &added));
     MONO_RETURN_IF_ERROR(checkNoHoles(path, present));
-    for (size_t id = 0; id < pieces.size(); ++id)
-        if (const size_t bad = detail::findInvalidUtf8(pieces[id]); bad != std::string::npos)
+    for (size_t id = 0; id < v.pieces.size(); ++id)
+        if (const size_t bad = detail::findInvalidUtf8(v.pieces[id]); bad != std::string::npos)
             return Status::corruption(path + ": token " + std::to_string(id) +
                                       " is not valid UTF-8");
-    kinds.assign(pieces.size(), TokenKind::kNormal);
+    v.kinds.assign(v.pieces.size(), TokenKind::kNormal);
     for (auto [id, special] : added)
-        kinds[id] = special ? TokenKind::kControl : TokenKind::kUserDefined;
+        v.kinds[id] = special ? TokenKind::kControl : TokenKind::kUserDefined;
 
-    MONO_ASSIGN_OR_RETURN(auto merges, parseJsonMerges(path, model["merges"]));
+    MONO_ASSIGN_OR_RETURN(v.merges, parseJsonMerges(path, model["merges"]));
     std::string bosName;
     std::string eosName;
     MONO_RETURN_IF_ERROR(readSpecialNames(fs::path(path).parent_path(), &bosName, &eosName));
-    TokenId bos;
-    TokenId eos;
-    guessBosEos(pieces, bosName, eosName, &bos, &eos);
+    guessBosEos(v.pieces, bosName, eosName, &v.bos, &v.eos);
+    return v;
+}
 
+// Llama style: byte fallback, the "▁" prefix from a Prepend normalizer, no pre_tokenizer.
+Result<std::shared_ptr<const Tokenizer>> spmFromJson(const std::string& path, const json& model,
+                                                     const json& normalizer, const json& pre,
+                                                     bool byteFallback, JsonVocab vocab) {
+    if (!pre.is_null() && !pre.empty())
+        return Status::unsupported(path + ": a SentencePiece-style BPE with a pre_tokenizer (" +
+                                   pre.dump().substr(0, 80) + ") is not supported");
+    SpmVocab v;
+    v.source = path;
+    v.useMerges = true;
+    v.merges = std::move(vocab.merges);
+    v.bos = vocab.bos;
+    v.eos = vocab.eos;
+    if (model.contains("unk_token") && model["unk_token"].is_string()) {
+        v.unk = findPiece(vocab.pieces, model["unk_token"].get<std::string>());
+        if (v.unk < 0)
+            return Status::corruption(path + ": model.unk_token '" +
+                                      model["unk_token"].get<std::string>() +
+                                      "' is not in the vocabulary");
+    }
+    v.fuseUnknown = model.contains("fuse_unk") && model["fuse_unk"].is_boolean() &&
+                    model["fuse_unk"].get<bool>();
+    const json* prepend = findType(normalizer, "Prepend");
+    v.addSpacePrefix =
+        prepend && prepend->contains("prepend") && (*prepend)["prepend"] == "\xE2\x96\x81";
+    for (size_t id = 0; id < vocab.pieces.size(); ++id)
+        if (vocab.kinds[id] == TokenKind::kNormal && byteFallback &&
+            detail::parseByteToken(vocab.pieces[id]) >= 0)
+            vocab.kinds[id] = TokenKind::kByte;
+    v.pieces = std::move(vocab.pieces);
+    v.kinds = std::move(vocab.kinds);
+    return makeSpmTokenizer(std::move(v));
+}
+
+// GPT-2 style: the ByteLevel pre_tokenizer with GPT-2's own regex.
+Result<std::shared_ptr<const Tokenizer>> byteLevelFromJson(const std::string& path, const json& pre,
+                                                           JsonVocab vocab) {
+    if (const json* bl = findType(pre, "ByteLevel");
+        bl && bl->contains("add_prefix_space") && (*bl)["add_prefix_space"] == true)
+        return Status::unsupported(path +
+                                   ": ByteLevel pre_tokenizer with add_prefix_space=true is "
+                                   "not supported");
+    if (hasType(pre, "Split"))
+        return Status::unsupported(path +
+                                   ": a Split pre_tokenizer (a custom regex) is not supported; "
+                                   "only GPT-2's ByteLevel regex");
+    ByteBpeVocab v;
+    v.source = path;
+    v.pieces = std::move(vocab.pieces);
+    v.kinds = std::move(vocab.kinds);
+    v.merges = std::move(vocab.merges);
+    v.bos = vocab.bos;
+    v.eos = vocab.eos;
+    return makeByteBpeTokenizer(std::move(v));
+}
+
+Result<std::shared_ptr<const Tokenizer>> tokenizerFromJson(const std::string& path, const json& j) {
+    MONO_ASSIGN_OR_RETURN(const json* model, bpeModelNode(path, j));
+    MONO_ASSIGN_OR_RETURN(JsonVocab vocab, readJsonVocab(path, j, *model));
     const json empty;
     const json& normalizer = j.contains("normalizer") ? j["normalizer"] : empty;
     const json& pre = j.contains("pre_tokenizer") ? j["pre_tokenizer"] : empty;
     const json& decoder = j.contains("decoder") ? j["decoder"] : empty;
-    const bool byteFallback = model.contains("byte_fallback") &&
-                              model["byte_fallback"].is_boolean() &&
-                              model["byte_fallback"].get<bool>();
-
-    if (byteFallback || hasType(normalizer, "Prepend") || hasType(decoder, "ByteFallback")) {
-        if (!pre.is_null() && !pre.empty())
-            return Status::unsupported(path + ": a SentencePiece-style BPE with a pre_tokenizer (" +
-                                       pre.dump().substr(0, 80) + ") is not supported");
-        SpmVocab v;
-        v.source = path;
-        v.useMerges = true;
-        v.merges = std::move(merges);
-        v.bos = bos;
-        v.eos = eos;
-        if (model.contains("unk_token") && model["unk_token"].is_string()) {
-            v.unk = findPiece(pieces, model["unk_token"].get<std::string>());
-            if (v.unk < 0)
-                return Status::corruption(path + ": model.unk_token '" +
-                                          model["unk_token"].get<std::string>() +
-                                          "' is not in the vocabulary");
-        }
-        v.fuseUnknown = model.contains("fuse_unk") && model["fuse_unk"].is_boolean() &&
-                        model["fuse_unk"].get<bool>();
-        const json* prepend = findType(normalizer, "Prepend");
-        v.addSpacePrefix =
-            prepend && prepend->contains("prepend") && (*prepend)["prepend"] == "\xE2\x96\x81";
-        for (size_t id = 0; id < pieces.size(); ++id)
-            if (kinds[id] == TokenKind::kNormal && byteFallback &&
-                detail::parseByteToken(pieces[id]) >= 0)
-                kinds[id] = TokenKind::kByte;
-        v.pieces = std::move(pieces);
-        v.kinds = std::move(kinds);
-        return makeSpmTokenizer(std::move(v));
-    }
-    if (hasType(pre, "ByteLevel") || hasType(decoder, "ByteLevel")) {
-        if (const json* bl = findType(pre, "ByteLevel");
-            bl && bl->contains("add_prefix_space") && (*bl)["add_prefix_space"] == true)
-            return Status::unsupported(path +
-                                       ": ByteLevel pre_tokenizer with add_prefix_space=true is "
-                                       "not supported");
-        if (hasType(pre, "Split"))
-            return Status::unsupported(path +
-                                       ": a Split pre_tokenizer (a custom regex) is not supported; "
-                                       "only GPT-2's ByteLevel regex");
-        ByteBpeVocab v;
-        v.source = path;
-        v.pieces = std::move(pieces);
-        v.kinds = std::move(kinds);
-        v.merges = std::move(merges);
-        v.bos = bos;
-        v.eos = eos;
-        return makeByteBpeTokenizer(std::move(v));
-    }
+    const bool byteFallback = model->contains("byte_fallback") &&
+                              (*model)["byte_fallback"].is_boolean() &&
+                              (*model)["byte_fallback"].get<bool>();
+    if (byteFallback || hasType(normalizer, "Prepend") || hasType(decoder, "ByteFallback"))
+        return spmFromJson(path, *model, normalizer, pre, byteFallback, std::move(vocab));
+    if (hasType(pre, "ByteLevel") || hasType(decoder, "ByteLevel"))
+        return byteLevelFromJson(path, pre, std::move(vocab));
     return Status::unsupported(path +
                                ": a BPE model needs either a ByteLevel pre_tokenizer (GPT-2 style) "
                                "or byte_fallback with the SentencePiece normalizer (Llama style)");

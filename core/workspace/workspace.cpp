@@ -20,6 +20,29 @@ namespace {
 constexpr const char* kFormat = "monoscope-workspace";
 constexpr int kFormatVersion = 1;
 
+constexpr const char* kActivationsFolder = "activations";
+constexpr const char* kSaesFolder = "saes";
+constexpr const char* kSaeEvalFile = "eval.json";
+constexpr const char* kFeaturesFolder = "features";
+constexpr const char* kFeatureStoreSuffix = ".sqlite";
+constexpr const char* kQuantFolder = "quant";
+constexpr const char* kCalibrationFile = "calibration.json";
+
+fs::path manifestPathIn(const fs::path& dir) {
+    return dir / kManifestFile;
+}
+
+fs::path featureStoreIn(const fs::path& dir, const std::string& saeName) {
+    return dir / kFeaturesFolder / (saeName + kFeatureStoreSuffix);
+}
+
+// "a/b/" → "a/b", so that filename() and parent_path() see the last folder.
+fs::path withoutTrailingSeparator(const std::string& dir) {
+    fs::path p = fs::path(dir).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    return p;
+}
+
 Result<Manifest> parseManifest(const std::string& text, const std::string& path) {
     json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) return Status::corruption(path + ": not a JSON object");
@@ -51,7 +74,7 @@ Result<Manifest> parseManifest(const std::string& text, const std::string& path)
 Result<Workspace> Workspace::open(const std::string& dir) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) return Status::notFound(dir + ": no such folder");
-    const std::string path = (fs::path(dir) / kManifestFile).string();
+    const std::string path = manifestPathIn(dir).string();
     if (!fs::exists(path, ec))
         return Status::invalidArgument(dir + ": not a Monoscope workspace (no " +
                                        std::string(kManifestFile) + ")");
@@ -65,7 +88,7 @@ Result<Workspace> Workspace::create(const std::string& dir, Manifest manifest) {
     if (fs::exists(dir, ec)) {
         if (!fs::is_directory(dir, ec))
             return Status::invalidArgument(dir + ": exists and is not a folder");
-        if (fs::exists(fs::path(dir) / kManifestFile, ec))
+        if (isWorkspace(dir))
             return Status::invalidArgument(dir + ": already a Monoscope workspace");
         if (!fs::is_empty(dir, ec))
             return Status::invalidArgument(dir +
@@ -81,8 +104,7 @@ Result<Workspace> Workspace::create(const std::string& dir, Manifest manifest) {
 }
 
 Result<Workspace> Workspace::openOrCreate(const std::string& dir, Manifest manifest) {
-    std::error_code ec;
-    if (fs::exists(fs::path(dir) / kManifestFile, ec)) return open(dir);
+    if (isWorkspace(dir)) return open(dir);
     return create(dir, std::move(manifest));
 }
 
@@ -103,29 +125,53 @@ Status Workspace::save() const {
     j["context_size"] = m_manifest.contextSize;
     j["created"] = m_manifest.created;
     j["monoscope_version"] = kVersion;
-    return writeFileAtomic((fs::path(m_dir) / kManifestFile).string(), j.dump(2) + "\n");
+    return writeFileAtomic(manifestPathIn(m_dir).string(), j.dump(2) + "\n");
 }
 
 std::string Workspace::activationsDir(const std::string& hook) const {
-    return (fs::path(m_dir) / "activations" / hook).string();
+    return (fs::path(m_dir) / kActivationsFolder / hook).string();
+}
+std::string Workspace::saesDir() const {
+    return (fs::path(m_dir) / kSaesFolder).string();
 }
 std::string Workspace::saeDir(const std::string& name) const {
-    return (fs::path(m_dir) / "saes" / name).string();
+    return (fs::path(m_dir) / kSaesFolder / name).string();
+}
+std::string Workspace::saeEvalPath(const std::string& name) const {
+    return (fs::path(m_dir) / kSaesFolder / name / kSaeEvalFile).string();
 }
 std::string Workspace::featureStorePath(const std::string& saeName) const {
-    return (fs::path(m_dir) / "features" / (saeName + ".sqlite")).string();
+    return featureStoreIn(m_dir, saeName).string();
 }
 std::string Workspace::quantDir() const {
-    return (fs::path(m_dir) / "quant").string();
+    return (fs::path(m_dir) / kQuantFolder).string();
+}
+std::string Workspace::calibrationPath() const {
+    return (fs::path(m_dir) / kQuantFolder / kCalibrationFile).string();
 }
 
 std::vector<std::string> Workspace::saeNames() const {
     std::vector<std::string> names;
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(fs::path(m_dir) / "saes", ec))
+    for (const auto& entry : fs::directory_iterator(saesDir(), ec))
         if (entry.is_directory()) names.push_back(entry.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
+}
+
+bool isWorkspace(const std::string& dir) {
+    std::error_code ec;
+    return fs::is_directory(dir, ec) && fs::exists(manifestPathIn(dir), ec);
+}
+
+std::string saeNameOf(const std::string& saeDir) {
+    return withoutTrailingSeparator(saeDir).filename().string();
+}
+
+std::string featureStoreBesideSae(const std::string& saeDir) {
+    const fs::path sae = withoutTrailingSeparator(saeDir);
+    if (sae.parent_path().filename() != kSaesFolder) return "";
+    return featureStoreIn(sae.parent_path().parent_path(), sae.filename().string()).string();
 }
 
 }  // namespace mono::ws

@@ -5,11 +5,13 @@
 //     monoscope.json          manifest: model, tokenizer, corpus, hook points, versions
 //     activations/<hook>/     activation store (see core/acts/activation_store.h)
 //     saes/<name>/            SAELens-layout SAEs, training logs, checkpoints
+//     saes/<name>/eval.json   the SAE's held-out evaluation (`eval-sae --json`)
 //     features/<sae>.sqlite   feature stores
 //     quant/                  calibration statistics and reports
 //
-// The manifest is replaced atomically; nothing else in the folder is touched
-// by opening it.
+// This file is the only place that knows these names: everything else asks it
+// for a path. The manifest is replaced atomically; nothing else in the folder
+// is touched by opening it.
 
 #include <string>
 #include <vector>
@@ -47,9 +49,12 @@ public:
 
     // Folder names are the hook names, which are plain ASCII ("blocks.2.hook_resid_post").
     std::string activationsDir(const std::string& hook) const;
+    std::string saesDir() const;
     std::string saeDir(const std::string& name) const;
+    std::string saeEvalPath(const std::string& name) const;
     std::string featureStorePath(const std::string& saeName) const;
     std::string quantDir() const;
+    std::string calibrationPath() const;
     // SAE folders present (names under saes/), sorted.
     std::vector<std::string> saeNames() const;
 
@@ -64,5 +69,17 @@ private:
 
 // The manifest file name, "monoscope.json".
 inline constexpr const char* kManifestFile = "monoscope.json";
+
+// Whether `dir` is a workspace, i.e. a folder with a manifest (not read here).
+bool isWorkspace(const std::string& dir);
+
+// The name an SAE folder goes by, its last path component ("ws/saes/res6/" → "res6"):
+// the name of its feature store.
+std::string saeNameOf(const std::string& saeDir);
+
+// For an SAE folder given by path rather than by name: when `saeDir` is
+// <workspace>/saes/<name>, that workspace's feature store for it (existing or
+// not); otherwise empty.
+std::string featureStoreBesideSae(const std::string& saeDir);
 
 }  // namespace mono::ws

@@ -258,6 +258,29 @@ private slots:
         QCOMPARE(ws::Workspace::open((root / "ws").string()).status().code(),
                  StatusCode::kCorruption);
     }
+
+    // Paths given on a command line map back onto the same layout the workspace hands out.
+    void workspaceLayoutFromAnSaeFolder() {
+        const fs::path root = test::tempDir() / "layout";
+        auto w = ws::Workspace::create(root.string(), ws::Manifest{});
+        MONO_VERIFY_RESULT(w);
+        QVERIFY(ws::isWorkspace(root.string()));
+        QVERIFY(!ws::isWorkspace((root / "saes").string()));
+        QVERIFY(!ws::isWorkspace((root / ws::kManifestFile).string()));
+
+        const std::string sae = w->saeDir("topk-64");
+        QCOMPARE(fs::path(sae).parent_path().string(), w->saesDir());
+        QCOMPARE(ws::saeNameOf(sae), std::string("topk-64"));
+        QCOMPARE(ws::saeNameOf(sae + "/"), std::string("topk-64"));
+        QCOMPARE(fs::path(ws::featureStoreBesideSae(sae + "/")).lexically_normal().string(),
+                 fs::path(w->featureStorePath("topk-64")).lexically_normal().string());
+        QCOMPARE(fs::path(w->saeEvalPath("topk-64")).parent_path().string(), sae);
+        QCOMPARE(fs::path(w->calibrationPath()).parent_path().string(), w->quantDir());
+        // An SAE folder outside a workspace's saes/ has no store beside it.
+        QCOMPARE(ws::featureStoreBesideSae((root / "elsewhere" / "topk-64").string()),
+                 std::string());
+        QCOMPARE(ws::featureStoreBesideSae("saes/res6"), std::string("features/res6.sqlite"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestActs)

@@ -14,6 +14,7 @@
 #include "core/acts/batch_provider.h"
 #include "core/sae/trainer.h"
 #include "core/steer/sae_splice.h"
+#include "core/steer/steer_json.h"
 #include "core/steer/steer_run.h"
 #include "tests/support/test_support.h"
 
@@ -416,6 +417,54 @@ private slots:
         QVERIFY(rep->points[4].steered.text != rep->baseline.text);
         for (const auto& p : rep->points)
             QCOMPARE(p.steered.activations.size(), p.steered.tokens.size());
+    }
+
+    // The --json document (docs/STEERING.md): its fields, filled from the report and the sources.
+    void steerJsonHoldsTheDocumentedFields() {
+        steer::SteerRunSpec spec;
+        spec.steer.hook = kHook;
+        spec.steer.edits = {relative(m_frequent[0], 4.0)};
+        spec.prompt = "Once upon a time";
+        spec.generate.maxNewTokens = 4;
+        auto rep = steer::runSteering(*m_model, *m_tok, m_sae, spec);
+        MONO_VERIFY_RESULT(rep);
+        const steer::SteerSources sources{"stories260K.bin", "ws/saes/x", "ws/features/x.sqlite",
+                                          ""};
+        const nlohmann::json doc = steer::steerJson(sources, spec, *rep);
+        for (const char* key :
+             {"settings", "prompt_tokens", "features", "baseline", "steered", "shifts", "fluency"})
+            QVERIFY2(doc.contains(key), key);
+        const nlohmann::json& settings = doc["settings"];
+        QCOMPARE(settings["reference"].get<std::string>(), std::string("prompt + baseline"));
+        QCOMPARE(settings["features_store"].get<std::string>(),
+                 std::string("ws/features/x.sqlite"));
+        QCOMPARE(settings["mode"].get<std::string>(), std::string("clamp"));
+        QCOMPARE(settings["edits"][0]["applied"].get<double>(), 4.0 * m_maxAct[m_frequent[0]]);
+        QCOMPARE(doc["steered"]["pieces"].size(), rep->steered.tokens.size());
+        QCOMPARE(doc["fluency"]["predicted_tokens"].get<int64_t>(), rep->fluency.predicted);
+
+        steer::SweepSpec sw;
+        sw.feature = m_frequent[0];
+        sw.from = 0;
+        sw.to = 4;
+        sw.steps = 2;
+        sw.maxActivation = m_maxAct[sw.feature];
+        auto sweep = steer::runSweep(*m_model, *m_tok, m_sae, spec, sw);
+        MONO_VERIFY_RESULT(sweep);
+        const nlohmann::json sweepDoc = steer::sweepJson(sources, spec, sw, *sweep);
+        QCOMPARE(sweepDoc["settings"]["sweep"]["steps"].get<int>(), 2);
+        QCOMPARE(sweepDoc["points"].size(), size_t(2));
+        QVERIFY(!sweepDoc.contains("features") && !sweepDoc["settings"].contains("edits"));
+
+        // Two-space indented with a final newline; bytes that are not UTF-8 become U+FFFD.
+        const std::filesystem::path path = test::tempDir() / "steer.json";
+        nlohmann::json withByte = doc;
+        withByte["baseline"]["text"] = std::string("\xE2");
+        MONO_VERIFY_OK(steer::writeSteerJson(withByte, path.string()));
+        const std::string text = test::readFile(path);
+        QVERIFY(text.rfind("{\n  \"baseline\": {", 0) == 0);
+        QVERIFY(text.size() > 2 && text.compare(text.size() - 2, 2, "}\n") == 0);
+        QVERIFY(text.find("\"text\": \"\xEF\xBF\xBD\"") != std::string::npos);
     }
 
     void badInputIsAClearError() {
