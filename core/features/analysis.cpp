@@ -50,9 +50,11 @@ double now() {
     return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
-// Top n (largest first, ties: lower index) and bottom n (smallest first) of a row.
-void topBottom(const float* row, int64_t len, int n, std::vector<TokenScore>* top,
-               std::vector<TokenScore>* bottom) {
+// Top n (largest first, ties: lower index) and bottom n (smallest first) of a
+// row, each entry made by make(index, value).
+template <class T, class Make>
+void topBottom(const float* row, int64_t len, int n, const Make& make, std::vector<T>* top,
+               std::vector<T>* bottom = nullptr) {
     std::vector<int32_t> idx(static_cast<size_t>(len));
     for (int64_t i = 0; i < len; ++i) idx[i] = static_cast<int32_t>(i);
     const auto m = static_cast<long>(std::min<int64_t>(n, len));
@@ -61,20 +63,20 @@ void topBottom(const float* row, int64_t len, int n, std::vector<TokenScore>* to
     if (top) {
         std::partial_sort(idx.begin(), idx.begin() + m, idx.end(), hi);
         top->clear();
-        for (long k = 0; k < m; ++k) top->push_back({idx[k], row[idx[k]]});
+        for (long k = 0; k < m; ++k) top->push_back(make(idx[k], row[idx[k]]));
     }
     if (bottom) {
         std::partial_sort(idx.begin(), idx.begin() + m, idx.end(), lo);
         bottom->clear();
-        for (long k = 0; k < m; ++k) bottom->push_back({idx[k], row[idx[k]]});
+        for (long k = 0; k < m; ++k) bottom->push_back(make(idx[k], row[idx[k]]));
     }
 }
 
 }  // namespace
 
 void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bool centre,
-                         const Matrix& wU, int n, std::vector<std::vector<TokenScore>>* top,
-                         std::vector<std::vector<TokenScore>>* bottom) {
+                         const Matrix& wU, int n, std::vector<std::vector<LogitEffect>>* top,
+                         std::vector<std::vector<LogitEffect>>* bottom) {
     const int64_t F = wDec.rows(), D = wDec.cols(), V = wU.rows();
     top->assign(static_cast<size_t>(F), {});
     bottom->assign(static_cast<size_t>(F), {});
@@ -82,6 +84,8 @@ void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bo
     constexpr int64_t kBlock = 256;
     Matrix dirs;    // [b, D] decoder rows through the final norm
     Matrix logits;  // [b, V]
+    // The text is left to the caller, which knows the tokenizer.
+    auto effect = [](int32_t token, float value) { return LogitEffect{token, {}, value}; };
     for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
         const int64_t b = std::min(kBlock, F - f0);
         dirs = wDec.middleRows(f0, b);
@@ -92,13 +96,13 @@ void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bo
         logits.noalias() = dirs * wU.transpose();
 #pragma omp parallel for schedule(dynamic)
         for (int64_t r = 0; r < b; ++r)
-            topBottom(logits.row(r).data(), V, n, &(*top)[f0 + r], &(*bottom)[f0 + r]);
+            topBottom(logits.row(r).data(), V, n, effect, &(*top)[f0 + r], &(*bottom)[f0 + r]);
     }
 }
 
-std::vector<std::vector<Related>> decoderNeighbours(const Matrix& wDec, int n) {
+std::vector<std::vector<RelatedFeature>> decoderNeighbours(const Matrix& wDec, int n) {
     const int64_t F = wDec.rows();
-    std::vector<std::vector<Related>> out(static_cast<size_t>(F));
+    std::vector<std::vector<RelatedFeature>> out(static_cast<size_t>(F));
     if (n <= 0 || F < 2) return out;
     Matrix unit = wDec;  // [F, D]
     for (int64_t i = 0; i < F; ++i) {
@@ -107,6 +111,7 @@ std::vector<std::vector<Related>> decoderNeighbours(const Matrix& wDec, int n) {
     }
     constexpr int64_t kBlock = 512;
     Matrix cos;  // [b, F]
+    auto neighbour = [](int32_t id, float cosine) { return RelatedFeature{id, cosine, 0}; };
     for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
         const int64_t b = std::min(kBlock, F - f0);
         cos.resize(b, F);
@@ -115,9 +120,7 @@ std::vector<std::vector<Related>> decoderNeighbours(const Matrix& wDec, int n) {
         for (int64_t r = 0; r < b; ++r) {
             float* row = cos.row(r).data();
             row[f0 + r] = -std::numeric_limits<float>::infinity();  // not its own neighbour
-            std::vector<TokenScore> best;
-            topBottom(row, F, std::min<int64_t>(n, F - 1), &best, nullptr);
-            for (const TokenScore& t : best) out[f0 + r].push_back({t.token, t.value, 0});
+            topBottom(row, F, std::min<int64_t>(n, F - 1), neighbour, &out[f0 + r]);
         }
     }
     return out;
@@ -474,9 +477,8 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
             progress.report(double(done) / std::max<int64_t>(1, target),
                             "continuing the analysis after " + std::to_string(done) + " rows");
         } else {
-            progress.report(0.0, st.ok()
-                                     ? "the saved analysis state does not match; starting over"
-                                     : st.message() + "; starting over");
+            progress.report(0.0, st.ok() ? "the saved analysis state does not match; starting over"
+                                         : st.message() + "; starting over");
         }
     }
     if (rowsDone == 0) acc.init(F, spec.topK, spec.bins, spec.perBin, spec.coFiringSampleRows);
@@ -669,7 +671,7 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
         sels[i] = selectExamples(acc.features[i], spec, acc.coarseBins, acc.resPerBin);
 
     TokenText text(in.tokenizer);
-    std::vector<std::vector<TokenScore>> posLogits, negLogits;
+    std::vector<std::vector<LogitEffect>> posLogits, negLogits;
     if (in.model && spec.logitEffects > 0) {
         const model::ModelConfig& mc = in.model->config();
         if (mc.dModel == D) {
@@ -682,12 +684,13 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
         }
     }
     progress.report(0.94, "finding decoder neighbours");
-    std::vector<std::vector<Related>> neighbours = decoderNeighbours(sae.wDec(), spec.neighbours);
+    std::vector<std::vector<RelatedFeature>> neighbours =
+        decoderNeighbours(sae.wDec(), spec.neighbours);
     if (stop.stopRequested()) return Status::cancelled("feature analysis cancelled (state saved)");
 
     // Co-firing over the row sample: per feature, the rows of the sample where it fires.
     progress.report(0.95, "counting co-firing");
-    std::vector<std::vector<Related>> coFiring(static_cast<size_t>(F));
+    std::vector<std::vector<RelatedFeature>> coFiring(static_cast<size_t>(F));
     if (spec.coFiring > 0 && !acc.coSample.empty()) {
         std::vector<std::vector<int32_t>> rowsOf(static_cast<size_t>(F));
         for (size_t r = 0; r < acc.coSample.size(); ++r)
@@ -761,13 +764,13 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
         rec->topExamples = std::move(sel.top);
         rec->intervalExamples = std::move(sel.interval);
         if (static_cast<size_t>(id) < posLogits.size()) {
-            for (const TokenScore& t : posLogits[id])
-                rec->positiveLogits.push_back({t.token, text(t.token), t.value});
-            for (const TokenScore& t : negLogits[id])
-                rec->negativeLogits.push_back({t.token, text(t.token), t.value});
+            rec->positiveLogits = std::move(posLogits[id]);
+            rec->negativeLogits = std::move(negLogits[id]);
+            for (LogitEffect& e : rec->positiveLogits) e.text = text(e.token);
+            for (LogitEffect& e : rec->negativeLogits) e.text = text(e.token);
         }
-        for (const Related& r : neighbours[id]) rec->neighbours.push_back({r.id, r.value, 0});
-        for (const Related& r : coFiring[id]) rec->coFiring.push_back({r.id, r.value, r.count});
+        rec->neighbours = std::move(neighbours[id]);
+        rec->coFiring = std::move(coFiring[id]);
         return Status::success();
     });
     MONO_RETURN_IF_ERROR(st);
