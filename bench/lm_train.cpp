@@ -1,4 +1,4 @@
-// LM training throughput of the toy GPT (core/toy): tokens/s of full training
+// LM training throughput of the toy GPT (core/lmtrain): tokens/s of full training
 // steps (forward, hand-written backward, gradient clipping, AdamW) on random
 // tokens, for the shape of the embedded default model. Compare with
 // bench/reference/lm_train_torch.py, which trains the same model with the same

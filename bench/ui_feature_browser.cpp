@@ -29,11 +29,11 @@
 #include "bench/bench_common.h"
 #include "core/features/feature_store.h"
 #include "ui/main/style.h"
-#include "ui/models/feature_store_handle.h"
 #include "ui/models/feature_table_model.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/features/features_view.h"
+#include "ui/session/feature_store_handle.h"
 #include "ui/widgets/density_histogram_view.h"
 
 using namespace mono;

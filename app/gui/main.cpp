@@ -18,14 +18,13 @@
 #include <cstdio>
 #include <thread>
 
-#include "app/gui/extra_views.h"
 #include "core/base/version.h"
 #include "core/workspace/workspace.h"
 #include "ui/main/main_window.h"
 #include "ui/main/screenshots.h"
 #include "ui/main/style.h"
+#include "ui/session/workspace_session.h"
 #include "ui/widgets/error_reporter.h"
-#include "ui/workspace/workspace_session.h"
 #ifdef MONO_HAVE_CUDA
 #include "gpu/device_info.h"
 #endif
@@ -101,16 +100,12 @@ int main(int argc, char** argv) {
 
     mono::ui::MainWindow window;
     window.setDeviceDescription(deviceDescription());
-    addSteeringView(window);
-    addQuantView(window);
     if (screenshot) {
         window.setErrorReporter(mono::ui::stderrErrorReporter());
         window.setRememberRecent(false);
         window.resize(1440, 900);
     }
     if (theme != window.theme()) window.setTheme(theme);
-    if (parser.isSet(featureOption))
-        window.setScreenshotFeature(parser.value(featureOption).toLongLong());
     window.show();
     if (!positional.isEmpty()) {
         const QString path = positional.front();
@@ -125,8 +120,11 @@ int main(int argc, char** argv) {
         } else
             window.openModel(path, parser.value(tokenizerOption));
     }
-    if (screenshot)
-        mono::ui::takeScreenshots(&window, parser.value(screenshotOption), 300000,
-                                  [](int code) { QApplication::exit(code); });
+    if (screenshot) {
+        mono::ui::ScreenshotOptions options;
+        options.dir = parser.value(screenshotOption);
+        if (parser.isSet(featureOption)) options.feature = parser.value(featureOption).toLongLong();
+        return mono::ui::takeScreenshots(window, options);
+    }
     return app.exec();
 }

@@ -57,45 +57,48 @@ void gemmScalar(const int8_t* A, int64_t lda, int64_t M, const int8_t* B, int64_
         }
 }
 
-// Sign-extends 16 bytes to int16 and multiply-adds pairs into int32: exact,
-// unlike vpmaddubsw, which saturates at int16.
-__attribute__((target("avx2"))) void gemmAvx2(const int8_t* A, int64_t lda, int64_t M,
-                                              const int8_t* B, int64_t N, int64_t K, int32_t* C,
-                                              int64_t ldc) {
+// One row of C: sign-extends 16 bytes to int16 and multiply-adds pairs into
+// int32: exact, unlike vpmaddubsw, which saturates at int16.
+__attribute__((target("avx2"))) void gemmAvx2Row(const int8_t* a, const int8_t* B, int64_t N,
+                                                 int64_t K, int32_t* c) {
     const int64_t K16 = K / 16 * 16;
-#pragma omp parallel for schedule(static) if (bigEnough(M, N, K))
-    for (int64_t m = 0; m < M; ++m) {
-        const int8_t* a = A + m * lda;
-        int64_t n = 0;
-        for (; n + 4 <= N; n += 4) {
-            __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(),
-                              _mm256_setzero_si256(), _mm256_setzero_si256()};
-            for (int64_t k = 0; k < K16; k += 16) {
-                const __m256i av =
-                    _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + k)));
-                for (int j = 0; j < 4; ++j) {
-                    const __m256i bv = _mm256_cvtepi8_epi16(
-                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(B + (n + j) * K + k)));
-                    acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(av, bv));
-                }
-            }
+    int64_t n = 0;
+    for (; n + 4 <= N; n += 4) {
+        __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                          _mm256_setzero_si256()};
+        for (int64_t k = 0; k < K16; k += 16) {
+            const __m256i av =
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + k)));
             for (int j = 0; j < 4; ++j) {
-                alignas(32) int32_t lanes[8];
-                _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc[j]);
-                uint32_t s = 0;  // unsigned: wraps like the vector adds
-                for (int l = 0; l < 8; ++l) s += uint32_t(lanes[l]);
-                const int8_t* b = B + (n + j) * K;
-                for (int64_t k = K16; k < K; ++k) s += uint32_t(int32_t(a[k]) * int32_t(b[k]));
-                C[m * ldc + n + j] = int32_t(s);
+                const __m256i bv = _mm256_cvtepi8_epi16(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(B + (n + j) * K + k)));
+                acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(av, bv));
             }
         }
-        for (; n < N; ++n) {
-            const int8_t* b = B + n * K;
-            int32_t acc = 0;
-            for (int64_t k = 0; k < K; ++k) acc += int32_t(a[k]) * int32_t(b[k]);
-            C[m * ldc + n] = acc;
+        for (int j = 0; j < 4; ++j) {
+            alignas(32) int32_t lanes[8];
+            _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc[j]);
+            uint32_t s = 0;  // unsigned: wraps like the vector adds
+            for (int l = 0; l < 8; ++l) s += uint32_t(lanes[l]);
+            const int8_t* b = B + (n + j) * K;
+            for (int64_t k = K16; k < K; ++k) s += uint32_t(int32_t(a[k]) * int32_t(b[k]));
+            c[n + j] = int32_t(s);
         }
     }
+    for (; n < N; ++n) {
+        const int8_t* b = B + n * K;
+        int32_t acc = 0;
+        for (int64_t k = 0; k < K; ++k) acc += int32_t(a[k]) * int32_t(b[k]);
+        c[n] = acc;
+    }
+}
+
+// The OpenMP loop stays outside the target attribute: clang outlines a
+// parallel region into a function that does not inherit it.
+void gemmAvx2(const int8_t* A, int64_t lda, int64_t M, const int8_t* B, int64_t N, int64_t K,
+              int32_t* C, int64_t ldc) {
+#pragma omp parallel for schedule(static) if (bigEnough(M, N, K))
+    for (int64_t m = 0; m < M; ++m) gemmAvx2Row(A + m * lda, B, N, K, C + m * ldc);
 }
 
 // One tile: R rows of Au (u8, row stride K4) × P panels of 16 channels, its

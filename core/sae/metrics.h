@@ -1,6 +1,6 @@
 #pragma once
 // Reconstruction metrics of an SAE over held-out activations, with the labels
-// users know (REFERENCE.md). Rows should exclude BOS positions.
+// users know from SAELens and SAEBench. Rows should exclude BOS positions.
 
 #include <cstdint>
 

@@ -1,7 +1,6 @@
 #pragma once
-// Evaluates an SAE inside its model (REFERENCE.md, "SAE metrics"): the
-// reconstruction metrics over held-out corpus tokens, and the next-token loss
-// with the SAE spliced in at its hook.
+// Evaluates an SAE inside its model: the reconstruction metrics over held-out
+// corpus tokens, and the next-token loss with the SAE spliced in at its hook.
 //   CE loss recovered = (CE_zero_abl − CE_sae) / (CE_zero_abl − CE_clean)
 //   delta loss        = CE_sae − CE_clean   (nats)
 // CE_sae replaces the activation at the hook by x̂ (no error term); CE_zero_abl

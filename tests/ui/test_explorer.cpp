@@ -24,16 +24,16 @@
 #include "tests/support/test_support.h"
 #include "tests/ui/ui_workspace_fixture.h"
 #include "ui/main/main_window.h"
-#include "ui/main/model_session.h"
-#include "ui/models/feature_store_handle.h"
 #include "ui/models/feature_table_model.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/features/features_view.h"
 #include "ui/panels/inspector/prompt_inspector.h"
+#include "ui/session/feature_store_handle.h"
+#include "ui/session/model_session.h"
+#include "ui/session/workspace_session.h"
 #include "ui/widgets/density_histogram_view.h"
 #include "ui/widgets/token_strip.h"
-#include "ui/workspace/workspace_session.h"
 
 using namespace mono;
 using namespace mono::ui;

@@ -25,9 +25,9 @@
 #include "core/tokenizer/tokenizer.h"
 #include "tests/support/test_support.h"
 #include "ui/main/main_window.h"
-#include "ui/main/model_session.h"
-#include "ui/main/open_model_dialog.h"
 #include "ui/panels/generate/generate_panel.h"
+#include "ui/panels/generate/open_model_dialog.h"
+#include "ui/session/model_session.h"
 
 using namespace mono;
 using namespace mono::ui;
@@ -387,11 +387,10 @@ private slots:
                  qPrintable(status->text()));
         QVERIFY(window.windowTitle().startsWith(QStringLiteral("stories260K.gguf")));
         QStringList names;
-        for (const MainWindow::View& v : window.views()) names.append(v.name);
-        QCOMPARE(names,
-                 (QStringList{QStringLiteral("features"), QStringLiteral("feature-dashboard"),
-                              QStringLiteral("inspector"), QStringLiteral("jobs"),
-                              QStringLiteral("generate")}));
+        for (const ViewTab& v : window.views()) names.append(v.name);
+        QCOMPARE(names, (QStringList{QStringLiteral("features"), QStringLiteral("inspector"),
+                                     QStringLiteral("jobs"), QStringLiteral("generate"),
+                                     QStringLiteral("steer"), QStringLiteral("quant")}));
         QCOMPARE(window.panels()->currentWidget(), window.generatePanel());
     }
 

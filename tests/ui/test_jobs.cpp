@@ -20,14 +20,14 @@
 #include "ui/jobs/job_runner.h"
 #include "ui/main/main_window.h"
 #include "ui/main/new_workspace_wizard.h"
-#include "ui/models/feature_store_handle.h"
 #include "ui/models/feature_table_model.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/features_view.h"
 #include "ui/panels/jobs/job_progress_view.h"
 #include "ui/panels/jobs/jobs_panel.h"
 #include "ui/panels/jobs/training_monitor.h"
-#include "ui/workspace/workspace_session.h"
+#include "ui/session/feature_store_handle.h"
+#include "ui/session/workspace_session.h"
 
 using namespace mono;
 using namespace mono::ui;

@@ -22,10 +22,10 @@
 #include "core/workspace/workspace.h"
 #include "tests/support/test_support.h"
 #include "tests/ui/ui_workspace_fixture.h"
-#include "ui/models/feature_store_handle.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/steer/steering_panel.h"
 #include "ui/panels/steer/sweep_view.h"
+#include "ui/session/feature_store_handle.h"
 
 using namespace mono;
 using namespace mono::ui;

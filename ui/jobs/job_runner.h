@@ -5,12 +5,12 @@
 //   m_runner = new JobRunner(this);
 //   connect(m_runner, &JobRunner::failed, this, [this](quint64, const QString& label,
 //                                                      const QString& message) { ... });
-//   Spec spec = readSpecFromWidgets();            // settings are copied in here ...
+//   TrainJobSpec spec = readSpecFromWidgets();    // settings are copied in here ...
 //   m_runner->start(tr("Training"),
 //       [spec](const JobContext& job) {           // ... and never read from widgets again
-//           return mono::sae::train(spec, job.progress(), job.stop());   // Result<T> or Status
+//           return runTrainJob(spec, job.progress(), job.stop());   // Result<T> or Status
 //       },
-//       [this](TrainResult result) { show(result); });                 // GUI thread
+//       [this](TrainJobSummary result) { show(result); });          // GUI thread
 //
 // Contract:
 //  - The job runs on the runner's own pool of one thread, so jobs of one runner

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "core/acts/capture.h"
+#include "core/base/progress.h"
 #include "core/base/result.h"
 #include "core/features/analysis.h"
-#include "core/base/progress.h"
 #include "core/sae/model_eval.h"
 #include "core/sae/trainer.h"
 
@@ -31,7 +31,7 @@ struct TrainJobSpec {
     std::string workspaceDir;
     std::string hook;     // empty: the manifest's first hook
     std::string saeName;  // saved to <workspace>/saes/<saeName> unless outDir is set
-    std::string outDir;   // optional override (the screenshot mode trains into a temp dir)
+    std::string outDir;   // optional: a folder outside the workspace
     sae::Architecture architecture = sae::Architecture::kTopK;
     int64_t features = 1024;
     int64_t k = 16;

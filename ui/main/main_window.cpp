@@ -8,13 +8,11 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QPointer>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
-#include <QTimer>
 
 #include <qcustomplot.h>
 #include <thread>
@@ -24,21 +22,21 @@
 #include "core/model/model.h"
 #include "core/sae/sae.h"
 #include "core/workspace/workspace.h"
-#include "ui/main/model_session.h"
 #include "ui/main/new_workspace_wizard.h"
-#include "ui/main/open_model_dialog.h"
 #include "ui/main/workspace_sidebar.h"
-#include "ui/models/feature_store_handle.h"
-#include "ui/models/feature_table_model.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/features/features_view.h"
 #include "ui/panels/generate/generate_panel.h"
+#include "ui/panels/generate/open_model_dialog.h"
 #include "ui/panels/inspector/prompt_inspector.h"
 #include "ui/panels/jobs/jobs_panel.h"
 #include "ui/panels/jobs/training_monitor.h"
+#include "ui/panels/quant/quant_view.h"
+#include "ui/panels/steer/steering_panel.h"
+#include "ui/session/model_session.h"
+#include "ui/session/workspace_session.h"
 #include "ui/widgets/plot_style.h"
-#include "ui/workspace/workspace_session.h"
 
 namespace mono::ui {
 
@@ -62,14 +60,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     m_panels = new QTabWidget(this);
     m_panels->setDocumentMode(true);
-    m_features = new FeaturesView(m_workspace->store());
-    m_inspector = new PromptInspector(m_workspace);
-    m_jobs = new JobsPanel(m_workspace);
-    m_generate = new GeneratePanel(m_session);
-    addView(QStringLiteral("features"), tr("Features"), m_features);
-    addView(QStringLiteral("inspector"), tr("Prompt Inspector"), m_inspector);
-    addView(QStringLiteral("jobs"), tr("Jobs"), m_jobs);
-    addView(QStringLiteral("generate"), tr("Generate"), m_generate);
+    m_views = buildMainViews(m_session, m_workspace);
+    m_tabs = m_views.tabs();
+    for (const ViewTab& tab : m_tabs) m_panels->addTab(tab.widget, tab.title);
     setCentralWidget(m_panels);
 
     m_sidebar = new WorkspaceSidebar(m_workspace);
@@ -116,13 +109,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 updateSaeStatus();
                 m_reportError(title, message);
             });
-    connect(m_features->dashboard(), &FeatureDashboard::steerRequested, this, [this](int id) {
-        emit steerRequested(id);
-        if (!showView(QStringLiteral("steer")))
-            statusBar()->showMessage(
-                tr("Feature %1: the steering panel is not part of this build").arg(id), 6000);
-    });
-    connect(m_inspector, &PromptInspector::featureRequested, this, &MainWindow::openFeature);
+    // The steering panel has taken the feature already (views.cpp).
+    connect(m_views.features->dashboard(), &FeatureDashboard::steerRequested, this,
+            [this] { showView(QStringLiteral("steer")); });
+    connect(m_views.inspector, &PromptInspector::featureRequested, this, &MainWindow::openFeature);
     setErrorReporter(m_reportError);
     updateModelStatus();
     updateSaeStatus();
@@ -131,21 +121,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
 MainWindow::~MainWindow() = default;
 
-int MainWindow::addView(const QString& name, const QString& title, QWidget* widget,
-                        Prepare prepare) {
-    m_views.append(View{name, widget, std::move(prepare)});
-    const int index = m_panels->addTab(widget, title);
-    // Ctrl+1 … Ctrl+9 switch views, in tab order.
-    if (m_viewMenu && index < 9) {
-        QAction* action = m_viewMenu->addAction(
-            title, this, [this, widget] { m_panels->setCurrentWidget(widget); });
-        action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + index)));
-    }
-    return index;
-}
-
 bool MainWindow::showView(const QString& name) {
-    for (const View& v : m_views)
+    for (const ViewTab& v : m_tabs)
         if (v.name == name) {
             m_panels->setCurrentWidget(v.widget);
             return true;
@@ -170,8 +147,8 @@ void MainWindow::buildMenus() {
     rebuildRecentWorkspacesMenu();
     file->addSeparator();
     QAction* openModelAction = file->addAction(tr("Open &Model…"), this, [this] {
-        m_panels->setCurrentWidget(m_generate);
-        m_generate->openModelInteractive();
+        m_panels->setCurrentWidget(m_views.generate);
+        m_views.generate->openModelInteractive();
     });
     openModelAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     openModelAction->setStatusTip(
@@ -189,29 +166,30 @@ void MainWindow::buildMenus() {
 
     QMenu* features = menuBar()->addMenu(tr("F&eatures"));
     QAction* find = features->addAction(tr("&Find Features…"), this, [this] {
-        m_panels->setCurrentWidget(m_features);
-        m_features->browser()->focusSearch();
+        m_panels->setCurrentWidget(m_views.features);
+        m_views.features->browser()->focusSearch();
     });
     find->setShortcut(QKeySequence::Find);
     QAction* list = features->addAction(tr("Go to Feature &List"), this, [this] {
-        m_panels->setCurrentWidget(m_features);
-        m_features->browser()->table()->setFocus(Qt::ShortcutFocusReason);
+        m_panels->setCurrentWidget(m_views.features);
+        m_views.features->browser()->table()->setFocus(Qt::ShortcutFocusReason);
     });
     list->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
     QAction* label = features->addAction(tr("Edit &Label"), this, [this] {
-        m_panels->setCurrentWidget(m_features);
-        m_features->dashboard()->labelEdit()->setFocus(Qt::ShortcutFocusReason);
+        m_panels->setCurrentWidget(m_views.features);
+        m_views.features->dashboard()->labelEdit()->setFocus(Qt::ShortcutFocusReason);
     });
     label->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    QAction* inspect = features->addAction(tr("&Inspect a Prompt"), this,
-                                           [this] { m_panels->setCurrentWidget(m_inspector); });
+    QAction* inspect = features->addAction(
+        tr("&Inspect a Prompt"), this, [this] { m_panels->setCurrentWidget(m_views.inspector); });
     inspect->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
 
-    m_viewMenu = menuBar()->addMenu(tr("&View"));
-    for (int i = 0; i < m_views.size() && i < 9; ++i) {
-        QWidget* widget = m_views[i].widget;
-        QAction* action = m_viewMenu->addAction(
-            m_panels->tabText(i), this, [this, widget] { m_panels->setCurrentWidget(widget); });
+    // Ctrl+1 … Ctrl+9 switch views, in tab order.
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < m_tabs.size() && i < 9; ++i) {
+        QWidget* widget = m_tabs[i].widget;
+        QAction* action = view->addAction(m_tabs[i].title, this,
+                                          [this, widget] { m_panels->setCurrentWidget(widget); });
         action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
     }
     QMenu* appearance = menuBar()->addMenu(tr("&Appearance"));
@@ -349,9 +327,9 @@ void MainWindow::restoreWindowState() {
         restoreGeometry(g);
     if (const QByteArray s = settings.value(kStateKey).toByteArray(); !s.isEmpty()) restoreState(s);
     if (const QByteArray s = settings.value(kSplitterKey).toByteArray(); !s.isEmpty())
-        m_features->splitter()->restoreState(s);
+        m_views.features->splitter()->restoreState(s);
     else
-        m_features->splitter()->setSizes({640, 640});
+        m_views.features->splitter()->setSizes({640, 640});
     showView(settings.value(kViewKey, QStringLiteral("features")).toString());
     m_theme = themeFromName(settings.value(kThemeKey).toString());
     const QSignalBlocker block(m_darkAction);
@@ -363,11 +341,11 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         QSettings settings;
         settings.setValue(kGeometryKey, saveGeometry());
         settings.setValue(kStateKey, saveState());
-        settings.setValue(kSplitterKey, m_features->splitter()->saveState());
-        for (const View& v : m_views)
+        settings.setValue(kSplitterKey, m_views.features->splitter()->saveState());
+        for (const ViewTab& v : m_tabs)
             if (v.widget == m_panels->currentWidget()) settings.setValue(kViewKey, v.name);
     }
-    m_features->dashboard()->saveAnnotations();
+    m_views.features->dashboard()->saveAnnotations();
     QMainWindow::closeEvent(event);
 }
 
@@ -384,7 +362,7 @@ void MainWindow::setTheme(Theme theme) {
         stylePlot(plot);
         plot->replot(QCustomPlot::rpQueuedReplot);
     }
-    m_jobs->monitor()->restyle();
+    m_views.jobs->monitor()->restyle();
     if (m_rememberRecent) QSettings().setValue(kThemeKey, themeName(theme));
 }
 
@@ -419,112 +397,34 @@ void MainWindow::newWorkspaceInteractive() {
         return;
     }
     if (!openWorkspace(plan.dir)) return;
-    m_panels->setCurrentWidget(m_jobs);
+    m_panels->setCurrentWidget(m_views.jobs);
     CaptureJobSpec capture = plan.capture;
     TrainJobSpec train = plan.train;
     AnalyseJobSpec analyse = plan.analyse;
     capture.workspaceDir = train.workspaceDir = analyse.workspaceDir =
         m_workspace->dir().toStdString();
-    m_jobs->startPipeline(capture, train, analyse);
+    m_views.jobs->startPipeline(capture, train, analyse);
 }
 
 void MainWindow::openModel(const QString& path, const QString& tokenizerPath) {
-    m_panels->setCurrentWidget(m_generate);
-    m_generate->openModel(path, tokenizerPath);
+    m_panels->setCurrentWidget(m_views.generate);
+    m_views.generate->openModel(path, tokenizerPath);
 }
 
 void MainWindow::openFeature(qint64 id) {
-    m_panels->setCurrentWidget(m_features);
-    m_features->openFeature(id);
+    m_panels->setCurrentWidget(m_views.features);
+    m_views.features->openFeature(id);
 }
 
 void MainWindow::setErrorReporter(const ErrorReporter& reporter) {
     m_reportError = reporter;
-    m_generate->setErrorReporter(reporter);
-    m_features->dashboard()->setErrorReporter(reporter);
-    m_inspector->setErrorReporter(reporter);
-    m_jobs->setErrorReporter(reporter);
+    m_views.generate->setErrorReporter(reporter);
+    m_views.features->dashboard()->setErrorReporter(reporter);
+    m_views.inspector->setErrorReporter(reporter);
+    m_views.jobs->setErrorReporter(reporter);
+    m_views.steering->setErrorReporter(reporter);
+    m_views.quant->setErrorReporter(reporter);
     m_sidebar->setErrorReporter(reporter);
-}
-
-QList<MainWindow::View> MainWindow::views() const {
-    QList<View> views = m_views;
-    // The dashboard is taller than the window: its lower half gets a picture of its own.
-    views.insert(1, View{QStringLiteral("feature-dashboard"), m_features, {}});
-    return views;
-}
-
-void MainWindow::whenLoaded(std::function<void()> fn) {
-    auto poll = std::make_shared<QTimer>();
-    poll->setInterval(100);
-    auto done = std::make_shared<bool>(false);
-    connect(poll.get(), &QTimer::timeout, this, [this, poll, done, fn] {
-        if (*done) return;
-        const bool modelPending = m_session->isLoading();
-        const bool saePending = m_workspace->isSaeLoading();
-        if (modelPending || saePending) return;
-        *done = true;
-        poll->stop();
-        fn();
-        QTimer::singleShot(0, poll.get(), [poll] {});  // releases the timer after this slot
-    });
-    poll->start();
-}
-
-void MainWindow::prepareFeaturesView(std::function<void()> ready) {
-    FeatureBrowser* browser = m_features->browser();
-    if (!m_workspace->store()->isOpen()) return ready();
-    // The strongest features make the most telling list; the chosen one (or the
-    // strongest) fills the dashboard.
-    browser->table()->sortByColumn(FeatureTableModel::kMaxColumn, Qt::DescendingOrder);
-    const qint64 id =
-        m_screenshotFeature >= 0 ? m_screenshotFeature : browser->model()->featureId(0);
-    if (!browser->selectFeature(id)) m_features->openFeature(id);
-    browser->table()->setFocus();
-    ready();
-}
-
-void MainWindow::prepareInspector(std::function<void()> ready) {
-    if (!m_inspector->canInspect()) return ready();
-    if (m_inspector->prompt().isEmpty())
-        m_inspector->setPrompt(QStringLiteral(
-            "Once upon a time, Lily wanted to play in my room with her dog. She saw a big shadow "
-            "on the wall and laughed."));
-    auto connection = std::make_shared<QMetaObject::Connection>();
-    auto failed = std::make_shared<QMetaObject::Connection>();
-    auto finish = [connection, failed, ready] {
-        QObject::disconnect(*connection);
-        QObject::disconnect(*failed);
-        ready();
-    };
-    *connection = connect(m_inspector, &PromptInspector::inspected, this, finish);
-    *failed = connect(m_inspector, &PromptInspector::inspectFailed, this, finish);
-    m_inspector->inspect();
-}
-
-void MainWindow::prepareView(const View& view, std::function<void()> ready) {
-    m_panels->setCurrentWidget(view.widget);
-    if (view.widget == m_generate) {
-        m_generate->prepareForScreenshot(std::move(ready));
-        return;
-    }
-    QPointer<MainWindow> self(this);
-    whenLoaded([self, view, ready = std::move(ready)]() mutable {
-        if (!self) return;
-        if (view.name == QStringLiteral("feature-dashboard")) {
-            self->prepareFeaturesView([self, ready = std::move(ready)] {
-                if (self) self->m_features->dashboard()->revealEffects();
-                ready();
-            });
-            return;
-        }
-        if (view.widget == self->m_features) return self->prepareFeaturesView(std::move(ready));
-        if (view.widget == self->m_inspector) return self->prepareInspector(std::move(ready));
-        if (view.widget == self->m_jobs)
-            return self->m_jobs->prepareForScreenshot(std::move(ready));
-        if (view.prepare) return view.prepare(std::move(ready));
-        ready();
-    });
 }
 
 }  // namespace mono::ui

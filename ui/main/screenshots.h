@@ -1,22 +1,26 @@
 #pragma once
-// The screenshot mode (`monoscope --screenshot DIR`): renders each main view of
-// the window to DIR/<view>.png with QWidget::grab() once the view is ready (a
-// model given on the command line loaded, a short continuation generated).
+// The screenshot mode (`monoscope --screenshot DIR`): brings each view of the
+// main window into a state worth showing, through the panels' public slots as
+// a user would (select the strongest feature, inspect a prompt, train a small
+// SAE, generate, steer, calibrate), and renders the window to DIR/<view>.png
+// with QWidget::grab().
 
 #include <QString>
-
-#include <functional>
 
 namespace mono::ui {
 
 class MainWindow;
 
-// Starts photographing (asynchronously; the event loop must run) and calls
-// done(exitCode) on the GUI thread: 0 when every image was written, 1 when one
-// could not be written, 2 when a view was not ready within `timeoutMs`, 3 when
-// a model failed to load (the images are still written).
-// Messages go to stderr.
-void takeScreenshots(MainWindow* window, const QString& dir, int timeoutMs,
-                     std::function<void(int)> done);
+struct ScreenshotOptions {
+    QString dir;             // where the images go; created when missing
+    qint64 feature = -1;     // the feature the Features view shows; -1: the strongest
+    int timeoutMs = 300000;  // for the whole run
+};
+
+// Photographs every view, running the event loop meanwhile, and returns the
+// exit code: 0 when every image was written, 1 when one could not be written,
+// 2 when a view was not ready within options.timeoutMs, 3 when a model failed
+// to load (the images are still written). Messages go to stderr.
+int takeScreenshots(MainWindow& window, const ScreenshotOptions& options);
 
 }  // namespace mono::ui

@@ -7,8 +7,8 @@
 
 #include "core/features/feature_store.h"
 #include "core/sae/sae.h"
-#include "ui/models/feature_store_handle.h"
-#include "ui/workspace/workspace_session.h"
+#include "ui/session/feature_store_handle.h"
+#include "ui/session/workspace_session.h"
 
 namespace mono::ui {
 

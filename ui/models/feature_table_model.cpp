@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "ui/models/feature_store_handle.h"
+#include "ui/session/feature_store_handle.h"
 
 namespace mono::ui {
 

@@ -1,7 +1,7 @@
 #pragma once
 // How a panel tells the user that something failed. The default shows a modal
-// QMessageBox; tests and the screenshot mode install their own (capture the
-// text, print it) so that nothing blocks on a dialog.
+// QMessageBox; tests and unattended runs install their own (capture the text,
+// print it) so that nothing blocks on a dialog.
 
 #include <QString>
 

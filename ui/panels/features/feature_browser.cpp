@@ -9,8 +9,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
-#include "ui/models/feature_store_handle.h"
 #include "ui/models/feature_table_model.h"
+#include "ui/session/feature_store_handle.h"
 #include "ui/widgets/density_histogram_view.h"
 
 namespace mono::ui {

@@ -15,8 +15,8 @@
 #include <qcustomplot.h>
 #include <algorithm>
 
-#include "ui/models/feature_store_handle.h"
 #include "ui/models/feature_table_model.h"
+#include "ui/session/feature_store_handle.h"
 #include "ui/widgets/plot_style.h"
 #include "ui/widgets/token_strip.h"
 

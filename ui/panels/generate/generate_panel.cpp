@@ -18,7 +18,6 @@
 #include <QSplitter>
 #include <QTextCharFormat>
 #include <QTextCursor>
-#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -32,8 +31,8 @@
 #include "core/tokenizer/tokenizer.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/text_stream.h"
-#include "ui/main/model_session.h"
-#include "ui/main/open_model_dialog.h"
+#include "ui/panels/generate/open_model_dialog.h"
+#include "ui/session/model_session.h"
 
 namespace mono::ui {
 
@@ -561,37 +560,6 @@ void GeneratePanel::finishGeneration(const QString& summary, bool ok) {
 
 void GeneratePanel::setOutcome(const QString& text) {
     m_outcome->setText(text);
-}
-
-void GeneratePanel::prepareForScreenshot(std::function<void()> ready) {
-    if (m_session->isLoading()) {
-        connect(
-            m_session, &ModelSession::busyChanged, this,
-            [this, ready](bool) {
-                QTimer::singleShot(0, this, [this, ready] { prepareForScreenshot(ready); });
-            },
-            Qt::SingleShotConnection);
-        return;
-    }
-    if (isGenerating()) {
-        connect(
-            this, &GeneratePanel::generationFinished, this, [ready](bool) { ready(); },
-            Qt::SingleShotConnection);
-        return;
-    }
-    if (m_session->hasModel() && m_continuation.isEmpty()) {
-        if (prompt().isEmpty()) setPrompt(QStringLiteral("Once upon a time"));
-        GenerateSettings s = settings();
-        s.maxNewTokens = std::min(s.maxNewTokens, 256);
-        setSettings(s);
-        connect(
-            this, &GeneratePanel::generationFinished, this, [ready](bool) { ready(); },
-            Qt::SingleShotConnection);
-        generate();
-        if (isGenerating()) return;
-        disconnect(this, &GeneratePanel::generationFinished, this, nullptr);
-    }
-    ready();
 }
 
 }  // namespace mono::ui

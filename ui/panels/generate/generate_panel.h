@@ -7,7 +7,6 @@
 #include <QElapsedTimer>
 #include <QWidget>
 
-#include <functional>
 #include <memory>
 
 #include "ui/widgets/error_reporter.h"
@@ -62,11 +61,6 @@ public:
     // The generated text only.
     QString continuationText() const { return m_continuation; }
     int generatedTokens() const { return m_generatedTokens; }
-
-    // For the screenshot mode: waits for a load in progress, generates a short
-    // continuation when a model is loaded and nothing was generated yet, then
-    // calls `ready` (on the GUI thread).
-    void prepareForScreenshot(std::function<void()> ready);
 
 public slots:
     void generate();

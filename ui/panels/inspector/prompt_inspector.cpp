@@ -15,10 +15,10 @@
 #include "core/features/feature_store.h"
 #include "core/sae/sae.h"
 #include "ui/jobs/job_runner.h"
-#include "ui/main/model_session.h"
-#include "ui/models/feature_store_handle.h"
+#include "ui/session/feature_store_handle.h"
+#include "ui/session/model_session.h"
+#include "ui/session/workspace_session.h"
 #include "ui/widgets/token_strip.h"
-#include "ui/workspace/workspace_session.h"
 
 namespace mono::ui {
 

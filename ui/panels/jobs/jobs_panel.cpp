@@ -14,7 +14,6 @@
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
-#include <QTemporaryDir>
 #include <QVBoxLayout>
 
 #include <memory>
@@ -22,7 +21,7 @@
 #include "ui/jobs/job_runner.h"
 #include "ui/panels/jobs/job_progress_view.h"
 #include "ui/panels/jobs/training_monitor.h"
-#include "ui/workspace/workspace_session.h"
+#include "ui/session/workspace_session.h"
 
 namespace mono::ui {
 
@@ -261,6 +260,17 @@ TrainJobSpec JobsPanel::trainSpecFromForm() const {
     return spec;
 }
 
+void JobsPanel::setTrainForm(const TrainJobSpec& spec) {
+    m_trainName->setText(QString::fromStdString(spec.saeName));
+    m_trainArch->setCurrentIndex(m_trainArch->findData(int(spec.architecture)));
+    m_trainFeatures->setValue(int(spec.features));
+    m_trainK->setValue(int(spec.k));
+    m_trainL1->setValue(spec.l1);
+    m_trainTokens->setValue(int(spec.tokens));
+    m_trainBatch->setValue(int(spec.batchSize));
+    m_trainLr->setValue(spec.lr);
+}
+
 void JobsPanel::refreshForms() {
     const QString hook = m_captureHook->currentText();
     const QString analyseSae = m_analyseSae->currentText();
@@ -410,32 +420,6 @@ void JobsPanel::startPipeline(const CaptureJobSpec& capture, const TrainJobSpec&
     m_queue.append([this, train] { startTraining(train); });
     m_queue.append([this, analyse] { startAnalysis(analyse); });
     startCapture(capture);
-}
-
-void JobsPanel::prepareForScreenshot(std::function<void()> ready) {
-    if (!m_session->isOpen() || m_runner->isBusy()) {
-        ready();
-        return;
-    }
-    auto dir = std::make_shared<QTemporaryDir>();
-    TrainJobSpec spec = trainSpecFromForm();
-    spec.saeName = "topk-512";
-    spec.outDir = QString(dir->path() + QStringLiteral("/topk-512")).toStdString();
-    spec.features = 512;
-    spec.k = 16;
-    spec.tokens = 1'500'000;
-    spec.batchSize = 1024;
-    spec.reportEverySteps = 10;
-    m_trainName->setText(QStringLiteral("topk-512"));
-    m_trainFeatures->setValue(512);
-    m_trainTokens->setValue(1'500'000);
-    auto connection = std::make_shared<QMetaObject::Connection>();
-    *connection = connect(m_runner, &JobRunner::finished, this,
-                          [connection, dir, ready = std::move(ready)](quint64) {
-                              disconnect(*connection);
-                              ready();
-                          });
-    startTraining(spec);
 }
 
 }  // namespace mono::ui

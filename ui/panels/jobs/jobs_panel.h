@@ -58,10 +58,9 @@ public:
 
     // The training form's values.
     TrainJobSpec trainSpecFromForm() const;
-
-    // For the screenshot mode: trains a small SAE into a temporary folder so the
-    // monitor shows real curves, then calls `ready`.
-    void prepareForScreenshot(std::function<void()> ready);
+    // Types `spec`'s name, architecture, sizes and rates into the training form
+    // (the hook stays the capture form's).
+    void setTrainForm(const TrainJobSpec& spec);
 
 signals:
     void jobSucceeded(const QString& label);

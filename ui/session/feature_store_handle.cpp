@@ -1,4 +1,4 @@
-#include "ui/models/feature_store_handle.h"
+#include "ui/session/feature_store_handle.h"
 
 namespace mono::ui {
 

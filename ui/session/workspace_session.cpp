@@ -1,4 +1,4 @@
-#include "ui/workspace/workspace_session.h"
+#include "ui/session/workspace_session.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -9,8 +9,8 @@
 #include "core/sae/sae_io.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/workspace_jobs.h"
-#include "ui/main/model_session.h"
-#include "ui/models/feature_store_handle.h"
+#include "ui/session/feature_store_handle.h"
+#include "ui/session/model_session.h"
 
 namespace mono::ui {
 

@@ -1,4 +1,4 @@
-#include "ui/main/model_session.h"
+#include "ui/session/model_session.h"
 
 #include <QDir>
 #include <QFileInfo>

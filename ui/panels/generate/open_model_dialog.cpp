@@ -1,10 +1,10 @@
-#include "ui/main/open_model_dialog.h"
+#include "ui/panels/generate/open_model_dialog.h"
 
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QObject>
 
-#include "ui/main/model_session.h"
+#include "ui/session/model_session.h"
 
 namespace mono::ui {
 

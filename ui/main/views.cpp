@@ -1,0 +1,81 @@
+#include "ui/main/views.h"
+
+#include <QStringList>
+
+#include "core/workspace/workspace.h"
+#include "ui/panels/features/feature_dashboard.h"
+#include "ui/panels/features/features_view.h"
+#include "ui/panels/generate/generate_panel.h"
+#include "ui/panels/inspector/prompt_inspector.h"
+#include "ui/panels/jobs/jobs_panel.h"
+#include "ui/panels/quant/quant_view.h"
+#include "ui/panels/steer/steering_panel.h"
+#include "ui/session/feature_store_handle.h"
+#include "ui/session/model_session.h"
+#include "ui/session/workspace_session.h"
+
+namespace mono::ui {
+
+namespace {
+
+// The steering and quantization views know nothing of the sessions (they take
+// a model, an SAE folder, corpus files): these keep them in step.
+void followSessions(SteeringPanel* panel, ModelSession* models, WorkspaceSession* workspace) {
+    QObject::connect(models, &ModelSession::modelChanged, panel, [panel, models] {
+        panel->setModel(models->current().model, models->current().tokenizer);
+    });
+    QObject::connect(
+        workspace, &WorkspaceSession::saeSelected, panel, [panel, workspace](const QString& name) {
+            const ws::Workspace* ws = workspace->workspace();
+            if (!ws) return;
+            // An SAE not analysed yet has no store of max activations:
+            // the panel then steers with absolute values.
+            const FeatureStoreHandle* store = workspace->store();
+            panel->openSae(QString::fromStdString(ws->saeDir(name.toStdString())),
+                           store->isOpen() ? store->path() : QString(), workspace->currentHook());
+        });
+}
+
+void followSessions(QuantView* view, ModelSession* models, WorkspaceSession* workspace) {
+    QObject::connect(models, &ModelSession::modelChanged, view, [view, models] {
+        view->setModel(models->current().model, models->current().tokenizer);
+    });
+    QObject::connect(workspace, &WorkspaceSession::workspaceChanged, view, [view, workspace] {
+        QStringList corpus;
+        if (const ws::Workspace* ws = workspace->workspace())
+            for (const std::string& file : ws->manifest().corpus)
+                corpus << QString::fromStdString(file);
+        view->setCorpus(corpus);
+    });
+}
+
+}  // namespace
+
+MainViews buildMainViews(ModelSession* models, WorkspaceSession* workspace) {
+    MainViews views;
+    views.features = new FeaturesView(workspace->store());
+    views.inspector = new PromptInspector(workspace);
+    views.jobs = new JobsPanel(workspace);
+    views.generate = new GeneratePanel(models);
+    views.steering = new SteeringPanel;
+    followSessions(views.steering, models, workspace);
+    views.quant = new QuantView;
+    followSessions(views.quant, models, workspace);
+    SteeringPanel* steering = views.steering;
+    QObject::connect(views.features->dashboard(), &FeatureDashboard::steerRequested, steering,
+                     [steering](int id) { steering->steerFeature(id); });
+    return views;
+}
+
+QList<ViewTab> MainViews::tabs() const {
+    return {
+        {QStringLiteral("features"), QObject::tr("Features"), features},
+        {QStringLiteral("inspector"), QObject::tr("Prompt Inspector"), inspector},
+        {QStringLiteral("jobs"), QObject::tr("Jobs"), jobs},
+        {QStringLiteral("generate"), QObject::tr("Generate"), generate},
+        {QStringLiteral("steer"), QObject::tr("Steering"), steering},
+        {QStringLiteral("quant"), QObject::tr("Quantization"), quant},
+    };
+}
+
+}  // namespace mono::ui
