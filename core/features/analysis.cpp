@@ -50,9 +50,11 @@ double now() {
     return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
-// Top n (largest first, ties: lower index) and bottom n (smallest first) of a row.
-void topBottom(const float* row, int64_t len, int n, std::vector<TokenScore>* top,
-               std::vector<TokenScore>* bottom) {
+// Top n (largest first, ties: lower index) and bottom n (smallest first) of a
+// row, each entry made by make(index, value).
+template <class T, class Make>
+void topBottom(const float* row, int64_t len, int n, const Make& make, std::vector<T>* top,
+               std::vector<T>* bottom = nullptr) {
     std::vector<int32_t> idx(static_cast<size_t>(len));
     for (int64_t i = 0; i < len; ++i) idx[i] = static_cast<int32_t>(i);
     const auto m = static_cast<long>(std::min<int64_t>(n, len));
@@ -61,20 +63,20 @@ void topBottom(const float* row, int64_t len, int n, std::vector<TokenScore>* to
     if (top) {
         std::partial_sort(idx.begin(), idx.begin() + m, idx.end(), hi);
         top->clear();
-        for (long k = 0; k < m; ++k) top->push_back({idx[k], row[idx[k]]});
+        for (long k = 0; k < m; ++k) top->push_back(make(idx[k], row[idx[k]]));
     }
     if (bottom) {
         std::partial_sort(idx.begin(), idx.begin() + m, idx.end(), lo);
         bottom->clear();
-        for (long k = 0; k < m; ++k) bottom->push_back({idx[k], row[idx[k]]});
+        for (long k = 0; k < m; ++k) bottom->push_back(make(idx[k], row[idx[k]]));
     }
 }
 
 }  // namespace
 
 void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bool centre,
-                         const Matrix& wU, int n, std::vector<std::vector<TokenScore>>* top,
-                         std::vector<std::vector<TokenScore>>* bottom) {
+                         const Matrix& wU, int n, std::vector<std::vector<LogitEffect>>* top,
+                         std::vector<std::vector<LogitEffect>>* bottom) {
     const int64_t F = wDec.rows(), D = wDec.cols(), V = wU.rows();
     top->assign(static_cast<size_t>(F), {});
     bottom->assign(static_cast<size_t>(F), {});
@@ -82,6 +84,8 @@ void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bo
     constexpr int64_t kBlock = 256;
     Matrix dirs;    // [b, D] decoder rows through the final norm
     Matrix logits;  // [b, V]
+    // The text is left to the caller, which knows the tokenizer.
+    auto effect = [](int32_t token, float value) { return LogitEffect{token, {}, value}; };
     for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
         const int64_t b = std::min(kBlock, F - f0);
         dirs = wDec.middleRows(f0, b);
@@ -92,13 +96,13 @@ void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bo
         logits.noalias() = dirs * wU.transpose();
 #pragma omp parallel for schedule(dynamic)
         for (int64_t r = 0; r < b; ++r)
-            topBottom(logits.row(r).data(), V, n, &(*top)[f0 + r], &(*bottom)[f0 + r]);
+            topBottom(logits.row(r).data(), V, n, effect, &(*top)[f0 + r], &(*bottom)[f0 + r]);
     }
 }
 
-std::vector<std::vector<Related>> decoderNeighbours(const Matrix& wDec, int n) {
+std::vector<std::vector<RelatedFeature>> decoderNeighbours(const Matrix& wDec, int n) {
     const int64_t F = wDec.rows();
-    std::vector<std::vector<Related>> out(static_cast<size_t>(F));
+    std::vector<std::vector<RelatedFeature>> out(static_cast<size_t>(F));
     if (n <= 0 || F < 2) return out;
     Matrix unit = wDec;  // [F, D]
     for (int64_t i = 0; i < F; ++i) {
@@ -107,6 +111,7 @@ std::vector<std::vector<Related>> decoderNeighbours(const Matrix& wDec, int n) {
     }
     constexpr int64_t kBlock = 512;
     Matrix cos;  // [b, F]
+    auto neighbour = [](int32_t id, float cosine) { return RelatedFeature{id, cosine, 0}; };
     for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
         const int64_t b = std::min(kBlock, F - f0);
         cos.resize(b, F);
@@ -115,9 +120,7 @@ std::vector<std::vector<Related>> decoderNeighbours(const Matrix& wDec, int n) {
         for (int64_t r = 0; r < b; ++r) {
             float* row = cos.row(r).data();
             row[f0 + r] = -std::numeric_limits<float>::infinity();  // not its own neighbour
-            std::vector<TokenScore> best;
-            topBottom(row, F, std::min<int64_t>(n, F - 1), &best, nullptr);
-            for (const TokenScore& t : best) out[f0 + r].push_back({t.token, t.value, 0});
+            topBottom(row, F, std::min<int64_t>(n, F - 1), neighbour, &out[f0 + r]);
         }
     }
     return out;
@@ -255,6 +258,140 @@ private:
     std::map<int32_t, std::string> m_cache;
 };
 
+// One example's context window to read back: stored rows [a, b] around it.
+struct ContextJob {
+    int64_t a, b;
+    int64_t feature;
+    Example* ex;
+    std::vector<int32_t> positions;  // as stored, to find the example's own window
+};
+
+// The context jobs of the examples of features [f0, f1), sorted by first row.
+// Windows are rowsPerWindow stored rows; the example's position in its window
+// is inferred here and checked against the stored positions later.
+std::vector<ContextJob> contextJobs(const AnalysisSpec& spec, int64_t rows, int rowsPerWindow,
+                                    int64_t f0, int64_t f1, std::vector<Selection>& sels) {
+    std::vector<ContextJob> jobs;
+    for (int64_t f = f0; f < f1; ++f) {
+        for (auto* list : {&sels[f].top, &sels[f].interval}) {
+            for (Example& e : *list) {
+                const int64_t p = e.row % rowsPerWindow + 1;  // expected position, checked later
+                const int64_t left = std::min<int64_t>(spec.contextLeft, p - 1);
+                const int64_t right = std::min<int64_t>(spec.contextRight, rowsPerWindow - p);
+                const int64_t a = std::max<int64_t>(0, e.row - left);
+                const int64_t b = std::min<int64_t>(rows - 1, e.row + right);
+                ContextJob j{a, b, f, &e, {}};
+                e.tokens.assign(b - a + 1, -1);
+                e.values.assign(b - a + 1, 0.f);
+                j.positions.assign(b - a + 1, -1);
+                e.tokenIndex = static_cast<int>(e.row - a);
+                jobs.push_back(std::move(j));
+            }
+        }
+    }
+    std::sort(jobs.begin(), jobs.end(),
+              [](const ContextJob& x, const ContextJob& y) { return x.a < y.a; });
+    return jobs;
+}
+
+// The SAE's activations of the features [f0, f1) on stored rows, the same
+// values the streaming pass saw.
+class GroupEncoder {
+public:
+    GroupEncoder(const sae::Sae& sae, int64_t f0, int64_t f1)
+        : m_sae(sae),
+          m_f0(f0),
+          m_topk(sae.config().architecture == sae::Architecture::kTopK),
+          m_jump(sae.config().architecture == sae::Architecture::kJumpReLU ||
+                 sae.config().architecture == sae::Architecture::kBatchTopK) {
+        if (m_topk) return;
+        // Encoder columns of this feature group as rows [n, D], and their biases.
+        m_wT = sae.wEnc().middleCols(f0, f1 - f0).transpose();
+        m_bias.resize(f1 - f0);
+        for (int64_t f = f0; f < f1; ++f) {
+            float b = sae.bEnc()(f);
+            if (sae.config().applyBDecToInput) b -= sae.bDec().dot(m_wT.row(f - f0));
+            m_bias(f - f0) = b;
+        }
+    }
+
+    // TopK: a feature's value depends on the whole row, so the shard rows
+    // [s0, s1) that the jobs in [first, last) cover are encoded first.
+    template <class It>
+    Status prepareShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first, It last) {
+        if (!m_topk) return Status::success();
+        m_encodedAt.clear();
+        for (auto it = first; it != last; ++it)
+            for (int64_t q = std::max(it->a, s0); q <= std::min(it->b, s1 - 1); ++q)
+                m_encodedAt.emplace(q, 0);
+        Matrix x(static_cast<int64_t>(m_encodedAt.size()), m_sae.dIn());
+        int64_t k = 0;
+        for (auto& [q, at] : m_encodedAt) {
+            at = k;
+            x.row(k++) = shard.acts.row(q - s0);
+        }
+        MONO_ASSIGN_OR_RETURN(m_codes, m_sae.encode(x));
+        return Status::success();
+    }
+
+    // The activation of `feature` on global row q, stored at shard row `local`.
+    float value(const acts::Shard& shard, int64_t q, int64_t local, int64_t feature) const {
+        if (m_topk) return m_codes(m_encodedAt.at(q), feature);
+        const float h =
+            shard.acts.row(local).dot(m_wT.row(feature - m_f0)) + m_bias(feature - m_f0);
+        return m_jump ? ((h > m_sae.threshold()(feature) && h > 0.f) ? h : 0.f) : std::max(h, 0.f);
+    }
+
+private:
+    const sae::Sae& m_sae;
+    int64_t m_f0;
+    bool m_topk, m_jump;
+    Matrix m_wT;
+    Eigen::VectorXf m_bias;
+    std::map<int64_t, int64_t> m_encodedAt;  // TopK: global row → row of m_codes
+    Matrix m_codes;
+};
+
+// Fills the tokens, positions and activations of the jobs in [first, last)
+// from the rows [s0, s1) of one shard.
+template <class It>
+Status fillFromShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first, It last,
+                     GroupEncoder& encoder) {
+    MONO_RETURN_IF_ERROR(encoder.prepareShard(shard, s0, s1, first, last));
+    std::vector<ContextJob*> todo;
+    for (auto it = first; it != last; ++it)
+        if (it->b >= s0) todo.push_back(&*it);
+#pragma omp parallel for schedule(dynamic, 64)
+    for (size_t t = 0; t < todo.size(); ++t) {
+        ContextJob& j = *todo[t];
+        for (int64_t q = std::max(j.a, s0); q <= std::min(j.b, s1 - 1); ++q) {
+            const int64_t local = q - s0, k = q - j.a;
+            j.ex->tokens[k] = shard.tokens[local];
+            j.positions[k] = shard.positions[local];
+            j.ex->values[k] = encoder.value(shard, q, local, j.feature);
+        }
+    }
+    return Status::success();
+}
+
+// Keeps the stretch of the example's own window: positions must step by one
+// through the example token.
+void clipToOwnWindow(ContextJob& j, TokenText& text) {
+    Example& e = *j.ex;
+    const int t = e.tokenIndex;
+    const int32_t p = j.positions[t];
+    int lo = t, hi = t;
+    while (lo > 0 && p >= 0 && j.positions[lo - 1] == p - (t - lo + 1)) --lo;
+    while (hi + 1 < static_cast<int>(j.positions.size()) && p >= 0 &&
+           j.positions[hi + 1] == p + (hi + 1 - t))
+        ++hi;
+    e.tokens = std::vector<int32_t>(e.tokens.begin() + lo, e.tokens.begin() + hi + 1);
+    e.values = std::vector<float>(e.values.begin() + lo, e.values.begin() + hi + 1);
+    e.tokenIndex = t - lo;
+    e.strings.clear();
+    for (int32_t id : e.tokens) e.strings.push_back(text(id));
+}
+
 // Fills tokens, strings and per-token activations of the examples of
 // features [f0, f1) by reading the rows of their windows back from the store
 // and re-encoding them. Windows are contextSize − 1 stored rows (BOS not
@@ -265,55 +402,15 @@ Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sa
     const int64_t D = sae.dIn();
     const int rpw = std::max(1, store.index().contextSize - 1);
     RowSource src(store);
-    struct Job {
-        int64_t a, b;  // context rows [a, b]
-        int64_t feature;
-        Example* ex;
-        std::vector<int32_t> positions;
-    };
-    std::vector<Job> jobs;
-    for (int64_t f = f0; f < f1; ++f) {
-        for (auto* list : {&sels[f].top, &sels[f].interval}) {
-            for (Example& e : *list) {
-                const int64_t p = e.row % rpw + 1;  // expected position, checked below
-                const int64_t left = std::min<int64_t>(spec.contextLeft, p - 1);
-                const int64_t right = std::min<int64_t>(spec.contextRight, rpw - p);
-                const int64_t a = std::max<int64_t>(0, e.row - left);
-                const int64_t b = std::min<int64_t>(src.rows() - 1, e.row + right);
-                Job j{a, b, f, &e, {}};
-                e.tokens.assign(b - a + 1, -1);
-                e.values.assign(b - a + 1, 0.f);
-                j.positions.assign(b - a + 1, -1);
-                e.tokenIndex = static_cast<int>(e.row - a);
-                jobs.push_back(std::move(j));
-            }
-        }
-    }
-    std::sort(jobs.begin(), jobs.end(), [](const Job& x, const Job& y) { return x.a < y.a; });
+    std::vector<ContextJob> jobs = contextJobs(spec, src.rows(), rpw, f0, f1, sels);
     const int64_t maxSpan = spec.contextLeft + spec.contextRight + 1;
-
-    const bool topk = sae.config().architecture == sae::Architecture::kTopK;
-    const bool jump = sae.config().architecture == sae::Architecture::kJumpReLU ||
-                      sae.config().architecture == sae::Architecture::kBatchTopK;
-    // Encoder columns of this feature group as rows [n, D], and their biases.
-    Matrix wT;
-    Eigen::VectorXf bias;
-    if (!topk) {
-        wT = sae.wEnc().middleCols(f0, f1 - f0).transpose();
-        bias.resize(f1 - f0);
-        for (int64_t f = f0; f < f1; ++f) {
-            float b = sae.bEnc()(f);
-            if (sae.config().applyBDecToInput) b -= sae.bDec().dot(wT.row(f - f0));
-            bias(f - f0) = b;
-        }
-    }
+    GroupEncoder encoder(sae, f0, f1);
+    auto startsBefore = [](const ContextJob& j, int64_t v) { return j.a < v; };
     for (int s = 0; s < src.numShards() && !jobs.empty(); ++s) {
         if (stop.stopRequested()) return Status::cancelled("feature analysis cancelled");
         const int64_t s0 = src.shardStart(s), s1 = src.shardEnd(s);
-        auto first = std::lower_bound(jobs.begin(), jobs.end(), s0 - maxSpan,
-                                      [](const Job& j, int64_t v) { return j.a < v; });
-        auto last = std::lower_bound(first, jobs.end(), s1,
-                                     [](const Job& j, int64_t v) { return j.a < v; });
+        auto first = std::lower_bound(jobs.begin(), jobs.end(), s0 - maxSpan, startsBefore);
+        auto last = std::lower_bound(first, jobs.end(), s1, startsBefore);
         bool any = false;
         for (auto it = first; it != last && !any; ++it) any = it->b >= s0;
         if (!any) continue;
@@ -322,61 +419,9 @@ Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sa
             return Status::corruption(store.dir() + ": shard " + std::to_string(s) + " has width " +
                                       std::to_string(shard.acts.cols()) + ", the SAE expects " +
                                       std::to_string(D));
-        // TopK: a feature's value depends on the whole row, so encode the rows needed.
-        std::map<int64_t, int64_t> encodedAt;
-        Matrix codes;
-        if (topk) {
-            for (auto it = first; it != last; ++it)
-                for (int64_t q = std::max(it->a, s0); q <= std::min(it->b, s1 - 1); ++q)
-                    encodedAt.emplace(q, 0);
-            Matrix x(static_cast<int64_t>(encodedAt.size()), D);
-            int64_t k = 0;
-            for (auto& [q, at] : encodedAt) {
-                at = k;
-                x.row(k++) = shard.acts.row(q - s0);
-            }
-            MONO_ASSIGN_OR_RETURN(codes, sae.encode(x));
-        }
-        std::vector<Job*> todo;
-        for (auto it = first; it != last; ++it)
-            if (it->b >= s0) todo.push_back(&*it);
-#pragma omp parallel for schedule(dynamic, 64)
-        for (size_t t = 0; t < todo.size(); ++t) {
-            Job& j = *todo[t];
-            for (int64_t q = std::max(j.a, s0); q <= std::min(j.b, s1 - 1); ++q) {
-                const int64_t local = q - s0, k = q - j.a;
-                j.ex->tokens[k] = shard.tokens[local];
-                j.positions[k] = shard.positions[local];
-                float v;
-                if (topk) {
-                    v = codes(encodedAt.at(q), j.feature);
-                } else {
-                    const float h =
-                        shard.acts.row(local).dot(wT.row(j.feature - f0)) + bias(j.feature - f0);
-                    v = jump ? ((h > sae.threshold()(j.feature) && h > 0.f) ? h : 0.f)
-                             : std::max(h, 0.f);
-                }
-                j.ex->values[k] = v;
-            }
-        }
+        MONO_RETURN_IF_ERROR(fillFromShard(shard, s0, s1, first, last, encoder));
     }
-    // Keep the stretch of the example's own window: positions must step by one
-    // through the example token.
-    for (Job& j : jobs) {
-        Example& e = *j.ex;
-        const int t = e.tokenIndex;
-        const int32_t p = j.positions[t];
-        int lo = t, hi = t;
-        while (lo > 0 && p >= 0 && j.positions[lo - 1] == p - (t - lo + 1)) --lo;
-        while (hi + 1 < static_cast<int>(j.positions.size()) && p >= 0 &&
-               j.positions[hi + 1] == p + (hi + 1 - t))
-            ++hi;
-        e.tokens = std::vector<int32_t>(e.tokens.begin() + lo, e.tokens.begin() + hi + 1);
-        e.values = std::vector<float>(e.values.begin() + lo, e.values.begin() + hi + 1);
-        e.tokenIndex = t - lo;
-        e.strings.clear();
-        for (int32_t id : e.tokens) e.strings.push_back(text(id));
-    }
+    for (ContextJob& j : jobs) clipToOwnWindow(j, text);
     return Status::success();
 }
 
@@ -419,12 +464,9 @@ json shardsJson(const acts::StoreIndex& index, int64_t rowsDone) {
     return shards;
 }
 
-}  // namespace
+// ---- inputs and the state file ----------------------------------------------
 
-Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& spec,
-                                const std::string& outPath, const Progress& progress,
-                                StopToken stop) {
-    const double t0 = now();
+Status validateInputs(const AnalysisInputs& in, const AnalysisSpec& spec) {
     if (!in.store || !in.sae)
         return Status::invalidArgument("analysis: no activation store or SAE given");
     const acts::ActivationStoreReader& store = *in.store;
@@ -440,338 +482,518 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
     if (spec.chunkRows > kMaxChunkRows)
         return Status::invalidArgument("analysis: at most " + std::to_string(kMaxChunkRows) +
                                        " rows per chunk");
-    const int64_t F = sae.dSae(), D = sae.dIn();
-    const std::string statePath = outPath + ".analysis-state";
+    return Status::success();
+}
+
+// The checkpoint of the accumulators, "<out>.analysis-state".
+struct StateFile {
+    std::string path;
+    json identity;  // stateIdentity() of this run
+    const acts::StoreIndex& index;
+
+    // Settles the accumulators of the first rowsDone rows and writes them atomically.
+    Status save(Accumulators& acc, int64_t rowsDone) const {
+        json header = {{"identity", identity}, {"shards", shardsJson(index, rowsDone)}};
+        acc.settle();
+        return writeFileAtomic(path, detail::serializeState(header.dump(), rowsDone, acc));
+    }
+
+    // Moves the saved accumulators into *acc when the file belongs to this run
+    // (same identity, over the same leading shards, no further than target)
+    // and returns the rows they cover; 0 when there is nothing to continue.
+    int64_t resume(int64_t numFeatures, int64_t target, const Progress& progress,
+                   Accumulators* acc) const {
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) return 0;
+        auto bytes = readWholeFile(path, size_t(1) << 36);
+        std::string header;
+        int64_t done = 0;
+        Accumulators loaded;
+        Status st = bytes.ok() ? detail::deserializeState(*bytes, path, &header, &done, &loaded)
+                               : bytes.status();
+        json h = st.ok() ? json::parse(header, nullptr, false) : json();
+        const bool compatible = st.ok() && h.is_object() && h["identity"] == identity &&
+                                h["shards"] == shardsJson(index, done) && done <= target &&
+                                static_cast<int64_t>(loaded.features.size()) == numFeatures;
+        if (!compatible) {
+            progress.report(0.0, st.ok() ? "the saved analysis state does not match; starting over"
+                                         : st.message() + "; starting over");
+            return 0;
+        }
+        *acc = std::move(loaded);
+        progress.report(double(done) / std::max<int64_t>(1, target),
+                        "continuing the analysis after " + std::to_string(done) + " rows");
+        return done;
+    }
+};
+
+// ---- the streaming pass -----------------------------------------------------
+
+// Firings are gathered while the encoder's blocks are in cache, per thread
+// and per block of 64 features, over a window of chunks (rows ascending
+// within a thread's chunk; each chunk's lists end a segment, so that the
+// window reads back in row order: chunk by chunk, thread by thread). Then
+// each feature block, balanced dynamically over the threads, splits its
+// firings by feature in a small scratch that stays in L1 and adds them
+// feature by feature: the block's accumulators stay in cache too.
+// (Gathering straight into one list per feature scattered the writes over
+// 2F lists and cost more than the encoding.)
+constexpr int64_t kFeatureBlock = 64;
+constexpr uint32_t kBlockShift = 6;  // log2(kFeatureBlock)
+static_assert(kFeatureBlock == int64_t(1) << kBlockShift);
+static_assert(kWindowRows + kMaxChunkRows <= int64_t(1) << (32 - kBlockShift));
+
+struct Firing {
+    uint32_t key;  // row within the window << kBlockShift | feature within the block
+    float value;
+};
+
+// One thread's firings of the current window.
+struct Gather {
+    std::vector<std::vector<Firing>> byBlock;      // [nBlocks]
+    std::vector<std::vector<size_t>> segmentEnds;  // [nBlocks][chunks of the window]
+    std::vector<detail::CoRow> coCandidates;       // rows the co-firing sample may take
+    std::vector<size_t> coSegmentEnds;             // [chunks of the window]
+    int64_t firings = 0;                           // gathered in this window
+    // Scratch of a block: its firings sorted by feature (a counting sort).
+    std::vector<float> values;
+    std::vector<int64_t> rows;
+};
+
+// Rows [begin, end) of the store, encoded in `chunks` chunks.
+struct Window {
+    int64_t begin = 0, end = 0, chunks = 0;
+};
+
+// Encodes the store's rows [rowsDone, target) and adds their firings to the
+// accumulators, saving the state at most checkpointSeconds apart.
+class StreamingPass {
+public:
+    StreamingPass(const acts::ActivationStoreReader& store, const sae::Sae& sae,
+                  const AnalysisSpec& spec, const StateFile& state, int64_t target,
+                  Accumulators& acc, int64_t& rowsDone, const Progress& progress,
+                  const StopToken& stop)
+        : m_store(store),
+          m_sae(sae),
+          m_spec(spec),
+          m_state(state),
+          m_target(target),
+          m_acc(acc),
+          m_rowsDone(rowsDone),
+          m_progress(progress),
+          m_stop(stop),
+          m_passStart(now()),
+          m_lastSave(now()),
+          m_resumedAt(rowsDone),
+          m_nBlocks((sae.dSae() + kFeatureBlock - 1) / kFeatureBlock),
+          m_gathers(static_cast<size_t>(omp_get_max_threads())) {
+        for (Gather& g : m_gathers) {
+            g.byBlock.resize(static_cast<size_t>(m_nBlocks));
+            g.segmentEnds.resize(static_cast<size_t>(m_nBlocks));
+        }
+    }
+
+    // Cancelled, with the state saved, when a stop is requested.
+    Status run() {
+        // Shards are read on this thread and converted to float by all threads
+        // (io::toFloatInto). A helper thread reading ahead cost more than it hid:
+        // on two cores its time is taken from one of the encoding threads, and the
+        // other then waits for that one at every barrier.
+        const RowSource src(m_store);
+        for (int s = 0; s < src.numShards() && m_rowsDone < m_target; ++s) {
+            if (src.shardEnd(s) <= m_rowsDone) continue;
+            MONO_RETURN_IF_ERROR(passShard(s, src.shardStart(s), src.shardEnd(s)));
+            if (m_rowsDone < m_target && now() - m_lastSave >= m_spec.checkpointSeconds) {
+                MONO_RETURN_IF_ERROR(m_state.save(m_acc, m_rowsDone));
+                m_lastSave = now();
+            }
+        }
+        return Status::success();
+    }
+
+    double seconds() const { return now() - m_passStart; }
+    double encodeSeconds() const { return m_encodeSeconds; }
+
+private:
+    // The rows [s0, s1) of shard s.
+    Status passShard(int s, int64_t s0, int64_t s1) {
+        Result<acts::Shard> read = m_store.readShard(s);
+        MONO_RETURN_IF_ERROR(read.status());
+        acts::Shard shard = std::move(*read);
+        if (shard.acts.cols() != m_sae.dIn() || shard.rows() != s1 - s0)
+            return Status::corruption(m_store.dir() + ": shard " + m_store.index().shards[s].name +
+                                      " does not match its index entry");
+        const int64_t end = std::min(s1, m_target);
+        while (m_rowsDone < end) {
+            if (m_stop.stopRequested()) {
+                MONO_RETURN_IF_ERROR(m_state.save(m_acc, m_rowsDone));
+                return Status::cancelled("feature analysis cancelled after " +
+                                         std::to_string(m_rowsDone) + " rows (state saved)");
+            }
+            MONO_ASSIGN_OR_RETURN(const Window w, encodeWindow(shard, s0, end));
+            addWindow(w);
+            m_rowsDone = w.end;
+        }
+        return Status::success();
+    }
+
+    // Encodes chunk after chunk from m_rowsDone (before `end`, within the
+    // shard starting at global row s0) until the window is full.
+    Result<Window> encodeWindow(const acts::Shard& shard, int64_t s0, int64_t end) {
+        Window w{m_rowsDone, m_rowsDone, 0};
+        int64_t windowFirings = 0;
+        const double te = now();
+        do {
+            const int64_t rows = std::min(m_spec.chunkRows, end - w.end);
+            MONO_RETURN_IF_ERROR(gatherChunk(shard, w.end - s0, rows, w));
+            windowFirings += endChunk();
+            ++w.chunks;
+            w.end += rows;
+            reportEncoded(w.end);
+        } while (w.end < end && w.end - w.begin < kWindowRows && windowFirings < kWindowFirings &&
+                 !m_stop.stopRequested());
+        m_encodeSeconds += now() - te;
+        return w;
+    }
+
+    // Encodes `rows` rows of the shard from `local` on, the next chunk of the
+    // window w, into the threads' gathers.
+    Status gatherChunk(const acts::Shard& shard, int64_t local, int64_t rows, const Window& w) {
+        const auto x = shard.acts.middleRows(local, rows);  // no copy
+        const int64_t offset = w.end - w.begin;             // of the chunk in the window
+        const int64_t w0 = w.begin;
+        return m_sae.encodeInBlocks(x, [&](const sae::Sae::SparseBlock& blk, int thread) {
+            Gather& g = m_gathers[static_cast<size_t>(thread)];
+            g.firings += blk.rowStart[blk.rows];
+            for (int64_t r = 0; r < blk.rows; ++r) {
+                const int32_t j0 = blk.rowStart[r], j1 = blk.rowStart[r + 1];
+                const auto inWindow = static_cast<uint32_t>(offset + blk.firstRow + r);
+                for (int32_t j = j0; j < j1; ++j) {
+                    const auto i = static_cast<uint32_t>(blk.indices[j]);
+                    g.byBlock[i >> kBlockShift].push_back(Firing{
+                        inWindow << kBlockShift | (i & ((1u << kBlockShift) - 1)), blk.values[j]});
+                }
+                // The sample only gets stricter as rows are added, so a row
+                // it does not want now it would not want later either.
+                const int64_t global = w0 + inWindow;
+                const uint64_t p = samplePriority(-1, global);
+                if (!m_acc.wantsCoRow(p, global)) continue;
+                g.coCandidates.push_back(detail::CoRow{
+                    p, global, std::vector<int32_t>(blk.indices + j0, blk.indices + j1)});
+            }
+        });
+    }
+
+    // Ends the chunk's segment in every gather; returns the firings it added.
+    int64_t endChunk() {
+        int64_t firings = 0;
+        for (Gather& g : m_gathers) {
+            for (int64_t b = 0; b < m_nBlocks; ++b) g.segmentEnds[b].push_back(g.byBlock[b].size());
+            g.coSegmentEnds.push_back(g.coCandidates.size());
+            firings += g.firings;
+            g.firings = 0;
+        }
+        return firings;
+    }
+
+    // Rows encoded so far; their bookkeeping follows at the end of the window,
+    // before any state is saved.
+    void reportEncoded(int64_t rows) const {
+        const double el = now() - m_passStart;
+        m_progress.report(
+            ProgressUpdate{0.9 * double(rows) / std::max<int64_t>(1, m_target),
+                           "analysing " + m_store.index().hook,
+                           {{"rows", double(rows)},
+                            {"rows_per_s", el > 0 ? double(rows - m_resumedAt) / el : 0.0}}});
+    }
+
+    // Feature blocks are independent: each thread owns its features'
+    // accumulators, and a feature's firings are added in row order.
+    // Iteration −1 offers the candidate rows to the co-firing sample in row
+    // order; it touches no feature accumulator, so it runs beside the blocks.
+    void addWindow(const Window& w) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int64_t blk = -1; blk < m_nBlocks; ++blk) {
+            if (blk < 0)
+                offerCoRows(w.chunks);
+            else
+                addFeatureBlock(blk, w);
+        }
+    }
+
+    void offerCoRows(int64_t chunks) {
+        for (int64_t k = 0; k < chunks; ++k)  // chunk by chunk, thread by thread
+            for (Gather& g : m_gathers)
+                for (size_t e = k > 0 ? g.coSegmentEnds[k - 1] : 0; e < g.coSegmentEnds[k]; ++e) {
+                    detail::CoRow& c = g.coCandidates[e];
+                    if (m_acc.wantsCoRow(c.prio, c.row))
+                        m_acc.addCoRow(c.prio, c.row, std::move(c.features));
+                }
+        for (Gather& g : m_gathers) {
+            g.coCandidates.clear();
+            g.coSegmentEnds.clear();
+        }
+    }
+
+    // Counting-sorts the window's firings of feature block `blk` by feature,
+    // in the scratch of this thread, and adds each feature's run.
+    void addFeatureBlock(int64_t blk, const Window& w) {
+        Gather& scratch = m_gathers[static_cast<size_t>(omp_get_thread_num())];
+        const auto b = static_cast<size_t>(blk);
+        std::array<int64_t, kFeatureBlock + 1> start{};
+        for (const Gather& g : m_gathers)
+            for (const Firing& fi : g.byBlock[b]) ++start[(fi.key & (kFeatureBlock - 1)) + 1];
+        for (int64_t k = 0; k < kFeatureBlock; ++k) start[k + 1] += start[k];
+        scratch.values.resize(static_cast<size_t>(start[kFeatureBlock]));
+        scratch.rows.resize(static_cast<size_t>(start[kFeatureBlock]));
+        std::array<int64_t, kFeatureBlock> at{};
+        std::copy(start.begin(), start.end() - 1, at.begin());
+        for (int64_t k = 0; k < w.chunks; ++k) {
+            for (const Gather& g : m_gathers) {
+                const std::vector<Firing>& list = g.byBlock[b];
+                const size_t from = k > 0 ? g.segmentEnds[b][k - 1] : 0;
+                const size_t to = g.segmentEnds[b][k];
+                for (size_t e = from; e < to; ++e) {
+                    const Firing& fi = list[e];
+                    const int64_t slot = at[fi.key & (kFeatureBlock - 1)]++;
+                    scratch.values[static_cast<size_t>(slot)] = fi.value;
+                    scratch.rows[static_cast<size_t>(slot)] = w.begin + (fi.key >> kBlockShift);
+                }
+            }
+        }
+        for (Gather& g : m_gathers) {
+            g.byBlock[b].clear();
+            g.segmentEnds[b].clear();
+        }
+        const int64_t i0 = blk * kFeatureBlock;
+        for (int64_t k = 0; k < kFeatureBlock; ++k)
+            if (start[k + 1] > start[k])
+                m_acc.addRun(i0 + k, scratch.values.data() + start[k],
+                             scratch.rows.data() + start[k], start[k + 1] - start[k]);
+    }
+
+    const acts::ActivationStoreReader& m_store;
+    const sae::Sae& m_sae;
+    const AnalysisSpec& m_spec;
+    const StateFile& m_state;
+    const int64_t m_target;
+    Accumulators& m_acc;
+    int64_t& m_rowsDone;
+    const Progress& m_progress;
+    const StopToken& m_stop;
+    const double m_passStart;
+    double m_lastSave;
+    double m_encodeSeconds = 0;
+    const int64_t m_resumedAt;
+    const int64_t m_nBlocks;
+    std::vector<Gather> m_gathers;  // [threads]
+};
+
+// ---- per-feature results ----------------------------------------------------
+
+// What the store gets besides the accumulators, per feature.
+struct FeatureResults {
+    std::vector<Selection> selections;
+    std::vector<std::vector<LogitEffect>> positiveLogits, negativeLogits;  // empty without a model
+    std::vector<std::vector<RelatedFeature>> neighbours, coFiring;
+};
+
+std::vector<Selection> selectAllExamples(const Accumulators& acc, const AnalysisSpec& spec,
+                                         int64_t numFeatures) {
+    std::vector<Selection> sels(static_cast<size_t>(numFeatures));
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int64_t i = 0; i < numFeatures; ++i)
+        sels[i] = selectExamples(acc.features[i], spec, acc.coarseBins, acc.resPerBin);
+    return sels;
+}
+
+// Logit effects through the model's final norm and unembedding, when there is
+// a model of the SAE's width.
+void computeModelLogitEffects(const AnalysisInputs& in, const AnalysisSpec& spec,
+                              const Progress& progress, FeatureResults* r) {
+    if (!in.model || spec.logitEffects <= 0) return;
+    const model::ModelConfig& mc = in.model->config();
+    if (mc.dModel != in.sae->dIn()) return;
+    progress.report(0.92, "computing logit effects");
+    const model::ModelWeights& w = in.model->weights();
+    std::vector<float> gamma(w.lnFinal.weight.data(),
+                             w.lnFinal.weight.data() + w.lnFinal.weight.size());
+    computeLogitEffects(in.sae->wDec(), gamma, mc.arch == model::Arch::kGpt2, w.unembed(),
+                        spec.logitEffects, &r->positiveLogits, &r->negativeLogits);
+}
+
+// Per feature, the n features that fire most often on the rows of the sample
+// where it fires, with their share of its rows there.
+std::vector<std::vector<RelatedFeature>> countCoFiring(const std::vector<detail::CoRow>& sample,
+                                                       int64_t numFeatures, int n) {
+    const int64_t F = numFeatures;
+    std::vector<std::vector<RelatedFeature>> coFiring(static_cast<size_t>(F));
+    if (n <= 0 || sample.empty()) return coFiring;
+    std::vector<std::vector<int32_t>> rowsOf(static_cast<size_t>(F));
+    for (size_t r = 0; r < sample.size(); ++r)
+        for (int32_t i : sample[r].features) rowsOf[i].push_back(static_cast<int32_t>(r));
+#pragma omp parallel
+    {
+        std::vector<int64_t> counts(static_cast<size_t>(F), 0);
+        std::vector<int32_t> touched;
+#pragma omp for schedule(dynamic, 64)
+        for (int64_t i = 0; i < F; ++i) {
+            touched.clear();
+            for (int32_t r : rowsOf[i])
+                for (int32_t j : sample[r].features) {
+                    if (j == i) continue;
+                    if (counts[j]++ == 0) touched.push_back(j);
+                }
+            std::sort(touched.begin(), touched.end(), [&](int32_t a, int32_t b) {
+                return counts[a] > counts[b] || (counts[a] == counts[b] && a < b);
+            });
+            const size_t m = std::min<size_t>(touched.size(), static_cast<size_t>(n));
+            for (size_t k = 0; k < m; ++k)
+                coFiring[i].push_back({touched[k],
+                                       float(double(counts[touched[k]]) / double(rowsOf[i].size())),
+                                       counts[touched[k]]});
+            for (int32_t j : touched) counts[j] = 0;
+        }
+    }
+    return coFiring;
+}
+
+Result<FeatureResults> computeFeatureResults(const AnalysisInputs& in, const AnalysisSpec& spec,
+                                             const Accumulators& acc, const Progress& progress,
+                                             const StopToken& stop) {
+    const int64_t F = in.sae->dSae();
+    FeatureResults r;
+    progress.report(0.9, "selecting examples");
+    r.selections = selectAllExamples(acc, spec, F);
+    computeModelLogitEffects(in, spec, progress, &r);
+    progress.report(0.94, "finding decoder neighbours");
+    r.neighbours = decoderNeighbours(in.sae->wDec(), spec.neighbours);
+    if (stop.stopRequested()) return Status::cancelled("feature analysis cancelled (state saved)");
+    // Co-firing over the row sample: per feature, the rows of the sample where it fires.
+    progress.report(0.95, "counting co-firing");
+    r.coFiring = countCoFiring(acc.coSample, F, spec.coFiring);
+    return r;
+}
+
+// ---- writing the store ------------------------------------------------------
+
+RunInfo runInfoOf(const AnalysisInputs& in, const AnalysisSpec& spec, const std::string& saeHash,
+                  int64_t rowsDone) {
+    RunInfo run;
+    run.model = in.store->index().model;
+    if (in.model && !in.model->path().empty()) run.model = in.model->path();
+    run.hook = in.store->index().hook;
+    run.saePath = in.saePath;
+    run.saeHash = saeHash;
+    run.dIn = in.sae->dIn();
+    run.dSae = in.sae->dSae();
+    run.tokensAnalysed = rowsDone;
+    run.settingsJson = specJson(spec).dump();
+    run.date = isoNowUtc();
+    run.version = kVersion;
+    return run;
+}
+
+FeatureSummary summaryOf(int64_t id, const FeatureAcc& a, int64_t rowsDone) {
+    FeatureSummary sm;
+    sm.id = id;
+    sm.fireCount = a.count;
+    sm.density = rowsDone > 0 ? double(a.count) / double(rowsDone) : 0.0;
+    sm.maxActivation = a.max;
+    sm.meanActivation = a.count ? float(a.sum / double(a.count)) : 0.f;
+    return sm;
+}
+
+// The accumulated histogram up to the bin of the maximum.
+Histogram histogramOf(const FeatureAcc& a) {
+    Histogram h;
+    if (a.count == 0) return h;
+    h.binWidth = a.scale / detail::kHistBins;
+    const int last =
+        std::clamp(static_cast<int>(std::ceil(double(a.max) * detail::kHistBins / a.scale)) - 1, 0,
+                   detail::kHistBins - 1);
+    h.counts.assign(a.hist.begin(), a.hist.begin() + last + 1);
+    return h;
+}
+
+// Moves feature id's results into its record (its contexts already filled).
+void fillRecord(int64_t id, const FeatureAcc& a, int64_t rowsDone, FeatureResults& r,
+                TokenText& text, FeatureRecord* rec) {
+    rec->summary = summaryOf(id, a, rowsDone);
+    rec->histogram = histogramOf(a);
+    Selection& sel = r.selections[id];
+    rec->intervalBinWidth = sel.intervalWidth;
+    rec->topExamples = std::move(sel.top);
+    rec->intervalExamples = std::move(sel.interval);
+    if (static_cast<size_t>(id) < r.positiveLogits.size()) {
+        rec->positiveLogits = std::move(r.positiveLogits[id]);
+        rec->negativeLogits = std::move(r.negativeLogits[id]);
+        for (LogitEffect& e : rec->positiveLogits) e.text = text(e.token);
+        for (LogitEffect& e : rec->negativeLogits) e.text = text(e.token);
+    }
+    rec->neighbours = std::move(r.neighbours[id]);
+    rec->coFiring = std::move(r.coFiring[id]);
+}
+
+// Writes every feature in one transaction; the example contexts are read back
+// group by group, in groups of about 256 MiB of context.
+Status writeStore(FeatureStore& out, const AnalysisInputs& in, const AnalysisSpec& spec,
+                  const RunInfo& run, const Accumulators& acc, FeatureResults& results,
+                  const Progress& progress, const StopToken& stop) {
+    const int64_t F = run.dSae;
+    const int64_t perFeatureBytes = int64_t(spec.topK + spec.bins * spec.perBin) *
+                                        (spec.contextLeft + spec.contextRight + 1) * 16 +
+                                    1;
+    const int64_t group = std::max<int64_t>(1, (int64_t(256) << 20) / perFeatureBytes);
+    TokenText text(in.tokenizer);
+    return out.replaceAnalysis(run, F, [&](int64_t id, FeatureRecord* rec) -> Status {
+        if (id % group == 0) {
+            progress.report(0.96 + 0.04 * double(id) / double(F), "reading example contexts");
+            MONO_RETURN_IF_ERROR(fillContexts(*in.store, *in.sae, spec, id, std::min(F, id + group),
+                                              results.selections, text, stop));
+        }
+        fillRecord(id, acc.features[id], run.tokensAnalysed, results, text, rec);
+        return Status::success();
+    });
+}
+
+}  // namespace
+
+Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& spec,
+                                const std::string& outPath, const Progress& progress,
+                                StopToken stop) {
+    const double t0 = now();
+    MONO_RETURN_IF_ERROR(validateInputs(in, spec));
+    const acts::ActivationStoreReader& store = *in.store;
+    const sae::Sae& sae = *in.sae;
+    const int64_t F = sae.dSae();
     const std::string saeHash = saeContentHash(sae);
-    const json identity = stateIdentity(store, sae, saeHash, spec);
-    RowSource src(store);
-    const int64_t target = spec.maxTokens > 0 ? std::min(spec.maxTokens, src.rows()) : src.rows();
+    const StateFile state{outPath + ".analysis-state", stateIdentity(store, sae, saeHash, spec),
+                          store.index()};
+    const int64_t storeRows = RowSource(store).rows();
+    const int64_t target = spec.maxTokens > 0 ? std::min(spec.maxTokens, storeRows) : storeRows;
 
     // Open the store first: a foreign or damaged file fails before any work.
     MONO_ASSIGN_OR_RETURN(FeatureStore out,
                           FeatureStore::open(outPath, FeatureStore::Mode::kReadWrite));
 
-    Accumulators acc;
-    int64_t rowsDone = 0;
     AnalysisSummary summary;
-    std::error_code ec;
-    if (!spec.fresh && std::filesystem::exists(statePath, ec)) {
-        auto bytes = readWholeFile(statePath, size_t(1) << 36);
-        std::string header;
-        int64_t done = 0;
-        Accumulators loaded;
-        Status st = bytes.ok()
-                        ? detail::deserializeState(*bytes, statePath, &header, &done, &loaded)
-                        : bytes.status();
-        json h = st.ok() ? json::parse(header, nullptr, false) : json();
-        const bool compatible = st.ok() && h.is_object() && h["identity"] == identity &&
-                                h["shards"] == shardsJson(store.index(), done) && done <= target &&
-                                static_cast<int64_t>(loaded.features.size()) == F;
-        if (compatible) {
-            acc = std::move(loaded);
-            rowsDone = done;
-            summary.rowsResumed = done;
-            progress.report(double(done) / std::max<int64_t>(1, target),
-                            "continuing the analysis after " + std::to_string(done) + " rows");
-        } else {
-            progress.report(0.0, st.ok()
-                                     ? "the saved analysis state does not match; starting over"
-                                     : st.message() + "; starting over");
-        }
-    }
+    Accumulators acc;
+    int64_t rowsDone = spec.fresh ? 0 : state.resume(F, target, progress, &acc);
+    summary.rowsResumed = rowsDone;
     if (rowsDone == 0) acc.init(F, spec.topK, spec.bins, spec.perBin, spec.coFiringSampleRows);
 
-    auto saveState = [&]() -> Status {
-        json header = {{"identity", identity}, {"shards", shardsJson(store.index(), rowsDone)}};
-        acc.settle();
-        return writeFileAtomic(statePath, detail::serializeState(header.dump(), rowsDone, acc));
-    };
+    StreamingPass pass(store, sae, spec, state, target, acc, rowsDone, progress, stop);
+    MONO_RETURN_IF_ERROR(pass.run());
+    summary.passSeconds = pass.seconds();
+    summary.encodeSeconds = pass.encodeSeconds();
+    MONO_RETURN_IF_ERROR(
+        state.save(acc, rowsDone));  // the complete state: what a later merge extends
 
-    // ---- the streaming pass ----
-    const double passStart = now();
-    double encodeSeconds = 0, lastSave = now();
-    const int64_t resumedAt = rowsDone;
-    // Firings are gathered while the encoder's blocks are in cache, per thread
-    // and per block of 64 features, over a window of chunks (rows ascending
-    // within a thread's chunk; each chunk's lists end a segment, so that the
-    // window reads back in row order: chunk by chunk, thread by thread). Then
-    // each feature block, balanced dynamically over the threads, splits its
-    // firings by feature in a small scratch that stays in L1 and adds them
-    // feature by feature: the block's accumulators stay in cache too.
-    // (Gathering straight into one list per feature scattered the writes over
-    // 2F lists and cost more than the encoding.)
-    constexpr int64_t kFeatureBlock = 64;
-    constexpr uint32_t kBlockShift = 6;  // log2(kFeatureBlock)
-    static_assert(kFeatureBlock == int64_t(1) << kBlockShift);
-    static_assert(kWindowRows + kMaxChunkRows <= int64_t(1) << (32 - kBlockShift));
-    const int64_t nBlocks = (F + kFeatureBlock - 1) / kFeatureBlock;
-    struct Firing {
-        uint32_t key;  // row within the window << kBlockShift | feature within the block
-        float value;
-    };
-    struct Gather {
-        std::vector<std::vector<Firing>> byBlock;      // [nBlocks]
-        std::vector<std::vector<size_t>> segmentEnds;  // [nBlocks][chunks of the window]
-        std::vector<detail::CoRow> coCandidates;       // rows the co-firing sample may take
-        std::vector<size_t> coSegmentEnds;             // [chunks of the window]
-        int64_t firings = 0;                           // gathered in this window
-        // Scratch of a block: its firings sorted by feature (a counting sort).
-        std::vector<float> values;
-        std::vector<int64_t> rows;
-    };
-    std::vector<Gather> gathers(static_cast<size_t>(omp_get_max_threads()));
-    for (Gather& g : gathers) {
-        g.byBlock.resize(static_cast<size_t>(nBlocks));
-        g.segmentEnds.resize(static_cast<size_t>(nBlocks));
-    }
-    // Shards are read on this thread and converted to float by all threads
-    // (io::toFloatInto). A helper thread reading ahead cost more than it hid:
-    // on two cores its time is taken from one of the encoding threads, and the
-    // other then waits for that one at every barrier.
-    for (int s = 0; s < src.numShards() && rowsDone < target; ++s) {
-        const int64_t s0 = src.shardStart(s), s1 = src.shardEnd(s);
-        if (s1 <= rowsDone) continue;
-        Result<acts::Shard> read = store.readShard(s);
-        MONO_RETURN_IF_ERROR(read.status());
-        acts::Shard shard = std::move(*read);
-        if (shard.acts.cols() != D || shard.rows() != s1 - s0)
-            return Status::corruption(store.dir() + ": shard " + store.index().shards[s].name +
-                                      " does not match its index entry");
-        const int64_t end = std::min(s1, target);
-        while (rowsDone < end) {
-            if (stop.stopRequested()) {
-                MONO_RETURN_IF_ERROR(saveState());
-                return Status::cancelled("feature analysis cancelled after " +
-                                         std::to_string(rowsDone) + " rows (state saved)");
-            }
-            // Encode chunk after chunk of the window, gathering their firings.
-            const int64_t w0 = rowsDone;
-            int64_t c0 = w0, windowFirings = 0, chunks = 0;
-            const double te = now();
-            do {
-                const int64_t B = std::min(spec.chunkRows, end - c0);
-                const auto x = shard.acts.middleRows(c0 - s0, B);  // no copy
-                const int64_t offset = c0 - w0;                    // of the chunk in the window
-                MONO_RETURN_IF_ERROR(sae.encodeInBlocks(x, [&](const sae::Sae::SparseBlock& blk,
-                                                               int thread) {
-                    Gather& g = gathers[static_cast<size_t>(thread)];
-                    g.firings += blk.rowStart[blk.rows];
-                    for (int64_t r = 0; r < blk.rows; ++r) {
-                        const int32_t j0 = blk.rowStart[r], j1 = blk.rowStart[r + 1];
-                        const auto inWindow = static_cast<uint32_t>(offset + blk.firstRow + r);
-                        for (int32_t j = j0; j < j1; ++j) {
-                            const auto i = static_cast<uint32_t>(blk.indices[j]);
-                            g.byBlock[i >> kBlockShift].push_back(
-                                Firing{inWindow << kBlockShift | (i & ((1u << kBlockShift) - 1)),
-                                       blk.values[j]});
-                        }
-                        // The sample only gets stricter as rows are added, so a row
-                        // it does not want now it would not want later either.
-                        const int64_t global = w0 + inWindow;
-                        const uint64_t p = samplePriority(-1, global);
-                        if (!acc.wantsCoRow(p, global)) continue;
-                        g.coCandidates.push_back(detail::CoRow{
-                            p, global, std::vector<int32_t>(blk.indices + j0, blk.indices + j1)});
-                    }
-                }));
-                for (Gather& g : gathers) {
-                    for (int64_t b = 0; b < nBlocks; ++b)
-                        g.segmentEnds[b].push_back(g.byBlock[b].size());
-                    g.coSegmentEnds.push_back(g.coCandidates.size());
-                    windowFirings += g.firings;
-                    g.firings = 0;
-                }
-                ++chunks;
-                c0 += B;
-                // Rows encoded so far; their bookkeeping follows at the end of
-                // the window, before any state is saved.
-                const double el = now() - passStart;
-                progress.report(
-                    ProgressUpdate{0.9 * double(c0) / std::max<int64_t>(1, target),
-                                   "analysing " + store.index().hook,
-                                   {{"rows", double(c0)},
-                                    {"rows_per_s", el > 0 ? double(c0 - resumedAt) / el : 0.0}}});
-            } while (c0 < end && c0 - w0 < kWindowRows && windowFirings < kWindowFirings &&
-                     !stop.stopRequested());
-            encodeSeconds += now() - te;
-            // Feature blocks are independent: each thread owns its features'
-            // accumulators, and a feature's firings are added in row order.
-            // Iteration −1 offers the candidate rows to the co-firing sample in
-            // row order; it touches no feature accumulator, so it runs beside
-            // the blocks.
-#pragma omp parallel for schedule(dynamic, 1)
-            for (int64_t blk = -1; blk < nBlocks; ++blk) {
-                if (blk < 0) {
-                    for (int64_t k = 0; k < chunks; ++k)  // chunk by chunk, thread by thread
-                        for (Gather& g : gathers)
-                            for (size_t e = k > 0 ? g.coSegmentEnds[k - 1] : 0;
-                                 e < g.coSegmentEnds[k]; ++e) {
-                                detail::CoRow& c = g.coCandidates[e];
-                                if (acc.wantsCoRow(c.prio, c.row))
-                                    acc.addCoRow(c.prio, c.row, std::move(c.features));
-                            }
-                    for (Gather& g : gathers) {
-                        g.coCandidates.clear();
-                        g.coSegmentEnds.clear();
-                    }
-                    continue;
-                }
-                Gather& scratch = gathers[static_cast<size_t>(omp_get_thread_num())];
-                const auto b = static_cast<size_t>(blk);
-                std::array<int64_t, kFeatureBlock + 1> start{};
-                for (const Gather& g : gathers)
-                    for (const Firing& fi : g.byBlock[b])
-                        ++start[(fi.key & (kFeatureBlock - 1)) + 1];
-                for (int64_t k = 0; k < kFeatureBlock; ++k) start[k + 1] += start[k];
-                scratch.values.resize(static_cast<size_t>(start[kFeatureBlock]));
-                scratch.rows.resize(static_cast<size_t>(start[kFeatureBlock]));
-                std::array<int64_t, kFeatureBlock> at{};
-                std::copy(start.begin(), start.end() - 1, at.begin());
-                for (int64_t k = 0; k < chunks; ++k) {
-                    for (const Gather& g : gathers) {
-                        const std::vector<Firing>& list = g.byBlock[b];
-                        const size_t from = k > 0 ? g.segmentEnds[b][k - 1] : 0;
-                        const size_t to = g.segmentEnds[b][k];
-                        for (size_t e = from; e < to; ++e) {
-                            const Firing& fi = list[e];
-                            const int64_t slot = at[fi.key & (kFeatureBlock - 1)]++;
-                            scratch.values[static_cast<size_t>(slot)] = fi.value;
-                            scratch.rows[static_cast<size_t>(slot)] = w0 + (fi.key >> kBlockShift);
-                        }
-                    }
-                }
-                for (Gather& g : gathers) {
-                    g.byBlock[b].clear();
-                    g.segmentEnds[b].clear();
-                }
-                const int64_t i0 = blk * kFeatureBlock;
-                for (int64_t k = 0; k < kFeatureBlock; ++k)
-                    if (start[k + 1] > start[k])
-                        acc.addRun(i0 + k, scratch.values.data() + start[k],
-                                   scratch.rows.data() + start[k], start[k + 1] - start[k]);
-            }
-            rowsDone = c0;
-        }
-        if (rowsDone < target && now() - lastSave >= spec.checkpointSeconds) {
-            MONO_RETURN_IF_ERROR(saveState());
-            lastSave = now();
-        }
-    }
-    summary.passSeconds = now() - passStart;
-    summary.encodeSeconds = encodeSeconds;
-    MONO_RETURN_IF_ERROR(saveState());  // the complete state: what a later merge extends
-
-    // ---- per-feature results ----
-    progress.report(0.9, "selecting examples");
-    std::vector<Selection> sels(static_cast<size_t>(F));
-#pragma omp parallel for schedule(dynamic, 64)
-    for (int64_t i = 0; i < F; ++i)
-        sels[i] = selectExamples(acc.features[i], spec, acc.coarseBins, acc.resPerBin);
-
-    TokenText text(in.tokenizer);
-    std::vector<std::vector<TokenScore>> posLogits, negLogits;
-    if (in.model && spec.logitEffects > 0) {
-        const model::ModelConfig& mc = in.model->config();
-        if (mc.dModel == D) {
-            progress.report(0.92, "computing logit effects");
-            const model::ModelWeights& w = in.model->weights();
-            std::vector<float> gamma(w.lnFinal.weight.data(),
-                                     w.lnFinal.weight.data() + w.lnFinal.weight.size());
-            computeLogitEffects(sae.wDec(), gamma, mc.arch == model::Arch::kGpt2, w.unembed(),
-                                spec.logitEffects, &posLogits, &negLogits);
-        }
-    }
-    progress.report(0.94, "finding decoder neighbours");
-    std::vector<std::vector<Related>> neighbours = decoderNeighbours(sae.wDec(), spec.neighbours);
-    if (stop.stopRequested()) return Status::cancelled("feature analysis cancelled (state saved)");
-
-    // Co-firing over the row sample: per feature, the rows of the sample where it fires.
-    progress.report(0.95, "counting co-firing");
-    std::vector<std::vector<Related>> coFiring(static_cast<size_t>(F));
-    if (spec.coFiring > 0 && !acc.coSample.empty()) {
-        std::vector<std::vector<int32_t>> rowsOf(static_cast<size_t>(F));
-        for (size_t r = 0; r < acc.coSample.size(); ++r)
-            for (int32_t i : acc.coSample[r].features) rowsOf[i].push_back(static_cast<int32_t>(r));
-#pragma omp parallel
-        {
-            std::vector<int64_t> counts(static_cast<size_t>(F), 0);
-            std::vector<int32_t> touched;
-#pragma omp for schedule(dynamic, 64)
-            for (int64_t i = 0; i < F; ++i) {
-                touched.clear();
-                for (int32_t r : rowsOf[i])
-                    for (int32_t j : acc.coSample[r].features) {
-                        if (j == i) continue;
-                        if (counts[j]++ == 0) touched.push_back(j);
-                    }
-                std::sort(touched.begin(), touched.end(), [&](int32_t a, int32_t b) {
-                    return counts[a] > counts[b] || (counts[a] == counts[b] && a < b);
-                });
-                const size_t m =
-                    std::min<size_t>(touched.size(), static_cast<size_t>(spec.coFiring));
-                for (size_t k = 0; k < m; ++k)
-                    coFiring[i].push_back(
-                        {touched[k], float(double(counts[touched[k]]) / double(rowsOf[i].size())),
-                         counts[touched[k]]});
-                for (int32_t j : touched) counts[j] = 0;
-            }
-        }
-    }
-
-    // ---- write: one transaction; contexts are filled group by group ----
-    RunInfo run;
-    run.model = store.index().model;
-    if (in.model && !in.model->path().empty()) run.model = in.model->path();
-    run.hook = store.index().hook;
-    run.saePath = in.saePath;
-    run.saeHash = saeHash;
-    run.dIn = D;
-    run.dSae = F;
-    run.tokensAnalysed = rowsDone;
-    run.settingsJson = specJson(spec).dump();
-    run.date = isoNowUtc();
-    run.version = kVersion;
-    const int64_t perFeatureBytes = int64_t(spec.topK + spec.bins * spec.perBin) *
-                                        (spec.contextLeft + spec.contextRight + 1) * 16 +
-                                    1;
-    const int64_t group = std::max<int64_t>(1, (int64_t(256) << 20) / perFeatureBytes);
-    const double writeStart = now();
-    Status st = out.replaceAnalysis(run, F, [&](int64_t id, FeatureRecord* rec) -> Status {
-        if (id % group == 0) {
-            progress.report(0.96 + 0.04 * double(id) / double(F), "reading example contexts");
-            MONO_RETURN_IF_ERROR(
-                fillContexts(store, sae, spec, id, std::min(F, id + group), sels, text, stop));
-        }
-        const FeatureAcc& a = acc.features[id];
-        FeatureSummary& sm = rec->summary;
-        sm.id = id;
-        sm.fireCount = a.count;
-        sm.density = rowsDone > 0 ? double(a.count) / double(rowsDone) : 0.0;
-        sm.maxActivation = a.max;
-        sm.meanActivation = a.count ? float(a.sum / double(a.count)) : 0.f;
-        if (a.count > 0) {
-            rec->histogram.binWidth = a.scale / detail::kHistBins;
-            const int last = std::clamp(
-                static_cast<int>(std::ceil(double(a.max) * detail::kHistBins / a.scale)) - 1, 0,
-                detail::kHistBins - 1);
-            rec->histogram.counts.assign(a.hist.begin(), a.hist.begin() + last + 1);
-        }
-        Selection& sel = sels[id];
-        rec->intervalBinWidth = sel.intervalWidth;
-        rec->topExamples = std::move(sel.top);
-        rec->intervalExamples = std::move(sel.interval);
-        if (static_cast<size_t>(id) < posLogits.size()) {
-            for (const TokenScore& t : posLogits[id])
-                rec->positiveLogits.push_back({t.token, text(t.token), t.value});
-            for (const TokenScore& t : negLogits[id])
-                rec->negativeLogits.push_back({t.token, text(t.token), t.value});
-        }
-        for (const Related& r : neighbours[id]) rec->neighbours.push_back({r.id, r.value, 0});
-        for (const Related& r : coFiring[id]) rec->coFiring.push_back({r.id, r.value, r.count});
-        return Status::success();
-    });
-    MONO_RETURN_IF_ERROR(st);
-    (void)writeStart;
+    MONO_ASSIGN_OR_RETURN(FeatureResults results,
+                          computeFeatureResults(in, spec, acc, progress, stop));
+    MONO_RETURN_IF_ERROR(writeStore(out, in, spec, runInfoOf(in, spec, saeHash, rowsDone), acc,
+                                    results, progress, stop));
     summary.rowsAnalysed = rowsDone;
     summary.features = F;
     summary.seconds = now() - t0;

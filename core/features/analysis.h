@@ -17,8 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
+#include "core/features/feature_store.h"
 #include "core/sae/sae.h"
 
 namespace mono::acts {
@@ -75,25 +76,18 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& inputs, const AnalysisSpec
 
 // ---- pieces, public for tests and benchmarks --------------------------------
 
-struct TokenScore {
-    int32_t token = 0;
-    float value = 0;
-};
 // Logit effects e_i = (c(W_dec[i]) ⊙ gamma) W_Uᵀ of every feature, where c()
 // subtracts the mean over d when `centre` (a LayerNorm removes that component).
 // wU is [V, d]; gamma [d] (empty: all ones). Fills top (largest first) and
-// bottom (smallest first) n per feature; ties go to the lower token id.
+// bottom (smallest first) n per feature; ties go to the lower token id. The
+// effects' text is left empty for the caller, which knows the tokenizer.
 void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bool centre,
-                         const Matrix& wU, int n, std::vector<std::vector<TokenScore>>* top,
-                         std::vector<std::vector<TokenScore>>* bottom);
+                         const Matrix& wU, int n, std::vector<std::vector<LogitEffect>>* top,
+                         std::vector<std::vector<LogitEffect>>* bottom);
 
-struct Related {
-    int64_t id = 0;
-    float value = 0;
-    int64_t count = 0;
-};
-// The n nearest other features by cosine of decoder rows, largest first (ties: lower id).
-std::vector<std::vector<Related>> decoderNeighbours(const Matrix& wDec, int n);
+// The n nearest other features by cosine of decoder rows, largest first (ties:
+// lower id); their count is 0.
+std::vector<std::vector<RelatedFeature>> decoderNeighbours(const Matrix& wDec, int n);
 
 // Content hash of the SAE's weights and architecture (hex), the state file's key.
 std::string saeContentHash(const sae::Sae& sae);

@@ -165,6 +165,235 @@ private:
     bool m_open = false;
 };
 
+// ---- the analysis writer ----------------------------------------------------
+
+// A feature's user annotation, which analysis keeps.
+struct Annotation {
+    std::string label, notes;
+};
+using Annotations = std::map<int64_t, Annotation>;
+
+Result<Annotations> readAnnotations(sqlite3* db, const std::string& path) {
+    Annotations out;
+    MONO_ASSIGN_OR_RETURN(Stmt s,
+                          Stmt::prepare(db, path, "SELECT feature, label, notes FROM annotations"));
+    while (true) {
+        MONO_ASSIGN_OR_RETURN(bool row, s.step());
+        if (!row) break;
+        out[s.int64(0)] = {s.text(1), s.text(2)};
+    }
+    return out;
+}
+
+// Density histogram: 0.1-decade bins from the floor of the smallest log10 density.
+nlohmann::json densityHistogramJson(const std::vector<double>& logDensities, int64_t dead) {
+    const double width = 0.1;
+    double lo = 0;
+    std::vector<int64_t> counts;
+    if (!logDensities.empty()) {
+        lo = std::floor(*std::min_element(logDensities.begin(), logDensities.end()));
+        const double hi = *std::max_element(logDensities.begin(), logDensities.end());
+        const auto n = static_cast<size_t>(std::floor((hi - lo) / width)) + 1;
+        counts.assign(n, 0);
+        for (double d : logDensities)
+            ++counts[std::min(n - 1, static_cast<size_t>(std::floor((d - lo) / width)))];
+    }
+    return {{"lo", lo}, {"width", width}, {"counts", counts}, {"dead", dead}};
+}
+
+// Writes the computed tables of one analysis, feature by feature, inside the
+// caller's transaction; the tables that need every feature (token texts, run
+// info with the density histogram) are written by finish().
+class AnalysisWriter {
+public:
+    AnalysisWriter(sqlite3* db, std::string path, Annotations annotations)
+        : m_db(db), m_path(std::move(path)), m_annotations(std::move(annotations)) {}
+
+    Status prepare() {
+        MONO_ASSIGN_OR_RETURN(m_insFeature,
+                              Stmt::prepare(m_db, m_path,
+                                            "INSERT INTO features(id, fire_count, density, "
+                                            "max_act, mean_act, hist_width, hist_counts, "
+                                            "interval_width, top_snippet) "
+                                            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        MONO_ASSIGN_OR_RETURN(m_insExample,
+                              Stmt::prepare(m_db, m_path,
+                                            "INSERT INTO examples(feature, bin, rank, row, "
+                                            "activation, token_index, uniform, tokens, vals) "
+                                            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        MONO_ASSIGN_OR_RETURN(m_insLogit,
+                              Stmt::prepare(m_db, m_path,
+                                            "INSERT INTO logit_effects(feature, sign, rank, "
+                                            "token, text, value) VALUES(?, ?, ?, ?, ?, ?)"));
+        MONO_ASSIGN_OR_RETURN(m_insRelated,
+                              Stmt::prepare(m_db, m_path,
+                                            "INSERT INTO related(feature, kind, rank, other, "
+                                            "value, count) VALUES(?, ?, ?, ?, ?, ?)"));
+        MONO_ASSIGN_OR_RETURN(m_insFts,
+                              Stmt::prepare(m_db, m_path,
+                                            "INSERT INTO search_fts(rowid, examples, label, "
+                                            "notes) VALUES(?, ?, ?, ?)"));
+        return Status::success();
+    }
+
+    Status putFeature(int64_t id, const FeatureRecord& rec) {
+        MONO_RETURN_IF_ERROR(putSummary(id, rec));
+        std::string topText;  // the top examples' text, for search
+        MONO_RETURN_IF_ERROR(putExamples(id, rec.topExamples, true, &topText));
+        MONO_RETURN_IF_ERROR(putExamples(id, rec.intervalExamples, false, &topText));
+        for (int sign : {1, -1})
+            MONO_RETURN_IF_ERROR(
+                putLogits(id, sign, sign > 0 ? rec.positiveLogits : rec.negativeLogits));
+        MONO_RETURN_IF_ERROR(putRelated(id, kKindNeighbour, rec.neighbours));
+        MONO_RETURN_IF_ERROR(putRelated(id, kKindCoFiring, rec.coFiring));
+        return putSearchText(id, topText);
+    }
+
+    // After the last feature.
+    Status finish(const RunInfo& run) {
+        // Annotations of ids this analysis does not have stay searchable.
+        for (const auto& [id, a] : m_annotations)
+            MONO_RETURN_IF_ERROR(insertSearchRow(id, "", a.label, a.notes));
+        MONO_RETURN_IF_ERROR(putTokenTexts());
+        return putRunInfo(run);
+    }
+
+private:
+    Status putSummary(int64_t id, const FeatureRecord& rec) {
+        const FeatureSummary& sm = rec.summary;
+        if (sm.fireCount > 0)
+            m_logDensities.push_back(std::log10(sm.density));
+        else
+            ++m_dead;
+        std::string snippet = sm.topSnippet;
+        if (snippet.empty() && !rec.topExamples.empty()) snippet = snippetOf(rec.topExamples[0]);
+        m_insFeature.bind(1, id);
+        m_insFeature.bind(2, sm.fireCount);
+        m_insFeature.bind(3, sm.density);
+        m_insFeature.bind(4, static_cast<double>(sm.maxActivation));
+        m_insFeature.bind(5, static_cast<double>(sm.meanActivation));
+        m_insFeature.bind(6, rec.histogram.binWidth);
+        m_insFeature.bindArray(7, rec.histogram.counts);
+        m_insFeature.bind(8, static_cast<double>(rec.intervalBinWidth));
+        m_insFeature.bind(9, std::string_view(sanitizeUtf8(snippet)));
+        return m_insFeature.run();
+    }
+
+    // Top examples (bin −1) also add their text to *topText.
+    Status putExamples(int64_t id, const std::vector<Example>& list, bool top,
+                       std::string* topText) {
+        for (const Example& e : list) {
+            m_insExample.bind(1, id);
+            m_insExample.bind(2, top ? -1 : e.bin);
+            m_insExample.bind(3, e.rank);
+            m_insExample.bind(4, e.row);
+            m_insExample.bind(5, static_cast<double>(e.activation));
+            m_insExample.bind(6, e.tokenIndex);
+            m_insExample.bind(7, e.uniform ? 1 : 0);
+            m_insExample.bindArray(8, e.tokens);
+            m_insExample.bindArray(9, e.values);
+            for (size_t t = 0; t < e.tokens.size() && t < e.strings.size(); ++t)
+                m_texts.emplace(e.tokens[t], e.strings[t]);
+            MONO_RETURN_IF_ERROR(m_insExample.run());
+            if (top) {
+                *topText += sanitizeUtf8(joinStrings(e.strings, 0, e.strings.size()));
+                *topText += '\n';
+            }
+        }
+        return Status::success();
+    }
+
+    Status putLogits(int64_t id, int sign, const std::vector<LogitEffect>& list) {
+        for (size_t r = 0; r < list.size(); ++r) {
+            m_insLogit.bind(1, id);
+            m_insLogit.bind(2, sign);
+            m_insLogit.bind(3, static_cast<int64_t>(r));
+            m_insLogit.bind(4, static_cast<int64_t>(list[r].token));
+            m_insLogit.bind(5, std::string_view(sanitizeUtf8(list[r].text)));
+            m_texts.emplace(list[r].token, list[r].text);
+            m_insLogit.bind(6, static_cast<double>(list[r].value));
+            MONO_RETURN_IF_ERROR(m_insLogit.run());
+        }
+        return Status::success();
+    }
+
+    Status putRelated(int64_t id, int kind, const std::vector<RelatedFeature>& list) {
+        for (size_t r = 0; r < list.size(); ++r) {
+            m_insRelated.bind(1, id);
+            m_insRelated.bind(2, kind);
+            m_insRelated.bind(3, static_cast<int64_t>(r));
+            m_insRelated.bind(4, list[r].id);
+            m_insRelated.bind(5, static_cast<double>(list[r].value));
+            m_insRelated.bind(6, list[r].count);
+            MONO_RETURN_IF_ERROR(m_insRelated.run());
+        }
+        return Status::success();
+    }
+
+    // The feature's search row: its top examples' text and its annotation, if any.
+    Status putSearchText(int64_t id, const std::string& topText) {
+        auto ann = m_annotations.find(id);
+        if (ann == m_annotations.end())
+            return topText.empty() ? Status::success() : insertSearchRow(id, topText, "", "");
+        MONO_RETURN_IF_ERROR(insertSearchRow(id, topText, ann->second.label, ann->second.notes));
+        m_annotations.erase(ann);
+        return Status::success();
+    }
+
+    Status insertSearchRow(int64_t id, std::string_view examples, std::string_view label,
+                           std::string_view notes) {
+        m_insFts.bind(1, id);
+        m_insFts.bind(2, examples);
+        m_insFts.bind(3, label);
+        m_insFts.bind(4, notes);
+        return m_insFts.run();
+    }
+
+    Status putTokenTexts() {
+        MONO_ASSIGN_OR_RETURN(
+            Stmt ins,
+            Stmt::prepare(m_db, m_path, "INSERT INTO token_text(token, text) VALUES(?, ?)"));
+        for (const auto& [token, text] : m_texts) {
+            ins.bind(1, static_cast<int64_t>(token));
+            ins.bind(2, std::string_view(sanitizeUtf8(text)));
+            MONO_RETURN_IF_ERROR(ins.run());
+        }
+        return Status::success();
+    }
+
+    Status putRunInfo(const RunInfo& run) {
+        MONO_ASSIGN_OR_RETURN(
+            Stmt ins, Stmt::prepare(m_db, m_path, "INSERT INTO meta(key, value) VALUES(?, ?)"));
+        const std::pair<const char*, std::string> meta[] = {
+            {"model", run.model},
+            {"hook", run.hook},
+            {"sae_path", run.saePath},
+            {"sae_hash", run.saeHash},
+            {"d_in", std::to_string(run.dIn)},
+            {"d_sae", std::to_string(run.dSae)},
+            {"tokens_analysed", std::to_string(run.tokensAnalysed)},
+            {"settings", run.settingsJson.empty() ? "{}" : run.settingsJson},
+            {"date", run.date.empty() ? isoNowUtc() : run.date},
+            {"version", run.version.empty() ? std::string(kVersion) : run.version},
+            {"density_histogram", densityHistogramJson(m_logDensities, m_dead).dump()},
+        };
+        for (const auto& [k, v] : meta) {
+            ins.bind(1, k);
+            ins.bind(2, std::string_view(sanitizeUtf8(v)));
+            MONO_RETURN_IF_ERROR(ins.run());
+        }
+        return Status::success();
+    }
+
+    sqlite3* m_db;
+    std::string m_path;
+    Annotations m_annotations;  // those not yet in search_fts
+    Stmt m_insFeature, m_insExample, m_insLogit, m_insRelated, m_insFts;
+    std::vector<double> m_logDensities;  // of the live features
+    int64_t m_dead = 0;
+    std::map<int32_t, std::string> m_texts;  // token id → decoded text, shared by all examples
+};
+
 }  // namespace
 
 std::string ftsQueryFromUserText(const std::string& text) {
@@ -693,178 +922,16 @@ Status FeatureStore::replaceAnalysis(
                   "DELETE FROM examples; DELETE FROM logit_effects; "
                   "DELETE FROM related; DELETE FROM features; "
                   "DELETE FROM meta; DELETE FROM search_fts; DELETE FROM token_text;"));
-    std::map<int64_t, std::pair<std::string, std::string>> notesById;
-    {
-        MONO_ASSIGN_OR_RETURN(
-            Stmt s, Stmt::prepare(m_db, m_path, "SELECT feature, label, notes FROM annotations"));
-        while (true) {
-            MONO_ASSIGN_OR_RETURN(bool row, s.step());
-            if (!row) break;
-            notesById[s.int64(0)] = {s.text(1), s.text(2)};
-        }
-    }
-    MONO_ASSIGN_OR_RETURN(Stmt insFeature,
-                          Stmt::prepare(m_db, m_path,
-                                        "INSERT INTO features(id, fire_count, density, max_act, "
-                                        "mean_act, hist_width, hist_counts, interval_width, "
-                                        "top_snippet) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    MONO_ASSIGN_OR_RETURN(Stmt insExample,
-                          Stmt::prepare(m_db, m_path,
-                                        "INSERT INTO examples(feature, bin, rank, row, activation, "
-                                        "token_index, uniform, tokens, vals) "
-                                        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    MONO_ASSIGN_OR_RETURN(Stmt insLogit,
-                          Stmt::prepare(m_db, m_path,
-                                        "INSERT INTO logit_effects(feature, sign, rank, token, "
-                                        "text, value) VALUES(?, ?, ?, ?, ?, ?)"));
-    MONO_ASSIGN_OR_RETURN(Stmt insRelated,
-                          Stmt::prepare(m_db, m_path,
-                                        "INSERT INTO related(feature, kind, rank, other, value, "
-                                        "count) VALUES(?, ?, ?, ?, ?, ?)"));
-    MONO_ASSIGN_OR_RETURN(Stmt insFts,
-                          Stmt::prepare(m_db, m_path,
-                                        "INSERT INTO search_fts(rowid, examples, label, notes) "
-                                        "VALUES(?, ?, ?, ?)"));
-
-    std::vector<double> logDensities;
-    int64_t dead = 0;
-    std::map<int32_t, std::string> texts;  // token id → decoded text, shared by all examples
+    MONO_ASSIGN_OR_RETURN(Annotations annotations, readAnnotations(m_db, m_path));
+    AnalysisWriter writer(m_db, m_path, std::move(annotations));
+    MONO_RETURN_IF_ERROR(writer.prepare());
     FeatureRecord rec;
     for (int64_t id = 0; id < numFeatures; ++id) {
         rec = FeatureRecord{};
         MONO_RETURN_IF_ERROR(produce(id, &rec));
-        const FeatureSummary& sm = rec.summary;
-        if (sm.fireCount > 0)
-            logDensities.push_back(std::log10(sm.density));
-        else
-            ++dead;
-        std::string snippet = rec.summary.topSnippet;
-        if (snippet.empty() && !rec.topExamples.empty()) snippet = snippetOf(rec.topExamples[0]);
-        insFeature.bind(1, id);
-        insFeature.bind(2, sm.fireCount);
-        insFeature.bind(3, sm.density);
-        insFeature.bind(4, static_cast<double>(sm.maxActivation));
-        insFeature.bind(5, static_cast<double>(sm.meanActivation));
-        insFeature.bind(6, rec.histogram.binWidth);
-        insFeature.bindArray(7, rec.histogram.counts);
-        insFeature.bind(8, static_cast<double>(rec.intervalBinWidth));
-        insFeature.bind(9, std::string_view(sanitizeUtf8(snippet)));
-        MONO_RETURN_IF_ERROR(insFeature.run());
-
-        std::string ftsText;
-        auto putExamples = [&](const std::vector<Example>& list, bool top) -> Status {
-            for (const Example& e : list) {
-                insExample.bind(1, id);
-                insExample.bind(2, top ? -1 : e.bin);
-                insExample.bind(3, e.rank);
-                insExample.bind(4, e.row);
-                insExample.bind(5, static_cast<double>(e.activation));
-                insExample.bind(6, e.tokenIndex);
-                insExample.bind(7, e.uniform ? 1 : 0);
-                insExample.bindArray(8, e.tokens);
-                insExample.bindArray(9, e.values);
-                for (size_t t = 0; t < e.tokens.size() && t < e.strings.size(); ++t)
-                    texts.emplace(e.tokens[t], e.strings[t]);
-                MONO_RETURN_IF_ERROR(insExample.run());
-                if (top) {
-                    ftsText += sanitizeUtf8(joinStrings(e.strings, 0, e.strings.size()));
-                    ftsText += '\n';
-                }
-            }
-            return Status::success();
-        };
-        MONO_RETURN_IF_ERROR(putExamples(rec.topExamples, true));
-        MONO_RETURN_IF_ERROR(putExamples(rec.intervalExamples, false));
-        for (int sign : {1, -1}) {
-            const auto& list = sign > 0 ? rec.positiveLogits : rec.negativeLogits;
-            for (size_t r = 0; r < list.size(); ++r) {
-                insLogit.bind(1, id);
-                insLogit.bind(2, sign);
-                insLogit.bind(3, static_cast<int64_t>(r));
-                insLogit.bind(4, static_cast<int64_t>(list[r].token));
-                insLogit.bind(5, std::string_view(sanitizeUtf8(list[r].text)));
-                texts.emplace(list[r].token, list[r].text);
-                insLogit.bind(6, static_cast<double>(list[r].value));
-                MONO_RETURN_IF_ERROR(insLogit.run());
-            }
-        }
-        for (int kind : {kKindNeighbour, kKindCoFiring}) {
-            const auto& list = kind == kKindNeighbour ? rec.neighbours : rec.coFiring;
-            for (size_t r = 0; r < list.size(); ++r) {
-                insRelated.bind(1, id);
-                insRelated.bind(2, kind);
-                insRelated.bind(3, static_cast<int64_t>(r));
-                insRelated.bind(4, list[r].id);
-                insRelated.bind(5, static_cast<double>(list[r].value));
-                insRelated.bind(6, list[r].count);
-                MONO_RETURN_IF_ERROR(insRelated.run());
-            }
-        }
-        auto ann = notesById.find(id);
-        if (!ftsText.empty() || ann != notesById.end()) {
-            insFts.bind(1, id);
-            insFts.bind(2, std::string_view(ftsText));
-            insFts.bind(3, std::string_view(ann != notesById.end() ? ann->second.first : ""));
-            insFts.bind(4, std::string_view(ann != notesById.end() ? ann->second.second : ""));
-            MONO_RETURN_IF_ERROR(insFts.run());
-        }
-        if (ann != notesById.end()) notesById.erase(ann);
+        MONO_RETURN_IF_ERROR(writer.putFeature(id, rec));
     }
-    // Annotations of ids this analysis does not have stay searchable.
-    for (const auto& [id, ln] : notesById) {
-        insFts.bind(1, id);
-        insFts.bind(2, std::string_view(""));
-        insFts.bind(3, std::string_view(ln.first));
-        insFts.bind(4, std::string_view(ln.second));
-        MONO_RETURN_IF_ERROR(insFts.run());
-    }
-
-    // Density histogram: 0.1-decade bins from the floor of the smallest log10 density.
-    nlohmann::json dh;
-    {
-        const double width = 0.1;
-        double lo = 0;
-        std::vector<int64_t> counts;
-        if (!logDensities.empty()) {
-            lo = std::floor(*std::min_element(logDensities.begin(), logDensities.end()));
-            const double hi = *std::max_element(logDensities.begin(), logDensities.end());
-            const auto n = static_cast<size_t>(std::floor((hi - lo) / width)) + 1;
-            counts.assign(n, 0);
-            for (double d : logDensities)
-                ++counts[std::min(n - 1, static_cast<size_t>(std::floor((d - lo) / width)))];
-        }
-        dh = {{"lo", lo}, {"width", width}, {"counts", counts}, {"dead", dead}};
-    }
-    {
-        MONO_ASSIGN_OR_RETURN(
-            Stmt ins,
-            Stmt::prepare(m_db, m_path, "INSERT INTO token_text(token, text) VALUES(?, ?)"));
-        for (const auto& [token, text] : texts) {
-            ins.bind(1, static_cast<int64_t>(token));
-            ins.bind(2, std::string_view(sanitizeUtf8(text)));
-            MONO_RETURN_IF_ERROR(ins.run());
-        }
-    }
-    MONO_ASSIGN_OR_RETURN(Stmt insMeta,
-                          Stmt::prepare(m_db, m_path, "INSERT INTO meta(key, value) VALUES(?, ?)"));
-    const std::pair<const char*, std::string> meta[] = {
-        {"model", run.model},
-        {"hook", run.hook},
-        {"sae_path", run.saePath},
-        {"sae_hash", run.saeHash},
-        {"d_in", std::to_string(run.dIn)},
-        {"d_sae", std::to_string(run.dSae)},
-        {"tokens_analysed", std::to_string(run.tokensAnalysed)},
-        {"settings", run.settingsJson.empty() ? "{}" : run.settingsJson},
-        {"date", run.date.empty() ? isoNowUtc() : run.date},
-        {"version", run.version.empty() ? std::string(kVersion) : run.version},
-        {"density_histogram", dh.dump()},
-    };
-    for (const auto& [k, v] : meta) {
-        insMeta.bind(1, k);
-        insMeta.bind(2, std::string_view(sanitizeUtf8(v)));
-        MONO_RETURN_IF_ERROR(insMeta.run());
-    }
+    MONO_RETURN_IF_ERROR(writer.finish(run));
     MONO_RETURN_IF_ERROR(tx.commit());
     m_tokenText.clear();
     // Keep the WAL small for readers that open the file later; failure is harmless.

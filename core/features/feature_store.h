@@ -65,12 +65,16 @@ struct Example {
     std::vector<float> values;         // the feature's activation on every token
 };
 
+// A feature's direct effect on a token's logit: its decoder row through the
+// final norm's scale, dotted with the token's unembedding (computeLogitEffects
+// in analysis.h). Also the steering report's top tokens (core/steer).
 struct LogitEffect {
     int32_t token = 0;
-    std::string text;  // decoded token
+    std::string text;  // the decoded token; empty until the caller fills it in
     float value = 0;
 };
 
+// Another feature related to this one: a decoder neighbour or a co-firing feature.
 struct RelatedFeature {
     int64_t id = 0;
     float value = 0;    // neighbours: decoder cosine; co-firing: fraction of this feature's firings

@@ -29,7 +29,7 @@ json shiftJson(const FeatureShift& s) {
     for (const auto& t : s.tokens)
         tokens.push_back({{"token", t.token.token},
                           {"text", t.token.text},
-                          {"logit_effect", t.token.logitEffect},
+                          {"logit_effect", t.token.value},
                           {"p_baseline", t.pBaseline},
                           {"p_steered", t.pSteered}});
     return {{"feature", s.feature},

@@ -113,9 +113,10 @@ Result<FluencyReport> measureFluency(model::Model& model, const tok::Tokenizer& 
     return rep;
 }
 
-Result<std::vector<TokenScore>> topLogitTokens(const model::Model& model,
-                                               const tok::Tokenizer& tokenizer, const sae::Sae& sae,
-                                               int64_t feature, int n) {
+Result<std::vector<features::LogitEffect>> topLogitTokens(const model::Model& model,
+                                                          const tok::Tokenizer& tokenizer,
+                                                          const sae::Sae& sae, int64_t feature,
+                                                          int n) {
     const model::ModelConfig& mc = model.config();
     if (sae.dIn() != mc.dModel)
         return Status::unsupported("logit effects need an SAE on the residual stream (d_in " +
@@ -129,13 +130,12 @@ Result<std::vector<TokenScore>> topLogitTokens(const model::Model& model,
     std::vector<float> gamma(w.lnFinal.weight.data(),
                              w.lnFinal.weight.data() + w.lnFinal.weight.size());
     const Matrix row = sae.wDec().row(feature);  // [1, d]
-    std::vector<std::vector<features::TokenScore>> top, bottom;
+    std::vector<std::vector<features::LogitEffect>> top, bottom;
     features::computeLogitEffects(row, gamma, mc.arch == model::Arch::kGpt2, w.unembed(), n, &top,
                                   &bottom);
-    std::vector<TokenScore> out;
-    if (top.empty()) return out;
-    for (const features::TokenScore& t : top[0])
-        out.push_back({t.token, tokenizer.tokenBytes(t.token), t.value});
+    if (top.empty()) return std::vector<features::LogitEffect>{};
+    std::vector<features::LogitEffect> out = std::move(top[0]);
+    for (features::LogitEffect& e : out) e.text = tokenizer.tokenBytes(e.token);
     return out;
 }
 

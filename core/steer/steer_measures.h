@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/features/feature_store.h"
 #include "core/model/model.h"
 #include "core/steer/sae_splice.h"
 #include "core/tokenizer/tokenizer.h"
@@ -46,18 +47,14 @@ std::vector<std::vector<model::TokenId>> referenceWindows(const tok::Tokenizer& 
                                                           const std::vector<std::string>& texts,
                                                           int ctx, model::TokenId bos);
 
-struct TokenScore {
-    model::TokenId token = 0;
-    std::string text;
-    float logitEffect = 0;  // direct effect of W_dec[i] on the token's logit
-};
-
 // The n tokens a feature promotes most through the direct path (its decoder
 // row through the final norm's scale and the unembedding; see
-// features::computeLogitEffects). Unsupported when the SAE is not as wide as d_model.
-Result<std::vector<TokenScore>> topLogitTokens(const model::Model& model,
-                                               const tok::Tokenizer& tokenizer, const sae::Sae& sae,
-                                               int64_t feature, int n);
+// features::computeLogitEffects), with the tokenizer's bytes as their text.
+// Unsupported when the SAE is not as wide as d_model.
+Result<std::vector<features::LogitEffect>> topLogitTokens(const model::Model& model,
+                                                          const tok::Tokenizer& tokenizer,
+                                                          const sae::Sae& sae, int64_t feature,
+                                                          int n);
 
 // Softmax of the logits at the last position of `tokens` under `hooks` (may be null).
 Result<std::vector<float>> nextTokenProbs(model::Model& model,

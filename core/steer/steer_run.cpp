@@ -112,7 +112,7 @@ Result<std::vector<FeatureShift>> shifts(model::Model& model, const tok::Tokeniz
                               topLogitTokens(model, tokenizer, splice.sae(), i, topTokens));
         FeatureShift s;
         s.feature = i;
-        for (const TokenScore& t : top) {
+        for (const features::LogitEffect& t : top) {
             s.tokens.push_back({t, pBase[t.token], pSteer[t.token]});
             s.sumBaseline += pBase[t.token];
             s.sumSteered += pSteer[t.token];

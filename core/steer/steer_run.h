@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
 #include "core/model/generate.h"
 #include "core/steer/steer_measures.h"
 #include "core/steer/steer_spec.h"
@@ -50,7 +50,7 @@ struct Continuation {
 };
 
 struct TokenShift {
-    TokenScore token;
+    features::LogitEffect token;
     double pBaseline = 0;  // probability at the next position after the prompt
     double pSteered = 0;
 };

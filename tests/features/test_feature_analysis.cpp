@@ -293,7 +293,7 @@ private slots:
         std::vector<float> gamma(kD);
         for (auto& g : gamma) g = 0.5f + std::abs(normal(rng));
         for (bool centre : {false, true}) {
-            std::vector<std::vector<TokenScore>> top, bottom;
+            std::vector<std::vector<LogitEffect>> top, bottom;
             computeLogitEffects(wDec, gamma, centre, wU, 5, &top, &bottom);
             QCOMPARE(int64_t(top.size()), kF);
             for (int64_t i = 0; i < kF; ++i) {
@@ -344,7 +344,7 @@ private slots:
         const std::string out = (dir / "f.sqlite").string();
         MONO_VERIFY_RESULT(run(data, sae, smallSpec(), out, model->get()));
         std::vector<float> gamma(w.lnFinal.weight.data(), w.lnFinal.weight.data() + kD);
-        std::vector<std::vector<TokenScore>> top, bottom;
+        std::vector<std::vector<LogitEffect>> top, bottom;
         computeLogitEffects(sae.wDec(), gamma, true, w.unembed(), 6, &top, &bottom);
         auto store = FeatureStore::open(out, FeatureStore::Mode::kReadOnly);
         MONO_VERIFY_RESULT(store);
