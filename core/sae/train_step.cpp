@@ -32,6 +32,13 @@ void TrainParams::setZero() {
     bDec.setZero();
 }
 
+std::array<std::span<float>, 4> TrainParams::tensors() {
+    return {std::span<float>(wEncT.data(), static_cast<size_t>(wEncT.size())),
+            std::span<float>(wDec.data(), static_cast<size_t>(wDec.size())),
+            std::span<float>(bEnc.data(), static_cast<size_t>(bEnc.size())),
+            std::span<float>(bDec.data(), static_cast<size_t>(bDec.size()))};
+}
+
 namespace {
 
 double batchSumSqCentered(const Matrix& x) {
