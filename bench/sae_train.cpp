@@ -43,6 +43,7 @@
 
 using namespace mono;
 using namespace mono::sae;
+using namespace mono::acts;
 using Clock = std::chrono::steady_clock;
 
 namespace {

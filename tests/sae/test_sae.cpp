@@ -22,6 +22,7 @@
 
 using namespace mono;
 using namespace mono::sae;
+using namespace mono::acts;
 namespace fs = std::filesystem;
 
 namespace {

@@ -18,6 +18,7 @@
 
 using namespace mono;
 using namespace mono::sae;
+using namespace mono::acts;
 
 namespace {
 
