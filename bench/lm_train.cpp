@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
         const float loss = model.forward(in.data(), tgt.data(), B, T);
         model.backward();
         clipGradients(model.grads, 1.0);
-        adamwStep(model.layout(), model.params, model.grads, m, v, t, 1e-3, AdamWSettings{});
+        adamwStep(model.layout(), model.params, model.grads, m, v, t, 1e-3, kLmAdamW);
         return loss;
     };
     step(1);  // warm-up: buffers allocated, caches warm

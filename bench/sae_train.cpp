@@ -14,8 +14,9 @@
 // which is where a long run spends most of its steps. "relu trained-like"
 // times that path: the same initialisation with b_enc lowered until about 2%
 // of the latents fire on the batch (L0 ≈ 0.02·F), timing lossAndGradient plus
-// the same Adam update as the trainer (no batch fetch, no dead-latent
-// bookkeeping). Its 6dF rate is the dense-equivalent rate, as for TopK.
+// the trainer's Adam update (core/train) at a fixed step size (no batch fetch,
+// no schedule, no dead-latent bookkeeping). Its 6dF rate is the
+// dense-equivalent rate, as for TopK.
 //
 // bf16 rows train with StepSettings::bf16 (every GEMM on bf16 operands with
 // float32 sums) and are set against the bf16 GEMM rate (the same kernel at the
@@ -38,6 +39,7 @@
 #include "core/kernels/bf16_gemm.h"
 #include "core/sae/train_step.h"
 #include "core/sae/trainer.h"
+#include "core/train/adam.h"
 
 using namespace mono;
 using namespace mono::sae;
@@ -115,16 +117,6 @@ Run trainSteps(int64_t d, int64_t F, Architecture arch, int steps, int64_t batch
     return r;
 }
 
-// Adam as in trainer.cpp (β1 0.9, β2 0.999, ε 1e-8), on one tensor.
-void adam(float* p, const float* g, float* m, float* v, int64_t n, float a) {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
-        m[i] = 0.9f * m[i] + 0.1f * g[i];
-        v[i] = 0.999f * v[i] + 0.001f * g[i] * g[i];
-        p[i] -= a * m[i] / (std::sqrt(v[i]) + 1e-8f);
-    }
-}
-
 // Steps/s of the ReLU step in a trained-like sparse state (see the top).
 struct SparseRun {
     double tokensPerSecond = 0, l0 = 0;
@@ -156,6 +148,9 @@ SparseRun trainedReluSteps(int64_t d, int64_t F, int steps, int64_t batch, bool 
     s.l1 = 5.0;
     s.bf16 = bf16;
     StepBuffers buf;
+    // The trainer's Adam at a fixed, tiny step size: the state stays sparse
+    // over the timed steps.
+    const train::AdamStep adamStep{.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .stepSize = 1e-5f};
     SparseRun r;
     Clock::time_point t0;
     for (int step = 0; step <= steps; ++step) {
@@ -163,11 +158,9 @@ SparseRun trainedReluSteps(int64_t d, int64_t F, int steps, int64_t batch, bool 
         const StepStats st = lossAndGradient(p, x, s, {}, &grad, buf);
         r.l0 = st.l0;
         r.sparsePath = st.sparsePath;
-        const float a = 1e-5f;  // tiny: the state stays sparse over the timed steps
-        adam(p.wEncT.data(), grad.wEncT.data(), m.wEncT.data(), v.wEncT.data(), p.wEncT.size(), a);
-        adam(p.wDec.data(), grad.wDec.data(), m.wDec.data(), v.wDec.data(), p.wDec.size(), a);
-        adam(p.bEnc.data(), grad.bEnc.data(), m.bEnc.data(), v.bEnc.data(), p.bEnc.size(), a);
-        adam(p.bDec.data(), grad.bDec.data(), m.bDec.data(), v.bDec.data(), p.bDec.size(), a);
+        const auto ps = p.tensors(), gs = grad.tensors(), ms = m.tensors(), vs = v.tensors();
+        for (size_t i = 0; i < ps.size(); ++i)
+            train::adamUpdate(adamStep, ps[i], gs[i], ms[i], vs[i]);
     }
     const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
     r.tokensPerSecond = static_cast<double>(steps * batch) / sec;

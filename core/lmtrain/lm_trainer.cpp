@@ -1,6 +1,7 @@
 // The LM training loop: batches, loss and gradients (gpt.cpp), clipping and
-// AdamW (optimizer.cpp), held-out evaluation, checkpoints and resume, and the
-// final export with its load-back check.
+// AdamW (optimizer.cpp, on core/train's Adam), the learning-rate schedule and
+// checkpoint cadence (core/train), held-out evaluation, checkpoints and resume,
+// and the final export with its load-back check.
 
 #include "core/lmtrain/lm_trainer.h"
 
@@ -14,9 +15,11 @@
 
 #include "core/base/atomic_file.h"
 #include "core/io/safetensors.h"
+#include "core/lmtrain/hf_export.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
-#include "core/lmtrain/hf_export.h"
+#include "core/train/cadence.h"
+#include "core/train/lr_schedule.h"
 
 namespace mono::lmtrain {
 namespace {
@@ -200,11 +203,13 @@ double heldOutLoss(Gpt<float>& model, const LmData& data, int B, int T, int64_t 
     return sum / static_cast<double>(count);
 }
 
-Result<LmTrainResult> trainLm(const LmTrainSpec& spec, const LmData& data, Progress& progress,
-                              StopToken stop) {
+namespace {
+
+Status validate(const LmTrainSpec& spec, const LmData& data) {
     MONO_RETURN_IF_ERROR(spec.shape.validate());
-    const int B = spec.batchSize, T = spec.shape.ctx;
-    if (B <= 0) return Status::invalidArgument("LM training: batch size must be positive");
+    const int T = spec.shape.ctx;
+    if (spec.batchSize <= 0)
+        return Status::invalidArgument("LM training: batch size must be positive");
     if (spec.outDir.empty()) return Status::invalidArgument("LM training: no output folder");
     if (data.vocab() > spec.shape.vocab)
         return Status::invalidArgument("LM training: the data has ids up to " +
@@ -214,123 +219,191 @@ Result<LmTrainResult> trainLm(const LmTrainSpec& spec, const LmData& data, Progr
         return Status::invalidArgument("LM training: the data was split for windows of " +
                                        std::to_string(data.ctx()) + " tokens, the model needs " +
                                        std::to_string(T));
-    const int64_t steps = std::max<int64_t>(1, spec.totalTokens / (static_cast<int64_t>(B) * T));
-    const int64_t warmup = static_cast<int64_t>(spec.warmupFraction * static_cast<double>(steps));
-    const json specInfo = specJson(spec, data);
+    return Status::success();
+}
+
+using Clock = std::chrono::steady_clock;
+
+// One call of trainLm: the run's state and the phases of its loop.
+class LmRun {
+public:
+    // spec must have passed validate().
+    LmRun(const LmTrainSpec& spec, const LmData& data, Progress& progress);
+
+    // The output folder, and the starting state: initialised or resumed.
+    Status open();
+    Result<LmTrainResult> train(StopToken stop);
+
+private:
+    Status step();  // one step on a fresh batch
+    void evaluate(double lr);
+    void report(Clock::time_point now) const;
+    Status checkpoint();
+    Status stopped();
+    Result<LmTrainResult> finish();
+
+    const LmTrainSpec& m_spec;
+    const LmData& m_data;
+    Progress& m_progress;
+    const int m_B, m_T;
+    const int64_t m_steps;
+    const json m_specInfo;
+    const std::string m_checkpointPath, m_logPath;
+    const train::LrSchedule m_schedule;
+    Gpt<float> m_model;
+    TrainState m_st;
+    std::vector<int32_t> m_inputs, m_targets;  // [B, T]
+    Clock::time_point m_start;
+    int64_t m_firstStep = 0;
+    double m_lastLoss = kNaN, m_gradNorm = 0, m_lr = 0;  // of the latest step
+};
+
+LmRun::LmRun(const LmTrainSpec& spec, const LmData& data, Progress& progress)
+    : m_spec(spec),
+      m_data(data),
+      m_progress(progress),
+      m_B(spec.batchSize),
+      m_T(spec.shape.ctx),
+      m_steps(std::max<int64_t>(1, spec.totalTokens / (static_cast<int64_t>(m_B) * m_T))),
+      m_specInfo(specJson(spec, data)),
+      m_checkpointPath((fs::path(spec.outDir) / kLmCheckpointFile).string()),
+      m_logPath((fs::path(spec.outDir) / kLmLogFile).string()),
+      m_schedule(train::warmupThenCosine(
+          spec.lr, spec.lr * spec.minLrFraction,
+          static_cast<int64_t>(spec.warmupFraction * static_cast<double>(m_steps)), m_steps)),
+      m_model(spec.shape),
+      m_inputs(static_cast<size_t>(m_B) * m_T),
+      m_targets(m_inputs.size()) {}
+
+Status LmRun::open() {
     std::error_code ec;
-    fs::create_directories(spec.outDir, ec);
-    if (ec) return Status::ioError(spec.outDir + ": cannot create folder: " + ec.message());
-    const std::string checkpointPath = (fs::path(spec.outDir) / kLmCheckpointFile).string();
-    const std::string logPath = (fs::path(spec.outDir) / kLmLogFile).string();
-
-    Gpt<float> model(spec.shape);
-    TrainState st;
-    if (spec.resume) {
-        MONO_RETURN_IF_ERROR(readCheckpoint(checkpointPath, specInfo, model.params, st));
+    fs::create_directories(m_spec.outDir, ec);
+    if (ec) return Status::ioError(m_spec.outDir + ": cannot create folder: " + ec.message());
+    if (m_spec.resume) {
+        MONO_RETURN_IF_ERROR(readCheckpoint(m_checkpointPath, m_specInfo, m_model.params, m_st));
     } else {
-        model.initialize(spec.seed);
-        st.m.assign(model.params.size(), 0.0f);
-        st.v.assign(model.params.size(), 0.0f);
-        st.rng.seed(spec.seed ^ kBatchSeedSalt);
+        m_model.initialize(m_spec.seed);
+        m_st.m.assign(m_model.params.size(), 0.0f);
+        m_st.v.assign(m_model.params.size(), 0.0f);
+        m_st.rng.seed(m_spec.seed ^ kBatchSeedSalt);
     }
-    auto checkpoint = [&]() -> Status {
-        MONO_RETURN_IF_ERROR(writeCheckpoint(checkpointPath, model.params, st, specInfo));
-        return writeFileAtomic(logPath, logTsv(st.log));
-    };
-    auto evaluate = [&](double lr) {
-        LmLogEntry e;
-        e.step = st.step;
-        e.tokens = st.step * B * T;
-        e.lr = lr;
-        e.trainLoss = st.lossCount > 0 ? st.lossSum / static_cast<double>(st.lossCount) : kNaN;
-        e.heldOutLoss = heldOutLoss(model, data, B, T, spec.evalTokens);
-        st.lossSum = 0;
-        st.lossCount = 0;
-        st.log.push_back(e);
-    };
-    if (st.step == 0 && st.log.empty()) evaluate(0.0);
+    if (m_st.step == 0 && m_st.log.empty()) evaluate(0.0);
+    return Status::success();
+}
 
-    std::vector<int32_t> inputs(static_cast<size_t>(B) * T), targets(inputs.size());
-    const auto start = std::chrono::steady_clock::now();
-    auto lastCheckpoint = start;
-    const int64_t firstStep = st.step;
-    const int64_t reportEvery = std::max<int64_t>(1, spec.reportEverySteps);
-    const int64_t evalEvery = std::max<int64_t>(1, spec.evalEverySteps);
-    double lastLoss = kNaN, gradNorm = 0;
-    while (st.step < steps) {
-        if (stop.stopRequested()) {
+Result<LmTrainResult> LmRun::train(StopToken stop) {
+    m_start = Clock::now();
+    m_firstStep = m_st.step;
+    train::CheckpointCadence cadence(m_spec.checkpointSeconds, m_spec.checkpointEverySteps,
+                                     m_start);
+    while (m_st.step < m_steps) {
+        if (stop.stopRequested()) return stopped();
+        MONO_RETURN_IF_ERROR(step());
+        if (train::everyNthOrLast(m_st.step, m_spec.evalEverySteps, m_steps)) evaluate(m_lr);
+        const auto now = Clock::now();
+        if (train::everyNthOrLast(m_st.step, m_spec.reportEverySteps, m_steps)) report(now);
+        if (cadence.due(m_st.step, m_steps, now)) {
             MONO_RETURN_IF_ERROR(checkpoint());
-            return Status::cancelled("LM training stopped at step " + std::to_string(st.step) +
-                                     " of " + std::to_string(steps) + "; checkpoint saved to " +
-                                     checkpointPath + " (resume to continue)");
-        }
-        data.sampleBatch(st.rng, B, T, inputs.data(), targets.data());
-        const float loss = model.forward(inputs.data(), targets.data(), B, T);
-        if (!std::isfinite(loss))
-            return Status::internal("LM training diverged at step " + std::to_string(st.step) +
-                                    ": the loss is " + std::to_string(loss) +
-                                    ". The last good checkpoint is kept in " + checkpointPath +
-                                    "; try a lower learning rate");
-        model.backward();
-        gradNorm = clipGradients(model.grads, spec.gradClip);
-        const double lr =
-            scheduledLearningRate(st.step, steps, warmup, spec.lr, spec.lr * spec.minLrFraction);
-        adamwStep(model.layout(), model.params, model.grads, st.m, st.v, st.step + 1, lr,
-                  spec.adamw);
-        ++st.step;
-        lastLoss = loss;
-        st.lossSum += loss;
-        ++st.lossCount;
-        if (st.step % evalEvery == 0 || st.step == steps) evaluate(lr);
-
-        const auto now = std::chrono::steady_clock::now();
-        if (st.step % reportEvery == 0 || st.step == steps) {
-            const double seconds = std::chrono::duration<double>(now - start).count();
-            ProgressUpdate u;
-            u.fraction = static_cast<double>(st.step) / static_cast<double>(steps);
-            u.message = "step " + std::to_string(st.step) + "/" + std::to_string(steps);
-            u.metrics = {
-                {"step", static_cast<double>(st.step)},
-                {"loss", lastLoss},
-                {"lr", lr},
-                {"grad_norm", gradNorm},
-                {"tokens_per_s",
-                 seconds > 0 ? static_cast<double>((st.step - firstStep) * B * T) / seconds : 0.0}};
-            if (!st.log.empty() && std::isfinite(st.log.back().heldOutLoss))
-                u.metrics["held_out_loss"] = st.log.back().heldOutLoss;
-            progress.report(u);
-        }
-        const bool dueByTime =
-            std::chrono::duration<double>(now - lastCheckpoint).count() >= spec.checkpointSeconds;
-        const bool dueBySteps =
-            spec.checkpointEverySteps > 0 && st.step % spec.checkpointEverySteps == 0;
-        if ((dueByTime || dueBySteps) && st.step < steps) {
-            MONO_RETURN_IF_ERROR(checkpoint());
-            lastCheckpoint = now;
+            cadence.saved(now);
         }
     }
     MONO_RETURN_IF_ERROR(checkpoint());
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return finish();
+}
 
+Status LmRun::step() {
+    m_data.sampleBatch(m_st.rng, m_B, m_T, m_inputs.data(), m_targets.data());
+    const float loss = m_model.forward(m_inputs.data(), m_targets.data(), m_B, m_T);
+    if (!std::isfinite(loss))
+        return Status::internal("LM training diverged at step " + std::to_string(m_st.step) +
+                                ": the loss is " + std::to_string(loss) +
+                                ". The last good checkpoint is kept in " + m_checkpointPath +
+                                "; try a lower learning rate");
+    m_model.backward();
+    m_gradNorm = clipGradients(m_model.grads, m_spec.gradClip);
+    m_lr = train::learningRate(m_schedule, m_st.step);
+    adamwStep(m_model.layout(), m_model.params, m_model.grads, m_st.m, m_st.v, m_st.step + 1, m_lr,
+              m_spec.adamw);
+    ++m_st.step;
+    m_lastLoss = loss;
+    m_st.lossSum += loss;
+    ++m_st.lossCount;
+    return Status::success();
+}
+
+// A log entry: the mean training loss since the previous one, and the held-out loss.
+void LmRun::evaluate(double lr) {
+    LmLogEntry e;
+    e.step = m_st.step;
+    e.tokens = m_st.step * m_B * m_T;
+    e.lr = lr;
+    e.trainLoss = m_st.lossCount > 0 ? m_st.lossSum / static_cast<double>(m_st.lossCount) : kNaN;
+    e.heldOutLoss = heldOutLoss(m_model, m_data, m_B, m_T, m_spec.evalTokens);
+    m_st.lossSum = 0;
+    m_st.lossCount = 0;
+    m_st.log.push_back(e);
+}
+
+void LmRun::report(Clock::time_point now) const {
+    const double seconds = std::chrono::duration<double>(now - m_start).count();
+    ProgressUpdate u;
+    u.fraction = static_cast<double>(m_st.step) / static_cast<double>(m_steps);
+    u.message = "step " + std::to_string(m_st.step) + "/" + std::to_string(m_steps);
+    u.metrics = {
+        {"step", static_cast<double>(m_st.step)},
+        {"loss", m_lastLoss},
+        {"lr", m_lr},
+        {"grad_norm", m_gradNorm},
+        {"tokens_per_s",
+         seconds > 0 ? static_cast<double>((m_st.step - m_firstStep) * m_B * m_T) / seconds : 0.0}};
+    if (!m_st.log.empty() && std::isfinite(m_st.log.back().heldOutLoss))
+        u.metrics["held_out_loss"] = m_st.log.back().heldOutLoss;
+    m_progress.report(u);
+}
+
+Status LmRun::checkpoint() {
+    MONO_RETURN_IF_ERROR(writeCheckpoint(m_checkpointPath, m_model.params, m_st, m_specInfo));
+    return writeFileAtomic(m_logPath, logTsv(m_st.log));
+}
+
+Status LmRun::stopped() {
+    MONO_RETURN_IF_ERROR(checkpoint());
+    return Status::cancelled("LM training stopped at step " + std::to_string(m_st.step) + " of " +
+                             std::to_string(m_steps) + "; checkpoint saved to " + m_checkpointPath +
+                             " (resume to continue)");
+}
+
+// The model saved in Hugging Face layout, and loaded back as a check.
+Result<LmTrainResult> LmRun::finish() {
+    const double seconds = std::chrono::duration<double>(Clock::now() - m_start).count();
     LmTrainResult result;
-    result.steps = st.step;
-    result.tokens = st.step * B * T;
-    result.log = st.log;
-    result.trainLoss = st.log.back().trainLoss;
-    result.heldOutLoss = st.log.back().heldOutLoss;
+    result.steps = m_st.step;
+    result.tokens = m_st.step * m_B * m_T;
+    result.log = m_st.log;
+    result.trainLoss = m_st.log.back().trainLoss;
+    result.heldOutLoss = m_st.log.back().heldOutLoss;
     result.tokensPerSecond =
-        seconds > 0 ? static_cast<double>((st.step - firstStep) * B * T) / seconds : 0.0;
+        seconds > 0 ? static_cast<double>((m_st.step - m_firstStep) * m_B * m_T) / seconds : 0.0;
     MONO_RETURN_IF_ERROR(
-        saveHfGpt2(spec.outDir, spec.shape, model.params, spec.endOfText, spec.saveF16));
+        saveHfGpt2(m_spec.outDir, m_spec.shape, m_model.params, m_spec.endOfText, m_spec.saveF16));
     result.runtimeMaxLogitDiff = kNaN;
-    if (spec.verifySaved) {
-        auto diff = verifySaved(spec.outDir, model, data, T);
+    if (m_spec.verifySaved) {
+        auto diff = verifySaved(m_spec.outDir, m_model, m_data, m_T);
         if (!diff.ok()) return diff.status().withContext("checking the saved model");
         result.runtimeMaxLogitDiff = *diff;
     }
-    result.params = std::move(model.params);
+    result.params = std::move(m_model.params);
     return result;
+}
+
+}  // namespace
+
+Result<LmTrainResult> trainLm(const LmTrainSpec& spec, const LmData& data, Progress& progress,
+                              StopToken stop) {
+    MONO_RETURN_IF_ERROR(validate(spec, data));
+    LmRun run(spec, data, progress);
+    MONO_RETURN_IF_ERROR(run.open());
+    return run.train(stop);
 }
 
 }  // namespace mono::lmtrain

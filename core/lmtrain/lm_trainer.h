@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
 #include "core/lmtrain/gpt.h"
 #include "core/lmtrain/lm_data.h"
 #include "core/lmtrain/optimizer.h"
@@ -29,7 +29,7 @@ struct LmTrainSpec {
     double lr = 1e-3;
     double minLrFraction = 0.1;    // the cosine ends at lr · this
     double warmupFraction = 0.03;  // of the steps
-    AdamWSettings adamw;
+    train::AdamSettings adamw = kLmAdamW;
     double gradClip = 1.0;  // global L2 norm; 0 disables
     uint64_t seed = 1234;   // initialisation and batch order
 

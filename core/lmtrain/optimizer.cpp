@@ -1,21 +1,11 @@
-// AdamW, clipping and the learning-rate schedule (see optimizer.h).
+// Clipping and AdamW over the LM's parameter layout (see optimizer.h).
 
 #include "core/lmtrain/optimizer.h"
 
-#include <algorithm>
 #include <cmath>
-#include <numbers>
+#include <span>
 
 namespace mono::lmtrain {
-
-double scheduledLearningRate(int64_t step, int64_t total, int64_t warmup, double lr, double minLr) {
-    if (warmup > 0 && step < warmup)
-        return lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
-    const int64_t span = std::max<int64_t>(1, total - 1 - warmup);
-    const double progress =
-        std::clamp(static_cast<double>(step - warmup) / static_cast<double>(span), 0.0, 1.0);
-    return minLr + 0.5 * (lr - minLr) * (1.0 + std::cos(std::numbers::pi * progress));
-}
 
 double clipGradients(AlignedVector<float>& grads, double maxNorm) {
     // Fixed chunks summed in order: the norm (and so a resumed run) does not
@@ -43,25 +33,14 @@ double clipGradients(AlignedVector<float>& grads, double maxNorm) {
 
 void adamwStep(const std::vector<ParamTensor>& layout, AlignedVector<float>& params,
                const AlignedVector<float>& grads, AlignedVector<float>& m, AlignedVector<float>& v,
-               int64_t t, double lr, const AdamWSettings& s) {
-    const float b1 = static_cast<float>(s.beta1), b2 = static_cast<float>(s.beta2);
-    const float c1 = static_cast<float>(1.0 - std::pow(s.beta1, static_cast<double>(t)));
-    const float c2 = static_cast<float>(1.0 - std::pow(s.beta2, static_cast<double>(t)));
-    const float eps = static_cast<float>(s.eps), step = static_cast<float>(lr);
+               int64_t t, double lr, const train::AdamSettings& s) {
+    const train::AdamStep step = train::adamStep(s, t, lr);
     for (const ParamTensor& tensor : layout) {
-        const float keep = tensor.decay ? static_cast<float>(1.0 - lr * s.weightDecay) : 1.0f;
-        float* p = params.data() + tensor.offset;
-        const float* g = grads.data() + tensor.offset;
-        float* mm = m.data() + tensor.offset;
-        float* vv = v.data() + tensor.offset;
-#pragma omp parallel for schedule(static) if (tensor.size > 65536)
-        for (int64_t i = 0; i < tensor.size; ++i) {
-            mm[i] = b1 * mm[i] + (1.0f - b1) * g[i];
-            vv[i] = b2 * vv[i] + (1.0f - b2) * g[i] * g[i];
-            const float mHat = mm[i] / c1;
-            const float vHat = vv[i] / c2;
-            p[i] = p[i] * keep - step * mHat / (std::sqrt(vHat) + eps);
-        }
+        const size_t offset = static_cast<size_t>(tensor.offset);
+        const size_t size = static_cast<size_t>(tensor.size);
+        train::adamUpdate(
+            step, std::span(params).subspan(offset, size), std::span(grads).subspan(offset, size),
+            std::span(m).subspan(offset, size), std::span(v).subspan(offset, size), tensor.decay);
     }
 }
 

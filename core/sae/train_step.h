@@ -3,11 +3,13 @@
 // exposed for the gradient check). Legend: B batch rows, D = d_in, F = d_sae.
 // The step works on scaled inputs and always subtracts b_dec from the input.
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <vector>
 
-#include "core/kernels/bf16_gemm.h"
 #include "core/base/matrix.h"
+#include "core/kernels/bf16_gemm.h"
 #include "core/sae/sae.h"
 
 namespace mono::sae {
@@ -20,6 +22,8 @@ struct TrainParams {
 
     void resizeLike(const TrainParams& other);
     void setZero();
+    // The four tensors' values, in the order above (for elementwise updates).
+    std::array<std::span<float>, 4> tensors();
 };
 
 struct StepSettings {

@@ -1,5 +1,6 @@
-// The SAE training loop: schedule, Adam, decoder constraints, dead-latent
-// tracking, checkpoints and resume. The math of one step is in train_step.cpp.
+// The SAE training loop: decoder constraints, dead-latent tracking, checkpoints
+// and resume. The math of one step is in train_step.cpp; Adam, the learning-rate
+// schedule and the checkpoint cadence are core/train's.
 // Legend: B batch rows, D = d_in, F = d_sae.
 
 #include "core/sae/trainer.h"
@@ -15,6 +16,9 @@
 #include "core/io/safetensors.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/train_step.h"
+#include "core/train/adam.h"
+#include "core/train/cadence.h"
+#include "core/train/lr_schedule.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -96,32 +100,26 @@ json specJson(const TrainSpec& spec, int64_t D) {
     };
 }
 
-double learningRate(const TrainSpec& spec, int64_t step, int64_t steps) {
-    const double warm = std::max(1.0, spec.lrWarmupFraction * static_cast<double>(steps));
-    const double decayStart = (1.0 - spec.lrDecayFraction) * static_cast<double>(steps);
-    double lr = spec.lr;
-    if (static_cast<double>(step) < warm) lr *= static_cast<double>(step + 1) / warm;
-    if (static_cast<double>(step) >= decayStart && spec.lrDecayFraction > 0)
-        lr *= std::max(0.0, (static_cast<double>(steps) - static_cast<double>(step)) /
-                                (static_cast<double>(steps) - decayStart));
-    return lr;
-}
-
 double l1Coefficient(const TrainSpec& spec, int64_t step, int64_t steps) {
     const double warm = spec.l1WarmupFraction * static_cast<double>(steps);
     if (warm <= 0 || static_cast<double>(step) >= warm) return spec.l1;
     return spec.l1 * static_cast<double>(step + 1) / warm;
 }
 
-// Adam on one tensor, elementwise and in parallel; `a` is lr·sqrt(1−β2^t)/(1−β1^t).
-void adamUpdate(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2,
-                float a, float eps) {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
-        m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
-        v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
-        p[i] -= a * m[i] / (std::sqrt(v[i]) + eps);
-    }
+train::AdamSettings adamSettings(const TrainSpec& spec) {
+    train::AdamSettings adam;
+    adam.beta1 = spec.adamBeta1;
+    adam.beta2 = spec.adamBeta2;
+    adam.eps = spec.adamEps;
+    adam.biasCorrection = train::BiasCorrection::kInStepSize;
+    return adam;
+}
+
+// One Adam update of every tensor of the parameters.
+void adamUpdate(const train::AdamStep& step, TrainParams& params, TrainParams& grad, TrainParams& m,
+                TrainParams& v) {
+    const auto p = params.tensors(), g = grad.tensors(), mm = m.tensors(), vv = v.tensors();
+    for (size_t i = 0; i < p.size(); ++i) train::adamUpdate(step, p[i], g[i], mm[i], vv[i]);
 }
 
 bool allFinite(const TrainParams& p) {
@@ -354,176 +352,246 @@ Result<Sae> loadCheckpointSae(const std::string& checkpointPath) {
     return sae;
 }
 
-Result<TrainResult> trainSae(const TrainSpec& spec, acts::BatchProvider& data, Progress& progress,
-                             StopToken stop) {
-    const int64_t D = data.dim(), F = spec.dSae, B = spec.batchSize;
-    MONO_RETURN_IF_ERROR(validate(spec, D));
-    const int64_t steps = totalSteps(spec);
-    const json specInfo = specJson(spec, D);
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One call of trainSae: the run's state and the phases of its loop.
+class SaeRun {
+public:
+    // spec must have passed validate().
+    SaeRun(const TrainSpec& spec, acts::BatchProvider& data, Progress& progress);
+
+    // The output folder, and the starting state: initialised or resumed.
+    Status open();
+    Result<TrainResult> train(StopToken stop);
+
+private:
+    Status resume();
+    Status step();  // one step on the next batch
+    void updateWeights(double lr);
+    void recordStep();
+    void report(Clock::time_point now) const;
+    Status checkpoint();
+    Status stopped();
+    Status diverged(const std::string& what) const;
+    Result<TrainResult> finish();
+
+    const TrainSpec& m_spec;
+    acts::BatchProvider& m_data;
+    Progress& m_progress;
+    const int64_t m_D, m_F, m_B;
+    const int64_t m_steps;
+    const json m_specInfo;
+    const std::string m_checkpointPath;
+    const train::LrSchedule m_schedule;
+    const train::AdamSettings m_adam;
+    StepSettings m_settings;
+    TrainState m_st;
+    bool m_haveCheckpoint = false;
+    int64_t m_checkpointStep = 0;
+    TrainParams m_grad;
+    StepBuffers m_buf;
+    Matrix m_batch;               // [B, D]
+    std::vector<uint8_t> m_dead;  // [F]
+    StepStats m_stats;
+    double m_lr = 0;  // of the latest step
+    Clock::time_point m_start;
+    int64_t m_firstStep = 0;
+};
+
+SaeRun::SaeRun(const TrainSpec& spec, acts::BatchProvider& data, Progress& progress)
+    : m_spec(spec),
+      m_data(data),
+      m_progress(progress),
+      m_D(data.dim()),
+      m_F(spec.dSae),
+      m_B(spec.batchSize),
+      m_steps(totalSteps(spec)),
+      m_specInfo(specJson(spec, m_D)),
+      m_checkpointPath((fs::path(spec.outDir) / kCheckpointFile).string()),
+      m_schedule(train::warmupAndLinearDecay(spec.lr, spec.lrWarmupFraction, spec.lrDecayFraction,
+                                             m_steps)),
+      m_adam(adamSettings(spec)),
+      m_batch(m_B, m_D),
+      m_dead(m_F, 0) {
+    m_settings.architecture = spec.architecture;
+    m_settings.k = spec.k;
+    m_settings.kAux = spec.kAux > 0 ? spec.kAux : std::max<int64_t>(1, m_D / 2);
+    m_settings.auxCoefficient = spec.auxCoefficient;
+    m_settings.bf16 = spec.bf16;
+}
+
+Status SaeRun::open() {
     std::error_code ec;
-    fs::create_directories(spec.outDir, ec);
-    if (ec) return Status::ioError(spec.outDir + ": cannot create folder: " + ec.message());
-    const std::string checkpointPath = (fs::path(spec.outDir) / kCheckpointFile).string();
+    fs::create_directories(m_spec.outDir, ec);
+    if (ec) return Status::ioError(m_spec.outDir + ": cannot create folder: " + ec.message());
+    if (m_spec.resume)
+        MONO_RETURN_IF_ERROR(resume());
+    else
+        MONO_RETURN_IF_ERROR(initialize(m_spec, m_data, m_st));
+    m_haveCheckpoint = m_spec.resume;
+    m_checkpointStep = m_st.step;
+    m_grad.resizeLike(m_st.params);
+    return Status::success();
+}
 
-    TrainState st;
-    if (spec.resume) {
-        MONO_ASSIGN_OR_RETURN(json saved, readCheckpoint(checkpointPath, st));
-        for (const char* key : {"architecture", "d_in", "d_sae", "k", "batch_size", "seed"}) {
-            if (saved.value(key, json()) != specInfo.at(key))
-                return Status::invalidArgument(checkpointPath + ": cannot resume: '" + key +
-                                               "' was " + saved.value(key, json()).dump() +
-                                               ", this run asks for " + specInfo.at(key).dump());
-        }
-        MONO_RETURN_IF_ERROR(data.restoreState(st.providerState).withContext(checkpointPath));
-    } else {
-        MONO_RETURN_IF_ERROR(initialize(spec, data, st));
+Status SaeRun::resume() {
+    MONO_ASSIGN_OR_RETURN(json saved, readCheckpoint(m_checkpointPath, m_st));
+    for (const char* key : {"architecture", "d_in", "d_sae", "k", "batch_size", "seed"}) {
+        if (saved.value(key, json()) != m_specInfo.at(key))
+            return Status::invalidArgument(m_checkpointPath + ": cannot resume: '" + key +
+                                           "' was " + saved.value(key, json()).dump() +
+                                           ", this run asks for " + m_specInfo.at(key).dump());
     }
-    bool haveCheckpoint = spec.resume;
-    int64_t checkpointStep = st.step;
+    return m_data.restoreState(m_st.providerState).withContext(m_checkpointPath);
+}
 
-    auto checkpoint = [&]() -> Status {
-        if (!allFinite(st.params))
-            return Status::internal("weights are not finite at step " + std::to_string(st.step));
-        st.providerState = data.saveState();
-        MONO_RETURN_IF_ERROR(writeCheckpoint(checkpointPath, st, specInfo));
-        haveCheckpoint = true;
-        checkpointStep = st.step;
-        return Status::success();
-    };
-    auto diverged = [&](const std::string& what) {
-        return Status::internal(
-            "SAE training diverged at step " + std::to_string(st.step) + " of " +
-            std::to_string(steps) + ": " + what + ". Stopped; " +
-            (haveCheckpoint ? "the last good checkpoint (step " + std::to_string(checkpointStep) +
-                                  ") is kept in " + checkpointPath
-                            : std::string("no checkpoint had been written yet")) +
-            ". Try a lower learning rate or check the activations for NaN/Inf.");
-    };
-
-    StepSettings settings;
-    settings.architecture = spec.architecture;
-    settings.k = spec.k;
-    settings.kAux = spec.kAux > 0 ? spec.kAux : std::max<int64_t>(1, D / 2);
-    settings.auxCoefficient = spec.auxCoefficient;
-    settings.bf16 = spec.bf16;
-    const bool unitDecoder = spec.architecture != Architecture::kStandard;
-
-    TrainParams grad;
-    grad.resizeLike(st.params);
-    StepBuffers buf;
-    Matrix batch(B, D);  // [B, D]
-    std::vector<uint8_t> dead(F, 0);
-    StepStats stats;
-    const auto startTime = std::chrono::steady_clock::now();
-    auto lastCheckpoint = startTime;
-    const int64_t firstStep = st.step;
-    const int64_t reportEvery = std::max<int64_t>(1, spec.reportEverySteps);
-
-    while (st.step < steps) {
-        if (stop.stopRequested()) {
+Result<TrainResult> SaeRun::train(StopToken stop) {
+    m_start = Clock::now();
+    m_firstStep = m_st.step;
+    train::CheckpointCadence cadence(m_spec.checkpointSeconds, m_spec.checkpointEverySteps,
+                                     m_start);
+    while (m_st.step < m_steps) {
+        if (stop.stopRequested()) return stopped();
+        MONO_RETURN_IF_ERROR(step());
+        const auto now = Clock::now();
+        if (train::everyNthOrLast(m_st.step, m_spec.reportEverySteps, m_steps)) report(now);
+        if (cadence.due(m_st.step, m_steps, now)) {
+            if (!allFinite(m_st.params)) return diverged("the weights turned NaN/Inf");
             MONO_RETURN_IF_ERROR(checkpoint());
-            return Status::cancelled("SAE training stopped at step " + std::to_string(st.step) +
-                                     " of " + std::to_string(steps) + "; checkpoint saved to " +
-                                     checkpointPath + " (resume to continue)");
-        }
-        MONO_RETURN_IF_ERROR(data.next(batch));
-        batch *= static_cast<float>(st.scale);
-        for (int64_t i = 0; i < F; ++i) dead[i] = st.tokensSinceFired[i] >= spec.deadTokens;
-        settings.l1 = l1Coefficient(spec, st.step, steps);
-        stats = lossAndGradient(st.params, batch, settings, dead, &grad, buf);
-        if (!std::isfinite(stats.loss)) {
-            std::ostringstream what;
-            what << "the loss is " << stats.loss << " (mse " << stats.mse << ", l1 " << stats.l1Loss
-                 << ", aux " << stats.auxLoss << ")";
-            return diverged(what.str());
-        }
-        if (unitDecoder) projectDecoderGradient(st.params.wDec, grad.wDec);
-
-        const int64_t t = st.step + 1;
-        const double lr = learningRate(spec, st.step, steps);
-        const float a = static_cast<float>(lr * std::sqrt(1.0 - std::pow(spec.adamBeta2, t)) /
-                                           (1.0 - std::pow(spec.adamBeta1, t)));
-        const float b1 = static_cast<float>(spec.adamBeta1),
-                    b2 = static_cast<float>(spec.adamBeta2);
-        const float eps = static_cast<float>(spec.adamEps);
-        adamUpdate(st.params.wEncT.data(), grad.wEncT.data(), st.adamM.wEncT.data(),
-                   st.adamV.wEncT.data(), grad.wEncT.size(), b1, b2, a, eps);
-        adamUpdate(st.params.wDec.data(), grad.wDec.data(), st.adamM.wDec.data(),
-                   st.adamV.wDec.data(), grad.wDec.size(), b1, b2, a, eps);
-        adamUpdate(st.params.bEnc.data(), grad.bEnc.data(), st.adamM.bEnc.data(),
-                   st.adamV.bEnc.data(), grad.bEnc.size(), b1, b2, a, eps);
-        adamUpdate(st.params.bDec.data(), grad.bDec.data(), st.adamM.bDec.data(),
-                   st.adamV.bDec.data(), grad.bDec.size(), b1, b2, a, eps);
-        if (unitDecoder) normalizeRows(st.params.wDec);
-        if (!st.params.bEnc.allFinite() || !st.params.bDec.allFinite())
-            return diverged("the weights turned NaN/Inf");
-
-        for (int64_t i = 0; i < F; ++i) {
-            st.fireCount[i] += buf.fired[i];
-            st.tokensSinceFired[i] = buf.fired[i] > 0 ? 0 : st.tokensSinceFired[i] + B;
-        }
-        if (spec.architecture == Architecture::kBatchTopK && stats.minActive > 0)
-            st.threshold = st.threshold < 0 ? stats.minActive
-                                            : kThresholdMomentum * st.threshold +
-                                                  (1 - kThresholdMomentum) * stats.minActive;
-        st.lastLoss = stats.loss;
-        ++st.step;
-        st.tokens += B;
-
-        const auto now = std::chrono::steady_clock::now();
-        if (st.step % reportEvery == 0 || st.step == steps) {
-            int64_t nDead = 0;
-            for (int64_t i = 0; i < F; ++i) nDead += st.tokensSinceFired[i] >= spec.deadTokens;
-            const double seconds = std::chrono::duration<double>(now - startTime).count();
-            ProgressUpdate u;
-            u.fraction = static_cast<double>(st.step) / static_cast<double>(steps);
-            u.message = "step " + std::to_string(st.step) + "/" + std::to_string(steps);
-            u.metrics = {
-                {"step", static_cast<double>(st.step)},
-                {"loss", stats.loss},
-                {"mse", stats.mse},
-                {"l0", stats.l0},
-                {"dead_pct", 100.0 * static_cast<double>(nDead) / static_cast<double>(F)},
-                {"explained_variance", stats.explainedVariance},
-                {"lr", lr},
-                {"tokens_per_s",
-                 seconds > 0 ? static_cast<double>((st.step - firstStep) * B) / seconds : 0.0},
-            };
-            progress.report(u);
-        }
-        const bool dueByTime =
-            std::chrono::duration<double>(now - lastCheckpoint).count() >= spec.checkpointSeconds;
-        const bool dueBySteps =
-            spec.checkpointEverySteps > 0 && st.step % spec.checkpointEverySteps == 0;
-        if ((dueByTime || dueBySteps) && st.step < steps) {
-            if (!allFinite(st.params)) return diverged("the weights turned NaN/Inf");
-            MONO_RETURN_IF_ERROR(checkpoint());
-            lastCheckpoint = now;
+            cadence.saved(now);
         }
     }
-    if (!allFinite(st.params)) return diverged("the weights turned NaN/Inf");
+    if (!allFinite(m_st.params)) return diverged("the weights turned NaN/Inf");
     MONO_RETURN_IF_ERROR(checkpoint());
+    return finish();
+}
 
-    TrainResult result;
-    MONO_ASSIGN_OR_RETURN(result.sae,
-                          finalSae(st, spec.architecture, spec.k, spec.metadata, specInfo));
-    result.steps = st.step;
-    result.tokens = st.tokens;
-    result.scale = st.scale;
-    result.finalLoss = stats.loss;
-    result.finalMse = stats.mse;
+Status SaeRun::step() {
+    MONO_RETURN_IF_ERROR(m_data.next(m_batch));
+    m_batch *= static_cast<float>(m_st.scale);
+    for (int64_t i = 0; i < m_F; ++i) m_dead[i] = m_st.tokensSinceFired[i] >= m_spec.deadTokens;
+    m_settings.l1 = l1Coefficient(m_spec, m_st.step, m_steps);
+    m_stats = lossAndGradient(m_st.params, m_batch, m_settings, m_dead, &m_grad, m_buf);
+    if (!std::isfinite(m_stats.loss)) {
+        std::ostringstream what;
+        what << "the loss is " << m_stats.loss << " (mse " << m_stats.mse << ", l1 "
+             << m_stats.l1Loss << ", aux " << m_stats.auxLoss << ")";
+        return diverged(what.str());
+    }
+    m_lr = train::learningRate(m_schedule, m_st.step);
+    updateWeights(m_lr);
+    if (!m_st.params.bEnc.allFinite() || !m_st.params.bDec.allFinite())
+        return diverged("the weights turned NaN/Inf");
+    recordStep();
+    return Status::success();
+}
+
+// Adam, keeping the decoder rows unit-norm where the architecture has them so.
+void SaeRun::updateWeights(double lr) {
+    const bool unitDecoder = m_spec.architecture != Architecture::kStandard;
+    if (unitDecoder) projectDecoderGradient(m_st.params.wDec, m_grad.wDec);
+    adamUpdate(train::adamStep(m_adam, m_st.step + 1, lr), m_st.params, m_grad, m_st.adamM,
+               m_st.adamV);
+    if (unitDecoder) normalizeRows(m_st.params.wDec);
+}
+
+// Firing counters, batchtopk's threshold and the step count after a step.
+void SaeRun::recordStep() {
+    for (int64_t i = 0; i < m_F; ++i) {
+        m_st.fireCount[i] += m_buf.fired[i];
+        m_st.tokensSinceFired[i] = m_buf.fired[i] > 0 ? 0 : m_st.tokensSinceFired[i] + m_B;
+    }
+    if (m_spec.architecture == Architecture::kBatchTopK && m_stats.minActive > 0)
+        m_st.threshold = m_st.threshold < 0 ? m_stats.minActive
+                                            : kThresholdMomentum * m_st.threshold +
+                                                  (1 - kThresholdMomentum) * m_stats.minActive;
+    m_st.lastLoss = m_stats.loss;
+    ++m_st.step;
+    m_st.tokens += m_B;
+}
+
+void SaeRun::report(Clock::time_point now) const {
     int64_t nDead = 0;
-    result.log10Density.resize(F);
-    for (int64_t i = 0; i < F; ++i) {
-        nDead += st.tokensSinceFired[i] >= spec.deadTokens;
-        const double density =
-            st.tokens > 0 ? static_cast<double>(st.fireCount[i]) / static_cast<double>(st.tokens)
-                          : 0.0;
+    for (int64_t i = 0; i < m_F; ++i) nDead += m_st.tokensSinceFired[i] >= m_spec.deadTokens;
+    const double seconds = std::chrono::duration<double>(now - m_start).count();
+    ProgressUpdate u;
+    u.fraction = static_cast<double>(m_st.step) / static_cast<double>(m_steps);
+    u.message = "step " + std::to_string(m_st.step) + "/" + std::to_string(m_steps);
+    u.metrics = {
+        {"step", static_cast<double>(m_st.step)},
+        {"loss", m_stats.loss},
+        {"mse", m_stats.mse},
+        {"l0", m_stats.l0},
+        {"dead_pct", 100.0 * static_cast<double>(nDead) / static_cast<double>(m_F)},
+        {"explained_variance", m_stats.explainedVariance},
+        {"lr", m_lr},
+        {"tokens_per_s",
+         seconds > 0 ? static_cast<double>((m_st.step - m_firstStep) * m_B) / seconds : 0.0},
+    };
+    m_progress.report(u);
+}
+
+Status SaeRun::checkpoint() {
+    if (!allFinite(m_st.params))
+        return Status::internal("weights are not finite at step " + std::to_string(m_st.step));
+    m_st.providerState = m_data.saveState();
+    MONO_RETURN_IF_ERROR(writeCheckpoint(m_checkpointPath, m_st, m_specInfo));
+    m_haveCheckpoint = true;
+    m_checkpointStep = m_st.step;
+    return Status::success();
+}
+
+Status SaeRun::stopped() {
+    MONO_RETURN_IF_ERROR(checkpoint());
+    return Status::cancelled("SAE training stopped at step " + std::to_string(m_st.step) + " of " +
+                             std::to_string(m_steps) + "; checkpoint saved to " + m_checkpointPath +
+                             " (resume to continue)");
+}
+
+Status SaeRun::diverged(const std::string& what) const {
+    return Status::internal("SAE training diverged at step " + std::to_string(m_st.step) + " of " +
+                            std::to_string(m_steps) + ": " + what + ". Stopped; " +
+                            (m_haveCheckpoint ? "the last good checkpoint (step " +
+                                                    std::to_string(m_checkpointStep) +
+                                                    ") is kept in " + m_checkpointPath
+                                              : std::string("no checkpoint had been written yet")) +
+                            ". Try a lower learning rate or check the activations for NaN/Inf.");
+}
+
+// The final SAE, saved as a SAELens folder with the run's feature densities.
+Result<TrainResult> SaeRun::finish() {
+    TrainResult result;
+    MONO_ASSIGN_OR_RETURN(
+        result.sae, finalSae(m_st, m_spec.architecture, m_spec.k, m_spec.metadata, m_specInfo));
+    result.steps = m_st.step;
+    result.tokens = m_st.tokens;
+    result.scale = m_st.scale;
+    result.finalLoss = m_stats.loss;
+    result.finalMse = m_stats.mse;
+    int64_t nDead = 0;
+    result.log10Density.resize(m_F);
+    for (int64_t i = 0; i < m_F; ++i) {
+        nDead += m_st.tokensSinceFired[i] >= m_spec.deadTokens;
+        const double density = m_st.tokens > 0 ? static_cast<double>(m_st.fireCount[i]) /
+                                                     static_cast<double>(m_st.tokens)
+                                               : 0.0;
         result.log10Density[i] = static_cast<float>(std::log10(density + 1e-10));
     }
-    result.deadPct = 100.0 * static_cast<double>(nDead) / static_cast<double>(F);
-    MONO_RETURN_IF_ERROR(saveSaeLens(result.sae, spec.outDir, result.log10Density));
+    result.deadPct = 100.0 * static_cast<double>(nDead) / static_cast<double>(m_F);
+    MONO_RETURN_IF_ERROR(saveSaeLens(result.sae, m_spec.outDir, result.log10Density));
     return result;
+}
+
+}  // namespace
+
+Result<TrainResult> trainSae(const TrainSpec& spec, acts::BatchProvider& data, Progress& progress,
+                             StopToken stop) {
+    MONO_RETURN_IF_ERROR(validate(spec, data.dim()));
+    SaeRun run(spec, data, progress);
+    MONO_RETURN_IF_ERROR(run.open());
+    return run.train(stop);
 }
 
 }  // namespace mono::sae

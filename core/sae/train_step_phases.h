@@ -1,0 +1,47 @@
+#pragma once
+// Internal to the SAE training step (train_step.cpp): what its phases share,
+// and the two paths after the encoder. Legend as in train_step.h.
+
+#include <cstdint>
+#include <vector>
+
+#include "core/base/matrix.h"
+#include "core/sae/train_step.h"
+
+namespace mono::sae {
+
+// One call of lossAndGradient: its arguments and the shapes derived from them.
+struct StepContext {
+    const TrainParams& p;
+    const Matrix& x;  // [B, D]
+    const StepSettings& s;
+    TrainParams* grad;  // null: loss only
+    StepBuffers& buf;
+    int64_t B, D, F;
+    float invB;  // 1/B
+    bool standard;
+    int64_t rowBlock;  // rows per block of the fused passes
+    int64_t nBlocks;
+};
+
+// The decoder-norm-weighted L1 term (standard only; empty otherwise).
+struct L1Terms {
+    Eigen::VectorXf norms;  // [F] n_i = ||W_dec[i]||
+    Eigen::VectorXf grad;   // [F] λ/B n_i = ∂(L1 term)/∂f_i
+};
+
+// 1 − mse / (the batch's variance about its mean), 0 for a constant batch.
+inline double explainedVariance(double mse, int64_t B, double sumSqCentered) {
+    return sumSqCentered > 0 ? 1.0 - mse * B / sumSqCentered : 0.0;
+}
+
+// The rest of the step when buf.h holds f = ReLU(h) and too many latents are
+// active for the sparse path: standard only, five GEMMs fused by row block.
+StepStats denseReluStep(const StepContext& c, const L1Terms& l1, double sumSqCentered);
+
+// The rest of the step from the active entries in buf's CSR: decoding and
+// every gradient run over those entries (and aux-k's, from the `dead` latents).
+StepStats sparseStep(const StepContext& c, const L1Terms& l1, const std::vector<uint8_t>& dead,
+                     double sumSqCentered);
+
+}  // namespace mono::sae
