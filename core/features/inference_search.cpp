@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/base/text.h"
+#include "core/model/hook_read.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 
@@ -27,19 +28,9 @@ Result<PromptResult> searchByInference(model::Model& model, const tok::Tokenizer
     if (static_cast<int>(ids.size()) > model.config().maxSeqLen)
         ids.resize(static_cast<size_t>(model.config().maxSeqLen));
 
-    Matrix x;  // [tokens, d_in]
-    model::Hooks hooks;
-    hooks.add(hook, [&](const model::HookContext&, model::ActivationBlock block) {
-        x = Eigen::Map<const Matrix>(block.data, block.rows, block.cols);
-    });
-    model::ForwardOptions options;
-    options.logits = model::LogitsWanted::kNone;
-    options.hooks = &hooks;
-    MONO_RETURN_IF_ERROR(model.forward(model::Batch::single(ids), options, nullptr));
-    if (x.rows() != static_cast<int64_t>(ids.size()))
-        return Status::internal("search by inference: the hook saw " + std::to_string(x.rows()) +
-                                " rows for " + std::to_string(ids.size()) + " tokens");
-    MONO_ASSIGN_OR_RETURN(Matrix f, sae.encode(x));  // [tokens, d_sae]
+    Result<Matrix> x = model::readHook(model, hook, ids);  // [tokens, d_in]
+    if (!x.ok()) return x.status().withContext("search by inference");
+    MONO_ASSIGN_OR_RETURN(Matrix f, sae.encode(*x));  // [tokens, d_sae]
 
     PromptResult result;
     std::vector<RankedFeature> best(static_cast<size_t>(sae.dSae()));

@@ -19,6 +19,7 @@
 #include "core/model/model.h"
 #include "core/model/model_files.h"
 #include "core/train/cadence.h"
+#include "core/train/loop.h"
 #include "core/train/lr_schedule.h"
 
 namespace mono::lmtrain {
@@ -294,19 +295,21 @@ Status LmRun::open() {
 Result<LmTrainResult> LmRun::train(StopToken stop) {
     m_start = Clock::now();
     m_firstStep = m_st.step;
-    train::CheckpointCadence cadence(m_spec.checkpointSeconds, m_spec.checkpointEverySteps,
-                                     m_start);
-    while (m_st.step < m_steps) {
-        if (stop.stopRequested()) return stopped();
+    train::LoopActions loop;
+    loop.step = [this] {
         MONO_RETURN_IF_ERROR(step());
+        // Evaluated before the report's clock is read, so its time counts.
         if (train::everyNthOrLast(m_st.step, m_spec.evalEverySteps, m_steps)) evaluate(m_lr);
-        const auto now = Clock::now();
+        return Status::success();
+    };
+    loop.afterStep = [this](Clock::time_point now) {
         if (train::everyNthOrLast(m_st.step, m_spec.reportEverySteps, m_steps)) report(now);
-        if (cadence.due(m_st.step, m_steps, now)) {
-            MONO_RETURN_IF_ERROR(checkpoint());
-            cadence.saved(now);
-        }
-    }
+    };
+    loop.save = [this] { return checkpoint(); };
+    loop.stopped = [this] { return stopped(); };
+    const train::CheckpointCadence cadence(m_spec.checkpointSeconds, m_spec.checkpointEverySteps,
+                                           m_start);
+    MONO_RETURN_IF_ERROR(train::runTrainingLoop(m_st.step, m_steps, stop, cadence, loop));
     MONO_RETURN_IF_ERROR(checkpoint());
     return finish();
 }

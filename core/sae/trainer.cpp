@@ -18,6 +18,7 @@
 #include "core/sae/train_step.h"
 #include "core/train/adam.h"
 #include "core/train/cadence.h"
+#include "core/train/loop.h"
 #include "core/train/lr_schedule.h"
 
 namespace fs = std::filesystem;
@@ -450,21 +451,22 @@ Status SaeRun::resume() {
 Result<TrainResult> SaeRun::train(StopToken stop) {
     m_start = Clock::now();
     m_firstStep = m_st.step;
-    train::CheckpointCadence cadence(m_spec.checkpointSeconds, m_spec.checkpointEverySteps,
-                                     m_start);
-    while (m_st.step < m_steps) {
-        if (stop.stopRequested()) return stopped();
-        MONO_RETURN_IF_ERROR(step());
-        const auto now = Clock::now();
+    // Only finite weights are saved: a diverged run keeps its last good checkpoint.
+    auto checkpointIfFinite = [this] {
+        if (!allFinite(m_st.params)) return diverged("the weights turned NaN/Inf");
+        return checkpoint();
+    };
+    train::LoopActions loop;
+    loop.step = [this] { return step(); };
+    loop.afterStep = [this](Clock::time_point now) {
         if (train::everyNthOrLast(m_st.step, m_spec.reportEverySteps, m_steps)) report(now);
-        if (cadence.due(m_st.step, m_steps, now)) {
-            if (!allFinite(m_st.params)) return diverged("the weights turned NaN/Inf");
-            MONO_RETURN_IF_ERROR(checkpoint());
-            cadence.saved(now);
-        }
-    }
-    if (!allFinite(m_st.params)) return diverged("the weights turned NaN/Inf");
-    MONO_RETURN_IF_ERROR(checkpoint());
+    };
+    loop.save = checkpointIfFinite;
+    loop.stopped = [this] { return stopped(); };
+    const train::CheckpointCadence cadence(m_spec.checkpointSeconds, m_spec.checkpointEverySteps,
+                                           m_start);
+    MONO_RETURN_IF_ERROR(train::runTrainingLoop(m_st.step, m_steps, stop, cadence, loop));
+    MONO_RETURN_IF_ERROR(checkpointIfFinite());
     return finish();
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/features/analysis.h"
 #include "core/model/generate.h"
+#include "core/model/hook_read.h"
 #include "core/model/weights.h"
 
 namespace mono::steer {
@@ -20,16 +21,8 @@ Result<std::vector<std::vector<float>>> featureTrace(model::Model& model, const 
                                            std::to_string(sae.dSae()) + " features");
     std::vector<std::vector<float>> acts;
     if (tokens.empty()) return acts;
-    Matrix x;  // [T, d_in]
-    model::Hooks hooks;
-    hooks.add(hook, [&](const model::HookContext&, model::ActivationBlock block) {
-        x = Eigen::Map<const Matrix>(block.data, block.rows, block.cols);
-    });
-    model::ForwardOptions fo;
-    fo.logits = model::LogitsWanted::kNone;
-    fo.hooks = &hooks;
-    MONO_RETURN_IF_ERROR(model.forward(model::Batch::single(tokens), fo, nullptr));
-    MONO_ASSIGN_OR_RETURN(Matrix f, sae.encode(x));  // [T, d_sae]
+    MONO_ASSIGN_OR_RETURN(Matrix x, model::readHook(model, hook, tokens));  // [T, d_in]
+    MONO_ASSIGN_OR_RETURN(Matrix f, sae.encode(x));                         // [T, d_sae]
     acts.assign(static_cast<size_t>(f.rows()), std::vector<float>(features.size()));
     for (int64_t p = 0; p < f.rows(); ++p)
         for (size_t j = 0; j < features.size(); ++j) acts[p][j] = f(p, features[j]);
