@@ -1,7 +1,9 @@
 // LM training end to end on a small generated corpus: the held-out loss ends
 // far below the unigram entropy, the saved folder runs in core/model with the
 // same logits, a stopped and resumed run equals an uninterrupted one bit for
-// bit, and bad input gives clear errors.
+// bit, and bad input gives clear errors. Also the LM's own optimiser pieces:
+// clipping, and AdamW over the parameter layout (the shared Adam and schedule
+// are tested in tests/train).
 
 #include <QtTest>
 
