@@ -288,10 +288,8 @@ void measureAnalysis(const std::string& dir, const acts::ActivationStoreReader& 
                 fn(Matrix(shard.middleRows(c0, std::min(spec.chunkRows, shard.rows() - c0))));
     };
     const auto dense = bench::timeRepeated(
-        [&] {
-            forEachChunk([&](const Matrix& x) { check(sae.encode(x).status(), "encode"); });
-        },
-        1, 3);
+        [&] { forEachChunk([&](const Matrix& x) { check(sae.encode(x).status(), "encode"); }); }, 1,
+        3);
     int64_t nnz = 0;
     const auto sparse = bench::timeRepeated(
         [&] {

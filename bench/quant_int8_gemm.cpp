@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "bench/bench_common.h"
+#include "core/kernels/int8_gemm.h"
 #include "core/model/model.h"
 #include "core/quant/calibration.h"
-#include "core/kernels/int8_gemm.h"
 #include "core/quant/smoothing.h"
 
 using namespace mono;

@@ -13,10 +13,10 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "core/base/atomic_file.h"
-#include "core/tokenizer/bpe_trainer.h"
-#include "core/tokenizer/tokenizer.h"
 #include "core/lmtrain/lm_data.h"
 #include "core/lmtrain/lm_trainer.h"
+#include "core/tokenizer/bpe_trainer.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace mono::cli {
 namespace {
@@ -166,8 +166,8 @@ int runTrainLm(CliArgs& args) {
     {
         ProgressBar bar("tokenizing");
         Progress progress = bar.progress();
-        data = lmtrain::LmData::fromCorpus(corpus, heldout, **tokenizer, spec.shape.ctx, 0.02, progress,
-                                       stop);
+        data = lmtrain::LmData::fromCorpus(corpus, heldout, **tokenizer, spec.shape.ctx, 0.02,
+                                           progress, stop);
         bar.finish();
     }
     if (!data.ok()) return fail(name, data.status().toString());

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "core/base/matrix.h"
 #include "core/base/result.h"
 #include "core/io/tensor.h"
-#include "core/base/matrix.h"
 
 namespace mono::acts {
 
@@ -44,7 +44,7 @@ struct StoreIndex {
 
 // One shard in memory.
 struct Shard {
-    Matrix acts;                // [rows, dim], as float32
+    Matrix acts;                     // [rows, dim], as float32
     std::vector<int32_t> tokens;     // [rows]
     std::vector<int32_t> docs;       // [rows] document index in the corpus
     std::vector<int32_t> positions;  // [rows] position in its window (≥ 1)

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/base/result.h"
 #include "core/base/matrix.h"
+#include "core/base/result.h"
 
 namespace mono::acts {
 

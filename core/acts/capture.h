@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "core/base/progress.h"
 #include "core/base/result.h"
 #include "core/io/tensor.h"
-#include "core/base/progress.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 

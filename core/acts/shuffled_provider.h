@@ -38,7 +38,7 @@ private:
     int m_group = 0;
     int64_t m_position = 0;  // next row of m_order
     bool m_loaded = false;
-    Matrix m_buffer;          // [rows of the group, dim]
+    Matrix m_buffer;               // [rows of the group, dim]
     std::vector<int64_t> m_order;  // permutation of the buffer's rows
 };
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/io/corpus.h"
 #include "core/base/result.h"
+#include "core/io/corpus.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace mono::acts {
@@ -23,7 +23,8 @@ struct Window {
 class WindowStream {
 public:
     // `bos` opens every window and separates documents. The tokenizer must outlive the stream.
-    WindowStream(io::CorpusReader reader, const tok::Tokenizer& tokenizer, int contextSize, int32_t bos)
+    WindowStream(io::CorpusReader reader, const tok::Tokenizer& tokenizer, int contextSize,
+                 int32_t bos)
         : m_reader(std::move(reader)),
           m_tokenizer(tokenizer),
           m_contextSize(contextSize),

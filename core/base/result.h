@@ -23,9 +23,18 @@ public:
     // The error; Status::success() when there is a value.
     Status status() const { return ok() ? Status::success() : std::get<1>(m_state); }
 
-    T& value() & { assert(ok()); return std::get<0>(m_state); }
-    const T& value() const& { assert(ok()); return std::get<0>(m_state); }
-    T&& value() && { assert(ok()); return std::get<0>(std::move(m_state)); }
+    T& value() & {
+        assert(ok());
+        return std::get<0>(m_state);
+    }
+    const T& value() const& {
+        assert(ok());
+        return std::get<0>(m_state);
+    }
+    T&& value() && {
+        assert(ok());
+        return std::get<0>(std::move(m_state));
+    }
 
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }

@@ -11,7 +11,6 @@ namespace mono::io {
 
 enum class FileFormat { kSafetensors, kGguf, kNpy, kNpz, kLlama2c };
 
-
 // Reads at most the file's first bytes and, for zips, its central directory.
 // Errors: NotFound / IoError; Unsupported for pickle checkpoints (a zip with a
 // data.pkl member, or a file starting with a pickle protocol header), with a

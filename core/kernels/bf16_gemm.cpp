@@ -9,9 +9,9 @@
 #include <cstring>
 #include <utility>
 
-#include "core/kernels/register_tile.h"
 #include "core/io/tensor.h"
 #include "core/kernels/bf16_simd.h"
+#include "core/kernels/register_tile.h"
 
 namespace mono::kernels {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace mono::lmtrain {

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
 #include "core/model/generate.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"

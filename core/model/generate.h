@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 

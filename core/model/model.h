@@ -66,9 +66,9 @@ public:
     KvCache& operator=(KvCache&&) noexcept;
     ~KvCache();
 
-    int capacity() const;              // positions per slot
-    int length(int slot) const;        // positions filled so far
-    void reset(int slot);              // forget a slot's positions
+    int capacity() const;        // positions per slot
+    int length(int slot) const;  // positions filled so far
+    void reset(int slot);        // forget a slot's positions
     void resetAll();
 
     struct Impl;

@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
 #include "core/model/model.h"
 #include "core/quant/calibration.h"
 #include "core/quant/smoothing.h"

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "core/io/corpus.h"
 #include "core/base/atomic_file.h"
+#include "core/io/corpus.h"
 
 namespace mono::quant {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
 #include "core/model/model.h"
 #include "core/quant/alpha_search.h"
 #include "core/quant/calibration.h"

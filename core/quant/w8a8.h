@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/kernels/int8_gemm.h"
 #include "core/model/model.h"
 #include "core/quant/calibration.h"
 #include "core/quant/fake_quant.h"
-#include "core/kernels/int8_gemm.h"
 #include "core/quant/smoothing.h"
 
 namespace mono::quant {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <numeric>
 
-
 namespace mono::sae {
 
 void topKIndices(const float* row, int64_t n, int64_t k, std::vector<int32_t>& out,

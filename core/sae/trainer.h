@@ -20,9 +20,9 @@
 #include <cstdint>
 #include <string>
 
-#include "core/base/result.h"
-#include "core/base/progress.h"
 #include "core/acts/batch_provider.h"
+#include "core/base/progress.h"
+#include "core/base/result.h"
 #include "core/sae/metrics.h"
 #include "core/sae/sae.h"
 

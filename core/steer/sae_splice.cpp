@@ -35,7 +35,7 @@ Status SaeSplice::apply(float* x, int64_t rows) const {
     if (m_mode != SteerMode::kAdd) {
         MONO_ASSIGN_OR_RETURN(f, m_sae->encode(h));
     }
-    const Matrix& wDec = m_sae->wDec();    // [d_sae, d_in]
+    const Matrix& wDec = m_sae->wDec();         // [d_sae, d_in]
     std::vector<float> edited(m_edits.size());  // f'_i of each edit, per row
     for (int64_t r = 0; r < rows; ++r) {
         // Apply the edits in order to the current code; a repeated feature sees

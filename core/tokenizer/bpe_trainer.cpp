@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <queue>
 
-#include "core/io/corpus.h"
 #include "core/base/atomic_file.h"
+#include "core/io/corpus.h"
 #include "core/tokenizer/bpe_detail.h"
 #include "core/tokenizer/unicode.h"
 

@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
 
 namespace mono::tok {
 

@@ -8,8 +8,8 @@
 #include <random>
 
 #include "core/acts/activation_store.h"
-#include "core/io/corpus.h"
 #include "core/acts/shuffled_provider.h"
+#include "core/io/corpus.h"
 #include "core/io/tensor.h"
 #include "core/workspace/workspace.h"
 #include "tests/support/test_support.h"
@@ -28,8 +28,7 @@ Matrix randomRows(int64_t rows, int64_t dim, uint64_t seed) {
 }
 
 // Writes `commits` shards of `rows` rows each; token id of row r is its global index.
-Matrix writeStore(const std::string& dir, io::DType dtype, int commits, int64_t rows,
-                       int64_t dim) {
+Matrix writeStore(const std::string& dir, io::DType dtype, int commits, int64_t rows, int64_t dim) {
     acts::StoreIndex header;
     header.hook = "blocks.0.hook_resid_post";
     header.dim = dim;

@@ -2,9 +2,9 @@
 
 #include <QtTest>
 
+#include "core/base/progress.h"
 #include "core/base/result.h"
 #include "core/base/text.h"
-#include "core/base/progress.h"
 #include "tests/support/test_support.h"
 
 using namespace mono;
@@ -60,7 +60,10 @@ private slots:
         QVERIFY(!isValidUtf8("\x80x"));  // lone continuation byte
         QCOMPARE(utf8SequenceLength("\xE2\x82\xAC", 0), size_t(3));
         const std::string fffd = "\xEF\xBF\xBD";
-        QCOMPARE(sanitizeUtf8("a\xC3\xA9" "b"), std::string("a\xC3\xA9" "b"));
+        QCOMPARE(sanitizeUtf8("a\xC3\xA9"
+                              "b"),
+                 std::string("a\xC3\xA9"
+                             "b"));
         QCOMPARE(sanitizeUtf8("a\xC3z"), "a" + fffd + "z");
         QCOMPARE(sanitizeUtf8(std::string_view("x\0y", 3)), "x" + fffd + "y");
         QVERIFY(isValidUtf8(sanitizeUtf8("\xFF\xFE\xED\xA0\x80ok")));

@@ -19,7 +19,7 @@ struct SyntheticData {
     int contextSize = 9;  // 8 stored rows per window
     int64_t rows = 0;
     int64_t shardRows = 0;
-    Matrix acts;             // [rows, D] exactly as stored (float32 store)
+    Matrix acts;                  // [rows, D] exactly as stored (float32 store)
     std::vector<int32_t> tokens;  // [rows]
 };
 
@@ -95,8 +95,7 @@ inline sae::Sae randomSae(int64_t d, int64_t f, uint64_t seed,
 
 // f for every row, encoded in the same chunks as an analysis with `chunkRows`
 // (chunks never cross shards), so the floats match the analysis bit for bit.
-inline Matrix bruteForceCodes(const SyntheticData& data, const sae::Sae& sae,
-                                   int64_t chunkRows) {
+inline Matrix bruteForceCodes(const SyntheticData& data, const sae::Sae& sae, int64_t chunkRows) {
     Matrix f(data.rows, sae.dSae());
     for (int64_t s0 = 0; s0 < data.rows; s0 += data.shardRows) {
         for (int64_t c0 = s0; c0 < s0 + data.shardRows; c0 += chunkRows) {

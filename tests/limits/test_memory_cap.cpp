@@ -174,8 +174,8 @@ private slots:
         Matrix wDec(256, kDim);
         for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = normal(rng);
         wDec.rowwise().normalize();
-        auto sae = sae::Sae::create(cfg, wDec.transpose(), wDec, Vector::Zero(256),
-                                    Vector::Zero(kDim));
+        auto sae =
+            sae::Sae::create(cfg, wDec.transpose(), wDec, Vector::Zero(256), Vector::Zero(kDim));
         MONO_VERIFY_RESULT(sae);
         const std::string out = (test::tempDir() / "features.sqlite").string();
 
@@ -266,8 +266,8 @@ private slots:
         Matrix wDec(256, kWidth);
         for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = normal(rng);
         wDec.rowwise().normalize();
-        auto sae = sae::Sae::create(cfg, wDec.transpose(), wDec, Vector::Zero(256),
-                                    Vector::Zero(kWidth));
+        auto sae =
+            sae::Sae::create(cfg, wDec.transpose(), wDec, Vector::Zero(256), Vector::Zero(kWidth));
         MONO_VERIFY_RESULT(sae);
 
         const pid_t child = fork();

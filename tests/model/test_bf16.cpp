@@ -165,7 +165,7 @@ private slots:
                 std::vector<float> viaFloat(size_t(cols * out)), viaRounded(size_t(cols * out));
                 kernels::linearBf16(At.data(), rows, cols, packed, nullptr, viaFloat.data(), out);
                 kernels::linearBf16Rounded(t.data(), ldT, cols, packed, nullptr, viaRounded.data(),
-                                       out);
+                                           out);
                 QVERIFY(viaFloat == viaRounded);
             }
     }

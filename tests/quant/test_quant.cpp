@@ -13,13 +13,13 @@
 
 #include <Eigen/Core>
 
+#include "core/kernels/int8_gemm.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "core/quant/alpha_search.h"
 #include "core/quant/calibration.h"
 #include "core/quant/error_metrics.h"
 #include "core/quant/fake_quant.h"
-#include "core/kernels/int8_gemm.h"
 #include "core/quant/report.h"
 #include "core/quant/smoothing.h"
 #include "core/quant/smoothing_explorer.h"

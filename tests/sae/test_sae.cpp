@@ -14,8 +14,8 @@
 #include <random>
 #include <set>
 
-#include "core/io/npy.h"
 #include "core/acts/batch_provider.h"
+#include "core/io/npy.h"
 #include "core/sae/metrics.h"
 #include "core/sae/sae_io.h"
 #include "tests/support/test_support.h"

@@ -9,9 +9,9 @@
 #include <functional>
 #include <random>
 
+#include "core/acts/batch_provider.h"
 #include "core/io/npy.h"
 #include "core/io/safetensors.h"
-#include "core/acts/batch_provider.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/trainer.h"
 #include "tests/support/test_support.h"

@@ -364,8 +364,7 @@ private slots:
     void groundTruth() {
         QFETCH(int, arch);
         QFETCH(bool, bf16);
-        if (bf16 && !kernels::bf16Supported())
-            QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
+        if (bf16 && !kernels::bf16Supported()) QSKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
         const GroundTruth g = makeGroundTruth(64, 512, 65536, 5, 0.01f, 7);
         MatrixBatchProvider data(g.x, 11);
         TrainSpec spec;

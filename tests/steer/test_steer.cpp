@@ -8,10 +8,10 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/acts/batch_provider.h"
 #include "core/model/generate.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
-#include "core/acts/batch_provider.h"
 #include "core/sae/trainer.h"
 #include "core/steer/sae_splice.h"
 #include "core/steer/steer_json.h"

@@ -26,17 +26,17 @@ void writeFile(const std::filesystem::path& path, const std::string& bytes);
 #define MONO_REQUIRE_SHARED(var, relpath)                                                   \
     const std::filesystem::path var = ::mono::test::sharedDir() / (relpath);                \
     if (!std::filesystem::exists(var))                                                      \
-        QSKIP(qPrintable(QStringLiteral("shared test data not found: %1 (set MONO_SHARED_DIR)") \
-                             .arg(QString::fromStdString(var.string()))))
+    QSKIP(qPrintable(QStringLiteral("shared test data not found: %1 (set MONO_SHARED_DIR)") \
+                         .arg(QString::fromStdString(var.string()))))
 
 // QVERIFY for a mono::Status / Result, printing its message on failure.
-#define MONO_VERIFY_OK(expr)                                                           \
-    do {                                                                               \
-        auto mono_st_ = (expr);                                                        \
+#define MONO_VERIFY_OK(expr)                                                              \
+    do {                                                                                  \
+        auto mono_st_ = (expr);                                                           \
         QVERIFY2(mono_st_.ok(), qPrintable(QString::fromStdString(mono_st_.toString()))); \
     } while (0)
-#define MONO_VERIFY_RESULT(expr)                                                           \
-    do {                                                                                   \
-        const auto& mono_r_ = (expr);                                                      \
+#define MONO_VERIFY_RESULT(expr)                                                                 \
+    do {                                                                                         \
+        const auto& mono_r_ = (expr);                                                            \
         QVERIFY2(mono_r_.ok(), qPrintable(QString::fromStdString(mono_r_.status().toString()))); \
     } while (0)

@@ -40,8 +40,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "core/base/result.h"
 #include "core/base/progress.h"
+#include "core/base/result.h"
 
 namespace mono::ui {
 
@@ -161,7 +161,8 @@ quint64 JobRunner::start(const QString& label, Work work, OnResult onResult) {
             if (!result.ok()) return {result.status(), {}};
             using T = std::decay_t<decltype(std::move(result).value())>;
             auto value = std::make_shared<T>(std::move(result).value());
-            return {Status::success(), [onResult, value]() mutable { onResult(std::move(*value)); }};
+            return {Status::success(),
+                    [onResult, value]() mutable { onResult(std::move(*value)); }};
         }
     };
     return startErased(label, std::move(job));
