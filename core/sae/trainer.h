@@ -1,6 +1,5 @@
 #pragma once
-// Trains an SAE on a stream of activation batches (see REFERENCE.md, "Training
-// an SAE well"):
+// Trains an SAE on a stream of activation batches (docs/SAE.md, "Training"):
 //   standard: L = ||x − x̂||² + λ Σ_i f_i ||W_dec[i]||, λ warmed up from 0.
 //   topk / batchtopk: no L1; W_enc initialised as W_decᵀ; unit-norm decoder rows
 //     (gradient parallel to each row removed, rows renormalised after each step);
