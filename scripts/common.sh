@@ -50,3 +50,22 @@ mono_build() {
     mono_log "building $dir (-j$MONO_JOBS)"
     cmake --build "$dir" -j "$MONO_JOBS"
 }
+
+# mono_configure_sanitized BUILD_DIR: the clang build with ASan + UBSan that
+# serves both the libFuzzer targets (scripts/fuzz) and the hostile-input tests
+# (scripts/test), so the core is compiled with sanitizers once. No GUI, no
+# benchmarks. -O1 with line tables only, as OSS-Fuzz builds: the reports keep
+# their file:line, and it compiles far faster than -O2 -g.
+mono_configure_sanitized() {
+    local dir="$1"
+    local launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    mkdir -p "$dir"
+    mono_log "configuring $dir (clang, ASan + UBSan, fuzzer coverage)"
+    CC=clang CXX=clang++ cmake -S "$MONO_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
+        "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
+        -DMONO_FUZZ=ON -DMONO_NATIVE=OFF -DMONO_BUILD_GUI=OFF -DMONO_BUILD_BENCH=OFF \
+        -DMONO_BUILD_TESTS=ON "${launcher[@]}" >"$dir.configure.log" 2>&1 \
+        || { cat "$dir.configure.log"; return 1; }
+}

@@ -221,10 +221,10 @@ Selection selectExamples(const FeatureAcc& a, const AnalysisSpec& spec, int coar
     return sel;
 }
 
-// Reads activation rows back by global index, one shard at a time.
+// Where each shard's rows start in the global row index.
 class RowSource {
 public:
-    explicit RowSource(const acts::ActivationStoreReader& store) : m_store(store) {
+    explicit RowSource(const acts::ActivationStoreReader& store) {
         int64_t start = 0;
         for (const auto& s : store.index().shards) {
             m_starts.push_back(start);
@@ -238,7 +238,6 @@ public:
     int64_t shardEnd(int s) const { return m_starts[s + 1]; }
 
 private:
-    const acts::ActivationStoreReader& m_store;
     std::vector<int64_t> m_starts;
 };
 

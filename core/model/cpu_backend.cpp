@@ -10,9 +10,6 @@
 // GEMM on the OpenMP threads); attention runs in parallel over (sequence, head).
 // Buffers live in the backend and are only grown, so a decode step allocates nothing.
 
-// GCC 12 reports false "maybe uninitialized" values inside Eigen's AVX-512 GEMM packing.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
 #include <omp.h>
 
 #include <Eigen/Core>

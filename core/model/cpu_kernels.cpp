@@ -1,6 +1,3 @@
-// GCC 12 reports false "maybe uninitialized" values inside Eigen's AVX-512 GEMM packing.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
 #include "core/model/cpu_kernels.h"
 
 #include <omp.h>
