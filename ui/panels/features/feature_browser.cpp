@@ -85,9 +85,9 @@ FeatureBrowser::FeatureBrowser(FeatureStoreHandle* store, QWidget* parent)
     // and top tokens elide (their tooltips hold the whole text).
     header->setMinimumSectionSize(40);
     header->resizeSection(FeatureTableModel::kIdColumn, 64);
-    header->resizeSection(FeatureTableModel::kLabelColumn, 110);
+    header->resizeSection(FeatureTableModel::kLabelColumn, 100);
     header->resizeSection(FeatureTableModel::kDensityColumn, 78);
-    header->resizeSection(FeatureTableModel::kMaxColumn, 70);
+    header->resizeSection(FeatureTableModel::kMaxColumn, 80);
     m_table->setTabKeyNavigation(false);  // Tab leaves the list; arrows move in it
     layout->addWidget(m_table, 1);
     m_empty = new QLabel;

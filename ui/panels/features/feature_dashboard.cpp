@@ -204,9 +204,20 @@ QWidget* FeatureDashboard::buildRelated() {
 }
 
 QWidget* FeatureDashboard::buildHeader() {
+    // The title has a line of its own, so that the buttons never cut it off
+    // in a narrow pane; the buttons sit below it.
     auto* header = new QWidget;
-    auto* row = new QHBoxLayout(header);
+    auto* lines = new QVBoxLayout(header);
+    lines->setContentsMargins(0, 0, 0, 0);
+    lines->setSpacing(2);
+    m_title = new QLabel;
+    m_title->setObjectName(QStringLiteral("featureTitle"));
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_title->setWordWrap(true);
+    lines->addWidget(m_title);
+    auto* row = new QHBoxLayout;
     row->setContentsMargins(0, 0, 0, 0);
+    lines->addLayout(row);
     const auto navButton = [&](const char* name, const QString& text, const QString& tip) {
         auto* b = new QToolButton;
         b->setObjectName(QString::fromLatin1(name));
@@ -222,11 +233,7 @@ QWidget* FeatureDashboard::buildHeader() {
     connect(m_back, &QToolButton::clicked, this, &FeatureDashboard::backRequested);
     connect(m_forward, &QToolButton::clicked, this, &FeatureDashboard::forwardRequested);
     setNavigation(false, false);
-    m_title = new QLabel;
-    m_title->setObjectName(QStringLiteral("featureTitle"));
-    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_title->setMinimumWidth(60);
-    row->addWidget(m_title, 1);
+    row->addStretch(1);
     m_export = new QToolButton;
     m_export->setObjectName(QStringLiteral("exportButton"));
     m_export->setText(tr("Export"));

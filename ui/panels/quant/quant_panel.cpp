@@ -91,6 +91,10 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
     auto* splitter = new QSplitter(Qt::Vertical);
     splitter->addWidget(m_plot);
     splitter->addWidget(m_table);
+    // The plot is what α moves: it gets most of the height, the table the rest.
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    m_table->setMinimumHeight(120);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
     layout->addWidget(splitter, 1);

@@ -560,7 +560,7 @@ void SteeringPanel::showReport(const steer::SteerReport& report) {
         m_shadeNote->setText(
             tr("Shading: feature %1's natural activation — what the SAE reads on each "
                "token before the clamp — on the generated tokens (the prompt is grey); full "
-               "colour at its max activation in the feature store. Hover a token for its value.")
+               "colour at its max activation in the feature store.")
                 .arg(report.features.front()));
     m_shadeNote->setVisible(!report.features.empty());
 }

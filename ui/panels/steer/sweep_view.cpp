@@ -7,6 +7,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
 #include "ui/widgets/display_format.h"
 #include "ui/widgets/plot_style.h"
@@ -60,7 +61,9 @@ void SweepView::setReport(const steer::SweepReport& report, bool relative) {
     for (int r = 0; r < int(report.points.size()); ++r) {
         const steer::SweepPoint& p = report.points[size_t(r)];
         const QString value =
-            formatFixed(p.edit.value, 2) + (relative ? QStringLiteral("×") : QString());
+            // Sweep values are round numbers ("2.5×"); −0 prints as 0.
+            QString::number(std::fabs(p.edit.value) < 1e-12 ? 0.0 : p.edit.value, 'g', 4) +
+            (relative ? QStringLiteral("×") : QString());
         QString text = QString::fromStdString(p.steered.text).simplified();
         const QStringList cells{value,
                                 formatFixed(p.edit.absolute(), 3),
