@@ -267,8 +267,10 @@ private slots:
             return lines;
         };
         QCOMPARE(outcomes().size(), 3);
-        QVERIFY(window->jobsPanel()->log().join(QLatin1Char('\n')).contains(
-            QStringLiteral("passes over the")));
+        QVERIFY(window->jobsPanel()
+                    ->log()
+                    .join(QLatin1Char('\n'))
+                    .contains(QStringLiteral("passes over the")));
         QCOMPARE(window->workspace()->currentSae(), QStringLiteral("tiny"));
         QCOMPARE(window->featuresView()->browser()->model()->rowCount(), 128);
         QVERIFY(window->workspace()->saeNames().contains(QStringLiteral("tiny")));
