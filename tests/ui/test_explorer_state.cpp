@@ -7,11 +7,14 @@
 // on the small stories260K workspace of ui_workspace_fixture.
 
 #include <QApplication>
+#include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -540,6 +543,50 @@ private slots:
         const QString png = qpath(m_root / "sweep.png");
         QVERIFY(tools->save(png));
         QVERIFY(QFileInfo(png).size() > 0);
+    }
+
+    void theLayoutFitsA1024By700Window() {
+        QList<Reported> errors;
+        auto window = openWindow(m_ws.dir, &errors);
+        QVERIFY(waitLoaded(window.get()));
+        window->resize(1024, 700);
+        FeaturesView* view = window->featuresView();
+        view->openFeature(3);
+        QTest::qWait(100);  // layouts settle
+        // Every column of the list starts inside it.
+        QTableView* table = view->browser()->table();
+        QHeaderView* header = table->horizontalHeader();
+        for (int c = 0; c < FeatureTableModel::kColumnCount; ++c)
+            QVERIFY2(header->sectionViewportPosition(c) + 20 < table->viewport()->width(),
+                     qPrintable(QString::number(c)));
+        // The dashboard's content is no wider than its pane, and its buttons are inside it.
+        FeatureDashboard* dashboard = view->dashboard();
+        auto* scroll = dashboard->findChild<QScrollArea*>();
+        QVERIFY(scroll->widget()->width() <= scroll->viewport()->width());
+        for (const char* name : {"steerButton", "exportButton", "featureLabelEdit"}) {
+            auto* w = dashboard->findChild<QWidget*>(QString::fromLatin1(name));
+            QVERIFY(w);
+            const QRect at(w->mapTo(scroll->viewport(), QPoint(0, 0)), w->size());
+            QVERIFY2(at.right() <= scroll->viewport()->width(), name);
+        }
+        // The steering controls show their whole labels.
+        window->showView(QStringLiteral("steer"));
+        QTest::qWait(100);
+        SteeringPanel* steering = window->steeringPanel();
+        for (QLabel* label : steering->findChildren<QLabel*>()) {
+            if (!label->isVisible() || label->wordWrap() || label->text().isEmpty()) continue;
+            QVERIFY2(label->width() >= label->minimumSizeHint().width(), qPrintable(label->text()));
+            QVERIFY2(label->mapTo(steering, QPoint(label->width(), 0)).x() <= steering->width(),
+                     qPrintable(label->text()));
+        }
+
+        // A narrow window squeezes the sidebar; a wide one gives it its room back.
+        auto* dock = window->findChild<QDockWidget*>(QStringLiteral("workspaceDock"));
+        QVERIFY(dock);
+        window->resizeDocks({dock}, {120}, Qt::Horizontal);
+        QTest::qWait(50);
+        window->resize(1440, 917);
+        QTRY_VERIFY(dock->width() >= 200);
     }
 
     void cleanupTestCase() { QSettings().clear(); }
