@@ -511,6 +511,22 @@ private slots:
         const QByteArray json = file.readAll();
         QVERIFY(json.contains("\"index\""));
         QVERIFY(json.contains("\"frac_nonzero\""));
+
+        // A selection: the features a filter keeps, as CSV (one line each after the header).
+        features::FeatureFilter some;
+        some.ids = {2, 5, 11};
+        const QString csv = qpath(m_root / "selected.csv");
+        done.clear();
+        exporter.start(FeatureExporter::Format::kListCsv,
+                       qpath(m_ws.dir / "features" / (m_ws.saeName + ".sqlite")), csv, -1, some);
+        QVERIFY(done.wait(20000));
+        QVERIFY2(done.front().at(0).toBool(), qPrintable(done.front().at(1).toString()));
+        QFile table(csv);
+        QVERIFY(table.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = table.readAll().trimmed().split('\n');
+        QCOMPARE(lines.size(), 4);
+        QVERIFY(lines[1].startsWith("2,") && lines[2].startsWith("5,") &&
+                lines[3].startsWith("11,"));
     }
 
     void chipsShowLabelsAndSweepAxisFitsItsPoints() {

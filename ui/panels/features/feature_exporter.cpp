@@ -17,11 +17,11 @@ bool FeatureExporter::isBusy() const {
 }
 
 void FeatureExporter::start(Format format, const QString& storePath, const QString& outPath,
-                            qint64 id) {
+                            qint64 id, const features::FeatureFilter& filter) {
     const std::string store = storePath.toStdString(), out = outPath.toStdString();
     m_runner->start(
         tr("Export"),
-        [format, store, out, id](const JobContext&) -> Result<bool> {
+        [format, store, out, id, filter](const JobContext&) -> Result<bool> {
             MONO_ASSIGN_OR_RETURN(
                 features::FeatureStore s,
                 features::FeatureStore::open(store, features::FeatureStore::Mode::kReadOnly));
@@ -34,6 +34,12 @@ void FeatureExporter::start(Format format, const QString& storePath, const QStri
                     break;
                 case Format::kCsv:
                     MONO_RETURN_IF_ERROR(features::exportCsv(s, out));
+                    break;
+                case Format::kListJson:
+                    MONO_RETURN_IF_ERROR(features::exportJson(s, out, filter));
+                    break;
+                case Format::kListCsv:
+                    MONO_RETURN_IF_ERROR(features::exportCsv(s, out, filter));
                     break;
             }
             return true;

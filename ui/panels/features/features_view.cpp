@@ -9,6 +9,7 @@
 #include <QRegularExpression>
 #include <QSplitter>
 
+#include "ui/models/feature_table_model.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/features/feature_exporter.h"
@@ -123,7 +124,8 @@ void FeaturesView::buildExportMenu() {
         const qint64 id = m_dashboard->currentFeature();
         if (!m_store->isOpen()) return;
         const QString path = QFileDialog::getSaveFileName(this, title, name, filter);
-        if (!path.isEmpty()) m_exporter->start(format, m_store->path(), path, id);
+        if (!path.isEmpty())
+            m_exporter->start(format, m_store->path(), path, id, m_browser->model()->filter());
     };
     menu->addAction(tr("This feature as Neuronpedia JSON…"), this, [this, exportTo] {
         exportTo(FeatureExporter::Format::kFeatureJson, tr("Export the feature"),
@@ -133,6 +135,14 @@ void FeaturesView::buildExportMenu() {
     menu->addAction(tr("All features as Neuronpedia JSON…"), this, [exportTo] {
         exportTo(FeatureExporter::Format::kStoreJson, tr("Export every feature"),
                  QStringLiteral("features.json"), tr("JSON (*.json)"));
+    });
+    menu->addAction(tr("The features in the list as Neuronpedia JSON…"), this, [exportTo] {
+        exportTo(FeatureExporter::Format::kListJson, tr("Export the features in the list"),
+                 QStringLiteral("selected-features.json"), tr("JSON (*.json)"));
+    });
+    menu->addAction(tr("The features in the list as CSV…"), this, [exportTo] {
+        exportTo(FeatureExporter::Format::kListCsv, tr("Export the features in the list"),
+                 QStringLiteral("selected-features.csv"), tr("CSV (*.csv)"));
     });
     menu->addAction(tr("Feature table as CSV…"), this, [exportTo] {
         exportTo(FeatureExporter::Format::kCsv, tr("Export the feature table"),
