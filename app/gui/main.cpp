@@ -1,13 +1,14 @@
 // monoscope: the desktop application.
 //
 //   monoscope [WORKSPACE | MODEL] [--tokenizer FILE] [--sae NAME] [--feature ID] [--dark | --light]
-//             [--screenshot DIR]
+//             [--screenshot DIR [--size WxH] [--shots a,b,...]]
 //
 // WORKSPACE is a folder with a monoscope.json; MODEL is a Hugging Face folder,
 // a .gguf file or a llama2.c .bin (its tokenizer .bin is found beside it unless
 // --tokenizer names one). With --screenshot the window renders each main view
 // to DIR/<view>.png and exits (use QT_QPA_PLATFORM=offscreen on a machine
-// without a display); --feature picks the feature the Features view shows.
+// without a display); --feature picks the feature the Features view shows,
+// --size the window size (default 1440x917) and --shots which pictures.
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -78,6 +79,17 @@ int main(int argc, char** argv) {
                                         QStringLiteral("Use the dark theme."));
     const QCommandLineOption lightOption(QStringLiteral("light"),
                                          QStringLiteral("Use the light theme."));
+    const QCommandLineOption sizeOption(
+        QStringLiteral("size"),
+        QStringLiteral("With --screenshot: the window size, e.g. 1024x700 (default 1440x917)."),
+        QStringLiteral("WxH"));
+    const QCommandLineOption shotsOption(
+        QStringLiteral("shots"),
+        QStringLiteral("With --screenshot: the pictures to take, comma-separated (features, "
+                       "feature-dashboard, inspector, jobs, generate, steer, quant)."),
+        QStringLiteral("LIST"));
+    parser.addOption(sizeOption);
+    parser.addOption(shotsOption);
     parser.addOption(tokenizerOption);
     parser.addOption(screenshotOption);
     parser.addOption(featureOption);
@@ -101,7 +113,15 @@ int main(int argc, char** argv) {
     if (screenshot) {
         window.setErrorReporter(mono::ui::stderrErrorReporter());
         window.setRememberRecent(false);
-        window.resize(1440, 900);
+        QSize size(1440, 917);  // the default window a new user gets on a 1080p screen
+        if (parser.isSet(sizeOption)) {
+            const QStringList wh = parser.value(sizeOption).split(QLatin1Char('x'));
+            if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0)
+                size = QSize(wh[0].toInt(), wh[1].toInt());
+            else
+                std::fprintf(stderr, "monoscope: --size wants WxH, e.g. 1024x700\n");
+        }
+        window.resize(size);
     }
     if (theme != window.theme()) window.setTheme(theme);
     window.show();
@@ -119,6 +139,8 @@ int main(int argc, char** argv) {
         mono::ui::ScreenshotOptions options;
         options.dir = parser.value(screenshotOption);
         if (parser.isSet(featureOption)) options.feature = parser.value(featureOption).toLongLong();
+        if (parser.isSet(shotsOption))
+            options.shots = parser.value(shotsOption).split(QLatin1Char(','), Qt::SkipEmptyParts);
         return mono::ui::takeScreenshots(window, options);
     }
     return app.exec();

@@ -118,15 +118,21 @@ json featureToJson(const FeatureRecord& rec, const RunInfo& run) {
 }
 
 Status exportJson(const FeatureStore& store, const std::string& outPath, int64_t id) {
+    if (id < 0) return exportJson(store, outPath, FeatureFilter{});
     RunInfo run;
     if (auto r = store.runInfo(); r.ok()) run = *r;
     MONO_ASSIGN_OR_RETURN(AtomicFileWriter out, AtomicFileWriter::create(outPath));
-    if (id >= 0) {
-        MONO_ASSIGN_OR_RETURN(FeatureRecord rec, store.feature(id));
-        MONO_RETURN_IF_ERROR(out.write(dump(featureToJson(rec, run)) + "\n"));
-        return out.commit();
-    }
-    // The whole store, streamed one feature at a time.
+    MONO_ASSIGN_OR_RETURN(FeatureRecord rec, store.feature(id));
+    MONO_RETURN_IF_ERROR(out.write(dump(featureToJson(rec, run)) + "\n"));
+    return out.commit();
+}
+
+Status exportJson(const FeatureStore& store, const std::string& outPath,
+                  const FeatureFilter& filter) {
+    RunInfo run;
+    if (auto r = store.runInfo(); r.ok()) run = *r;
+    MONO_ASSIGN_OR_RETURN(AtomicFileWriter out, AtomicFileWriter::create(outPath));
+    // The store (or the selection), streamed one feature at a time.
     json head = {{"run", runJson(run)}};
     if (auto dh = store.densityHistogram(); dh.ok())
         head["density_histogram"] = {
@@ -134,31 +140,35 @@ Status exportJson(const FeatureStore& store, const std::string& outPath, int64_t
     std::string text = dump(head);
     text.pop_back();  // reopen the object
     MONO_RETURN_IF_ERROR(out.write(text + ",\"features\":[\n"));
-    MONO_ASSIGN_OR_RETURN(int64_t n, store.featureCount());
     PageRequest req;
+    req.filter = filter;
     req.limit = 1024;
     bool first = true;
-    for (req.offset = 0; req.offset < n; req.offset += req.limit) {
+    for (;;) {
         MONO_ASSIGN_OR_RETURN(FeaturePage page, store.page(req));
         for (const FeatureSummary& s : page.rows) {
             MONO_ASSIGN_OR_RETURN(FeatureRecord rec, store.feature(s.id));
             MONO_RETURN_IF_ERROR(out.write((first ? "" : ",\n") + dump(featureToJson(rec, run))));
             first = false;
         }
+        req.offset += req.limit;
+        if (page.rows.empty() || req.offset >= page.total) break;
     }
     MONO_RETURN_IF_ERROR(out.write("\n]}\n"));
     return out.commit();
 }
 
-Status exportCsv(const FeatureStore& store, const std::string& outPath) {
+Status exportCsv(const FeatureStore& store, const std::string& outPath,
+                 const FeatureFilter& filter) {
     MONO_ASSIGN_OR_RETURN(AtomicFileWriter out, AtomicFileWriter::create(outPath));
     MONO_RETURN_IF_ERROR(out.write(
         "id,fire_count,density,log10_density,max_activation,mean_activation,label,top_snippet\n"));
-    MONO_ASSIGN_OR_RETURN(int64_t n, store.featureCount());
     PageRequest req;
+    req.filter = filter;
     req.limit = 4096;
-    for (req.offset = 0; req.offset < n; req.offset += req.limit) {
+    for (bool more = true; more; req.offset += req.limit) {
         MONO_ASSIGN_OR_RETURN(FeaturePage page, store.page(req));
+        more = !page.rows.empty() && req.offset + req.limit < page.total;
         std::string chunk;
         for (const FeatureSummary& s : page.rows) {
             char nums[256];

@@ -23,8 +23,14 @@ nlohmann::json featureToJson(const FeatureRecord& record, const RunInfo& run);
 
 // `id` < 0: every feature. Otherwise one feature (NotFound when absent).
 Status exportJson(const FeatureStore& store, const std::string& outPath, int64_t id = -1);
+// The features that pass `filter` (a selection: the browser's list), in id order,
+// in the layout of the whole-store export.
+Status exportJson(const FeatureStore& store, const std::string& outPath,
+                  const FeatureFilter& filter);
 
-// id, fire_count, density, log10_density, max_activation, mean_activation, label, top_snippet.
-Status exportCsv(const FeatureStore& store, const std::string& outPath);
+// id, fire_count, density, log10_density, max_activation, mean_activation, label, top_snippet;
+// the features that pass `filter` (default: all), in id order.
+Status exportCsv(const FeatureStore& store, const std::string& outPath,
+                 const FeatureFilter& filter = {});
 
 }  // namespace mono::features

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -611,6 +612,32 @@ Result<DensityHistogram> FeatureStore::densityHistogram() const {
     return h;
 }
 
+Result<DensityHistogram> FeatureStore::densityHistogram(const FeatureFilter& filter) const {
+    MONO_ASSIGN_OR_RETURN(DensityHistogram h, densityHistogram());
+    std::fill(h.counts.begin(), h.counts.end(), int64_t(0));
+    h.dead = 0;
+    PageRequest req;
+    req.filter = filter;
+    req.limit = 50'000;
+    for (;;) {
+        MONO_ASSIGN_OR_RETURN(FeaturePage page, this->page(req));
+        for (const FeatureSummary& row : page.rows) {
+            if (row.fireCount == 0 || !(row.density > 0)) {
+                ++h.dead;
+                continue;
+            }
+            if (h.counts.empty() || !(h.width > 0)) continue;
+            // The binning of densityHistogramJson, clamped to the stored range.
+            const double bin = std::floor((std::log10(row.density) - h.lo) / h.width);
+            const double last = static_cast<double>(h.counts.size() - 1);
+            ++h.counts[static_cast<size_t>(std::clamp(bin, 0.0, last))];
+        }
+        req.offset += req.limit;
+        if (page.rows.empty() || req.offset >= page.total) break;
+    }
+    return h;
+}
+
 Result<FeaturePage> FeatureStore::page(const PageRequest& req) const {
     std::string where = " WHERE 1";
     const FeatureFilter& f = req.filter;
@@ -634,6 +661,23 @@ Result<FeaturePage> FeatureStore::page(const PageRequest& req) const {
         if (q.empty()) return FeaturePage{};
         where += " AND f.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)";
         binds.push_back([q](Stmt& s, int i) { s.bind(i, std::string_view(q)); });
+    }
+    if (!f.activatingToken.empty()) {
+        // The top snippet marks its strongest token as «token».
+        where +=
+            " AND (instr(lower(f.top_snippet), lower('«' || ? || '»')) > 0"
+            " OR instr(lower(f.top_snippet), lower('« ' || ? || '»')) > 0)";
+        for (int k = 0; k < 2; ++k)
+            binds.push_back(
+                [t = f.activatingToken](Stmt& s, int i) { s.bind(i, std::string_view(t)); });
+    }
+    if (!f.ids.empty()) {
+        where += " AND f.id IN (";
+        for (size_t k = 0; k < f.ids.size(); ++k) {
+            where += k ? ",?" : "?";
+            binds.push_back([id = f.ids[k]](Stmt& s, int i) { s.bind(i, id); });
+        }
+        where += ")";
     }
     const char* dir = req.descending ? " DESC" : " ASC";
     std::string order;

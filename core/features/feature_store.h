@@ -122,6 +122,10 @@ struct FeatureFilter {
     double denseThreshold = 0.1;
     std::optional<bool> hasLabel;
     std::string text;  // plain words, matched like search(); never parsed as SQL or FTS syntax
+    // The strongest token of the feature's top example is this text (case
+    // folded; a leading space in the token is ignored). Empty: any.
+    std::string activatingToken;
+    std::vector<int64_t> ids;  // non-empty: only these features
 };
 
 struct PageRequest {
@@ -167,6 +171,9 @@ public:
     Result<RunInfo> runInfo() const;
     Result<int64_t> featureCount() const;
     Result<DensityHistogram> densityHistogram() const;
+    // The same bins, counting only the features that pass `filter` (the
+    // browser draws it over the whole: the histogram follows the filter).
+    Result<DensityHistogram> densityHistogram(const FeatureFilter& filter) const;
 
     // A sorted, filtered page of the feature table with the total match count.
     Result<FeaturePage> page(const PageRequest& request) const;

@@ -73,6 +73,7 @@ Result<PromptResult> searchByInference(model::Model& model, const tok::Tokenizer
               [](const RankedFeature& a, const RankedFeature& b) {
                   return a.score > b.score || (a.score == b.score && a.id < b.id);
               });
+    result.featuresFiring = static_cast<int64_t>(result.ranked.size());
     if (static_cast<int>(result.ranked.size()) > overall)
         result.ranked.resize(std::max(overall, 0));
     return result;

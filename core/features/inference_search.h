@@ -42,6 +42,7 @@ struct RankedFeature {
 struct PromptResult {
     std::vector<PromptToken> tokens;    // the prompt's tokens after BOS
     std::vector<RankedFeature> ranked;  // by score, largest first (ties: lower id)
+    int64_t featuresFiring = 0;  // distinct features that fire on any token (ranked may be cut)
 };
 
 // BOS is prepended (when the tokenizer has one) and left out of the ranking,

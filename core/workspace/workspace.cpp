@@ -23,6 +23,7 @@ constexpr int kFormatVersion = 1;
 constexpr const char* kActivationsFolder = "activations";
 constexpr const char* kSaesFolder = "saes";
 constexpr const char* kSaeEvalFile = "eval.json";
+constexpr const char* kJobHistoryFile = "jobs.jsonl";
 constexpr const char* kFeaturesFolder = "features";
 constexpr const char* kFeatureStoreSuffix = ".sqlite";
 constexpr const char* kQuantFolder = "quant";
@@ -145,6 +146,9 @@ std::string Workspace::featureStorePath(const std::string& saeName) const {
 }
 std::string Workspace::quantDir() const {
     return (fs::path(m_dir) / kQuantFolder).string();
+}
+std::string Workspace::jobHistoryPath() const {
+    return (fs::path(m_dir) / kJobHistoryFile).string();
 }
 std::string Workspace::calibrationPath() const {
     return (fs::path(m_dir) / kQuantFolder / kCalibrationFile).string();

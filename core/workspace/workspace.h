@@ -8,6 +8,7 @@
 //     saes/<name>/eval.json   the SAE's held-out evaluation (`eval-sae --json`)
 //     features/<sae>.sqlite   feature stores
 //     quant/                  calibration statistics and reports
+//     jobs.jsonl              the GUI's job history: one JSON object per finished job
 //
 // This file is the only place that knows these names: everything else asks it
 // for a path. The manifest is replaced atomically; nothing else in the folder
@@ -55,6 +56,7 @@ public:
     std::string featureStorePath(const std::string& saeName) const;
     std::string quantDir() const;
     std::string calibrationPath() const;
+    std::string jobHistoryPath() const;
     // SAE folders present (names under saes/), sorted.
     std::vector<std::string> saeNames() const;
 

@@ -260,7 +260,17 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(window->workspace()->store()->isOpen() || !errors.isEmpty(),
                                  50000);
         QVERIFY2(errors.isEmpty(), qPrintable(errors.value(0).message));
-        QCOMPARE(window->jobsPanel()->log().size(), 3);
+        // One line per job, and the warning that 20,000 training tokens repeat the 3,000 captured.
+        const auto outcomes = [&window] {
+            QStringList lines = window->jobsPanel()->log();
+            lines.removeIf([](const QString& l) { return l.contains(QStringLiteral("Warning:")); });
+            return lines;
+        };
+        QCOMPARE(outcomes().size(), 3);
+        QVERIFY(window->jobsPanel()
+                    ->log()
+                    .join(QLatin1Char('\n'))
+                    .contains(QStringLiteral("passes over the")));
         QCOMPARE(window->workspace()->currentSae(), QStringLiteral("tiny"));
         QCOMPARE(window->featuresView()->browser()->model()->rowCount(), 128);
         QVERIFY(window->workspace()->saeNames().contains(QStringLiteral("tiny")));
@@ -273,7 +283,7 @@ private slots:
         window->jobsPanel()->startEvaluation(eval);
         QTRY_VERIFY_WITH_TIMEOUT(!window->jobsPanel()->isBusy(), 30000);
         QVERIFY2(errors.isEmpty(), qPrintable(errors.value(0).message));
-        QCOMPARE(window->jobsPanel()->log().size(), 4);
+        QCOMPARE(outcomes().size(), 4);
         QVERIFY2(window->jobsPanel()->log().last().contains(QStringLiteral("CE clean")),
                  qPrintable(window->jobsPanel()->log().last()));
     }

@@ -2,8 +2,11 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "core/acts/activation_store.h"
 #include "core/acts/shuffled_provider.h"
+#include "core/base/atomic_file.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
 #include "core/sae/sae_io.h"
@@ -19,6 +22,15 @@ Result<std::string> resolveHook(const std::string& workspaceDir, const std::stri
     if (workspace.manifest().hooks.empty())
         return Status::invalidArgument("workspace " + workspaceDir + " names no hook point");
     return workspace.manifest().hooks.front();
+}
+
+int64_t capturedRows(const std::string& workspaceDir, const std::string& hook) {
+    auto resolved = resolveHook(workspaceDir, hook);
+    if (!resolved.ok()) return 0;
+    auto workspace = ws::Workspace::open(workspaceDir);
+    if (!workspace.ok()) return 0;
+    auto index = acts::readStoreIndex(workspace->activationsDir(*resolved));
+    return index.ok() ? index->rows() : 0;
 }
 
 bool hasTrainingCheckpoint(const std::string& saeDir) {
@@ -132,7 +144,29 @@ Result<sae::ModelEvalReport> runEvalJob(const EvalJobSpec& spec, const Progress&
     eval.corpus = m.corpus;
     eval.tokens = spec.tokens;
     eval.contextSize = m.contextSize;
-    return sae::evaluateInModel(*model, *tokenizer, sae, eval, progress, std::move(stop));
+    MONO_ASSIGN_OR_RETURN(
+        sae::ModelEvalReport report,
+        sae::evaluateInModel(*model, *tokenizer, sae, eval, progress, std::move(stop)));
+    // The same file `monoscope-cli eval-sae --json` writes: the sidebar shows it from now on.
+    const sae::SaeMetrics& s = report.metrics;
+    const nlohmann::json j = {{"sae", workspace.saeDir(spec.saeName)},
+                              {"model", m.modelPath},
+                              {"hook", hook},
+                              {"tokens", s.tokens},
+                              {"l0", s.l0},
+                              {"mse", s.mse},
+                              {"explained_variance", s.explainedVariance},
+                              {"cosine", s.cosine},
+                              {"l2_ratio", s.l2Ratio},
+                              {"dead_pct", s.deadPct},
+                              {"dense_pct", s.densePct},
+                              {"ce_clean", report.ceClean},
+                              {"ce_sae", report.ceSae},
+                              {"ce_zero_ablation", report.ceZeroAblation},
+                              {"ce_loss_recovered", report.ceLossRecovered},
+                              {"delta_loss", report.deltaLoss}};
+    MONO_RETURN_IF_ERROR(writeFileAtomic(workspace.saeEvalPath(spec.saeName), j.dump(2) + "\n"));
+    return report;
 }
 
 Status checkSaeWidth(const std::string& workspaceDir, const std::string& hook, int64_t saeDIn) {

@@ -60,6 +60,9 @@ struct EvalJobSpec {
 // The hook an SAE or a job applies to: `hook` when given, else the manifest's first.
 Result<std::string> resolveHook(const std::string& workspaceDir, const std::string& hook);
 
+// Rows (tokens) captured for `hook` in the workspace; 0 when none or unknown.
+int64_t capturedRows(const std::string& workspaceDir, const std::string& hook);
+
 // True when <outDir>/checkpoint.safetensors exists (a training that can resume).
 bool hasTrainingCheckpoint(const std::string& saeDir);
 
@@ -80,6 +83,7 @@ Result<TrainJobSummary> runTrainJob(const TrainJobSpec& spec, const Progress& pr
 Result<features::AnalysisSummary> runAnalyseJob(const AnalyseJobSpec& spec,
                                                 const Progress& progress, StopToken stop);
 
+// Also writes the report to <workspace>/saes/<name>/eval.json (as `eval-sae --json` does).
 Result<sae::ModelEvalReport> runEvalJob(const EvalJobSpec& spec, const Progress& progress,
                                         StopToken stop);
 

@@ -37,6 +37,7 @@
 #include "ui/session/model_session.h"
 #include "ui/session/workspace_session.h"
 #include "ui/widgets/plot_style.h"
+#include "ui/widgets/plot_tools.h"
 
 namespace mono::ui {
 
@@ -49,6 +50,9 @@ const QString kStateKey = QStringLiteral("window/state");
 const QString kSplitterKey = QStringLiteral("window/featuresSplitter");
 const QString kViewKey = QStringLiteral("window/view");
 const QString kThemeKey = QStringLiteral("appearance/theme");
+const QString kLastSaeKey = QStringLiteral("recentWorkspaces/lastSae");  // {absolute dir: SAE}
+// The sidebar's width when the window has room for it.
+constexpr int kSidebarWidth = 215;
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -72,7 +76,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_sidebarDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
     m_sidebarDock->setMinimumWidth(190);
     addDockWidget(Qt::LeftDockWidgetArea, m_sidebarDock);
-    resizeDocks({m_sidebarDock}, {215}, Qt::Horizontal);
+    resizeDocks({m_sidebarDock}, {kSidebarWidth}, Qt::Horizontal);
     buildMenus();
 
     m_modelStatus = new QLabel;
@@ -101,8 +105,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         const LoadedModel& m = m_session->current();
         if (m_rememberRecent && !m.path.isEmpty()) rememberModel(m.path, m.tokenizerPath);
     });
+    // A model that cannot run the open SAE is refused at open, not when the inspector fails.
+    m_session->setAcceptor(
+        [this](const model::Model& model) { return m_workspace->checkModel(model); });
     connect(m_workspace, &WorkspaceSession::workspaceChanged, this, &MainWindow::updateTitle);
     connect(m_workspace, &WorkspaceSession::saeSelected, this, &MainWindow::updateSaeStatus);
+    connect(m_workspace, &WorkspaceSession::saeSelected, this, [this](const QString& name) {
+        m_views.features->setLinkContext(m_workspace->dir(), name);
+        if (!m_rememberRecent || !m_workspace->isOpen()) return;
+        QSettings settings;
+        QVariantMap last = settings.value(kLastSaeKey).toMap();
+        last.insert(QFileInfo(m_workspace->dir()).absoluteFilePath(), name);
+        settings.setValue(kLastSaeKey, last);
+    });
     connect(m_workspace, &WorkspaceSession::saeLoaded, this, &MainWindow::updateSaeStatus);
     connect(m_workspace, &WorkspaceSession::failed, this,
             [this](const QString& title, const QString& message) {
@@ -113,6 +128,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_views.features->dashboard(), &FeatureDashboard::steerRequested, this,
             [this] { showView(QStringLiteral("steer")); });
     connect(m_views.inspector, &PromptInspector::featureRequested, this, &MainWindow::openFeature);
+    // Hover values and "Save as PNG / PDF" on every plot of every view.
+    for (QCustomPlot* plot : findChildren<QCustomPlot*>()) PlotTools::attach(plot);
     setErrorReporter(m_reportError);
     updateModelStatus();
     updateSaeStatus();
@@ -336,6 +353,15 @@ void MainWindow::restoreWindowState() {
     m_darkAction->setChecked(m_theme == Theme::kDark);
 }
 
+void MainWindow::resizeEvent(QResizeEvent* event) {
+    QMainWindow::resizeEvent(event);
+    // A narrow window squeezes the sidebar; growing it again gives the room back
+    // to the sidebar as well, not to the central views alone.
+    if (m_sidebarDock->isVisible() && !m_sidebarDock->isFloating() &&
+        m_sidebarDock->width() < kSidebarWidth && width() >= 1200)
+        resizeDocks({m_sidebarDock}, {kSidebarWidth}, Qt::Horizontal);
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
     if (m_rememberRecent) {
         QSettings settings;
@@ -367,7 +393,13 @@ void MainWindow::setTheme(Theme theme) {
 }
 
 bool MainWindow::openWorkspace(const QString& dir) {
-    const Status st = m_workspace->open(dir);
+    const QString lastSae = m_rememberRecent ? QSettings()
+                                                   .value(kLastSaeKey)
+                                                   .toMap()
+                                                   .value(QFileInfo(dir).absoluteFilePath())
+                                                   .toString()
+                                             : QString();
+    const Status st = m_workspace->open(dir, lastSae);
     if (!st.ok()) {
         m_reportError(tr("Could not open the workspace"),
                       tr("%1\n\nA workspace is a folder with a monoscope.json manifest; create "

@@ -120,6 +120,8 @@ QWizardPage* NewWorkspaceWizard::folderPage() {
                      if (!f.isEmpty()) m_tokenizer->setText(f);
                  }));
     form->addRow(page->problemLabel());
+    for (QLineEdit* edit : {m_dir, m_model, m_tokenizer})
+        connect(edit, &QLineEdit::textChanged, page->problemLabel(), &QLabel::clear);
     return page;
 }
 
@@ -137,6 +139,7 @@ QWizardPage* NewWorkspaceWizard::corpusPage() {
            "dashboards show (plain text or .jsonl with a \"text\" field)."));
     auto* layout = new QVBoxLayout(page);
     m_corpus = new QListWidget;
+    m_corpus->setObjectName(QStringLiteral("wizardCorpus"));
     layout->addWidget(m_corpus, 1);
     auto* row = new QHBoxLayout;
     auto* add = new QPushButton(tr("Add Files…"));
@@ -157,6 +160,11 @@ QWizardPage* NewWorkspaceWizard::corpusPage() {
     });
     connect(remove, &QPushButton::clicked, this, [this] { qDeleteAll(m_corpus->selectedItems()); });
     m_corpus->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    // A message about the list is stale once the list changes.
+    QLabel* problem = page->problemLabel();
+    connect(m_corpus->model(), &QAbstractItemModel::rowsInserted, problem, &QLabel::clear);
+    connect(m_corpus->model(), &QAbstractItemModel::rowsRemoved, problem, &QLabel::clear);
+    connect(m_corpus->model(), &QAbstractItemModel::modelReset, problem, &QLabel::clear);
     return page;
 }
 
@@ -210,6 +218,16 @@ QWizardPage* NewWorkspaceWizard::saePage() {
     form->addRow(tr("Features"), m_features);
     form->addRow(tr("k (TopK)"), m_k);
     form->addRow(tr("Training tokens"), m_trainTokens);
+    auto* note = new QLabel(
+        tr("A corpus smaller than the tokens to capture is captured whole; training on more "
+           "tokens than were captured repeats them (the Jobs log says so)."));
+    note->setObjectName(QStringLiteral("hint"));
+    note->setWordWrap(true);
+    form->addRow(note);
+    connect(m_arch, &QComboBox::currentIndexChanged, this, [this, form] {
+        form->setRowVisible(
+            m_k, sae::Architecture(m_arch->currentData().toInt()) != sae::Architecture::kStandard);
+    });
     return page;
 }
 

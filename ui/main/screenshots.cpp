@@ -139,6 +139,8 @@ int ScreenshotRun::run() {
         return 1;
     }
     for (const Shot& shot : kShots) {
+        if (!m_options.shots.isEmpty() && !m_options.shots.contains(QLatin1String(shot.file)))
+            continue;
         m_window.showView(QString::fromLatin1(shot.view));
         if (!(this->*shot.prepare)()) {
             std::fprintf(stderr,

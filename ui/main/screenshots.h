@@ -6,6 +6,7 @@
 // with QWidget::grab().
 
 #include <QString>
+#include <QStringList>
 
 namespace mono::ui {
 
@@ -15,6 +16,9 @@ struct ScreenshotOptions {
     QString dir;             // where the images go; created when missing
     qint64 feature = -1;     // the feature the Features view shows; -1: the strongest
     int timeoutMs = 300000;  // for the whole run
+    // Which pictures (features, feature-dashboard, inspector, jobs, generate,
+    // steer, quant); empty: all of them.
+    QStringList shots;
 };
 
 // Photographs every view, running the event loop meanwhile, and returns the

@@ -40,6 +40,12 @@ QProgressBar#jobProgress { border: 1px solid #dde1e6; border-radius: 3px; backgr
     text-align: center; color: #111827; height: 16px; }
 QProgressBar#jobProgress::chunk { background: #2563eb; border-radius: 3px; }
 QDockWidget { color: #374151; }
+QTableView:focus, QListWidget:focus, QTreeWidget:focus, QPlainTextEdit:focus, QTextEdit:focus {
+    border: 2px solid #2563eb; }
+QLineEdit:focus { border: 2px solid #2563eb; padding: 2px 4px; }
+QPushButton:focus { border: 2px solid #2563eb; padding: 4px 15px; }
+QPushButton#steerButton:focus, QPushButton[primary="true"]:focus { border: 2px solid #111827; }
+QToolButton:focus { border: 2px solid #2563eb; border-radius: 3px; }
 )";
 
 // Light colour → dark colour. Text colours become light, surfaces dark.

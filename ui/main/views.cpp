@@ -61,9 +61,18 @@ MainViews buildMainViews(ModelSession* models, WorkspaceSession* workspace) {
     followSessions(views.steering, models, workspace);
     views.quant = new QuantView;
     followSessions(views.quant, models, workspace);
+    FeaturesView* features = views.features;
+    // A search or filter of one workspace means nothing in another.
+    QObject::connect(workspace, &WorkspaceSession::workspaceChanged, features,
+                     [features] { features->resetForWorkspace(); });
     SteeringPanel* steering = views.steering;
-    QObject::connect(views.features->dashboard(), &FeatureDashboard::steerRequested, steering,
-                     [steering](int id) { steering->steerFeature(id); });
+    FeatureDashboard* dashboard = views.features->dashboard();
+    QObject::connect(dashboard, &FeatureDashboard::steerRequested, steering,
+                     [steering, dashboard](int id) {
+                         steering->setFeatureLabel(
+                             id, QString::fromStdString(dashboard->record().summary.label));
+                         steering->steerFeature(id);
+                     });
     return views;
 }
 

@@ -1,6 +1,9 @@
 #include "ui/main/workspace_sidebar.h"
 
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
 #include <QVBoxLayout>
@@ -8,7 +11,9 @@
 #include "core/features/feature_store.h"
 #include "core/sae/sae.h"
 #include "ui/session/feature_store_handle.h"
+#include "ui/session/model_session.h"
 #include "ui/session/workspace_session.h"
+#include "ui/widgets/display_format.h"
 
 namespace mono::ui {
 
@@ -44,6 +49,11 @@ WorkspaceSidebar::WorkspaceSidebar(WorkspaceSession* session, QWidget* parent)
     layout->addWidget(m_storeInfo);
 
     connect(m_session, &WorkspaceSession::workspaceChanged, this, &WorkspaceSidebar::rebuild);
+    // A job that trains or analyses an SAE changes the list.
+    connect(m_session, &WorkspaceSession::saeListChanged, this, &WorkspaceSidebar::rebuild);
+    // The model line names the model that is open, as the status bar does.
+    connect(m_session->models(), &ModelSession::modelChanged, this,
+            &WorkspaceSidebar::updateDetails);
     connect(m_session, &WorkspaceSession::saeSelected, this, [this](const QString& name) {
         const QSignalBlocker block(m_saes);
         const auto items = m_saes->findItems(name, Qt::MatchExactly);
@@ -51,6 +61,8 @@ WorkspaceSidebar::WorkspaceSidebar(WorkspaceSession* session, QWidget* parent)
         updateStoreInfo();
     });
     connect(m_session, &WorkspaceSession::saeLoaded, this, &WorkspaceSidebar::updateStoreInfo);
+    connect(m_session, &WorkspaceSession::saeMetricsChanged, this,
+            &WorkspaceSidebar::updateStoreInfo);
     connect(m_saes, &QListWidget::currentTextChanged, this, [this](const QString& name) {
         if (name.isEmpty() || name == m_session->currentSae()) return;
         const Status st = m_session->selectSae(name);
@@ -71,28 +83,47 @@ void WorkspaceSidebar::rebuild() {
         m_storeInfo->clear();
         return;
     }
-    const ws::Manifest& m = m_session->workspace()->manifest();
     m_name->setText(m_session->name());
     m_path->setText(m_session->dir());
-    QStringList corpus;
-    for (const std::string& c : m.corpus)
-        corpus.append(QFileInfo(QString::fromStdString(c)).fileName());
-    m_details->setText(
-        tr("<b>Model</b> %1<br><b>Hooks</b> %2<br><b>Corpus</b> %3<br><b>Context</b> %4 tokens")
-            .arg(QFileInfo(QString::fromStdString(m.modelPath)).fileName().toHtmlEscaped(),
-                 m_session->hooks().join(QStringLiteral(", ")).toHtmlEscaped(),
-                 corpus.join(QStringLiteral(", ")).toHtmlEscaped())
-            .arg(m.contextSize));
+    updateDetails();
     for (const QString& name : m_session->saeNames()) {
         auto* item = new QListWidgetItem(name, m_saes);
-        const bool analysed = QFileInfo::exists(
-            QString::fromStdString(m_session->workspace()->featureStorePath(name.toStdString())));
+        const bool analysed = m_session->isAnalysed(name);
         item->setToolTip(analysed ? tr("Analysed: its features can be browsed")
                                   : tr("Not analysed yet: run Analyse in the Jobs view"));
         if (!analysed) item->setForeground(palette().color(QPalette::PlaceholderText));
         if (name == m_session->currentSae()) m_saes->setCurrentItem(item);
     }
     updateStoreInfo();
+}
+
+void WorkspaceSidebar::updateDetails() {
+    if (!m_session->isOpen()) return;
+    const ws::Manifest& m = m_session->workspace()->manifest();
+    QStringList corpus;
+    for (const std::string& c : m.corpus)
+        corpus.append(QFileInfo(QString::fromStdString(c)).fileName());
+    const QString manifestModel = QString::fromStdString(m.modelPath);
+    QString model = ModelSession::displayNameOf(manifestModel).toHtmlEscaped();
+    const ModelSession* models = m_session->models();
+    // Another model than the workspace's may be open (File ▸ Open Model): say which.
+    if (models->hasModel() && QFileInfo(models->current().path).absoluteFilePath() !=
+                                  QFileInfo(manifestModel).absoluteFilePath())
+        model = tr("%1 <span style='color:#d97706'>(open; the workspace's is %2)</span>")
+                    .arg(models->displayName().toHtmlEscaped(), model);
+    m_details->setText(
+        tr("<b>Model</b> %1<br><b>Hooks</b> %2<br><b>Corpus</b> %3<br><b>Context</b> %4 tokens")
+            .arg(model, m_session->hooks().join(QStringLiteral(", ")).toHtmlEscaped(),
+                 corpus.join(QStringLiteral(", ")).toHtmlEscaped())
+            .arg(m.contextSize));
+}
+
+QString WorkspaceSidebar::storeInfoText() const {
+    return m_storeInfo->text();
+}
+
+QString WorkspaceSidebar::detailsText() const {
+    return m_details->text();
 }
 
 void WorkspaceSidebar::updateStoreInfo() {
@@ -106,6 +137,23 @@ void WorkspaceSidebar::updateStoreInfo() {
     if (const features::FeatureStore* store = m_session->store()->store())
         if (auto run = store->runInfo(); run.ok())
             lines.append(tr("Analysed over %1 tokens").arg(run->tokensAnalysed));
+    // The held-out evaluation, when one was run (Jobs ▸ Evaluate or eval-sae --json).
+    if (m_session->isOpen() && !m_session->currentSae().isEmpty()) {
+        QFile file(QString::fromStdString(
+            m_session->workspace()->saeEvalPath(m_session->currentSae().toStdString())));
+        if (file.open(QIODevice::ReadOnly)) {
+            const QJsonObject e = QJsonDocument::fromJson(file.readAll()).object();
+            if (e.contains(QStringLiteral("explained_variance")))
+                lines.append(
+                    tr("Evaluated: EV %1 · L0 %2 · CE loss recovered %3 % · Δ loss %4")
+                        .arg(formatFixed(e.value(QStringLiteral("explained_variance")).toDouble(),
+                                         3),
+                             formatFixed(e.value(QStringLiteral("l0")).toDouble(), 1),
+                             formatFixed(
+                                 100 * e.value(QStringLiteral("ce_loss_recovered")).toDouble(), 1),
+                             formatFixed(e.value(QStringLiteral("delta_loss")).toDouble(), 3)));
+        }
+    }
     m_storeInfo->setText(lines.join(QLatin1Char('\n')));
 }
 

@@ -22,9 +22,14 @@ public:
 
     void setErrorReporter(ErrorReporter reporter) { m_reportError = std::move(reporter); }
     QListWidget* saeList() const { return m_saes; }
+    // The model, hooks, corpus and context lines (rich text).
+    QString detailsText() const;
+    // The SAE's shape, analysis and evaluation lines.
+    QString storeInfoText() const;
 
 private:
     void rebuild();
+    void updateDetails();
     void updateStoreInfo();
 
     WorkspaceSession* m_session;

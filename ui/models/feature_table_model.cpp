@@ -10,17 +10,6 @@ namespace mono::ui {
 
 using features::SortKey;
 
-QString formatDensity(double density) {
-    if (density <= 0) return QStringLiteral("0");
-    const double pct = density * 100.0;
-    if (pct >= 0.01) return QString::number(pct, 'g', 3) + QStringLiteral(" %");
-    return QString::number(density, 'e', 2);
-}
-
-QString formatActivation(double value) {
-    return QString::number(value, 'f', value < 10 ? 3 : 2);
-}
-
 FeatureTableModel::FeatureTableModel(FeatureStoreHandle* store, QObject* parent)
     : QAbstractTableModel(parent), m_store(store) {
     connect(m_store, &FeatureStoreHandle::storeChanged, this, &FeatureTableModel::reload);
@@ -117,9 +106,9 @@ QVariant FeatureTableModel::data(const QModelIndex& index, int role) const {
                 return QString::fromStdString(index.column() == kTopColumn ? s->topSnippet
                                                                            : s->label);
             if (index.column() == kDensityColumn)
-                return tr("Fires on %1 tokens (density %2)")
+                return tr("Fires on %1 tokens (%2 of the analysed tokens)")
                     .arg(s->fireCount)
-                    .arg(s->density, 0, 'g', 4);
+                    .arg(formatDensity(s->density));
             break;
         case Qt::TextAlignmentRole:
             if (index.column() == kIdColumn || index.column() == kDensityColumn ||
@@ -198,7 +187,8 @@ int FeatureTableModel::rowOf(qint64 id) const {
     // Unsorted, unfiltered: the row is the id.
     if (m_sort == SortKey::kId && !m_descending && !m_filter.minDensity && !m_filter.maxDensity &&
         !m_filter.minActivation && !m_filter.maxActivation && !m_filter.deadOnly &&
-        !m_filter.aliveOnly && !m_filter.denseOnly && !m_filter.hasLabel && m_filter.text.empty())
+        !m_filter.aliveOnly && !m_filter.denseOnly && !m_filter.hasLabel && m_filter.text.empty() &&
+        m_filter.activatingToken.empty() && m_filter.ids.empty())
         return id >= 0 && id < m_rows && featureId(static_cast<int>(id)) == id
                    ? static_cast<int>(id)
                    : -1;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/features/feature_store.h"
+#include "ui/widgets/display_format.h"
 
 namespace mono::ui {
 
@@ -70,9 +71,5 @@ private:
     mutable QList<int> m_pageOrder;  // least recently fetched first
     mutable QString m_lastError;
 };
-
-// Display helpers shared with the dashboard.
-QString formatDensity(double density);
-QString formatActivation(double value);
 
 }  // namespace mono::ui

@@ -105,6 +105,15 @@ void ModelSession::open(const QString& path, const QString& tokenizerPath) {
         },
         [this, path, tokPath](LoadOutput out) {
             m_loadingPath.clear();
+            if (m_acceptor) {
+                const Status accepted = m_acceptor(*out.model);
+                if (!accepted.ok()) {
+                    emit loadFailed(path, tr("%1 was not opened: %2")
+                                              .arg(displayNameOf(path),
+                                                   QString::fromStdString(accepted.message())));
+                    return;
+                }
+            }
             setModel(LoadedModel{std::move(out.model), std::move(out.tokenizer), path, tokPath});
         });
     emit loadStarted(path);  // after start(): isLoading() is true for the receivers

@@ -7,7 +7,10 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <memory>
+
+#include "core/base/result.h"
 
 namespace mono::model {
 class Model;
@@ -44,6 +47,12 @@ public:
     // Installs a model that is already in memory (tests, the embedded toy model).
     void setModel(LoadedModel loaded);
 
+    // A check every model loaded by open() must pass before it replaces the
+    // current one (e.g. that it can run the open SAE). A refused model ends as
+    // loadFailed with the check's message; the current model stays.
+    using Acceptor = std::function<Status(const model::Model&)>;
+    void setAcceptor(Acceptor acceptor) { m_acceptor = std::move(acceptor); }
+
     bool hasModel() const { return m_current.model != nullptr; }
     const LoadedModel& current() const { return m_current; }
     bool isLoading() const;
@@ -67,6 +76,7 @@ signals:
 private:
     JobRunner* m_runner;
     LoadedModel m_current;
+    Acceptor m_acceptor;
     QString m_loadingPath;
 };
 

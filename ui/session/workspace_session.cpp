@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "core/model/hook_points.h"
+#include "core/model/model.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_io.h"
 #include "ui/jobs/job_runner.h"
@@ -47,7 +49,7 @@ bool WorkspaceSession::isSaeLoading() const {
     return m_runner->isBusy();
 }
 
-Status WorkspaceSession::open(const QString& dir) {
+Status WorkspaceSession::open(const QString& dir, const QString& preferredSae) {
     auto opened = ws::Workspace::open(QDir::cleanPath(dir).toStdString());
     if (!opened.ok()) return opened.status();
     m_runner->abandon();
@@ -59,14 +61,10 @@ Status WorkspaceSession::open(const QString& dir) {
     refresh();
     emit workspaceChanged();
 
-    // Prefer an SAE that has been analysed: that is what the explorer shows.
-    QString pick;
+    // The SAE used last, else one that has been analysed: that is what the explorer shows.
+    QString pick = m_saeNames.contains(preferredSae) ? preferredSae : QString();
     for (const QString& name : m_saeNames)
-        if (QFileInfo::exists(
-                QString::fromStdString(m_workspace->featureStorePath(name.toStdString())))) {
-            pick = name;
-            break;
-        }
+        if (pick.isEmpty() && isAnalysed(name)) pick = name;
     if (pick.isEmpty() && !m_saeNames.isEmpty()) pick = m_saeNames.front();
     if (!pick.isEmpty()) {
         const Status st = selectSae(pick);
@@ -88,6 +86,7 @@ void WorkspaceSession::close() {
     m_runner->abandon();
     m_workspace.reset();
     m_saeNames.clear();
+    m_analysed.clear();
     m_sae.clear();
     m_hook.clear();
     m_loadedSae.reset();
@@ -96,10 +95,38 @@ void WorkspaceSession::close() {
 }
 
 void WorkspaceSession::refresh() {
-    m_saeNames.clear();
-    if (!m_workspace) return;
-    for (const std::string& name : m_workspace->saeNames())
-        m_saeNames.append(QString::fromStdString(name));
+    QStringList names, analysed;
+    if (m_workspace)
+        for (const std::string& name : m_workspace->saeNames()) {
+            names.append(QString::fromStdString(name));
+            if (isAnalysed(names.last())) analysed.append(names.last());
+        }
+    if (names == m_saeNames && analysed == m_analysed) return;
+    m_saeNames = names;
+    m_analysed = analysed;
+    emit saeListChanged();
+}
+
+bool WorkspaceSession::isAnalysed(const QString& name) const {
+    return m_workspace && QFileInfo::exists(QString::fromStdString(
+                              m_workspace->featureStorePath(name.toStdString())));
+}
+
+Status WorkspaceSession::checkModel(const model::Model& model) const {
+    if (!m_loadedSae || m_hook.isEmpty()) return Status::success();
+    const std::string hook = m_hook.toStdString();
+    auto id = model::parseHookName(model.config(), hook);
+    if (!id.ok())
+        return Status::invalidArgument("the open SAE " + m_sae.toStdString() + " reads hook " +
+                                       hook + ", which this model does not have (" +
+                                       id.status().message() + ")");
+    const int width = model::hookWidth(model.config(), *id);
+    if (width != m_loadedSae->dIn())
+        return Status::invalidArgument(
+            "this model's " + hook + " has width " + std::to_string(width) + " but the open SAE " +
+            m_sae.toStdString() + " reads d_in " + std::to_string(m_loadedSae->dIn()) +
+            ". Open a workspace made for this model (File ▸ Open Workspace) instead");
+    return Status::success();
 }
 
 Status WorkspaceSession::selectSae(const QString& name) {

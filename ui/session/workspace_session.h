@@ -19,6 +19,9 @@
 namespace mono::sae {
 class Sae;
 }
+namespace mono::model {
+class Model;
+}
 
 namespace mono::ui {
 
@@ -34,12 +37,19 @@ public:
     ~WorkspaceSession() override;
 
     // Opens the workspace in `dir` (synchronously: it reads the manifest),
-    // selects its first SAE that has a feature store, and opens its model.
+    // selects `preferredSae` when the workspace has it (the one used last),
+    // else its first SAE that has a feature store, and opens its model.
     // On error nothing changes and the Status says why ("not a Monoscope workspace").
-    Status open(const QString& dir);
+    Status open(const QString& dir, const QString& preferredSae = {});
     void close();
-    // Re-reads the SAE list (after a training job added one); keeps the selection.
+    // Re-reads the SAE list (after a training job added one); keeps the
+    // selection. Emits saeListChanged when the list or an SAE's analysis changed.
     void refresh();
+    // Whether SAE `name` has a feature store (has been analysed).
+    bool isAnalysed(const QString& name) const;
+    // OK when `model` can run the loaded SAE: its hook has the SAE's width.
+    // InvalidArgument naming both widths otherwise; OK when no SAE is loaded.
+    Status checkModel(const model::Model& model) const;
 
     bool isOpen() const { return m_workspace.has_value(); }
     QString dir() const;
@@ -64,6 +74,9 @@ signals:
     void workspaceChanged();
     void saeSelected(const QString& name);  // the store is open; the SAE may still load
     void saeLoaded();
+    void saeListChanged();
+    // An SAE's evaluation was written (its eval.json).
+    void saeMetricsChanged();
     void failed(const QString& title, const QString& message);
 
 private:
@@ -72,6 +85,7 @@ private:
     JobRunner* m_runner;
     std::optional<ws::Workspace> m_workspace;
     QStringList m_saeNames;
+    QStringList m_analysed;  // the SAEs with a feature store, at the last refresh
     QString m_sae;
     QString m_hook;
     std::shared_ptr<const sae::Sae> m_loadedSae;

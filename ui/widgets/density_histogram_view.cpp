@@ -6,6 +6,7 @@
 #include <qcustomplot.h>
 #include <cmath>
 
+#include "ui/widgets/display_format.h"
 #include "ui/widgets/plot_style.h"
 
 namespace mono::ui {
@@ -25,6 +26,10 @@ DensityHistogramView::DensityHistogramView(QWidget* parent) : QWidget(parent) {
     stylePlot(m_plot);
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_selectedBars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+    m_filteredBars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+    m_filteredBars->setPen(Qt::NoPen);
+    m_filteredBars->setBrush(plotColor(0));
+    m_filteredBars->setSelectable(QCP::stNone);
     m_bars->setPen(Qt::NoPen);
     m_selectedBars->setPen(Qt::NoPen);
     m_bars->setBrush(plotColor(0));
@@ -45,12 +50,26 @@ DensityHistogramView::DensityHistogramView(QWidget* parent) : QWidget(parent) {
 
 void DensityHistogramView::clear() {
     m_histogram = {};
+    m_filtered.reset();
     m_selected.reset();
     redraw();
 }
 
+void DensityHistogramView::setFiltered(const std::optional<features::DensityHistogram>& filtered) {
+    m_filtered = filtered;
+    redraw();
+}
+
+int64_t DensityHistogramView::filteredCount() const {
+    if (!m_filtered) return -1;
+    int64_t n = 0;
+    for (int64_t c : m_filtered->counts) n += c;
+    return n;
+}
+
 void DensityHistogramView::setHistogram(const features::DensityHistogram& histogram) {
     m_histogram = histogram;
+    m_filtered.reset();
     m_selected.reset();
     redraw();
 }
@@ -87,6 +106,19 @@ void DensityHistogramView::redraw() {
         }
         top = std::max(top, value);
     }
+    // Under a filter the whole is the grey background and the filtered bars the subject.
+    QColor whole = plotColor(0);
+    if (m_filtered) whole.setAlpha(60);
+    m_bars->setBrush(whole);
+    QVector<double> filteredValues;
+    if (m_filtered && m_filtered->counts.size() == h.counts.size())
+        for (size_t i = 0; i < h.counts.size(); ++i)
+            filteredValues.append(m_selected == static_cast<int>(i)
+                                      ? 0.0
+                                      : static_cast<double>(m_filtered->counts[i]));
+    m_filteredBars->setData(filteredValues.isEmpty() ? QVector<double>() : keys, filteredValues,
+                            true);
+    m_filteredBars->setWidth(h.width * 0.92);
     m_bars->setData(keys, values, true);
     m_selectedBars->setData(selKeys, selValues, true);
     m_bars->setWidth(h.width * 0.92);
@@ -100,11 +132,11 @@ void DensityHistogramView::redraw() {
     QString caption = h.counts.empty()
                           ? tr("No density histogram")
                           : tr("Feature density: %1 live, %2 dead").arg(live).arg(h.dead);
+    if (m_filtered) caption += tr(" — %1 in the list's filter").arg(filteredCount());
     if (m_selected) {
         const auto [lo, hi] = densityRange(*m_selected);
         caption += tr(" — showing density %1 to %2 (click the bar again to clear)")
-                       .arg(lo, 0, 'g', 2)
-                       .arg(hi, 0, 'g', 2);
+                       .arg(formatDensity(lo), formatDensity(hi));
     }
     m_caption->setText(caption);
     m_plot->replot(QCustomPlot::rpQueuedReplot);

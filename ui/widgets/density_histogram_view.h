@@ -30,6 +30,11 @@ public:
     // Selects `bar` (emits rangeSelected) or, with nullopt, clears (emits rangeCleared).
     void selectBar(std::optional<int> bar);
     void clearSelection() { selectBar(std::nullopt); }
+    // The same bins counted over the list's filter, drawn over the whole (the
+    // whole greyed out); nullopt: no filter, the whole alone.
+    void setFiltered(const std::optional<features::DensityHistogram>& filtered);
+    // Features in the filtered bars (-1: no filter).
+    int64_t filteredCount() const;
     QCustomPlot* plot() const { return m_plot; }
 
 signals:
@@ -42,6 +47,8 @@ private:
     QCustomPlot* m_plot;
     QCPBars* m_bars;
     QCPBars* m_selectedBars;
+    QCPBars* m_filteredBars;
+    std::optional<features::DensityHistogram> m_filtered;
     QLabel* m_caption;
     features::DensityHistogram m_histogram;
     std::optional<int> m_selected;

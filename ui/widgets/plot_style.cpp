@@ -32,6 +32,26 @@ void stylePlot(QCustomPlot* plot) {
         a->setLabelFont(font);
     }
     plot->axisRect()->setAutoMargins(QCP::msAll);
+    // The legend follows the theme too (QCustomPlot's default is white on white).
+    plot->legend->setBrush(QBrush(background));
+    plot->legend->setTextColor(text);
+    plot->legend->setBorderPen(Qt::NoPen);
+    QFont legendFont = plot->font();
+    legendFont.setPointSizeF(8.5);
+    plot->legend->setFont(legendFont);
+}
+
+void placeLegendAbove(QCustomPlot* plot) {
+    plot->legend->setVisible(true);
+    if (plot->plotLayout()->hasElement(0, 0) && plot->plotLayout()->element(0, 0) == plot->legend)
+        return;
+    plot->axisRect()->insetLayout()->take(plot->legend);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, plot->legend);
+    plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    plot->plotLayout()->setRowSpacing(0);
+    plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    plot->legend->setMargins(QMargins(4, 2, 4, 0));
 }
 
 namespace {

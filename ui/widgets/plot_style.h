@@ -15,5 +15,8 @@ void stylePlot(QCustomPlot* plot);
 QColor plotColor(int i);
 // Makes `axis` label large counts compactly: 250k, 1.5M, 2G.
 void useCountTicker(QCPAxis* axis);
+// Shows the legend in a row of its own above the axes, so that it never
+// covers a curve; stylePlot() gives it the theme's colours.
+void placeLegendAbove(QCustomPlot* plot);
 
 }  // namespace mono::ui

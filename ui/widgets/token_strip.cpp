@@ -1,7 +1,10 @@
 #include "ui/widgets/token_strip.h"
 
 #include <QApplication>
+#include <QClipboard>
+#include <QContextMenuEvent>
 #include <QHelpEvent>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
@@ -30,7 +33,33 @@ void TokenStrip::setTokens(const QStringList& tokens, const QVector<float>& valu
     for (float v : m_values) top = std::max(top, v);
     m_scale = scale > 0 ? scale : (top > 0 ? top : 1.f);
     m_marked = marked;
+    markHighlights();
     relayout();
+}
+
+void TokenStrip::setHighlight(const QStringList& words) {
+    m_highlightWords.clear();
+    for (const QString& w : words)
+        if (!w.trimmed().isEmpty()) m_highlightWords.append(w.trimmed());
+    markHighlights();
+    update();
+}
+
+void TokenStrip::markHighlights() {
+    m_highlighted.fill(false, m_tokens.size());
+    if (m_highlightWords.isEmpty()) return;
+    const QString text = plainText();
+    // Token i covers [start[i], start[i+1]) of the joined text.
+    QVector<qsizetype> start(m_tokens.size() + 1, 0);
+    for (int i = 0; i < m_tokens.size(); ++i) start[i + 1] = start[i] + m_tokens[i].size();
+    for (const QString& word : m_highlightWords) {
+        for (qsizetype at = text.indexOf(word, 0, Qt::CaseInsensitive); at >= 0;
+             at = text.indexOf(word, at + 1, Qt::CaseInsensitive)) {
+            const qsizetype end = at + word.size();
+            for (int i = 0; i < m_tokens.size(); ++i)
+                if (start[i] < end && start[i + 1] > at) m_highlighted[i] = true;
+        }
+    }
 }
 
 void TokenStrip::setCaption(const QString& caption) {
@@ -157,6 +186,11 @@ void TokenStrip::paintEvent(QPaintEvent*) {
             p.setPen(QPen(QColor(0xc2, 0x41, 0x0c), 1.2));
             p.drawRoundedRect(r.adjusted(0.5, 1.5, -0.5, -1.5), 2, 2);
         }
+        if (m_highlighted.value(i, false)) {
+            // A search match: underlined in the palette's highlight colour.
+            p.setPen(QPen(pal.color(QPalette::Highlight), 2));
+            p.drawLine(QPointF(r.left(), r.bottom() - 0.5), QPointF(r.right(), r.bottom() - 0.5));
+        }
         p.setPen(strength > 0.6 ? QColor(0x11, 0x18, 0x27) : text);
         const QStaticText& t = m_texts[i];
         p.drawStaticText(QPointF(r.x() + kPadX, r.y() + (r.height() - t.size().height()) / 2), t);
@@ -185,6 +219,17 @@ bool TokenStrip::event(QEvent* event) {
         return true;
     }
     return QWidget::event(event);
+}
+
+void TokenStrip::contextMenuEvent(QContextMenuEvent* event) {
+    QMenu menu(this);
+    menu.addAction(tr("Copy the text"), this,
+                   [this] { QApplication::clipboard()->setText(plainText()); });
+    const int i = tokenAt(event->pos());
+    if (i >= 0)
+        menu.addAction(tr("Copy the token “%1”").arg(displayText(m_tokens[i])), this,
+                       [this, i] { QApplication::clipboard()->setText(m_tokens[i]); });
+    menu.exec(event->globalPos());
 }
 
 void TokenStrip::mousePressEvent(QMouseEvent* event) {

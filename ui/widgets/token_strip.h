@@ -24,6 +24,10 @@ public:
                    int marked = -1);
     // An optional caption drawn before the tokens ("3.21").
     void setCaption(const QString& caption);
+    // Underlines the tokens that are part of a case-insensitive match of any of
+    // `words` in the strip's text (search matches); empty: none.
+    void setHighlight(const QStringList& words);
+    bool isHighlighted(int i) const { return m_highlighted.value(i, false); }
 
     int tokenCount() const { return static_cast<int>(m_tokens.size()); }
     QString token(int i) const { return m_tokens.value(i); }
@@ -50,6 +54,7 @@ protected:
     bool event(QEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void contextMenuEvent(QContextMenuEvent* event) override;
     void changeEvent(QEvent* event) override;
 
 private:
@@ -57,6 +62,7 @@ private:
     // Lays out the tokens in `width`; returns the height used.
     int layoutFor(int width, QVector<QRectF>* rects, QRectF* captionRect) const;
     void relayout();
+    void markHighlights();
     // Text measurement is the expensive part of layout, and layouts ask for
     // heightForWidth many times: widths are measured once per text and font.
     void measure();
@@ -65,6 +71,8 @@ private:
     QVector<float> m_values;
     float m_scale = 1;
     int m_marked = -1;
+    QStringList m_highlightWords;
+    QVector<bool> m_highlighted;  // per token
     QString m_caption;
     QVector<QStaticText> m_texts;  // shaped once, drawn many times
     QVector<double> m_widths;      // each token's box width

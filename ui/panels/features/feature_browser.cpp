@@ -3,11 +3,14 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QIntValidator>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <limits>
 
 #include "ui/models/feature_table_model.h"
 #include "ui/session/feature_store_handle.h"
@@ -27,9 +30,21 @@ FeatureBrowser::FeatureBrowser(FeatureStoreHandle* store, QWidget* parent)
     auto* bar = new QHBoxLayout;
     m_search = new QLineEdit;
     m_search->setObjectName(QStringLiteral("featureSearch"));
-    m_search->setPlaceholderText(tr("Search example text, labels and notes  (Ctrl+F)"));
+    m_search->setPlaceholderText(tr("Search examples, labels, notes (Ctrl+F)"));
+    m_search->setToolTip(
+        tr("Words of the example text, labels and notes; “#123” goes to feature "
+           "123"));
     m_search->setClearButtonEnabled(true);
+    m_search->setMinimumWidth(120);
     bar->addWidget(m_search, 1);
+    m_searchIn = new QComboBox;
+    m_searchIn->setObjectName(QStringLiteral("searchIn"));
+    m_searchIn->addItem(tr("in text"), int(SearchIn::kText));
+    m_searchIn->addItem(tr("top token"), int(SearchIn::kTopToken));
+    m_searchIn->setToolTip(
+        tr("in text: example text, labels and notes; top token: the token a feature fires on "
+           "most strongly"));
+    bar->addWidget(m_searchIn);
     m_kind = new QComboBox;
     m_kind->setObjectName(QStringLiteral("featureKind"));
     m_kind->addItem(tr("All features"), int(Kind::kAll));
@@ -39,6 +54,13 @@ FeatureBrowser::FeatureBrowser(FeatureStoreHandle* store, QWidget* parent)
     m_kind->addItem(tr("Labelled"), int(Kind::kLabelled));
     m_kind->addItem(tr("Unlabelled"), int(Kind::kUnlabelled));
     bar->addWidget(m_kind);
+    m_goTo = new QLineEdit;
+    m_goTo->setObjectName(QStringLiteral("goToFeature"));
+    m_goTo->setPlaceholderText(tr("Go to #"));
+    m_goTo->setToolTip(tr("Type a feature id and press Enter"));
+    m_goTo->setValidator(new QIntValidator(0, std::numeric_limits<int>::max(), m_goTo));
+    m_goTo->setMaximumWidth(80);
+    bar->addWidget(m_goTo);
     layout->addLayout(bar);
 
     m_model = new FeatureTableModel(store, this);
@@ -59,11 +81,21 @@ FeatureBrowser::FeatureBrowser(FeatureStoreHandle* store, QWidget* parent)
     QHeaderView* header = m_table->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setStretchLastSection(true);
-    header->resizeSection(FeatureTableModel::kIdColumn, 72);
-    header->resizeSection(FeatureTableModel::kLabelColumn, 190);
-    header->resizeSection(FeatureTableModel::kDensityColumn, 84);
-    header->resizeSection(FeatureTableModel::kMaxColumn, 88);
+    // Narrow enough that every column shows in a 1024-pixel window; the label
+    // and top tokens elide (their tooltips hold the whole text).
+    header->setMinimumSectionSize(40);
+    header->resizeSection(FeatureTableModel::kIdColumn, 64);
+    header->resizeSection(FeatureTableModel::kLabelColumn, 100);
+    header->resizeSection(FeatureTableModel::kDensityColumn, 78);
+    header->resizeSection(FeatureTableModel::kMaxColumn, 80);
+    m_table->setTabKeyNavigation(false);  // Tab leaves the list; arrows move in it
     layout->addWidget(m_table, 1);
+    m_empty = new QLabel;
+    m_empty->setObjectName(QStringLiteral("emptyListMessage"));
+    m_empty->setAlignment(Qt::AlignCenter);
+    m_empty->setWordWrap(true);
+    m_empty->hide();
+    layout->addWidget(m_empty, 1);
     m_count = new QLabel;
     m_count->setObjectName(QStringLiteral("hint"));
     layout->addWidget(m_count);
@@ -72,7 +104,13 @@ FeatureBrowser::FeatureBrowser(FeatureStoreHandle* store, QWidget* parent)
     m_filterTimer.setInterval(200);  // a typing pause, so a long store is not re-queried per key
     connect(&m_filterTimer, &QTimer::timeout, this, &FeatureBrowser::applyFilter);
     connect(m_search, &QLineEdit::textChanged, this, &FeatureBrowser::scheduleFilter);
+    connect(m_goTo, &QLineEdit::returnPressed, this, [this] { goTo(m_goTo->text()); });
+    connect(m_searchIn, &QComboBox::currentIndexChanged, this, &FeatureBrowser::applyFilterNow);
     connect(m_search, &QLineEdit::returnPressed, this, [this] {
+        if (m_search->text().trimmed().startsWith(QLatin1Char('#'))) {
+            goTo(m_search->text().trimmed().mid(1));
+            return;
+        }
         applyFilterNow();
         m_table->setFocus();
         if (m_model->rowCount() > 0) m_table->selectRow(0);
@@ -112,6 +150,23 @@ void FeatureBrowser::reloadHistogram() {
         m_histogram->clear();
 }
 
+void FeatureBrowser::updateFilteredHistogram(const features::FeatureFilter& filter) {
+    // The density range itself is shown by the selected bar; the other parts of
+    // the filter are drawn over the whole histogram.
+    features::FeatureFilter rest = filter;
+    rest.minDensity.reset();
+    rest.maxDensity.reset();
+    const bool filtered = !rest.text.empty() || !rest.activatingToken.empty() || rest.deadOnly ||
+                          rest.aliveOnly || rest.denseOnly || rest.hasLabel || !rest.ids.empty();
+    const features::FeatureStore* store = m_store->store();
+    if (!filtered || !store) {
+        m_histogram->setFiltered(std::nullopt);
+        return;
+    }
+    auto histogram = store->densityHistogram(rest);
+    m_histogram->setFiltered(histogram.ok() ? std::optional(*histogram) : std::nullopt);
+}
+
 void FeatureBrowser::scheduleFilter() {
     m_filterTimer.start();
 }
@@ -121,9 +176,54 @@ void FeatureBrowser::applyFilterNow() {
     applyFilter();
 }
 
+void FeatureBrowser::goTo(const QString& text) {
+    bool ok = false;
+    const qint64 id = text.trimmed().toLongLong(&ok);
+    if (!ok || id < 0) return;
+    emit goToRequested(id);
+}
+
+QString FeatureBrowser::highlightText() const {
+    if (SearchIn(m_searchIn->currentData().toInt()) != SearchIn::kText) return {};
+    const QString text = m_search->text().trimmed();
+    return text.startsWith(QLatin1Char('#')) ? QString() : text;
+}
+
+void FeatureBrowser::setSearchIn(SearchIn where) {
+    m_searchIn->setCurrentIndex(m_searchIn->findData(int(where)));
+}
+
+void FeatureBrowser::resetFilters() {
+    const QSignalBlocker b1(m_search), b2(m_kind), b3(m_searchIn), b4(m_histogram);
+    m_filterTimer.stop();
+    m_search->clear();
+    m_goTo->clear();
+    m_kind->setCurrentIndex(0);
+    m_searchIn->setCurrentIndex(0);
+    m_densityRange.reset();
+    m_histogram->clearSelection();
+    applyFilter();
+    clearSelection();
+}
+
+void FeatureBrowser::clearSelection() {
+    m_table->selectionModel()->clear();
+}
+
+QString FeatureBrowser::emptyMessage() const {
+    return m_empty->isVisible() ? m_empty->text() : QString();
+}
+
 void FeatureBrowser::applyFilter() {
     features::FeatureFilter filter;
-    filter.text = m_search->text().trimmed().toStdString();
+    const QString text = m_search->text().trimmed();
+    // "#123" is a go-to, not words to match.
+    if (!text.startsWith(QLatin1Char('#'))) {
+        if (SearchIn(m_searchIn->currentData().toInt()) == SearchIn::kTopToken)
+            filter.activatingToken = text.toStdString();
+        else
+            filter.text = text.toStdString();
+    }
     if (m_densityRange) {
         filter.minDensity = m_densityRange->first;
         filter.maxDensity = m_densityRange->second;
@@ -149,7 +249,9 @@ void FeatureBrowser::applyFilter() {
     }
     const qint64 keep = selectedFeature();
     m_model->setFilter(filter);
+    updateFilteredHistogram(filter);
     if (keep >= 0) selectFeature(keep);
+    emit searchApplied(highlightText());
 }
 
 void FeatureBrowser::setKind(Kind kind) {
@@ -165,6 +267,32 @@ void FeatureBrowser::updateCount(qint64 total) {
     QString text = tr("%1 of %2 features").arg(total).arg(m_store->featureCount());
     if (!m_model->lastError().isEmpty()) text += QStringLiteral(" — ") + m_model->lastError();
     m_count->setText(text);
+    updateEmptyMessage(total);
+}
+
+void FeatureBrowser::updateEmptyMessage(qint64 total) {
+    QString message;
+    if (total == 0 && m_store->featureCount() > 0) {
+        const QString search = m_search->text().trimmed();
+        if (!search.isEmpty() && !search.startsWith(QLatin1Char('#')))
+            message = SearchIn(m_searchIn->currentData().toInt()) == SearchIn::kTopToken
+                          ? tr("No feature fires most strongly on “%1”.").arg(search)
+                          : tr("No feature’s examples, label or notes match “%1”.").arg(search);
+        else if (Kind(m_kind->currentData().toInt()) == Kind::kLabelled)
+            message =
+                tr("No labelled features yet. Label a feature in its dashboard (Ctrl+E); "
+                   "labels are saved as you type.");
+        else if (Kind(m_kind->currentData().toInt()) == Kind::kDead)
+            message = tr("No dead features: every feature fired on the analysed tokens.");
+        else if (Kind(m_kind->currentData().toInt()) == Kind::kDense)
+            message = tr("No dense features: none fires on more than 10 % of tokens.");
+        else
+            message = tr("No feature matches this filter.");
+        if (m_densityRange) message += tr(" Click the histogram bar again to clear its range.");
+    }
+    m_empty->setText(message);
+    m_empty->setVisible(!message.isEmpty());
+    m_table->setVisible(message.isEmpty());
 }
 
 bool FeatureBrowser::selectFeature(qint64 id) {

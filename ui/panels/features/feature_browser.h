@@ -1,14 +1,17 @@
 #pragma once
 // FeatureBrowser: the list of all features of the current store, with the
 // global log-density histogram above it (click a bar to filter to that density
-// range), a search box (words matched against example text, labels and notes)
-// and a kind filter (alive, dead, dense, labelled). Sorting is by clicking a
+// range), a search box (words matched against example text, labels and notes,
+// or the strongest token; "#123" goes to feature 123), a kind filter (alive,
+// dead, dense, labelled) and a go-to-id box. An empty result says why. Sorting is by clicking a
 // column header; arrow keys move through the list and the dashboard follows.
 
 #include <QTimer>
 #include <QWidget>
 
 #include <optional>
+
+#include "core/features/feature_store.h"
 
 class QComboBox;
 class QLabel;
@@ -43,22 +46,44 @@ public:
     void applyFilterNow();
     // Puts the keyboard focus in the search box, all text selected.
     void focusSearch();
+    // Clears the search, the kind, the density range and the selection (another workspace).
+    void resetFilters();
+    // Leaves no row selected (the dashboard shows a feature the list does not).
+    void clearSelection();
+    // Where the search looks: example text, labels and notes; or the strongest token.
+    enum class SearchIn { kText, kTopToken };
+    void setSearchIn(SearchIn where);
+    // The words to highlight in examples ("" unless searching text).
+    QString highlightText() const;
+    QLineEdit* goToBox() const { return m_goTo; }
+    // The message shown instead of an empty list ("" when the list has rows).
+    QString emptyMessage() const;
 
 signals:
     void featureSelected(qint64 id);
+    // "Go to" a feature id (the go-to box, or "#123" in the search box).
+    void goToRequested(qint64 id);
+    // The search text applied to the list changed (for highlighting).
+    void searchApplied(const QString& text);
 
 private:
     void scheduleFilter();
     void applyFilter();
     void updateCount(qint64 total);
+    void updateEmptyMessage(qint64 total);
+    void updateFilteredHistogram(const features::FeatureFilter& filter);
     void reloadHistogram();
+    void goTo(const QString& text);
 
     FeatureStoreHandle* m_store;
     FeatureTableModel* m_model;
     DensityHistogramView* m_histogram;
     QLineEdit* m_search;
     QComboBox* m_kind;
+    QComboBox* m_searchIn;
+    QLineEdit* m_goTo;
     QLabel* m_count;
+    QLabel* m_empty;
     QTableView* m_table;
     QTimer m_filterTimer;
     std::optional<std::pair<double, double>> m_densityRange;

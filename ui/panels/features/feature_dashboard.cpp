@@ -6,17 +6,21 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <qcustomplot.h>
 #include <algorithm>
 
-#include "ui/models/feature_table_model.h"
+#include "core/features/cofiring.h"
+#include "ui/panels/features/dashboard_text.h"
 #include "ui/session/feature_store_handle.h"
+#include "ui/widgets/display_format.h"
 #include "ui/widgets/plot_style.h"
 #include "ui/widgets/token_strip.h"
 
@@ -40,12 +44,14 @@ QLabel* richLabel(const QString& objectName) {
     return label;
 }
 
-void showExample(TokenStrip* strip, const features::Example& e, float scale) {
+void showExample(TokenStrip* strip, const features::Example& e, float scale,
+                 const QStringList& highlight) {
     QStringList tokens;
     tokens.reserve(static_cast<qsizetype>(e.strings.size()));
     for (const std::string& s : e.strings) tokens.append(QString::fromStdString(s));
     const QVector<float> values(e.values.begin(), e.values.end());
     strip->setCaption(QString::number(e.activation, 'f', 2));
+    strip->setHighlight(highlight);
     strip->setTokens(tokens, values, scale, e.tokenIndex);
     strip->show();
 }
@@ -71,6 +77,8 @@ FeatureDashboard::FeatureDashboard(FeatureStoreHandle* store, QWidget* parent)
     m_scroll = new QScrollArea;
     m_scroll->setWidgetResizable(true);
     m_scroll->setFrameShape(QFrame::NoFrame);
+    // Everything below wraps or shrinks to the pane: nothing is reached by scrolling sideways.
+    m_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     outer->addWidget(m_scroll);
 
     auto* content = new QWidget;
@@ -130,7 +138,8 @@ FeatureDashboard::FeatureDashboard(FeatureStoreHandle* store, QWidget* parent)
     m_topExamples = topBox;
     body->addWidget(topBox);
 
-    auto* effects = new QHBoxLayout;
+    auto* effects = new QBoxLayout(QBoxLayout::LeftToRight);
+    m_effectsRow = effects;
     auto* logitBox = new QGroupBox(tr("Logit effects"));
     m_effects = logitBox;
     auto* logitGrid = new QGridLayout(logitBox);
@@ -146,20 +155,7 @@ FeatureDashboard::FeatureDashboard(FeatureStoreHandle* store, QWidget* parent)
     logitGrid->addWidget(m_negative, 1, 1);
     logitGrid->setRowStretch(2, 1);  // keep the lists under their headings when the box grows
     effects->addWidget(logitBox, 1);
-    auto* relatedBox = new QGroupBox(tr("Related features"));
-    auto* relatedForm = new QFormLayout(relatedBox);
-    m_neighbours = richLabel(QStringLiteral("neighbourLinks"));
-    m_coFiring = richLabel(QStringLiteral("coFiringLinks"));
-    relatedForm->addRow(tr("Nearest (decoder cosine)"), m_neighbours);
-    relatedForm->addRow(tr("Co-firing (share of firings)"), m_coFiring);
-    for (QLabel* l : {m_neighbours, m_coFiring}) {
-        l->setToolTip(tr("Click a feature to open its dashboard"));
-        connect(l, &QLabel::linkActivated, this, [this](const QString& link) {
-            bool ok = false;
-            const qint64 id = link.section(QLatin1Char(':'), 1).toLongLong(&ok);
-            if (ok) emit featureRequested(id);
-        });
-    }
+    QWidget* relatedBox = buildRelated();
     effects->addWidget(relatedBox, 1);
     body->addLayout(effects);
 
@@ -177,14 +173,74 @@ FeatureDashboard::FeatureDashboard(FeatureStoreHandle* store, QWidget* parent)
     clear();
 }
 
+QWidget* FeatureDashboard::buildRelated() {
+    auto* relatedBox = new QGroupBox(tr("Related features"));
+    auto* relatedLayout = new QVBoxLayout(relatedBox);
+    m_neighbours = richLabel(QStringLiteral("neighbourLinks"));
+    m_coFiring = richLabel(QStringLiteral("coFiringLinks"));
+    auto* nearestTitle = new QLabel(tr("Nearest (decoder cosine)"));
+    auto* coFiringTitle = new QLabel(tr("Co-firing (Jaccard · share of its firings)"));
+    coFiringTitle->setToolTip(
+        tr("Ranked by Jaccard similarity of the firing sets, so that dense features do not "
+           "top every list; the share is the fraction of this feature's firings where the "
+           "other fires too"));
+    coFiringTitle->setWordWrap(true);
+    for (QLabel* title : {nearestTitle, coFiringTitle})
+        title->setObjectName(QStringLiteral("formLabel"));
+    relatedLayout->addWidget(nearestTitle);
+    relatedLayout->addWidget(m_neighbours);
+    relatedLayout->addWidget(coFiringTitle);
+    relatedLayout->addWidget(m_coFiring);
+    relatedLayout->addStretch(1);
+    for (QLabel* l : {m_neighbours, m_coFiring}) {
+        l->setToolTip(tr("Click a feature to open its dashboard"));
+        connect(l, &QLabel::linkActivated, this, [this](const QString& link) {
+            bool ok = false;
+            const qint64 id = link.section(QLatin1Char(':'), 1).toLongLong(&ok);
+            if (ok) emit featureRequested(id);
+        });
+    }
+    return relatedBox;
+}
+
 QWidget* FeatureDashboard::buildHeader() {
+    // The title has a line of its own, so that the buttons never cut it off
+    // in a narrow pane; the buttons sit below it.
     auto* header = new QWidget;
-    auto* row = new QHBoxLayout(header);
-    row->setContentsMargins(0, 0, 0, 0);
+    auto* lines = new QVBoxLayout(header);
+    lines->setContentsMargins(0, 0, 0, 0);
+    lines->setSpacing(2);
     m_title = new QLabel;
     m_title->setObjectName(QStringLiteral("featureTitle"));
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    row->addWidget(m_title, 1);
+    m_title->setWordWrap(true);
+    lines->addWidget(m_title);
+    auto* row = new QHBoxLayout;
+    row->setContentsMargins(0, 0, 0, 0);
+    lines->addLayout(row);
+    const auto navButton = [&](const char* name, const QString& text, const QString& tip) {
+        auto* b = new QToolButton;
+        b->setObjectName(QString::fromLatin1(name));
+        b->setText(text);
+        b->setToolTip(tip);
+        b->setAutoRaise(true);
+        row->addWidget(b);
+        return b;
+    };
+    m_back = navButton("backButton", QStringLiteral("◀"),
+                       tr("Back to the feature shown before (Alt+Left)"));
+    m_forward = navButton("forwardButton", QStringLiteral("▶"), tr("Forward (Alt+Right)"));
+    connect(m_back, &QToolButton::clicked, this, &FeatureDashboard::backRequested);
+    connect(m_forward, &QToolButton::clicked, this, &FeatureDashboard::forwardRequested);
+    setNavigation(false, false);
+    row->addStretch(1);
+    m_export = new QToolButton;
+    m_export->setObjectName(QStringLiteral("exportButton"));
+    m_export->setText(tr("Export"));
+    m_export->setToolTip(tr("Export or copy this feature"));
+    m_export->setPopupMode(QToolButton::InstantPopup);
+    m_export->setMenu(new QMenu(m_export));
+    row->addWidget(m_export);
     m_steer = new QPushButton(tr("Steer with this feature"));
     m_steer->setObjectName(QStringLiteral("steerButton"));
     m_steer->setToolTip(tr("Open the steering panel with this feature clamped"));
@@ -195,9 +251,33 @@ QWidget* FeatureDashboard::buildHeader() {
     return header;
 }
 
+void FeatureDashboard::setHighlight(const QString& text) {
+    m_highlight = text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    for (TokenStrip* strip : m_topStrips) strip->setHighlight(m_highlight);
+    for (TokenStrip* strip : m_intervalStrips) strip->setHighlight(m_highlight);
+}
+
+void FeatureDashboard::setNavigation(bool canGoBack, bool canGoForward) {
+    m_back->setEnabled(canGoBack);
+    m_forward->setEnabled(canGoForward);
+}
+
+QMenu* FeatureDashboard::exportMenu() const {
+    return m_export->menu();
+}
+
+void FeatureDashboard::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    // Side by side when there is room, stacked in a narrow pane.
+    const bool narrow = width() < kStackBelowWidth;
+    m_effectsRow->setDirection(narrow ? QBoxLayout::TopToBottom : QBoxLayout::LeftToRight);
+    m_statsRow->setDirection(narrow ? QBoxLayout::TopToBottom : QBoxLayout::LeftToRight);
+}
+
 QWidget* FeatureDashboard::buildStats() {
     auto* box = new QWidget;
-    auto* row = new QHBoxLayout(box);
+    auto* row = new QBoxLayout(QBoxLayout::LeftToRight, box);
+    m_statsRow = row;
     row->setContentsMargins(0, 0, 0, 0);
     auto* statsBox = new QGroupBox(tr("Activation"));
     auto* form = new QFormLayout(statsBox);
@@ -216,6 +296,7 @@ QWidget* FeatureDashboard::buildStats() {
     m_histogram = new QCustomPlot;
     m_histogram->setObjectName(QStringLiteral("activationHistogram"));
     m_histogram->setMinimumHeight(140);
+    m_histogram->setMinimumWidth(160);
     stylePlot(m_histogram);
     m_histogramBars = new QCPBars(m_histogram->xAxis, m_histogram->yAxis);
     m_histogramBars->setPen(Qt::NoPen);
@@ -233,6 +314,7 @@ void FeatureDashboard::clear() {
     m_record = {};
     m_title->setText(tr("No feature selected"));
     m_steer->setEnabled(false);
+    m_export->setEnabled(false);
     m_body->hide();
     m_empty->show();
 }
@@ -260,7 +342,9 @@ bool FeatureDashboard::showFeature(qint64 id) {
 
 void FeatureDashboard::populate() {
     const features::FeatureSummary& s = m_record.summary;
-    m_title->setText(tr("Feature %1").arg(s.id));
+    m_title->setText(s.label.empty()
+                         ? tr("Feature %1").arg(s.id)
+                         : tr("Feature %1 · %2").arg(s.id).arg(QString::fromStdString(s.label)));
     m_steer->setEnabled(true);
     m_empty->hide();
     m_body->show();
@@ -276,10 +360,10 @@ void FeatureDashboard::populate() {
     m_mean->setText(formatActivation(s.meanActivation));
     fillHistogram();
     fillExamples();
-    m_positive->setText(logitList(m_record.positiveLogits, true));
-    m_negative->setText(logitList(m_record.negativeLogits, false));
-    m_neighbours->setText(relatedLinks(m_record.neighbours, false));
-    m_coFiring->setText(relatedLinks(m_record.coFiring, true));
+    m_positive->setText(logitEffectsHtml(m_record.positiveLogits, true));
+    m_negative->setText(logitEffectsHtml(m_record.negativeLogits, false));
+    fillRelated();
+    m_export->setEnabled(true);
     m_scroll->verticalScrollBar()->setValue(0);
 }
 
@@ -306,7 +390,7 @@ void FeatureDashboard::fillExamples() {
     for (const features::Example& e : m_record.topExamples) {
         TokenStrip* strip = pooled(m_topStrips, n++);
         if (m_topLayout->indexOf(strip) < 0) m_topLayout->addWidget(strip);
-        showExample(strip, e, scale);
+        showExample(strip, e, scale, m_highlight);
     }
     for (int i = n; i < m_topStrips.size(); ++i) m_topStrips[i]->hide();
     m_noExamples->setVisible(m_record.topExamples.empty());
@@ -331,43 +415,31 @@ void FeatureDashboard::fillExamples() {
         }
         TokenStrip* strip = pooled(m_intervalStrips, strips++);
         m_intervalLayout->addWidget(strip);
-        showExample(strip, *e, scale);
+        showExample(strip, *e, scale, m_highlight);
     }
     for (int i = strips; i < m_intervalStrips.size(); ++i) m_intervalStrips[i]->hide();
     for (int i = headings; i < m_binLabels.size(); ++i) m_binLabels[i]->hide();
     m_intervalExamples->setVisible(!sorted.empty());
 }
 
-QString FeatureDashboard::logitList(const std::vector<features::LogitEffect>& effects,
-                                    bool positive) const {
-    if (effects.empty()) return tr("<i>not computed</i>");
-    QString html = QStringLiteral("<table cellspacing='0' cellpadding='1'>");
-    const QString color = positive ? QStringLiteral("#059669") : QStringLiteral("#dc2626");
-    for (const features::LogitEffect& e : effects) {
-        QString token = QString::fromStdString(e.text).toHtmlEscaped();
-        token.replace(QLatin1Char(' '), QStringLiteral("&nbsp;"));
-        html += QStringLiteral(
-                    "<tr><td><code>%1</code></td><td align='right' style='color:%2'>"
-                    "&nbsp;&nbsp;%3</td></tr>")
-                    .arg(token, color, QString::number(e.value, 'f', 3));
-    }
-    return html + QStringLiteral("</table>");
-}
-
-QString FeatureDashboard::relatedLinks(const std::vector<features::RelatedFeature>& related,
-                                       bool coFiring) const {
-    if (related.empty()) return tr("<i>none</i>");
-    QStringList links;
-    for (const features::RelatedFeature& r : related) {
-        const QString value = coFiring
-                                  ? QString::number(r.value * 100, 'f', 0) + QStringLiteral("%")
-                                  : QString::number(r.value, 'f', 2);
-        links.append(
-            QStringLiteral("<a href='feature:%1'>#%1</a>&nbsp;<span style='color:gray'>%2</span>")
-                .arg(r.id)
-                .arg(value));
-    }
-    return links.join(QStringLiteral(" &nbsp; "));
+void FeatureDashboard::fillRelated() {
+    // One query for the labels, top tokens and densities of every linked feature.
+    QHash<qint64, FeatureCaption> captions;
+    features::PageRequest request;
+    for (const auto& r : m_record.neighbours) request.filter.ids.push_back(r.id);
+    for (const auto& r : m_record.coFiring) request.filter.ids.push_back(r.id);
+    request.limit = static_cast<int64_t>(request.filter.ids.size());
+    const features::FeatureStore* store = m_store->store();
+    if (store && !request.filter.ids.empty())
+        if (auto page = store->page(request); page.ok())
+            for (const features::FeatureSummary& f : page->rows)
+                captions.insert(
+                    f.id, {QString::fromStdString(f.label), topTokenOf(f.topSnippet), f.density});
+    const auto coFiring =
+        features::rankCoFiring(m_record.coFiring, m_record.summary.density,
+                               [&captions](int64_t id) { return captions.value(id).density; });
+    m_neighbours->setText(neighbourLinksHtml(m_record.neighbours, captions));
+    m_coFiring->setText(coFiringLinksHtml(coFiring, captions));
 }
 
 void FeatureDashboard::revealEffects() {

@@ -16,7 +16,10 @@
 
 class QCPBars;
 class QCustomPlot;
+class QBoxLayout;
 class QLabel;
+class QMenu;
+class QToolButton;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
@@ -51,6 +54,17 @@ public:
     bool saveAnnotations();
     // Scrolls so that the logit effects and related features are at the top.
     void revealEffects();
+    // Underlines these search words in every example (empty: none).
+    void setHighlight(const QString& text);
+    // Enables the back / forward buttons (the history is the Features view's).
+    void setNavigation(bool canGoBack, bool canGoForward);
+    // The Export button's menu (filled by the Features view).
+    QMenu* exportMenu() const;
+    QToolButton* backButton() const { return m_back; }
+    QToolButton* forwardButton() const { return m_forward; }
+
+    // Below this width the side-by-side boxes stack.
+    static constexpr int kStackBelowWidth = 620;
 
 signals:
     // A link to another feature was clicked.
@@ -58,15 +72,20 @@ signals:
     // "Steer with this feature" was clicked.
     void steerRequested(int featureId);
     void featureShown(qint64 id);
+    void backRequested();
+    void forwardRequested();
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     QWidget* buildHeader();
     QWidget* buildStats();
+    QWidget* buildRelated();
     void populate();
     void fillExamples();
     void fillHistogram();
-    QString logitList(const std::vector<features::LogitEffect>& effects, bool positive) const;
-    QString relatedLinks(const std::vector<features::RelatedFeature>& related, bool coFiring) const;
+    void fillRelated();
 
     FeatureStoreHandle* m_store;
     ErrorReporter m_reportError;
@@ -76,6 +95,11 @@ private:
 
     QScrollArea* m_scroll = nullptr;
     QLabel* m_title = nullptr;
+    QToolButton* m_back = nullptr;
+    QToolButton* m_forward = nullptr;
+    QToolButton* m_export = nullptr;
+    QBoxLayout* m_effectsRow = nullptr;
+    QBoxLayout* m_statsRow = nullptr;
     QLabel* m_empty = nullptr;
     QWidget* m_body = nullptr;
     QLineEdit* m_label = nullptr;
@@ -101,6 +125,7 @@ private:
     QList<TokenStrip*> m_topStrips;  // reused from feature to feature
     QList<TokenStrip*> m_intervalStrips;
     QList<QLabel*> m_binLabels;
+    QStringList m_highlight;
 };
 
 }  // namespace mono::ui

@@ -1,15 +1,21 @@
 #pragma once
 // The Features view: the browser on the left and the selected feature's
-// dashboard on the right, kept in step (selection, links between features).
+// dashboard on the right, kept in step (selection, links between features,
+// go-to-id), with a back / forward history of the features shown (Alt+Left,
+// Alt+Right) and the dashboard's export menu.
 
 #include <QWidget>
 
+#include "ui/panels/features/feature_history.h"
+
+class QAction;
 class QSplitter;
 
 namespace mono::ui {
 
 class FeatureBrowser;
 class FeatureDashboard;
+class FeatureExporter;
 class FeatureStoreHandle;
 
 class FeaturesView : public QWidget {
@@ -20,14 +26,36 @@ public:
     FeatureBrowser* browser() const { return m_browser; }
     FeatureDashboard* dashboard() const { return m_dashboard; }
     QSplitter* splitter() const { return m_splitter; }
+    FeatureExporter* exporter() const { return m_exporter; }
+    const FeatureHistory& history() const { return m_history; }
 
-    // Shows feature `id` in the dashboard and selects it in the list when listed.
+    // Shows feature `id` in the dashboard and selects it in the list; when the
+    // list's filter hides it, no row stays selected.
     void openFeature(qint64 id);
+    // Back / forward through the features shown; false when there is nowhere to go.
+    bool goBack();
+    bool goForward();
+    // Forgets the search, filters and history (another workspace was opened).
+    void resetForWorkspace();
+    // What a pasted command line needs to reopen the current feature
+    // (`monoscope WORKSPACE --sae NAME --feature ID`); set by the main window.
+    void setLinkContext(const QString& workspaceDir, const QString& saeName);
+    // That command line for the current feature ("" when none is shown).
+    QString featureLink() const;
 
 private:
+    void buildExportMenu();
+    void onShown(qint64 id);
+    void updateNavigation();
+
+    FeatureStoreHandle* m_store;
     FeatureBrowser* m_browser;
     FeatureDashboard* m_dashboard;
     QSplitter* m_splitter;
+    FeatureExporter* m_exporter;
+    FeatureHistory m_history;
+    bool m_navigating = false;  // a back / forward move is not a new visit
+    QString m_workspaceDir, m_saeName;
 };
 
 }  // namespace mono::ui

@@ -18,6 +18,7 @@
 #include "ui/session/feature_store_handle.h"
 #include "ui/session/model_session.h"
 #include "ui/session/workspace_session.h"
+#include "ui/widgets/display_format.h"
 #include "ui/widgets/token_strip.h"
 
 namespace mono::ui {
@@ -104,6 +105,7 @@ PromptInspector::PromptInspector(WorkspaceSession* session, QWidget* parent)
     m_ranked->setSelectionMode(QAbstractItemView::SingleSelection);
     m_ranked->setAlternatingRowColors(true);
     m_ranked->verticalHeader()->hide();
+    m_ranked->setTabKeyNavigation(false);  // Tab leaves the table; arrows move in it
     m_ranked->horizontalHeader()->setStretchLastSection(true);
     m_ranked->horizontalHeader()->resizeSection(kLabelCol, 200);
     m_ranked->setToolTip(tr("Double-click a feature (or press Enter) to open its dashboard"));
@@ -151,6 +153,9 @@ void PromptInspector::setPrompt(const QString& text) {
 }
 QString PromptInspector::prompt() const {
     return m_prompt->toPlainText();
+}
+QString PromptInspector::statusText() const {
+    return m_status->text();
 }
 bool PromptInspector::isBusy() const {
     return m_runner->isBusy();
@@ -254,7 +259,9 @@ void PromptInspector::showResult() {
         const QString where = at < m_result.tokens.size()
                                   ? QString::fromStdString(m_result.tokens[at].text)
                                   : QString();
-        m_ranked->setItem(row, kWhereCol, new QTableWidgetItem(QStringLiteral("“%1”").arg(where)));
+        m_ranked->setItem(
+            row, kWhereCol,
+            new QTableWidgetItem(QStringLiteral("“%1”").arg(visibleToken(where, 24))));
         ++row;
     }
     m_feature->setEnabled(m_session->sae() != nullptr);
@@ -262,8 +269,12 @@ void PromptInspector::showResult() {
     m_heatmapFeature = -1;
     setHeatmapFeature(m_result.ranked.empty() ? 0 : m_result.ranked.front().id);
     m_tokenDetails->setText(tr("Click a token to list the features that fire on it."));
-    m_status->setText(
-        tr("%1 tokens, %2 features fire").arg(m_result.tokens.size()).arg(m_result.ranked.size()));
+    // The list is cut at kRanked: the count is of every feature that fired.
+    QString status =
+        tr("%1 tokens, %2 features fire").arg(m_result.tokens.size()).arg(m_result.featuresFiring);
+    if (m_result.featuresFiring > static_cast<int64_t>(m_result.ranked.size()))
+        status += tr(" (the %1 strongest listed)").arg(m_result.ranked.size());
+    m_status->setText(status);
 }
 
 void PromptInspector::setHeatmapFeature(qint64 id) {
@@ -301,7 +312,7 @@ void PromptInspector::showTokenDetails(int tokenIndex) {
                          .arg(t.top[i].value, 0, 'f', 2));
     m_tokenDetails->setText(
         tr("On “%1”: %2")
-            .arg(QString::fromStdString(t.text).toHtmlEscaped(),
+            .arg(visibleToken(QString::fromStdString(t.text)).toHtmlEscaped(),
                  links.isEmpty() ? tr("no feature fires") : links.join(QStringLiteral(", "))));
 }
 

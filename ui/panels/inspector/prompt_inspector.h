@@ -46,6 +46,8 @@ public:
     void setHeatmapFeature(qint64 id);
     TokenStrip* heatmap() const { return m_heatmap; }
     QTableWidget* rankedTable() const { return m_ranked; }
+    // The line beside Inspect ("30 tokens, 412 features fire (the 100 strongest listed)").
+    QString statusText() const;
 
 public slots:
     void inspect();

@@ -78,12 +78,44 @@ JobProgressView::JobProgressView(JobRunner* runner, QWidget* parent)
                 onProgress(f, message, metrics);
             });
     connect(m_runner, &JobRunner::finished, this, [this](quint64) { onFinished(); });
+    connect(m_runner, &JobRunner::succeeded, this, [this] { onOutcome(tr("Done")); });
+    connect(m_runner, &JobRunner::cancelled, this, [this] { onOutcome(tr("Cancelled")); });
+    connect(m_runner, &JobRunner::failed, this, [this] { onOutcome(tr("Failed")); });
+}
+
+void JobProgressView::onOutcome(const QString& outcome) {
+    m_outcome = outcome;
+    m_title->setText(tr("%1 — %2").arg(m_label, outcome.toLower()));
+    if (outcome == tr("Done")) {
+        m_bar->setRange(0, 1000);
+        m_bar->setValue(1000);
+        m_bar->setFormat(tr("Done"));
+        return;
+    }
+    // The bar keeps where the job stopped, and says that it stopped there.
+    if (m_bar->maximum() == 0) m_bar->setRange(0, 1000);
+    m_bar->setFormat(
+        m_fraction >= 0 ? tr("%1 at %2 %").arg(outcome).arg(m_fraction * 100, 0, 'f', 1) : outcome);
+}
+
+QString JobProgressView::barText() const {
+    return m_bar->text();
+}
+
+QString JobProgressView::messageText() const {
+    return m_message->text();
+}
+
+void JobProgressView::showNote(const QString& text) {
+    m_message->setText(text);
 }
 
 void JobProgressView::onStarted(const QString& label) {
     m_clock.start();
     m_tick.start();
     m_fraction = -1;
+    m_label = label;
+    m_outcome.clear();
     m_title->setText(label);
     m_message->setText(tr("Starting…"));
     m_metrics->clear();

@@ -18,6 +18,7 @@
 
 #include <memory>
 
+#include "ui/jobs/job_history.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/panels/jobs/job_progress_view.h"
 #include "ui/panels/jobs/training_monitor.h"
@@ -71,7 +72,7 @@ JobsPanel::JobsPanel(WorkspaceSession* session, QWidget* parent)
     m_monitor = new TrainingMonitor;
     monitorLayout->addWidget(m_monitor);
     rightLayout->addWidget(monitorBox, 1);
-    auto* logBox = new QGroupBox(tr("Finished jobs"));
+    auto* logBox = new QGroupBox(tr("Job history (kept in the workspace)"));
     auto* logLayout = new QVBoxLayout(logBox);
     m_log = new QListWidget;
     m_log->setObjectName(QStringLiteral("jobLog"));
@@ -86,12 +87,21 @@ JobsPanel::JobsPanel(WorkspaceSession* session, QWidget* parent)
     connect(m_runner, &JobRunner::failed, this,
             [this](quint64, const QString& label, const QString& message) {
                 m_queue.clear();
-                appendLog(tr("%1 failed: %2").arg(label, message));
+                appendLog(tr("%1 failed: %2").arg(label, message), QStringLiteral("failed"));
                 if (m_reportError) m_reportError(tr("%1 failed").arg(label), message);
             });
     connect(m_runner, &JobRunner::cancelled, this, [this](quint64) {
         m_queue.clear();
-        appendLog(tr("%1 cancelled — start it again to resume").arg(m_runner->currentLabel()));
+        // Training resumes from its checkpoint with Resume; capture and analysis
+        // continue where they stopped when started again.
+        const QString how = m_currentKind == JobKind::kTrain
+                                ? tr("press Resume to continue from its checkpoint")
+                            : m_currentKind == JobKind::kEvaluate
+                                ? tr("start it again to evaluate from the beginning")
+                                : tr("start it again: it continues where it stopped");
+        const QString line = tr("%1 cancelled — %2").arg(m_runner->currentLabel(), how);
+        appendLog(line, QStringLiteral("cancelled"));
+        m_progress->showNote(line);
     });
     connect(m_runner, &JobRunner::succeeded, this,
             [this](quint64) { emit jobSucceeded(m_runner->currentLabel()); });
@@ -100,6 +110,7 @@ JobsPanel::JobsPanel(WorkspaceSession* session, QWidget* parent)
         if (!m_queue.isEmpty()) runNext();
     });
     connect(m_session, &WorkspaceSession::workspaceChanged, this, &JobsPanel::refreshForms);
+    connect(m_session, &WorkspaceSession::workspaceChanged, this, &JobsPanel::loadHistory);
     // The forms follow the SAE chosen in the sidebar.
     connect(m_session, &WorkspaceSession::saeSelected, this, [this](const QString& name) {
         m_analyseSae->setCurrentText(name);
@@ -134,55 +145,7 @@ QWidget* JobsPanel::buildForms() {
     cf->addRow(m_captureStart);
     column->addWidget(capture);
 
-    auto* train = new QGroupBox(tr("2  Train an SAE"));
-    auto* tf = new QFormLayout(train);
-    m_trainName = new QLineEdit(QStringLiteral("topk-1024"));
-    m_trainName->setObjectName(QStringLiteral("trainName"));
-    m_trainArch = new QComboBox;
-    m_trainArch->addItem(QStringLiteral("TopK"), int(sae::Architecture::kTopK));
-    m_trainArch->addItem(QStringLiteral("BatchTopK"), int(sae::Architecture::kBatchTopK));
-    m_trainArch->addItem(tr("ReLU + L1"), int(sae::Architecture::kStandard));
-    m_trainFeatures = countBox(8, 1 << 22, 1024, 256);
-    m_trainFeatures->setObjectName(QStringLiteral("trainFeatures"));
-    m_trainK = countBox(1, 4096, 16, 1);
-    m_trainL1 = new QDoubleSpinBox;
-    m_trainL1->setRange(0, 1000);
-    m_trainL1->setValue(5.0);
-    m_trainTokens = countBox(1000, 2'000'000'000, 2'000'000, 100'000);
-    m_trainTokens->setObjectName(QStringLiteral("trainTokens"));
-    m_trainBatch = countBox(16, 65536, 1024, 256);
-    m_trainBatch->setObjectName(QStringLiteral("trainBatch"));
-    m_trainLr = new QDoubleSpinBox;
-    m_trainLr->setDecimals(5);
-    m_trainLr->setRange(1e-6, 1);
-    m_trainLr->setSingleStep(1e-4);
-    m_trainLr->setValue(4e-4);
-    tf->addRow(tr("Name"), m_trainName);
-    tf->addRow(tr("Architecture"), m_trainArch);
-    tf->addRow(tr("Features"), m_trainFeatures);
-    tf->addRow(tr("k (TopK)"), m_trainK);
-    tf->addRow(tr("L1 λ (ReLU)"), m_trainL1);
-    tf->addRow(tr("Training tokens"), m_trainTokens);
-    tf->addRow(tr("Batch size"), m_trainBatch);
-    tf->addRow(tr("Learning rate"), m_trainLr);
-    auto* trainButtons = new QHBoxLayout;
-    m_trainStart = startButton(tr("Train"));
-    m_trainStart->setObjectName(QStringLiteral("trainButton"));
-    m_trainResume = new QPushButton(tr("Resume"));
-    m_trainResume->setObjectName(QStringLiteral("resumeTrainButton"));
-    m_trainResume->setToolTip(
-        tr("Continue the interrupted training of this SAE from its checkpoint"));
-    trainButtons->addWidget(m_trainStart);
-    trainButtons->addWidget(m_trainResume);
-    tf->addRow(trainButtons);
-    column->addWidget(train);
-    connect(m_trainArch, &QComboBox::currentIndexChanged, this, [this] {
-        const auto arch = sae::Architecture(m_trainArch->currentData().toInt());
-        m_trainK->setEnabled(arch != sae::Architecture::kStandard);
-        m_trainL1->setEnabled(arch == sae::Architecture::kStandard);
-    });
-    m_trainL1->setEnabled(false);
-    connect(m_trainName, &QLineEdit::textChanged, this, &JobsPanel::updateActions);
+    column->addWidget(buildTrainForm());
 
     auto* analyse = new QGroupBox(tr("3  Analyse features"));
     auto* af = new QFormLayout(analyse);
@@ -243,6 +206,62 @@ QWidget* JobsPanel::buildForms() {
         startEvaluation(spec);
     });
     return forms;
+}
+
+QWidget* JobsPanel::buildTrainForm() {
+    auto* train = new QGroupBox(tr("2  Train an SAE"));
+    auto* tf = new QFormLayout(train);
+    m_trainName = new QLineEdit(QStringLiteral("topk-1024"));
+    m_trainName->setObjectName(QStringLiteral("trainName"));
+    m_trainArch = new QComboBox;
+    m_trainArch->addItem(QStringLiteral("TopK"), int(sae::Architecture::kTopK));
+    m_trainArch->addItem(QStringLiteral("BatchTopK"), int(sae::Architecture::kBatchTopK));
+    m_trainArch->addItem(tr("ReLU + L1"), int(sae::Architecture::kStandard));
+    m_trainFeatures = countBox(8, 1 << 22, 1024, 256);
+    m_trainFeatures->setObjectName(QStringLiteral("trainFeatures"));
+    m_trainK = countBox(1, 4096, 16, 1);
+    m_trainK->setObjectName(QStringLiteral("trainK"));
+    m_trainL1 = new QDoubleSpinBox;
+    m_trainL1->setObjectName(QStringLiteral("trainL1"));
+    m_trainL1->setRange(0, 1000);
+    m_trainL1->setValue(5.0);
+    m_trainTokens = countBox(1000, 2'000'000'000, 2'000'000, 100'000);
+    m_trainTokens->setObjectName(QStringLiteral("trainTokens"));
+    m_trainBatch = countBox(16, 65536, 1024, 256);
+    m_trainBatch->setObjectName(QStringLiteral("trainBatch"));
+    m_trainLr = new QDoubleSpinBox;
+    m_trainLr->setDecimals(5);
+    m_trainLr->setRange(1e-6, 1);
+    m_trainLr->setSingleStep(1e-4);
+    m_trainLr->setValue(4e-4);
+    tf->addRow(tr("Name"), m_trainName);
+    tf->addRow(tr("Architecture"), m_trainArch);
+    tf->addRow(tr("Features"), m_trainFeatures);
+    tf->addRow(tr("k (TopK)"), m_trainK);
+    tf->addRow(tr("L1 λ (ReLU)"), m_trainL1);
+    tf->addRow(tr("Training tokens"), m_trainTokens);
+    tf->addRow(tr("Batch size"), m_trainBatch);
+    tf->addRow(tr("Learning rate"), m_trainLr);
+    auto* trainButtons = new QHBoxLayout;
+    m_trainStart = startButton(tr("Train"));
+    m_trainStart->setObjectName(QStringLiteral("trainButton"));
+    m_trainResume = new QPushButton(tr("Resume"));
+    m_trainResume->setObjectName(QStringLiteral("resumeTrainButton"));
+    m_trainResume->setToolTip(
+        tr("Continue the interrupted training of this SAE from its checkpoint"));
+    trainButtons->addWidget(m_trainStart);
+    trainButtons->addWidget(m_trainResume);
+    tf->addRow(trainButtons);
+    // Only the settings of the chosen architecture show: k for TopK, λ for ReLU + L1.
+    const auto showArchRows = [this, tf] {
+        const auto arch = sae::Architecture(m_trainArch->currentData().toInt());
+        tf->setRowVisible(m_trainK, arch != sae::Architecture::kStandard);
+        tf->setRowVisible(m_trainL1, arch == sae::Architecture::kStandard);
+    };
+    connect(m_trainArch, &QComboBox::currentIndexChanged, this, showArchRows);
+    showArchRows();
+    connect(m_trainName, &QLineEdit::textChanged, this, &JobsPanel::updateActions);
+    return train;
 }
 
 TrainJobSpec JobsPanel::trainSpecFromForm() const {
@@ -318,8 +337,26 @@ QStringList JobsPanel::log() const {
     return lines;
 }
 
-void JobsPanel::appendLog(const QString& line) {
-    m_log->addItem(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss  ")) + line);
+void JobsPanel::appendLog(const QString& line, const QString& outcome, const QVariantMap& metrics) {
+    const QDateTime now = QDateTime::currentDateTime();
+    m_log->addItem(now.toString(QStringLiteral("yyyy-MM-dd HH:mm  ")) + line);
+    m_log->scrollToBottom();
+    if (outcome == QStringLiteral("note") || !m_session->isOpen()) return;
+    const Status st = appendJobRecord(
+        m_session->dir(),
+        {now.toString(Qt::ISODate), m_runner->currentLabel(), outcome, line, metrics});
+    if (!st.ok())
+        m_log->addItem(tr("(the job history could not be saved: %1)")
+                           .arg(QString::fromStdString(st.toString())));
+}
+
+void JobsPanel::loadHistory() {
+    m_log->clear();
+    if (!m_session->isOpen()) return;
+    for (const JobRecord& r : readJobHistory(m_session->dir())) {
+        const QDateTime when = QDateTime::fromString(r.time, Qt::ISODate);
+        m_log->addItem(when.toString(QStringLiteral("yyyy-MM-dd HH:mm  ")) + r.summary);
+    }
     m_log->scrollToBottom();
 }
 
@@ -330,17 +367,27 @@ void JobsPanel::runNext() {
 }
 
 void JobsPanel::startCapture(const CaptureJobSpec& spec) {
+    m_currentKind = JobKind::kCapture;
     m_runner->start(
         tr("Capture %1").arg(QString::fromStdString(spec.hook)),
         [spec](const Progress& progress, StopToken stop) {
             return runCaptureJob(spec, progress, std::move(stop));
         },
-        [this](acts::CaptureSummary s) {
+        [this, asked = spec.tokens](acts::CaptureSummary s) {
             appendLog(tr("Captured %1 tokens (%2 windows, %3 resumed) at %4 tokens/s")
                           .arg(s.rows)
                           .arg(s.windows)
                           .arg(s.resumedWindows)
-                          .arg(s.tokensPerSecond, 0, 'f', 0));
+                          .arg(s.tokensPerSecond, 0, 'f', 0),
+                      QStringLiteral("succeeded"),
+                      {{QStringLiteral("tokens"), qlonglong(s.rows)},
+                       {QStringLiteral("tokens_asked"), qlonglong(asked)},
+                       {QStringLiteral("tokens_per_s"), s.tokensPerSecond}});
+            if (s.rows < asked)
+                appendLog(tr("Warning: only %L1 of the %L2 tokens asked were captured: the "
+                             "corpus has no more. Add text to capture more.")
+                              .arg(s.rows)
+                              .arg(asked));
         });
 }
 
@@ -348,6 +395,15 @@ void JobsPanel::startTraining(const TrainJobSpec& spec) {
     const QString name = QString::fromStdString(spec.saeName.empty() ? spec.outDir : spec.saeName);
     const QString label =
         spec.resume ? tr("Resume training %1").arg(name) : tr("Train %1").arg(name);
+    m_currentKind = JobKind::kTrain;
+    // More training tokens than were captured means passes over the same tokens.
+    const int64_t captured = capturedRows(spec.workspaceDir, spec.hook);
+    if (captured > 0 && spec.tokens > captured)
+        appendLog(tr("Warning: training on %L1 tokens makes about %2 passes over the %L3 "
+                     "captured tokens; capture more, or train on fewer, to avoid repeating them.")
+                      .arg(spec.tokens)
+                      .arg(double(spec.tokens) / double(captured), 0, 'f', 1)
+                      .arg(captured));
     m_monitor->startRun(label, spec.batchSize);
     m_runner->start(
         label,
@@ -360,7 +416,12 @@ void JobsPanel::startTraining(const TrainJobSpec& spec) {
                           .arg(s.tokens)
                           .arg(s.finalLoss, 0, 'g', 4)
                           .arg(s.deadPct, 0, 'f', 1)
-                          .arg(QString::fromStdString(s.saeDir)));
+                          .arg(QString::fromStdString(s.saeDir)),
+                      QStringLiteral("succeeded"),
+                      {{QStringLiteral("steps"), qlonglong(s.steps)},
+                       {QStringLiteral("tokens"), qlonglong(s.tokens)},
+                       {QStringLiteral("final_loss"), s.finalLoss},
+                       {QStringLiteral("dead_pct"), s.deadPct}});
             m_session->refresh();
         });
     // Only this job's reports feed the monitor; the runner drops stale ones.
@@ -379,6 +440,7 @@ void JobsPanel::startTraining(const TrainJobSpec& spec) {
 
 void JobsPanel::startAnalysis(const AnalyseJobSpec& spec) {
     const QString name = QString::fromStdString(spec.saeName);
+    m_currentKind = JobKind::kAnalyse;
     m_runner->start(
         tr("Analyse %1").arg(name),
         [spec](const Progress& progress, StopToken stop) {
@@ -389,7 +451,11 @@ void JobsPanel::startAnalysis(const AnalyseJobSpec& spec) {
                           .arg(s.features)
                           .arg(s.rowsAnalysed)
                           .arg(s.rowsResumed)
-                          .arg(s.seconds, 0, 'f', 1));
+                          .arg(s.seconds, 0, 'f', 1),
+                      QStringLiteral("succeeded"),
+                      {{QStringLiteral("features"), qlonglong(s.features)},
+                       {QStringLiteral("tokens"), qlonglong(s.rowsAnalysed)},
+                       {QStringLiteral("seconds"), s.seconds}});
             m_session->refresh();
             const Status st = m_session->selectSae(name);
             if (!st.ok() && m_reportError)
@@ -399,6 +465,7 @@ void JobsPanel::startAnalysis(const AnalyseJobSpec& spec) {
 }
 
 void JobsPanel::startEvaluation(const EvalJobSpec& spec) {
+    m_currentKind = JobKind::kEvaluate;
     m_runner->start(
         tr("Evaluate %1").arg(QString::fromStdString(spec.saeName)),
         [spec](const Progress& progress, StopToken stop) {
@@ -410,7 +477,14 @@ void JobsPanel::startEvaluation(const EvalJobSpec& spec) {
                           .arg(r.ceSae, 0, 'f', 4)
                           .arg(r.ceLossRecovered * 100, 0, 'f', 1)
                           .arg(r.metrics.explainedVariance, 0, 'f', 3)
-                          .arg(r.metrics.l0, 0, 'f', 1));
+                          .arg(r.metrics.l0, 0, 'f', 1),
+                      QStringLiteral("succeeded"),
+                      {{QStringLiteral("ce_clean"), r.ceClean},
+                       {QStringLiteral("ce_sae"), r.ceSae},
+                       {QStringLiteral("ce_loss_recovered"), r.ceLossRecovered},
+                       {QStringLiteral("explained_variance"), r.metrics.explainedVariance},
+                       {QStringLiteral("l0"), r.metrics.l0}});
+            emit m_session->saeMetricsChanged();
         });
 }
 

@@ -5,9 +5,12 @@
 // live metrics and Cancel are shown for whichever job runs; training also
 // draws its curves in the TrainingMonitor. A cancelled or interrupted job is
 // resumed by starting it again: capture and analysis continue where they
-// stopped, training from its checkpoint ("Resume").
+// stopped, training from its checkpoint ("Resume"). A capture that got fewer
+// tokens than asked, and a training that would repeat the captured tokens,
+// say so in the log.
 
 #include <QList>
+#include <QVariantMap>
 #include <QWidget>
 
 #include <functional>
@@ -67,13 +70,21 @@ signals:
 
 private:
     QWidget* buildForms();
+    QWidget* buildTrainForm();
     void refreshForms();
     void updateActions();
-    void appendLog(const QString& line);
+    // Adds a line to the log and, with its outcome and metrics, to the
+    // workspace's job history ("note" lines are the log's alone).
+    void appendLog(const QString& line, const QString& outcome = QStringLiteral("note"),
+                   const QVariantMap& metrics = {});
+    void loadHistory();
     void runNext();
+
+    enum class JobKind { kCapture, kTrain, kAnalyse, kEvaluate };
 
     WorkspaceSession* m_session;
     JobRunner* m_runner;
+    JobKind m_currentKind = JobKind::kCapture;
     ErrorReporter m_reportError;
     QList<std::function<void()>> m_queue;  // pipeline steps still to start
 

@@ -65,13 +65,15 @@ TrainingMonitor::TrainingMonitor(QWidget* parent) : QWidget(parent) {
     for (int i = 0; i < kCurveCount; ++i) {
         auto* plot = new QCustomPlot;
         plot->setObjectName(QStringLiteral("monitor_") + metricKey(Curve(i)));
-        plot->setMinimumSize(220, 150);
+        plot->setMinimumSize(200, 120);
         plot->addGraph();
         plot->graph(0)->setPen(QPen(plotColor(i), 1.6));
         plot->plotLayout()->insertRow(0);
         auto* title = new QCPTextElement(plot, curveTitle(Curve(i)));
         title->setObjectName(QStringLiteral("title"));
         plot->plotLayout()->addElement(0, 0, title);
+        plot->plotLayout()->setRowStretchFactor(0,
+                                                0.001);  // the title takes its text's height only
         plot->xAxis->setLabel(tr("tokens seen"));
         useCountTicker(plot->xAxis);
         m_plots[static_cast<size_t>(i)] = plot;

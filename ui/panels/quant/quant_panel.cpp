@@ -18,6 +18,7 @@
 #include <algorithm>
 
 #include "core/quant/smoothing_explorer.h"
+#include "ui/widgets/plot_style.h"
 
 namespace mono::ui {
 
@@ -52,7 +53,8 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
     m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
     m_plot->xAxis->setLabel(tr("input channel"));
     m_plot->yAxis->setLabel(tr("max |value|"));
-    m_plot->legend->setVisible(true);
+    stylePlot(m_plot);
+    placeLegendAbove(m_plot);
     // Thousands of points per line: antialiased lines on a log axis take seconds
     // to draw, plain polylines a few milliseconds.
     m_plot->setNotAntialiasedElements(QCP::aePlottables);
@@ -61,16 +63,22 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
         QString name;
         QColor color;
         Qt::PenStyle style;
-    } series[] = {{tr("max|X| before"), QColor(150, 150, 150), Qt::SolidLine},
-                  {tr("max|X| after"), QColor(31, 119, 180), Qt::SolidLine},
-                  {tr("max|W| before"), QColor(255, 152, 150), Qt::SolidLine},
-                  {tr("max|W| after"), QColor(214, 39, 40), Qt::SolidLine},
-                  {tr("s"), QColor(44, 160, 44), Qt::DashLine}};
+        double width;
+    } series[] = {{tr("max|X| before"), QColor(150, 150, 150), Qt::SolidLine, 1.2},
+                  {tr("max|X| after"), QColor(31, 119, 180), Qt::DashLine, 1.6},
+                  {tr("max|W| before"), QColor(255, 152, 150), Qt::SolidLine, 1.2},
+                  {tr("max|W| after"), QColor(214, 39, 40), Qt::SolidLine, 3.0},
+                  {tr("s"), QColor(44, 160, 44), Qt::DotLine, 1.4}};
     for (const auto& s : series) {
         QCPGraph* g = m_plot->addGraph();
         g->setName(s.name);
-        g->setPen(QPen(s.color, 1.2, s.style));
+        g->setPen(QPen(s.color, s.width, s.style));
     }
+    // At α = 0.5 the smoothed maxima of X and W coincide (s_j balances them):
+    // max|X| after is drawn dashed over a wider max|W| after, so both show.
+    m_plot->addLayer(QStringLiteral("front"), m_plot->layer(QStringLiteral("main")),
+                     QCustomPlot::limAbove);
+    m_plot->graph(1)->setLayer(QStringLiteral("front"));
 
     m_table = new QTableWidget(0, 4);
     m_table->setHorizontalHeaderLabels(
@@ -83,6 +91,10 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
     auto* splitter = new QSplitter(Qt::Vertical);
     splitter->addWidget(m_plot);
     splitter->addWidget(m_table);
+    // The plot is what α moves: it gets most of the height, the table the rest.
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    m_table->setMinimumHeight(120);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
     layout->addWidget(splitter, 1);

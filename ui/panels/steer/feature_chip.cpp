@@ -7,6 +7,8 @@
 
 #include <cmath>
 
+#include "ui/widgets/display_format.h"
+
 namespace mono::ui {
 
 FeatureChip::FeatureChip(int featureId, double value, bool relative, QWidget* parent)
@@ -15,7 +17,8 @@ FeatureChip::FeatureChip(int featureId, double value, bool relative, QWidget* pa
     setFrameShape(QFrame::StyledPanel);
     auto* row = new QHBoxLayout(this);
     row->setContentsMargins(6, 2, 2, 2);
-    m_name = new QLabel(tr("feature %1").arg(featureId));
+    m_name = new QLabel(tr("#%1").arg(featureId));
+    m_name->setObjectName(QStringLiteral("chipCaption"));
     m_slider = new QSlider(Qt::Horizontal);
     m_slider->setObjectName(QStringLiteral("valueSlider"));
     m_slider->setRange(-kRange * kStepsPerUnit, kRange * kStepsPerUnit);
@@ -38,6 +41,18 @@ FeatureChip::FeatureChip(int featureId, double value, bool relative, QWidget* pa
     connect(remove, &QToolButton::clicked, this, [this] { emit removeRequested(m_id); });
 }
 
+void FeatureChip::setLabel(const QString& label) {
+    constexpr int kMaxChars = 24;
+    const QString shown =
+        label.size() > kMaxChars ? label.left(kMaxChars - 1) + QStringLiteral("…") : label;
+    m_name->setText(shown.isEmpty() ? tr("#%1").arg(m_id) : tr("#%1 %2").arg(m_id).arg(shown));
+    m_name->setToolTip(label);
+}
+
+QString FeatureChip::caption() const {
+    return m_name->text();
+}
+
 double FeatureChip::value() const {
     return double(m_slider->value()) / kStepsPerUnit;
 }
@@ -53,7 +68,7 @@ void FeatureChip::setRelative(bool relative) {
 }
 
 void FeatureChip::updateText() {
-    const QString v = QString::number(value(), 'g', 4);
+    const QString v = formatFixed(value(), 2);
     m_valueLabel->setText(m_relative ? v + QStringLiteral("× max") : v);
     m_slider->setToolTip(m_relative ? tr("Value as a multiple of the feature's max activation")
                                     : tr("Absolute value of the feature's activation"));

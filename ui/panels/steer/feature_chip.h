@@ -25,6 +25,9 @@ public:
     // Relative: the value is a multiple of the max activation ("4x").
     bool relative() const { return m_relative; }
     void setRelative(bool relative);
+    // The feature's label, shown after its id ("" shows the id alone).
+    void setLabel(const QString& label);
+    QString caption() const;
 
 signals:
     void valueChanged(double value);

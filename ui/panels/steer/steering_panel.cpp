@@ -4,6 +4,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -18,11 +19,13 @@
 
 #include <algorithm>
 
+#include "core/features/feature_store.h"
 #include "core/sae/sae_io.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/text_stream.h"
 #include "ui/panels/steer/feature_chip.h"
 #include "ui/panels/steer/sweep_view.h"
+#include "ui/widgets/display_format.h"
 
 namespace mono::ui {
 namespace {
@@ -32,7 +35,28 @@ struct LoadedSae {
     std::shared_ptr<const sae::Sae> sae;
     std::string hook;
     std::vector<float> maxActivation;
+    QHash<int, QString> labels;  // the store's labelled features
 };
+
+// The labels of every labelled feature in the store at `path` (a short list).
+Result<QHash<int, QString>> loadLabels(const std::string& path) {
+    MONO_ASSIGN_OR_RETURN(
+        auto store, features::FeatureStore::open(path, features::FeatureStore::Mode::kReadOnly));
+    features::PageRequest request;
+    request.filter.hasLabel = true;
+    request.limit = 1'000'000;
+    MONO_ASSIGN_OR_RETURN(features::FeaturePage page, store.page(request));
+    QHash<int, QString> labels;
+    for (const auto& row : page.rows)
+        labels.insert(static_cast<int>(row.id), QString::fromStdString(row.label));
+    return labels;
+}
+
+// Clamping a TopK or JumpReLU feature below zero is outside anything it does
+// naturally (its activations are never negative): sweep from 0 unless asked.
+bool nonNegativeArchitecture(sae::Architecture a) {
+    return a != sae::Architecture::kStandard;
+}
 
 QString htmlEscaped(const std::string& utf8) {
     return QString::fromStdString(utf8).toHtmlEscaped().replace(QStringLiteral("\n"),
@@ -119,7 +143,8 @@ QWidget* SteeringPanel::buildControls() {
     v->addWidget(chips);
 
     // Mode, positions and sampling.
-    auto* options = new QHBoxLayout;
+    auto* options = new QGridLayout;
+    options->setHorizontalSpacing(6);
     m_mode = new QComboBox;
     m_mode->setObjectName(QStringLiteral("modeCombo"));
     m_mode->addItem(tr("clamp"), int(steer::SteerMode::kClamp));
@@ -153,19 +178,24 @@ QWidget* SteeringPanel::buildControls() {
     m_seed = new QSpinBox;
     m_seed->setRange(0, 1 << 30);
     m_seed->setValue(1);
+    // Two rows, so that nothing is truncated in a 1024-pixel window: what is
+    // steered, then how the text is sampled.
+    int column = 0, line = 0;
     const auto labelled = [&](const QString& text, QWidget* w) {
-        options->addWidget(new QLabel(text));
-        options->addWidget(w);
+        options->addWidget(new QLabel(text), line, column++);
+        options->addWidget(w, line, column++);
     };
     labelled(tr("Mode"), m_mode);
     labelled(tr("Positions"), m_positions);
-    options->addWidget(m_skipSpecial);
+    options->addWidget(m_skipSpecial, line, column++, 1, 2);
+    column = 0;
+    ++line;
     labelled(tr("Tokens"), m_tokens);
-    labelled(tr("T"), m_temperature);
+    labelled(tr("Temperature"), m_temperature);
     labelled(tr("top-p"), m_topP);
-    labelled(tr("freq. penalty"), m_frequencyPenalty);
+    labelled(tr("Frequency penalty"), m_frequencyPenalty);
     labelled(tr("Seed"), m_seed);
-    options->addStretch(1);
+    options->setColumnStretch(column, 1);
     v->addLayout(options);
 
     auto* promptRow = new QHBoxLayout;
@@ -205,6 +235,11 @@ QWidget* SteeringPanel::buildCompareTab() {
     column(tr("Baseline"), m_baselineView, "baselineView");
     column(tr("Steered"), m_steeredView, "steeredView");
     v->addWidget(split, 1);
+    m_shadeNote = new QLabel;
+    m_shadeNote->setObjectName(QStringLiteral("hint"));
+    m_shadeNote->setWordWrap(true);
+    m_shadeNote->hide();
+    v->addWidget(m_shadeNote);
     m_measures = new QLabel;
     m_measures->setObjectName(QStringLiteral("measuresLabel"));
     m_measures->setWordWrap(true);
@@ -225,7 +260,7 @@ QWidget* SteeringPanel::buildSweepTab() {
         s->setRange(-1000, 1000);
         s->setDecimals(2);
     }
-    m_sweepFrom->setValue(-10);
+    m_sweepFrom->setValue(0);
     m_sweepTo->setValue(10);
     m_sweepSteps = new QSpinBox;
     m_sweepSteps->setObjectName(QStringLiteral("sweepSteps"));
@@ -272,6 +307,7 @@ void SteeringPanel::openSae(const QString& saeDir, const QString& storePath, con
                 return Status::invalidArgument(dir + ": the SAE does not record its hook");
             if (!store.empty()) {
                 MONO_ASSIGN_OR_RETURN(out.maxActivation, steer::loadMaxActivations(store));
+                MONO_ASSIGN_OR_RETURN(out.labels, loadLabels(store));
             }
             out.sae = std::make_shared<const sae::Sae>(std::move(loaded));
             return out;
@@ -280,6 +316,12 @@ void SteeringPanel::openSae(const QString& saeDir, const QString& storePath, con
             m_sae = std::move(loaded.sae);
             m_hook = loaded.hook;
             m_maxActivation = std::move(loaded.maxActivation);
+            for (auto it = loaded.labels.constBegin(); it != loaded.labels.constEnd(); ++it)
+                if (!m_labels.contains(it.key())) m_labels.insert(it.key(), it.value());
+            for (FeatureChip* chip : m_chips) chip->setLabel(m_labels.value(chip->featureId()));
+            const bool nonNegative = nonNegativeArchitecture(m_sae->config().architecture);
+            m_sweepFrom->setValue(nonNegative ? 0.0 : -10.0);
+            m_sweepTo->setValue(10.0);
             m_saeLabel->setText(tr("SAE %1 at %2, %3 features%4")
                                     .arg(saeDir, QString::fromStdString(m_hook))
                                     .arg(m_sae->dSae())
@@ -319,12 +361,19 @@ void SteeringPanel::steerFeature(int id, double value) {
         }
     }
     auto* chip = new FeatureChip(id, value, relativeValues());
+    chip->setLabel(m_labels.value(id));
     connect(chip, &FeatureChip::removeRequested, this, &SteeringPanel::removeFeature);
     m_chips.append(chip);
     m_chipRow->insertWidget(m_chipRow->count() - 1, chip);  // before the stretch
     m_noChips->hide();
     m_tabs->setCurrentIndex(0);
     updateActions();
+}
+
+void SteeringPanel::setFeatureLabel(int id, const QString& label) {
+    m_labels.insert(id, label);
+    for (FeatureChip* chip : m_chips)
+        if (chip->featureId() == id) chip->setLabel(label);
 }
 
 void SteeringPanel::removeFeature(int id) {
@@ -499,19 +548,21 @@ void SteeringPanel::showReport(const steer::SteerReport& report) {
     QString text = tr("Fluency on the prompt + baseline (%1 tokens): Δ loss %2 nats "
                       "(CE %3 → %4), KL %5 nats.")
                        .arg(f.predicted)
-                       .arg(f.deltaLoss, 0, 'f', 3)
-                       .arg(f.ceBaseline, 0, 'f', 3)
-                       .arg(f.ceSteered, 0, 'f', 3)
-                       .arg(f.meanKl, 0, 'f', 3);
+                       .arg(formatFixed(f.deltaLoss, 3), formatFixed(f.ceBaseline, 3),
+                            formatFixed(f.ceSteered, 3), formatFixed(f.meanKl, 3));
     for (const steer::FeatureShift& s : report.shifts)
         text += tr("  Feature %1: p(top-%2 logit tokens) after the prompt %3 → %4.")
                     .arg(s.feature)
                     .arg(s.tokens.size())
-                    .arg(s.sumBaseline, 0, 'f', 4)
-                    .arg(s.sumSteered, 0, 'f', 4);
-    if (!report.features.empty())
-        text += tr("  Shading: feature %1's activation per token.").arg(report.features.front());
+                    .arg(formatFixed(s.sumBaseline, 4), formatFixed(s.sumSteered, 4));
     m_measures->setText(text);
+    if (!report.features.empty())
+        m_shadeNote->setText(
+            tr("Shading: feature %1's natural activation — what the SAE reads on each "
+               "token before the clamp — on the generated tokens (the prompt is grey); full "
+               "colour at its max activation in the feature store.")
+                .arg(report.features.front()));
+    m_shadeNote->setVisible(!report.features.empty());
 }
 
 }  // namespace mono::ui

@@ -16,6 +16,7 @@
 //   connect(dashboard, &FeatureDashboard::steerRequested, panel,
 //           [panel](int id) { panel->steerFeature(id); });
 
+#include <QHash>
 #include <QWidget>
 
 #include <memory>
@@ -88,6 +89,8 @@ public slots:
     // when a store is loaded, else absolute.
     void steerFeature(int id, double value = kDefaultMultiple);
     void removeFeature(int id);
+    // The label a feature's chip shows (the dashboard passes it on).
+    void setFeatureLabel(int id, const QString& label);
     // Generates baseline and steered text and measures them.
     void steer();
     // Sweeps the first chip's feature over the Sweep tab's range.
@@ -122,6 +125,7 @@ private:
     std::optional<steer::SteerReport> m_report;
     QString m_baseline, m_steered;
     QList<FeatureChip*> m_chips;
+    QHash<int, QString> m_labels;  // feature id → label, for the chips
 
     QLabel* m_saeLabel = nullptr;
     QHBoxLayout* m_chipRow = nullptr;
@@ -142,6 +146,7 @@ private:
     QTextEdit* m_baselineView = nullptr;
     QTextEdit* m_steeredView = nullptr;
     QLabel* m_measures = nullptr;
+    QLabel* m_shadeNote = nullptr;
     QDoubleSpinBox* m_sweepFrom = nullptr;
     QDoubleSpinBox* m_sweepTo = nullptr;
     QSpinBox* m_sweepSteps = nullptr;

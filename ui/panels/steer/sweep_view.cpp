@@ -7,7 +7,9 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
+#include "ui/widgets/display_format.h"
 #include "ui/widgets/plot_style.h"
 
 namespace mono::ui {
@@ -36,7 +38,7 @@ SweepView::SweepView(QWidget* parent) : QWidget(parent) {
     for (int g = 0; g < 2; ++g)
         m_plot->graph(g)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
     m_plot->yAxis->setLabel(tr("nats per token"));
-    m_plot->legend->setVisible(true);
+    placeLegendAbove(m_plot);
     split->addWidget(m_table);
     split->addWidget(m_plot);
     layout->addWidget(split);
@@ -59,13 +61,15 @@ void SweepView::setReport(const steer::SweepReport& report, bool relative) {
     for (int r = 0; r < int(report.points.size()); ++r) {
         const steer::SweepPoint& p = report.points[size_t(r)];
         const QString value =
-            QString::number(p.edit.value, 'g', 4) + (relative ? QStringLiteral("×") : QString());
+            // Sweep values are round numbers ("2.5×"); −0 prints as 0.
+            QString::number(std::fabs(p.edit.value) < 1e-12 ? 0.0 : p.edit.value, 'g', 4) +
+            (relative ? QStringLiteral("×") : QString());
         QString text = QString::fromStdString(p.steered.text).simplified();
         const QStringList cells{value,
-                                QString::number(p.edit.absolute(), 'f', 3),
-                                QString::number(p.shift.sumSteered, 'f', 4),
-                                QString::number(p.fluency.meanKl, 'f', 3),
-                                QString::number(p.fluency.deltaLoss, 'f', 3),
+                                formatFixed(p.edit.absolute(), 3),
+                                formatFixed(p.shift.sumSteered, 4),
+                                formatFixed(p.fluency.meanKl, 3),
+                                formatFixed(p.fluency.deltaLoss, 3),
                                 text};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
@@ -83,7 +87,13 @@ void SweepView::setReport(const steer::SweepReport& report, bool relative) {
     m_plot->graph(1)->setData(x, kl, true);
     m_plot->xAxis->setLabel(relative ? tr("clamp value (× max activation)") : tr("clamp value"));
     m_plot->rescaleAxes();
-    m_plot->yAxis->setRangeLower(std::min(0.0, m_plot->yAxis->range().lower));
+    // Room around the points: a marker on the axis' end would be cut in half.
+    const QCPRange y = m_plot->yAxis->range();
+    const double pad = std::max(0.05, 0.08 * (y.upper - std::min(0.0, y.lower)));
+    m_plot->yAxis->setRange(std::min(0.0, y.lower - (y.lower < 0 ? pad : 0.0)), y.upper + pad);
+    const QCPRange xr = m_plot->xAxis->range();
+    const double xpad = std::max(0.05, 0.03 * xr.size());
+    m_plot->xAxis->setRange(xr.lower - xpad, xr.upper + xpad);
     m_plot->replot();
 }
 
