@@ -78,7 +78,6 @@ struct StepBuffers {
     std::vector<float> scratch;      // batchtopk selection
     std::vector<int64_t> fired;      // [F] rows in which each latent is active this batch
     Vector threshold;                // [F] jumprelu: θ = exp(log θ) of this step
-    std::vector<Eigen::VectorXf> thresholdPart;  // jumprelu: per-thread θ-gradient sums [F]
     // Dense path, per OpenMP thread t: ∂L/∂h of the thread's current row block
     // [kRowBlock, F], and (t > 0) its partial W_dec / W_encᵀ gradients [F, D]
     // (thread 0 accumulates straight into the output).

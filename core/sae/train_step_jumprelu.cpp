@@ -12,45 +12,44 @@
 // the kernel window straddles θ, and the entries just below it are the ones
 // that would turn on were θ lowered.
 
+#include <algorithm>
 #include <cmath>
-
-#include <omp.h>
 
 #include "core/sae/train_step_phases.h"
 
 namespace mono::sae {
+namespace {
+
+// Latents per unit of work: one cache line of a row of h, so the row-by-row
+// scan of a block reads whole lines and each latent's sums have one owner.
+constexpr int64_t kLatentBlock = 16;
+
+}  // namespace
 
 void jumpReluThresholdGradient(const StepContext& c) {
     StepBuffers& buf = c.buf;
+    TrainParams& grad = *c.grad;
     const int64_t B = c.B, F = c.F;
     const float* theta = buf.threshold.data();
     const float half = static_cast<float>(0.5 * c.s.bandwidth);
     const float l0PerRow = static_cast<float>(c.s.l0) * c.invB;  // λ/B
-    const int maxThreads = omp_get_max_threads();
-    buf.thresholdPart.resize(maxThreads);
-    int usedThreads = 1;
-#pragma omp parallel
-    {
-        const int t = omp_get_thread_num();
-#pragma omp single
-        usedThreads = omp_get_num_threads();
-        Eigen::VectorXf& sum = buf.thresholdPart[t];  // [F] Σ_b K_bi (θ_i ∂L/∂f_bi + λ/B)
-        sum.setZero(F);
-#pragma omp for schedule(static)
+    const float invEps = static_cast<float>(1.0 / c.s.bandwidth);
+    grad.logThreshold.resize(F);
+    const int64_t nBlocks = (F + kLatentBlock - 1) / kLatentBlock;
+#pragma omp parallel for schedule(static)
+    for (int64_t blk = 0; blk < nBlocks; ++blk) {
+        const int64_t i0 = blk * kLatentBlock, i1 = std::min(F, i0 + kLatentBlock);
+        float sum[kLatentBlock] = {};  // Σ_b K_bi (θ_i ∂L/∂f_bi + λ/B)
         for (int64_t b = 0; b < B; ++b) {
             const float* h = buf.h.data() + b * F;
-            for (int64_t i = 0; i < F; ++i) {
+            for (int64_t i = i0; i < i1; ++i) {
                 if (std::abs(h[i] - theta[i]) >= half) continue;
                 const float gF = buf.gX.row(b).dot(c.p.wDec.row(i));  // ∂L/∂f_bi
-                sum[i] += theta[i] * gF + l0PerRow;
+                sum[i - i0] += theta[i] * gF + l0PerRow;
             }
         }
+        for (int64_t i = i0; i < i1; ++i) grad.logThreshold[i] = -theta[i] * invEps * sum[i - i0];
     }
-    // Thread order, so a run with the same thread count is reproducible.
-    Eigen::VectorXf total = buf.thresholdPart[0];
-    for (int t = 1; t < usedThreads; ++t) total += buf.thresholdPart[t];
-    const float invEps = static_cast<float>(1.0 / c.s.bandwidth);
-    c.grad->logThreshold = -(buf.threshold.array() * invEps * total.array()).matrix();
 }
 
 }  // namespace mono::sae

@@ -125,11 +125,13 @@ train::AdamSettings adamSettings(const TrainSpec& spec) {
     return adam;
 }
 
-// One Adam update of every tensor of the parameters.
-void adamUpdate(const train::AdamStep& step, TrainParams& params, TrainParams& grad, TrainParams& m,
-                TrainParams& v) {
+// One Adam update of every tensor of the parameters; log θ (the last, jumprelu
+// only) takes `thresholdStep`.
+void adamUpdate(const train::AdamStep& step, const train::AdamStep& thresholdStep,
+                TrainParams& params, TrainParams& grad, TrainParams& m, TrainParams& v) {
     const auto p = params.tensors(), g = grad.tensors(), mm = m.tensors(), vv = v.tensors();
-    for (size_t i = 0; i < p.size(); ++i) train::adamUpdate(step, p[i], g[i], mm[i], vv[i]);
+    for (size_t i = 0; i < p.size(); ++i)
+        train::adamUpdate(i + 1 < p.size() ? step : thresholdStep, p[i], g[i], mm[i], vv[i]);
 }
 
 bool allFinite(const TrainParams& p) {
@@ -521,7 +523,14 @@ Status SaeRun::step() {
 void SaeRun::updateWeights(double lr) {
     const bool unitDecoder = m_spec.architecture != Architecture::kStandard;
     if (unitDecoder) projectDecoderGradient(m_st.params.wDec, m_grad.wDec);
-    adamUpdate(train::adamStep(m_adam, m_st.step + 1, lr), m_st.params, m_grad, m_st.adamM,
+    // Adam moves each weight by about lr a step, so a unit-norm row of D entries
+    // turns by about lr·sqrt(D) (default_lr.h); log θ moves by about its own
+    // rate, so giving it lr·sqrt(D) lets thresholds change at the speed the
+    // directions do. At lr alone θ would need ln(θ_final/θ_0)/lr steps merely to
+    // reach its scale: ~1700 from 0.01 to 1 at lr 2.8e-3.
+    const double thresholdLr = lr * std::sqrt(static_cast<double>(m_D));
+    adamUpdate(train::adamStep(m_adam, m_st.step + 1, lr),
+               train::adamStep(m_adam, m_st.step + 1, thresholdLr), m_st.params, m_grad, m_st.adamM,
                m_st.adamV);
     if (unitDecoder) normalizeRows(m_st.params.wDec);
 }

@@ -62,4 +62,14 @@ inline double recoveredFraction(const Matrix& atoms, const Matrix& wDec, float c
     return static_cast<double>(hit) / static_cast<double>(atoms.rows());
 }
 
+// Mean over the planted atoms of their best decoder-row cosine (for reports).
+inline double meanBestCosine(const Matrix& atoms, const Matrix& wDec) {
+    Matrix dec = wDec;
+    dec.rowwise().normalize();
+    const Matrix cos = atoms * dec.transpose();  // [T, F]
+    double sum = 0;
+    for (int64_t t = 0; t < atoms.rows(); ++t) sum += cos.row(t).maxCoeff();
+    return sum / static_cast<double>(atoms.rows());
+}
+
 }  // namespace mono::test
