@@ -104,8 +104,8 @@ inline constexpr int64_t kRowBlockBf16 = 192;
 
 // Loss of the batch x [B, D] at `p` and, when `grad` is non-null, its gradient
 // (same shapes as p; for jumprelu the log θ entry is the straight-through
-// pseudo-gradient of train_step_jumprelu.cpp). `dead` [F] marks dead latents for aux-k (empty:
-// none).
+// pseudo-gradient of train_step_jumprelu.cpp). `dead` [F] marks dead latents
+// for aux-k (empty: none).
 StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSettings& s,
                           const std::vector<uint8_t>& dead, TrainParams* grad, StepBuffers& buf);
 
