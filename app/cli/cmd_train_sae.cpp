@@ -9,6 +9,7 @@
 #include "app/cli/progress_bar.h"
 #include "core/acts/shuffled_provider.h"
 #include "core/kernels/bf16_gemm.h"
+#include "core/sae/default_lr.h"
 #include "core/sae/metrics.h"
 #include "core/sae/trainer.h"
 #include "core/workspace/workspace.h"
@@ -19,7 +20,8 @@ namespace {
 const char* kUsage =
     "usage: monoscope-cli train-sae (WORKSPACE --hook NAME | --activations FILE.npy|STORE)\n"
     "                               --features F [--out DIR]\n"
-    "                               [--arch relu|topk|batchtopk] [--k K] [--l1 L] [--tokens N]\n"
+    "                               [--arch relu|topk|batchtopk|jumprelu] [--k K] [--l1 L]\n"
+    "                               [--l0 L0] [--tokens N]\n"
     "                               [--batch B] [--lr LR] [--seed S] [--hook NAME] [--resume]\n"
     "                               [--precision f32|bf16]\n"
     "\n"
@@ -31,7 +33,9 @@ const char* kUsage =
     "layout) and DIR/checkpoint.safetensors. --resume continues an interrupted run.\n"
     "--precision bf16 runs the GEMMs on bf16 operands with float32 sums (weights,\n"
     "gradients and Adam stay float32; needs AVX-512 BF16): about twice as fast.\n"
-    "Defaults: --arch relu --k 32 --l1 5 --tokens 2000000 --batch 4096 --lr 4e-4 --seed 42.";
+    "--l0 is jumprelu's L0 coefficient.\n"
+    "Defaults: --arch relu --k 32 --l1 5 --l0 1 --tokens 2000000 --batch 4096 --seed 42; --lr\n"
+    "2e-4 * sqrt(16384 / F) * sqrt(768 / d_in) (inputs are scaled to mean norm sqrt(d_in)).";
 
 int runTrainSae(CliArgs& args) {
     const std::string name = "train-sae";
@@ -61,15 +65,16 @@ int runTrainSae(CliArgs& args) {
             2);
     sae::TrainSpec spec;
     const std::string arch = args.option("arch").value_or("relu");
-    if (!sae::parseArchitecture(arch, &spec.architecture) ||
-        spec.architecture == sae::Architecture::kJumpReLU)
-        return fail(name, "--arch must be relu, topk or batchtopk, got '" + arch + "'", 2);
+    if (!sae::parseArchitecture(arch, &spec.architecture))
+        return fail(name, "--arch must be relu, topk, batchtopk or jumprelu, got '" + arch + "'",
+                    2);
     spec.dSae = args.intOption("features", 0);
     spec.k = args.intOption("k", 32);
     spec.l1 = args.doubleOption("l1", 5.0);
+    spec.l0 = args.doubleOption("l0", spec.l0);
     spec.totalTokens = args.intOption("tokens", 2'000'000);
     spec.batchSize = args.intOption("batch", 4096);
-    spec.lr = args.doubleOption("lr", 4e-4);
+    spec.lr = args.doubleOption("lr", 0.0);  // 0: automatic (core/sae/default_lr.h)
     spec.seed = static_cast<uint64_t>(args.intOption("seed", 42));
     spec.resume = args.flag("resume");
     const std::string precision = args.option("precision").value_or("f32");
@@ -110,6 +115,8 @@ int runTrainSae(CliArgs& args) {
     std::printf("training a %s SAE: d_in %lld, %lld features, %lld tokens in batches of %lld\n",
                 arch.c_str(), (long long)data->dim(), (long long)spec.dSae,
                 (long long)spec.totalTokens, (long long)spec.batchSize);
+    const sae::LearningRateChoice lr = sae::chooseLearningRate(spec.lr, spec.dSae, data->dim());
+    std::printf("lr %.3g (%s)\n", lr.lr, lr.reason.c_str());
     ProgressBar bar("train-sae");
     Progress progress = bar.progress();
     auto result = sae::trainSae(spec, *data, progress, StopToken());
@@ -134,11 +141,11 @@ int runTrainSae(CliArgs& args) {
 }
 
 const RegisterCommand kRegister({"train-sae",
-                                 "train a ReLU/TopK/BatchTopK SAE on captured activations",
+                                 "train a ReLU/TopK/BatchTopK/JumpReLU SAE on captured activations",
                                  kUsage,
                                  {"resume"},
-                                 {"activations", "arch", "features", "k", "l1", "tokens", "batch",
-                                  "lr", "seed", "hook", "out", "precision"},
+                                 {"activations", "arch", "features", "k", "l1", "l0", "tokens",
+                                  "batch", "lr", "seed", "hook", "out", "precision"},
                                  &runTrainSae});
 
 }  // namespace

@@ -29,7 +29,11 @@ void compactRows(int64_t B, int64_t cap, const std::vector<int32_t>& rowCount,
 
 }  // namespace
 
-void selectAbove(const Matrix& h, float threshold, StepBuffers& buf) {
+namespace {
+
+// The entries for which keep(i, h_bi) holds, into buf's CSR.
+template <class Keep>
+void selectWhere(const Matrix& h, Keep keep, StepBuffers& buf) {
     const int64_t B = h.rows(), F = h.cols();
     buf.rowCount.assign(B, 0);
 #pragma omp parallel for schedule(static)
@@ -37,7 +41,7 @@ void selectAbove(const Matrix& h, float threshold, StepBuffers& buf) {
         const float* __restrict row = h.data() + b * F;
         float n = 0;  // a float count vectorises (an int one stays scalar in GCC 12)
 #pragma omp simd reduction(+ : n)
-        for (int64_t i = 0; i < F; ++i) n += (row[i] > threshold && row[i] > 0.0f) ? 1.0f : 0.0f;
+        for (int64_t i = 0; i < F; ++i) n += keep(i, row[i]) ? 1.0f : 0.0f;
         buf.rowCount[b] = static_cast<int32_t>(n);
     }
     buf.rowStart.assign(B + 1, 0);
@@ -49,12 +53,25 @@ void selectAbove(const Matrix& h, float threshold, StepBuffers& buf) {
         const float* row = h.data() + b * F;
         int64_t j = buf.rowStart[b];
         for (int64_t i = 0; i < F; ++i) {
-            if (row[i] > threshold && row[i] > 0.0f) {
+            if (keep(i, row[i])) {
                 buf.index[j] = static_cast<int32_t>(i);
                 buf.value[j++] = row[i];
             }
         }
     }
+}
+
+}  // namespace
+
+void selectAbove(const Matrix& h, float threshold, StepBuffers& buf) {
+    selectWhere(
+        h, [threshold](int64_t, float v) { return v > threshold && v > 0.0f; }, buf);
+}
+
+void selectAboveEach(const Matrix& h, const Vector& threshold, StepBuffers& buf) {
+    const float* t = threshold.data();
+    selectWhere(
+        h, [t](int64_t i, float v) { return v > t[i]; }, buf);
 }
 
 void selectTopK(const Matrix& h, int64_t k, StepBuffers& buf) {

@@ -14,6 +14,9 @@ namespace mono::sae {
 // Entries with h > threshold and h > 0.
 void selectAbove(const Matrix& h, float threshold, StepBuffers& buf);
 
+// Entries with h_bi > threshold[i] (jumprelu; every threshold is positive).
+void selectAboveEach(const Matrix& h, const Vector& threshold, StepBuffers& buf);
+
 // Per row the k largest entries (topk).
 void selectTopK(const Matrix& h, int64_t k, StepBuffers& buf);
 

@@ -23,6 +23,7 @@ void TrainParams::resizeLike(const TrainParams& o) {
     wDec.resize(o.wDec.rows(), o.wDec.cols());
     bEnc.resize(o.bEnc.size());
     bDec.resize(o.bDec.size());
+    logThreshold.resize(o.logThreshold.size());
 }
 
 void TrainParams::setZero() {
@@ -30,13 +31,15 @@ void TrainParams::setZero() {
     wDec.setZero();
     bEnc.setZero();
     bDec.setZero();
+    logThreshold.setZero();
 }
 
-std::array<std::span<float>, 4> TrainParams::tensors() {
+std::array<std::span<float>, 5> TrainParams::tensors() {
     return {std::span<float>(wEncT.data(), static_cast<size_t>(wEncT.size())),
             std::span<float>(wDec.data(), static_cast<size_t>(wDec.size())),
             std::span<float>(bEnc.data(), static_cast<size_t>(bEnc.size())),
-            std::span<float>(bDec.data(), static_cast<size_t>(bDec.size()))};
+            std::span<float>(bDec.data(), static_cast<size_t>(bDec.size())),
+            std::span<float>(logThreshold.data(), static_cast<size_t>(logThreshold.size()))};
 }
 
 namespace {
@@ -119,6 +122,9 @@ bool selectActive(const StepContext& c, int64_t nnzDense) {
     }
     if (c.s.architecture == Architecture::kTopK) {
         selectTopK(c.buf.h, c.s.k, c.buf);
+    } else if (c.s.architecture == Architecture::kJumpReLU) {
+        c.buf.threshold = c.p.logThreshold.array().exp();
+        selectAboveEach(c.buf.h, c.buf.threshold, c.buf);
     } else {
         const float t = batchTopKThreshold(c.buf.h, c.s.k * c.B, c.buf.scratch);
         selectAbove(c.buf.h, t, c.buf);

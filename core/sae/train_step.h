@@ -19,19 +19,25 @@ struct TrainParams {
     Matrix wDec;   // [F, D]
     Vector bEnc;   // [F]
     Vector bDec;   // [D]
+    // [F] jumprelu: log θ, empty otherwise. The log keeps θ positive and makes
+    // each Adam step a relative change of θ, whatever θ's scale.
+    Vector logThreshold;
 
     void resizeLike(const TrainParams& other);
     void setZero();
-    // The four tensors' values, in the order above (for elementwise updates).
-    std::array<std::span<float>, 4> tensors();
+    // The tensors' values, in the order above (for elementwise updates); the
+    // last is empty unless the SAE is jumprelu.
+    std::array<std::span<float>, 5> tensors();
 };
 
 struct StepSettings {
-    Architecture architecture = Architecture::kStandard;  // kStandard, kTopK or kBatchTopK
+    Architecture architecture = Architecture::kStandard;  // kStandard, kTopK, kBatchTopK, kJumpReLU
     int64_t k = 32;
     double l1 = 0;     // λ of the decoder-norm-weighted L1 term (standard)
     int64_t kAux = 0;  // aux-k latents per row (topk/batchtopk; 0 disables)
     double auxCoefficient = 1.0 / 32.0;
+    double l0 = 0;                // λ of the L0 term λ mean_b Σ_i H(h_bi − θ_i) (jumprelu)
+    double bandwidth = 0.05;      // ε of the rectangle kernel of θ's pseudo-derivative (jumprelu)
     double sparseDensity = 0.05;  // standard: sparse kernels below this active fraction
     // Every GEMM on bf16-rounded operands with float32 accumulation (mixed
     // precision: weights, gradients and Adam stay float32). Requires
@@ -44,6 +50,7 @@ struct StepStats {
     double mse = 0;      // mean_b ||x − x̂||²
     double l1Loss = 0;   // λ mean_b Σ f_i ||W_dec[i]||
     double auxLoss = 0;  // coefficient · mean_b ||e_aux − (x − x̂)||²
+    double l0Loss = 0;   // jumprelu: λ · l0
     double l0 = 0;       // mean active latents per row
     double explainedVariance = 0;
     float minActive = 0;  // smallest kept pre-activation (batchtopk's threshold estimate)
@@ -70,6 +77,7 @@ struct StepBuffers {
     std::vector<int64_t> featEntry;  // [nnz + nnzAux] entry ids; aux ids offset by nnz
     std::vector<float> scratch;      // batchtopk selection
     std::vector<int64_t> fired;      // [F] rows in which each latent is active this batch
+    Vector threshold;                // [F] jumprelu: θ = exp(log θ) of this step
     // Dense path, per OpenMP thread t: ∂L/∂h of the thread's current row block
     // [kRowBlock, F], and (t > 0) its partial W_dec / W_encᵀ gradients [F, D]
     // (thread 0 accumulates straight into the output).
@@ -95,7 +103,9 @@ inline constexpr int64_t kRowBlock = 128;
 inline constexpr int64_t kRowBlockBf16 = 192;
 
 // Loss of the batch x [B, D] at `p` and, when `grad` is non-null, its gradient
-// (same shapes as p). `dead` [F] marks dead latents for aux-k (empty: none).
+// (same shapes as p; for jumprelu the log θ entry is the straight-through
+// pseudo-gradient of train_step_jumprelu.cpp). `dead` [F] marks dead latents
+// for aux-k (empty: none).
 StepStats lossAndGradient(const TrainParams& p, const Matrix& x, const StepSettings& s,
                           const std::vector<uint8_t>& dead, TrainParams* grad, StepBuffers& buf);
 

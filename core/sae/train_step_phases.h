@@ -44,4 +44,8 @@ StepStats denseReluStep(const StepContext& c, const L1Terms& l1, double sumSqCen
 StepStats sparseStep(const StepContext& c, const L1Terms& l1, const std::vector<uint8_t>& dead,
                      double sumSqCentered);
 
+// JumpReLU (train_step_jumprelu.cpp): the straight-through gradient of log θ
+// into c.grad, from buf.h, buf.threshold and ∂L/∂x̂ in buf.gX.
+void jumpReluThresholdGradient(const StepContext& c);
+
 }  // namespace mono::sae

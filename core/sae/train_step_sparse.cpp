@@ -167,12 +167,15 @@ StepStats sparseStep(const StepContext& c, const L1Terms& l1, const std::vector<
     st.sparsePath = true;
     reconstruct(c, l1, st);
     const bool useAux = reconstructAux(c, dead, st);
-    st.loss = st.mse + st.l1Loss + st.auxLoss;
+    const bool jumpRelu = c.s.architecture == Architecture::kJumpReLU;
+    if (jumpRelu) st.l0Loss = c.s.l0 * st.l0;
+    st.loss = st.mse + st.l1Loss + st.auxLoss + st.l0Loss;
     st.explainedVariance = explainedVariance(st.mse, c.B, sumSqCentered);
     if (!c.grad) return st;
     entryGradientsOfStep(c, l1, useAux);
     groupEntriesByLatent(c.buf, c.F);
     weightGradients(c, l1);
+    if (jumpRelu) jumpReluThresholdGradient(c);
     return st;
 }
 

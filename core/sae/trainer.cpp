@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/io/safetensors.h"
+#include "core/sae/default_lr.h"
 #include "core/sae/sae_io.h"
 #include "core/sae/train_step.h"
 #include "core/train/adam.h"
@@ -57,11 +58,9 @@ Status validate(const TrainSpec& spec, int64_t D) {
     if (spec.batchSize <= 0)
         return Status::invalidArgument("SAE training: batch size must be positive, got " +
                                        std::to_string(spec.batchSize));
-    if (spec.architecture == Architecture::kJumpReLU)
-        return Status::unsupported(
-            "SAE training: jumprelu SAEs are not trained here (train "
-            "batchtopk, which is saved as jumprelu)");
-    if (spec.architecture != Architecture::kStandard && (spec.k < 1 || spec.k > spec.dSae))
+    const bool usesK =
+        spec.architecture == Architecture::kTopK || spec.architecture == Architecture::kBatchTopK;
+    if (usesK && (spec.k < 1 || spec.k > spec.dSae))
         return Status::invalidArgument("SAE training: k must be in 1.." +
                                        std::to_string(spec.dSae) + ", got " +
                                        std::to_string(spec.k));
@@ -69,8 +68,13 @@ Status validate(const TrainSpec& spec, int64_t D) {
         return Status::unsupported(
             "SAE training: bf16 precision needs a CPU with AVX-512 BF16 (avx512_bf16); this one "
             "has none, train in f32");
-    if (!(spec.lr > 0) || !(spec.l1 >= 0))
-        return Status::invalidArgument("SAE training: lr must be > 0 and l1 ≥ 0");
+    if (spec.architecture == Architecture::kJumpReLU &&
+        !(spec.l0 >= 0 && spec.jumpReluInitThreshold > 0 && spec.jumpReluBandwidth > 0))
+        return Status::invalidArgument(
+            "SAE training: jumprelu needs l0 ≥ 0, an initial threshold > 0 and a bandwidth > 0");
+    if (!(spec.lr >= 0) || !(spec.l1 >= 0))
+        return Status::invalidArgument(
+            "SAE training: lr must be > 0 (or 0 for the automatic rate) and l1 ≥ 0");
     return Status::success();
 }
 
@@ -85,9 +89,13 @@ json specJson(const TrainSpec& spec, int64_t D) {
         {"d_sae", spec.dSae},
         {"k", spec.k},
         {"l1_coefficient", spec.l1},
+        {"l0_coefficient", spec.l0},
+        {"jumprelu_init_threshold", spec.jumpReluInitThreshold},
+        {"jumprelu_bandwidth", spec.jumpReluBandwidth},
         {"training_tokens", spec.totalTokens},
         {"batch_size", spec.batchSize},
-        {"lr", spec.lr},
+        {"lr", chooseLearningRate(spec.lr, spec.dSae, D).lr},
+        {"lr_rule", chooseLearningRate(spec.lr, spec.dSae, D).reason},
         {"adam_beta1", spec.adamBeta1},
         {"adam_beta2", spec.adamBeta2},
         {"lr_warm_up_fraction", spec.lrWarmupFraction},
@@ -101,10 +109,11 @@ json specJson(const TrainSpec& spec, int64_t D) {
     };
 }
 
-double l1Coefficient(const TrainSpec& spec, int64_t step, int64_t steps) {
+// λ (L1 or L0) at `step`, warmed up linearly over the first l1WarmupFraction of the steps.
+double sparsityCoefficient(const TrainSpec& spec, double lambda, int64_t step, int64_t steps) {
     const double warm = spec.l1WarmupFraction * static_cast<double>(steps);
-    if (warm <= 0 || static_cast<double>(step) >= warm) return spec.l1;
-    return spec.l1 * static_cast<double>(step + 1) / warm;
+    if (warm <= 0 || static_cast<double>(step) >= warm) return lambda;
+    return lambda * static_cast<double>(step + 1) / warm;
 }
 
 train::AdamSettings adamSettings(const TrainSpec& spec) {
@@ -116,15 +125,18 @@ train::AdamSettings adamSettings(const TrainSpec& spec) {
     return adam;
 }
 
-// One Adam update of every tensor of the parameters.
-void adamUpdate(const train::AdamStep& step, TrainParams& params, TrainParams& grad, TrainParams& m,
-                TrainParams& v) {
+// One Adam update of every tensor of the parameters; log θ (the last, jumprelu
+// only) takes `thresholdStep`.
+void adamUpdate(const train::AdamStep& step, const train::AdamStep& thresholdStep,
+                TrainParams& params, TrainParams& grad, TrainParams& m, TrainParams& v) {
     const auto p = params.tensors(), g = grad.tensors(), mm = m.tensors(), vv = v.tensors();
-    for (size_t i = 0; i < p.size(); ++i) train::adamUpdate(step, p[i], g[i], mm[i], vv[i]);
+    for (size_t i = 0; i < p.size(); ++i)
+        train::adamUpdate(i + 1 < p.size() ? step : thresholdStep, p[i], g[i], mm[i], vv[i]);
 }
 
 bool allFinite(const TrainParams& p) {
-    return p.wEncT.allFinite() && p.wDec.allFinite() && p.bEnc.allFinite() && p.bDec.allFinite();
+    return p.wEncT.allFinite() && p.wDec.allFinite() && p.bEnc.allFinite() && p.bDec.allFinite() &&
+           p.logThreshold.allFinite();
 }
 
 // Removes from each gradient row its component along the (unit) decoder row.
@@ -180,6 +192,9 @@ Status initialize(const TrainSpec& spec, acts::BatchProvider& data, TrainState& 
     p.wEncT = p.wDec;  // W_enc = W_decᵀ
     p.bEnc = Vector::Zero(F);
     p.bDec = (sum / static_cast<double>(rows) * st.scale).cast<float>();
+    if (spec.architecture == Architecture::kJumpReLU)
+        p.logThreshold =
+            Vector::Constant(F, static_cast<float>(std::log(spec.jumpReluInitThreshold)));
     st.adamM.resizeLike(p);
     st.adamM.setZero();
     st.adamV.resizeLike(p);
@@ -208,6 +223,8 @@ std::vector<NamedTensor> stateTensors(TrainState& st) {
         out.push_back({prefix + "W_dec", p.wDec.data(), {F, D}});
         out.push_back({prefix + "b_enc", p.bEnc.data(), {F}});
         out.push_back({prefix + "b_dec", p.bDec.data(), {D}});
+        if (p.logThreshold.size() > 0)
+            out.push_back({prefix + "log_threshold", p.logThreshold.data(), {F}});
     };
     add("", st.params);
     add("adam_m.", st.adamM);
@@ -257,6 +274,7 @@ Result<json> readCheckpoint(const std::string& path, TrainState& st) {
     if (meta.is_discarded() || !meta.is_object())
         return Status::corruption(path + ": checkpoint metadata is not valid JSON");
     int64_t D = 0, F = 0;
+    bool jumpRelu = false;
     try {
         if (meta.at("version").get<int>() != kCheckpointVersion)
             return Status::unsupported(path + ": checkpoint version " + meta.at("version").dump() +
@@ -270,6 +288,8 @@ Result<json> readCheckpoint(const std::string& path, TrainState& st) {
         st.providerState = meta.at("provider").get<std::string>();
         D = meta.at("spec").at("d_in").get<int64_t>();
         F = meta.at("spec").at("d_sae").get<int64_t>();
+        jumpRelu = meta.at("spec").at("architecture").get<std::string>() ==
+                   architectureName(Architecture::kJumpReLU);
     } catch (const json::exception& e) {
         return Status::corruption(path + ": checkpoint metadata: " + e.what());
     }
@@ -279,6 +299,7 @@ Result<json> readCheckpoint(const std::string& path, TrainState& st) {
         p->wDec.resize(F, D);
         p->bEnc.resize(F);
         p->bDec.resize(D);
+        p->logThreshold.resize(jumpRelu ? F : 0);
     }
     for (const NamedTensor& t : stateTensors(st)) {
         const io::TensorView* v = file.find(t.name);
@@ -314,7 +335,7 @@ Result<Sae> finalSae(const TrainState& st, Architecture arch, int64_t k,
     c.dIn = D;
     c.dSae = F;
     c.architecture = arch == Architecture::kBatchTopK ? Architecture::kJumpReLU : arch;
-    c.k = arch == Architecture::kStandard ? 0 : k;
+    c.k = arch == Architecture::kTopK || arch == Architecture::kBatchTopK ? k : 0;
     c.applyBDecToInput = true;
     c.metadata = metadata;
     c.metadata.trainingTokens = st.tokens;
@@ -330,6 +351,7 @@ Result<Sae> finalSae(const TrainState& st, Architecture arch, int64_t k,
     Vector threshold;
     if (arch == Architecture::kBatchTopK)
         threshold = Vector::Constant(F, static_cast<float>(std::max(0.0, st.threshold)));
+    if (arch == Architecture::kJumpReLU) threshold = p.logThreshold.array().exp();
     return Sae::create(c, std::move(wEnc), std::move(wDec), p.bEnc, std::move(bDec),
                        std::move(threshold));
 }
@@ -385,6 +407,7 @@ private:
     const int64_t m_steps;
     const json m_specInfo;
     const std::string m_checkpointPath;
+    const LearningRateChoice m_lr0;
     const train::LrSchedule m_schedule;
     const train::AdamSettings m_adam;
     StepSettings m_settings;
@@ -411,14 +434,19 @@ SaeRun::SaeRun(const TrainSpec& spec, acts::BatchProvider& data, Progress& progr
       m_steps(totalSteps(spec)),
       m_specInfo(specJson(spec, m_D)),
       m_checkpointPath((fs::path(spec.outDir) / kCheckpointFile).string()),
-      m_schedule(train::warmupAndLinearDecay(spec.lr, spec.lrWarmupFraction, spec.lrDecayFraction,
+      m_lr0(chooseLearningRate(spec.lr, spec.dSae, m_D)),
+      m_schedule(train::warmupAndLinearDecay(m_lr0.lr, spec.lrWarmupFraction, spec.lrDecayFraction,
                                              m_steps)),
       m_adam(adamSettings(spec)),
       m_batch(m_B, m_D),
       m_dead(m_F, 0) {
     m_settings.architecture = spec.architecture;
     m_settings.k = spec.k;
-    m_settings.kAux = spec.kAux > 0 ? spec.kAux : std::max<int64_t>(1, m_D / 2);
+    // Aux-k revives dead TopK latents; JumpReLU trains as in the paper, without it.
+    m_settings.kAux = spec.architecture == Architecture::kJumpReLU ? 0
+                      : spec.kAux > 0                              ? spec.kAux
+                                                                   : std::max<int64_t>(1, m_D / 2);
+    m_settings.bandwidth = spec.jumpReluBandwidth;
     m_settings.auxCoefficient = spec.auxCoefficient;
     m_settings.bf16 = spec.bf16;
 }
@@ -474,12 +502,13 @@ Status SaeRun::step() {
     MONO_RETURN_IF_ERROR(m_data.next(m_batch));
     m_batch *= static_cast<float>(m_st.scale);
     for (int64_t i = 0; i < m_F; ++i) m_dead[i] = m_st.tokensSinceFired[i] >= m_spec.deadTokens;
-    m_settings.l1 = l1Coefficient(m_spec, m_st.step, m_steps);
+    m_settings.l1 = sparsityCoefficient(m_spec, m_spec.l1, m_st.step, m_steps);
+    m_settings.l0 = sparsityCoefficient(m_spec, m_spec.l0, m_st.step, m_steps);
     m_stats = lossAndGradient(m_st.params, m_batch, m_settings, m_dead, &m_grad, m_buf);
     if (!std::isfinite(m_stats.loss)) {
         std::ostringstream what;
         what << "the loss is " << m_stats.loss << " (mse " << m_stats.mse << ", l1 "
-             << m_stats.l1Loss << ", aux " << m_stats.auxLoss << ")";
+             << m_stats.l1Loss << ", aux " << m_stats.auxLoss << ", l0 " << m_stats.l0Loss << ")";
         return diverged(what.str());
     }
     m_lr = train::learningRate(m_schedule, m_st.step);
@@ -494,7 +523,14 @@ Status SaeRun::step() {
 void SaeRun::updateWeights(double lr) {
     const bool unitDecoder = m_spec.architecture != Architecture::kStandard;
     if (unitDecoder) projectDecoderGradient(m_st.params.wDec, m_grad.wDec);
-    adamUpdate(train::adamStep(m_adam, m_st.step + 1, lr), m_st.params, m_grad, m_st.adamM,
+    // Adam moves each weight by about lr a step, so a unit-norm row of D entries
+    // turns by about lr·sqrt(D) (default_lr.h); log θ moves by about its own
+    // rate, so giving it lr·sqrt(D) lets thresholds change at the speed the
+    // directions do. At lr alone θ would need ln(θ_final/θ_0)/lr steps merely to
+    // reach its scale: ~1700 from 0.01 to 1 at lr 2.8e-3.
+    const double thresholdLr = lr * std::sqrt(static_cast<double>(m_D));
+    adamUpdate(train::adamStep(m_adam, m_st.step + 1, lr),
+               train::adamStep(m_adam, m_st.step + 1, thresholdLr), m_st.params, m_grad, m_st.adamM,
                m_st.adamV);
     if (unitDecoder) normalizeRows(m_st.params.wDec);
 }
@@ -572,6 +608,8 @@ Result<TrainResult> SaeRun::finish() {
     result.scale = m_st.scale;
     result.finalLoss = m_stats.loss;
     result.finalMse = m_stats.mse;
+    result.lr = m_lr0.lr;
+    result.lrReason = m_lr0.reason;
     int64_t nDead = 0;
     result.log10Density.resize(m_F);
     for (int64_t i = 0; i < m_F; ++i) {

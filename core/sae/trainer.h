@@ -1,6 +1,9 @@
 #pragma once
 // Trains an SAE on a stream of activation batches (docs/SAE.md, "Training"):
 //   standard: L = ||x − x̂||² + λ Σ_i f_i ||W_dec[i]||, λ warmed up from 0.
+//   jumprelu: L = ||x − x̂||² + λ Σ_i H(h_i − θ_i), λ warmed up from 0; per-feature
+//     thresholds θ (trained as log θ) through straight-through estimators with a
+//     rectangle kernel (train_step_jumprelu.cpp); unit-norm decoder rows.
 //   topk / batchtopk: no L1; W_enc initialised as W_decᵀ; unit-norm decoder rows
 //     (gradient parallel to each row removed, rows renormalised after each step);
 //     aux-k loss (1/32) from the top-k_aux dead latents on the residual.
@@ -30,18 +33,24 @@ namespace mono::sae {
 struct TrainSpec {
     Architecture architecture = Architecture::kStandard;
     int64_t dSae = 0;
-    int64_t k = 32;           // topk / batchtopk
-    double l1 = 5.0;          // λ (standard)
+    int64_t k = 32;   // topk / batchtopk
+    double l1 = 5.0;  // λ (standard)
+    // jumprelu: λ of the L0 term, the initial threshold θ (every latent) and the
+    // bandwidth ε of θ's straight-through gradient, in the units of the scaled
+    // inputs (E||x|| = sqrt(d_in)).
+    double l0 = 1.0;
+    double jumpReluInitThreshold = 0.01;
+    double jumpReluBandwidth = 0.05;
     int64_t totalTokens = 0;  // steps = totalTokens / batchSize (at least 1)
     int64_t batchSize = 4096;
-    double lr = 4e-4;
+    double lr = 0;  // 0: chosen from F and d_in (default_lr.h); the result says which
     double adamBeta1 = 0.9;
     double adamBeta2 = 0.999;
     double adamEps = 1e-8;
     double lrWarmupFraction = 0.01;
-    double lrDecayFraction = 0.2;  // linear decay to 0 over the last 20% of steps
-    double l1WarmupFraction = 0.05;
-    int64_t kAux = 0;  // 0: d_in / 2
+    double lrDecayFraction = 0.2;    // linear decay to 0 over the last 20% of steps
+    double l1WarmupFraction = 0.05;  // λ's linear warm-up, L1 (standard) and L0 (jumprelu)
+    int64_t kAux = 0;                // 0: d_in / 2
     double auxCoefficient = 1.0 / 32.0;
     int64_t deadTokens = 10'000'000;  // a latent is dead after this many tokens unfired
     int64_t scaleEstimateBatches = 8;
@@ -68,7 +77,9 @@ struct TrainResult {
     int64_t tokens = 0;
     double scale = 1;  // the input scale used during training
     double finalLoss = 0;
-    double finalMse = 0;  // on the scaled inputs, last batch
+    double finalMse = 0;   // on the scaled inputs, last batch
+    double lr = 0;         // the peak learning rate used
+    std::string lrReason;  // "given" or the rule that chose it
     double deadPct = 0;
     std::vector<float> log10Density;  // over the tokens of the run, per feature
 };
