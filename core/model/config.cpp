@@ -352,9 +352,10 @@ Result<ModelConfig> configFromGguf(const io::GgufFile& file) {
     const std::string& src = file.path();
     auto arch = file.getString("general.architecture");
     if (!arch.ok()) return arch.status().withContext(src);
+    if (*arch == "gemma2" || *arch == "qwen2") return configFromGgufFamily(file, *arch);
     if (*arch != "llama")
         return Status::unsupported(src + ": general.architecture '" + *arch +
-                                   "' is not supported (expected llama)");
+                                   "' is not supported (supported: llama, gemma2, qwen2)");
     ModelConfig c;
     c.arch = Arch::kLlama;
     auto getInt = [&](const char* key, int* out) -> Status {

@@ -86,4 +86,7 @@ Result<ModelConfig> parseGemma3Multimodal(const nlohmann::json& j, const std::st
 Result<ModelConfig> parseGptNeox(const nlohmann::json& j, const JsonReader& r,
                                  const std::string& source);
 
+// GGUF metadata of gemma2 and qwen2 (config_gguf.cpp); `arch` is general.architecture.
+Result<ModelConfig> configFromGgufFamily(const io::GgufFile& file, const std::string& arch);
+
 }  // namespace mono::model

@@ -5,12 +5,13 @@
 //   C   d_model, H query heads, Hkv key/value heads, hd head_dim
 //   F   MLP width, V vocabulary, T rows of one sequence, Tk its keys (cache + new)
 // One pass: embed → per block [norm → qkv → (q/k norm) → RoPE → causal
-// (windowed, soft-capped) attention → out proj → (post-norm) → residual → norm →
-// MLP → (post-norm) → residual] → final norm → unembedding (→ soft-cap), with
-// hook calls at every named point. A parallel residual (GPT-NeoX) adds the
-// attention and MLP outputs of the same resid_pre at the end of the block. Big linears run over all
-// N rows at once (Eigen GEMM on the OpenMP threads); attention runs in parallel over (sequence,
-// head). Buffers live in the backend and are only grown, so a decode step allocates nothing.
+// (windowed, soft-capped) attention → out proj → (post-norm) → residual →
+// norm → MLP → (post-norm) → residual] → final norm → unembedding
+// (→ soft-cap), with hook calls at every named point. A parallel residual
+// (GPT-NeoX) adds the attention and MLP outputs of the same resid_pre at the
+// end of the block. Big linears run over all N rows at once (Eigen GEMM on the
+// OpenMP threads); attention runs in parallel over (sequence, head). Buffers
+// live in the backend and are only grown, so a decode step allocates nothing.
 
 // GCC 12 reports false "maybe uninitialized" values inside Eigen's AVX-512 GEMM packing.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

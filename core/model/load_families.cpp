@@ -13,6 +13,11 @@
 //               .mlp.dense_4h_to_h {weight,bias}, gpt_neox.final_layer_norm.{weight,bias},
 //               embed_out.weight. Buffers some checkpoints carry (attention.bias,
 //               attention.masked_bias, attention.rotary_emb.inv_freq) are not read.
+//   GGUF gemma2 / qwen2 (llama.cpp names): token_embd.weight, blk.L.attn_norm.weight,
+//               blk.L.attn_{q,k,v}.{weight,bias (qwen2)}, blk.L.attn_output.weight,
+//               gemma2: blk.L.post_attention_norm / ffn_norm (pre-MLP) / post_ffw_norm,
+//               qwen2: blk.L.ffn_norm, then blk.L.ffn_{gate,up,down}.weight,
+//               output_norm.weight, output.weight (untied). Gemma norms hold 1 + w.
 
 #include "core/model/weight_reader.h"
 
@@ -131,7 +136,42 @@ Status loadNeoxLayer(const ModelConfig& c, const WeightReader& r, const std::str
     return Status::success();
 }
 
+Status loadGgufLayer(const ModelConfig& c, const WeightReader& r, const std::string& p,
+                     LayerWeights* lw) {
+    const int64_t C = c.dModel, F = c.dMlp, hd = c.headDim;
+    const int64_t q = c.nHeads * hd, kv = c.nKvHeads * hd;
+    MONO_RETURN_IF_ERROR(r.vector(p + "attn_norm.weight", C, &lw->ln1.weight));
+    MONO_RETURN_IF_ERROR(
+        r.stacked({{p + "attn_q.weight", q}, {p + "attn_k.weight", kv}, {p + "attn_v.weight", kv}},
+                  C, &lw->qkv.w));
+    if (c.qkvBias)
+        MONO_RETURN_IF_ERROR(r.stackedVector(
+            {{p + "attn_q.bias", q}, {p + "attn_k.bias", kv}, {p + "attn_v.bias", kv}},
+            &lw->qkv.b));
+    MONO_RETURN_IF_ERROR(r.matrix(p + "attn_output.weight", C, q, false, &lw->attnOut.w));
+    if (c.sandwichNorms) {
+        MONO_RETURN_IF_ERROR(r.vector(p + "post_attention_norm.weight", C, &lw->postAttn.weight));
+        MONO_RETURN_IF_ERROR(r.vector(p + "post_ffw_norm.weight", C, &lw->postMlp.weight));
+    }
+    MONO_RETURN_IF_ERROR(r.vector(p + "ffn_norm.weight", C, &lw->ln2.weight));
+    MONO_RETURN_IF_ERROR(
+        r.stacked({{p + "ffn_gate.weight", F}, {p + "ffn_up.weight", F}}, C, &lw->up.w));
+    return r.matrix(p + "ffn_down.weight", C, F, false, &lw->down.w);
+}
+
 }  // namespace
+
+Status loadGgufFamily(const ModelConfig& c, const WeightReader& r, ModelWeights* w) {
+    const int64_t C = c.dModel;
+    MONO_RETURN_IF_ERROR(r.matrix("token_embd.weight", c.vocabSize, C, false, &w->tokenEmbedding));
+    w->layers.resize(size_t(c.nLayers));
+    for (int L = 0; L < c.nLayers; ++L)
+        MONO_RETURN_IF_ERROR(
+            loadGgufLayer(c, r, "blk." + std::to_string(L) + ".", &w->layers[size_t(L)]));
+    MONO_RETURN_IF_ERROR(r.vector("output_norm.weight", C, &w->lnFinal.weight));
+    if (c.tiedEmbeddings) return Status::success();
+    return r.matrix("output.weight", c.vocabSize, C, false, &w->unembedding);
+}
 
 Status loadLlamaLikeHf(const ModelConfig& c, const WeightReader& r, ModelWeights* w) {
     const int64_t C = c.dModel;

@@ -268,7 +268,10 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
         MONO_ASSIGN_OR_RETURN(config, configFromGguf(file));
         config.name = p.filename().string();
         WeightReader reader([&file](const std::string& n) { return file.findTensor(n); }, path);
-        MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
+        if (config.arch == Arch::kLlama)
+            MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
+        else
+            MONO_RETURN_IF_ERROR(loadGgufFamily(config, reader, w.get()));
     } else {
         MONO_ASSIGN_OR_RETURN(auto file, io::Llama2cFile::open(path));
         config = configFromLlama2c(file.config(), p.filename().string());

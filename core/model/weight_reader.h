@@ -130,5 +130,7 @@ private:
 // Hugging Face checkpoints of the families in load_families.cpp.
 Status loadLlamaLikeHf(const ModelConfig& c, const WeightReader& r, ModelWeights* w);
 Status loadGptNeoxHf(const ModelConfig& c, const WeightReader& r, ModelWeights* w);
+// GGUF checkpoints of gemma2 and qwen2 under llama.cpp's tensor names.
+Status loadGgufFamily(const ModelConfig& c, const WeightReader& r, ModelWeights* w);
 
 }  // namespace mono::model

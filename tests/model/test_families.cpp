@@ -17,6 +17,7 @@
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "core/quant/smoothing.h"
+#include "tests/io/io_builders.h"
 #include "tests/support/test_support.h"
 
 using namespace mono;
@@ -108,6 +109,83 @@ std::pair<std::string, std::vector<int64_t>> evenMatrix(const fs::path& file) {
     return found;
 }
 
+// The llama.cpp name of a Hugging Face tensor of a gemma2 / qwen2 model.
+std::string ggufName(const std::string& hf, bool gemma) {
+    if (hf == "model.embed_tokens.weight") return "token_embd.weight";
+    if (hf == "model.norm.weight") return "output_norm.weight";
+    if (hf == "lm_head.weight") return "output.weight";
+    const std::string prefix = "model.layers.";
+    const size_t dot = hf.find('.', prefix.size());
+    const std::string blk = "blk." + hf.substr(prefix.size(), dot - prefix.size()) + ".";
+    const std::string rest = hf.substr(dot + 1);
+    const std::pair<const char*, const char*> map[] = {
+        {"input_layernorm.weight", "attn_norm.weight"},
+        {"post_attention_layernorm.weight",
+         gemma ? "post_attention_norm.weight" : "ffn_norm.weight"},
+        {"pre_feedforward_layernorm.weight", "ffn_norm.weight"},
+        {"post_feedforward_layernorm.weight", "post_ffw_norm.weight"},
+        {"self_attn.q_proj.weight", "attn_q.weight"},
+        {"self_attn.q_proj.bias", "attn_q.bias"},
+        {"self_attn.k_proj.weight", "attn_k.weight"},
+        {"self_attn.k_proj.bias", "attn_k.bias"},
+        {"self_attn.v_proj.weight", "attn_v.weight"},
+        {"self_attn.v_proj.bias", "attn_v.bias"},
+        {"self_attn.o_proj.weight", "attn_output.weight"},
+        {"mlp.gate_proj.weight", "ffn_gate.weight"},
+        {"mlp.up_proj.weight", "ffn_up.weight"},
+        {"mlp.down_proj.weight", "ffn_down.weight"},
+    };
+    for (const auto& [from, to] : map)
+        if (rest == from) return blk + to;
+    return {};
+}
+
+// Converts a family folder to GGUF the way llama.cpp's converter does: F32
+// tensors under llama.cpp names (Gemma norm weights + 1), "<arch>." metadata.
+std::string ggufFromFolder(const fs::path& folder, const ModelConfig& c, const std::string& arch) {
+    using B = test::GgufBuilder;
+    const bool gemma = arch == "gemma2";
+    auto u32 = [](int v) { return B::u32v(uint32_t(v)); };
+    auto f32 = [](float v) {
+        std::string s;
+        test::put(s, v);
+        return s;
+    };
+    B g;
+    g.kvs.push_back({"general.architecture", 8, B::strv(arch)});
+    g.kvs.push_back({"general.alignment", 4, u32(32)});
+    const std::pair<std::string, int> counts[] = {
+        {"context_length", c.maxSeqLen},     {"embedding_length", c.dModel},
+        {"block_count", c.nLayers},          {"feed_forward_length", c.dMlp},
+        {"attention.head_count", c.nHeads},  {"attention.head_count_kv", c.nKvHeads},
+        {"attention.key_length", c.headDim}, {"attention.value_length", c.headDim}};
+    for (const auto& [key, v] : counts) g.kvs.push_back({arch + "." + key, 4, u32(v)});
+    g.kvs.push_back({arch + ".attention.layer_norm_rms_epsilon", 6, f32(c.normEps)});
+    g.kvs.push_back({arch + ".rope.freq_base", 6, f32(c.ropeTheta)});
+    if (gemma) {
+        g.kvs.push_back({arch + ".attn_logit_softcapping", 6, f32(c.attnSoftcap)});
+        g.kvs.push_back({arch + ".final_logit_softcapping", 6, f32(c.finalSoftcap)});
+        g.kvs.push_back({arch + ".attention.sliding_window", 4, u32(c.slidingWindow)});
+    }
+    for (const auto& entry : fs::directory_iterator(folder)) {
+        if (entry.path().extension() != ".safetensors") continue;
+        auto f = io::SafetensorsFile::open(entry.path().string());
+        if (!f.ok()) return {};
+        for (const io::TensorView& t : f->tensors()) {
+            const std::string name = ggufName(t.name, gemma);
+            auto values = io::toFloat(t);
+            if (name.empty() || !values.ok()) return {};
+            if (gemma && name.size() > 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0)
+                for (float& v : *values) v += 1.0f;
+            g.data.append((32 - g.data.size() % 32) % 32, '\0');
+            g.tensors.push_back({name, std::vector<uint64_t>(t.shape.rbegin(), t.shape.rend()), 0,
+                                 uint64_t(g.data.size())});
+            g.data.append(reinterpret_cast<const char*>(values->data()), values->size() * 4);
+        }
+    }
+    return g.build();
+}
+
 }  // namespace
 
 class TestFamilies : public QObject {
@@ -152,13 +230,13 @@ private slots:
         const std::string last = "blocks." + std::to_string(c.nLayers - 1) + ".hook_resid_post";
         std::map<std::string, std::vector<float>> seen;
         Hooks hooks;
-        for (const std::string name : {last, std::string("blocks.0.hook_attn_out")})
+        for (const std::string& name : {last, std::string("blocks.0.hook_attn_out")})
             hooks.add(name, [&seen](const HookContext& ctx, ActivationBlock a) {
                 seen[std::string(ctx.name)].assign(a.data, a.data + a.rows * a.cols);
             });
         Logits out = forwardAll(**m, ids, &hooks);
         seen["logits"] = out.data;
-        for (const std::string name :
+        for (const std::string& name :
              {std::string("logits"), last, std::string("blocks.0.hook_attn_out")}) {
             const io::NpyArray& want = golden->at(name);
             const int64_t n = int64_t(want.bytes.size() / 4);
@@ -289,6 +367,61 @@ private slots:
         QCOMPARE(k->rowBegin, int64_t(4 * 12));
         QCOMPARE(k->rows, int64_t(2 * 12));
         QCOMPARE(k->bias().size(), Eigen::Index(0));
+    }
+
+    // ---- GGUF (llama.cpp names and keys) ----
+
+    // Qwen 2 converted to GGUF gives the reference's logits.
+    void qwen2GgufMatchesReference() {
+        auto hf = Model::load(familyDir("qwen2").string());
+        MONO_VERIFY_RESULT(hf);
+        const fs::path file = test::tempDir() / "qwen2.gguf";
+        const std::string bytes = ggufFromFolder(familyDir("qwen2"), (*hf)->config(), "qwen2");
+        QVERIFY(!bytes.empty());
+        test::writeFile(file, bytes);
+        auto m = Model::load(file.string());
+        MONO_VERIFY_RESULT(m);
+        QVERIFY((*m)->config().arch == Arch::kQwen2);
+        auto golden = io::readNpz((familyDir("qwen2") / "golden.npz").string());
+        MONO_VERIFY_RESULT(golden);
+        const Logits out = forwardAll(**m, goldenTokens(*golden));
+        const io::NpyArray& want = golden->at("logits");
+        QCOMPARE(int64_t(out.data.size()), int64_t(want.bytes.size() / 4));
+        const double err = relError(out.data.data(), floats(want), int64_t(out.data.size()));
+        qInfo("qwen2 GGUF logits: max relative error %.3g", err);
+        QVERIFY2(err <= kRelTol, qPrintable(QString::number(err)));
+    }
+
+    // Gemma 2 through GGUF follows llama.cpp, which scales q by 1/sqrt(head_dim)
+    // (query_pre_attn_scalar is not stored): it must agree with the HF folder
+    // whose query_pre_attn_scalar is head_dim.
+    void gemma2GgufMatchesHfFolder() {
+        const fs::path dir = copyFamily("gemma2");
+        std::string cfg = test::readFile(dir / "config.json");
+        const std::string key = "\"query_pre_attn_scalar\": 12";
+        const size_t at = cfg.find(key);
+        QVERIFY(at != std::string::npos);
+        cfg.replace(at, key.size(), "\"query_pre_attn_scalar\": 16");
+        test::writeFile(dir / "config.json", cfg);
+        auto hf = Model::load(dir.string());
+        MONO_VERIFY_RESULT(hf);
+        const fs::path file = test::tempDir() / "gemma2.gguf";
+        const std::string bytes = ggufFromFolder(dir, (*hf)->config(), "gemma2");
+        QVERIFY(!bytes.empty());
+        test::writeFile(file, bytes);
+        auto m = Model::load(file.string());
+        MONO_VERIFY_RESULT(m);
+        const ModelConfig& c = (*m)->config();
+        QVERIFY(c.arch == Arch::kGemma2);
+        QCOMPARE(c.attnScale, (*hf)->config().attnScale);
+        QVERIFY(c.isSliding(0) && !c.isSliding(1) && c.slidingWindow == 3);
+        QCOMPARE(c.attnSoftcap, 4.0f);
+        QCOMPARE(c.finalSoftcap, 3.0f);
+        const std::vector<TokenId> ids = {3, 17, 42, 5, 60, 9, 33, 1, 48, 21, 7, 55};
+        const Logits a = forwardAll(**m, ids), b = forwardAll(**hf, ids);
+        const double err = relError(a.data.data(), b.data.data(), int64_t(b.data.size()));
+        qInfo("gemma2 GGUF vs HF folder: max relative difference %.3g", err);
+        QVERIFY2(err <= 1e-5, qPrintable(QString::number(err)));
     }
 
     // ---- load errors name the file, the tensor or key, and what is wrong ----
