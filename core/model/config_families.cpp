@@ -54,6 +54,54 @@ Status readRopeScaling(const json& j, const std::string& source, float* factor) 
     return Status::success();
 }
 
+// transformers 5 writes RoPE settings as "rope_parameters": one object
+// {"rope_type", "rope_theta", "factor", "partial_rotary_factor"}, or one such
+// object per layer type ("full_attention", "sliding_attention"). Reads the one
+// for `layerType` (a single object counts as full_attention) into the fields it
+// sets; absent: no change.
+Status readRopeParameters(const json& j, const std::string& source, const char* layerType,
+                          float* theta, float* factor, float* partial) {
+    auto it = j.find("rope_parameters");
+    if (it == j.end() || it->is_null()) return Status::success();
+    if (!it->is_object())
+        return Status::corruption(source + ": key 'rope_parameters': expected an object, found " +
+                                  it->dump());
+    const json* p = &*it;
+    if (it->contains("full_attention") || it->contains("sliding_attention")) {
+        auto per = it->find(layerType);
+        if (per == it->end()) return Status::success();
+        p = &*per;
+    } else if (std::string(layerType) == "sliding_attention") {
+        return Status::success();  // a single object describes the global RoPE
+    }
+    if (!p->is_object())
+        return Status::corruption(source + ": rope_parameters." + layerType +
+                                  ": expected an object, found " + p->dump());
+    const std::string where = source + ": rope_parameters";
+    auto number = [&](const char* key, float* out) -> Status {
+        auto v = p->find(key);
+        if (v == p->end() || v->is_null() || !out) return Status::success();
+        if (!v->is_number())
+            return Status::corruption(where + " '" + key + "': expected a number, found " +
+                                      v->dump());
+        *out = v->get<float>();
+        return Status::success();
+    };
+    std::string type = "default";
+    if (auto t = p->find("rope_type"); t != p->end() && t->is_string())
+        type = t->get<std::string>();
+    if (type != "default" && type != "linear")
+        return Status::unsupported(where + " " + p->dump() +
+                                   " is not supported (only default and linear RoPE)");
+    MONO_RETURN_IF_ERROR(number("rope_theta", theta));
+    MONO_RETURN_IF_ERROR(number("partial_rotary_factor", partial));
+    if (type == "linear") {
+        if (!factor) return Status::unsupported(where + ": linear scaling on sliding layers");
+        MONO_RETURN_IF_ERROR(number("factor", factor));
+    }
+    return Status::success();
+}
+
 Status readActivation(const JsonReader& r, const std::string& source, const char* key,
                       const std::string& fallback, Activation* out) {
     std::string act = fallback;
@@ -138,6 +186,8 @@ Result<ModelConfig> parseMistral(const json& j, const JsonReader& r, const std::
     MONO_RETURN_IF_ERROR(r.optBool("tie_word_embeddings", &c.tiedEmbeddings));
     MONO_RETURN_IF_ERROR(readActivation(r, source, "hidden_act", "silu", &c.activation));
     MONO_RETURN_IF_ERROR(readRopeScaling(j, source, &c.ropeScale));
+    MONO_RETURN_IF_ERROR(
+        readRopeParameters(j, source, "full_attention", &c.ropeTheta, &c.ropeScale, nullptr));
     // Mistral slides every layer whenever sliding_window is set (null: full attention).
     c.slidingWindow = 4096;
     if (auto it = j.find("sliding_window"); it != j.end() && it->is_null())
@@ -160,6 +210,8 @@ Result<ModelConfig> parseQwen(const json& j, const JsonReader& r, const std::str
     MONO_RETURN_IF_ERROR(r.optBool("tie_word_embeddings", &c.tiedEmbeddings));
     MONO_RETURN_IF_ERROR(readActivation(r, source, "hidden_act", "silu", &c.activation));
     MONO_RETURN_IF_ERROR(readRopeScaling(j, source, &c.ropeScale));
+    MONO_RETURN_IF_ERROR(
+        readRopeParameters(j, source, "full_attention", &c.ropeTheta, &c.ropeScale, nullptr));
     if (qwen3) {
         bool bias = false;
         MONO_RETURN_IF_ERROR(r.optBool("attention_bias", &bias));
@@ -236,6 +288,8 @@ Result<ModelConfig> parseGemma(const json& j, const JsonReader& r, const std::st
         readCap(j, source, "final_logit_softcapping", gemma3 ? 0.0f : 30.0f, &c.finalSoftcap));
     c.slidingWindow = 4096;
     MONO_RETURN_IF_ERROR(r.optInt("sliding_window", &c.slidingWindow));
+    MONO_RETURN_IF_ERROR(
+        readRopeParameters(j, source, "full_attention", &c.ropeTheta, &c.ropeScale, nullptr));
     if (!gemma3) {
         // Gemma 2: even layers (0, 2, ...) slide, odd layers see everything.
         c.slidingLayers.assign(size_t(std::max(c.nLayers, 0)), 0);
@@ -249,6 +303,10 @@ Result<ModelConfig> parseGemma(const json& j, const JsonReader& r, const std::st
     c.ropeLocalTheta = 10000.0f;
     MONO_RETURN_IF_ERROR(r.optFloat("rope_local_base_freq", &c.ropeLocalTheta));
     MONO_RETURN_IF_ERROR(readRopeScaling(j, source, &c.ropeScale));
+    MONO_RETURN_IF_ERROR(
+        readRopeParameters(j, source, "full_attention", &c.ropeTheta, &c.ropeScale, nullptr));
+    MONO_RETURN_IF_ERROR(
+        readRopeParameters(j, source, "sliding_attention", &c.ropeLocalTheta, nullptr, nullptr));
     bool explicitTypes = false;
     MONO_RETURN_IF_ERROR(readLayerTypes(j, source, c.nLayers, &c.slidingLayers, &explicitTypes));
     if (!explicitTypes) {
@@ -300,6 +358,8 @@ Result<ModelConfig> parseGptNeox(const json& j, const JsonReader& r, const std::
     MONO_RETURN_IF_ERROR(r.optFloat("rotary_emb_base", &c.ropeTheta));
     MONO_RETURN_IF_ERROR(r.optFloat("rope_theta", &c.ropeTheta));
     MONO_RETURN_IF_ERROR(readRopeScaling(j, source, &c.ropeScale));
+    MONO_RETURN_IF_ERROR(
+        readRopeParameters(j, source, "full_attention", &c.ropeTheta, &c.ropeScale, &pct));
     c.rope = RopeLayout::kRotateHalf;
     // transformers truncates head_size * rotary_pct to an integer.
     c.rotaryDim = static_cast<int>(double(c.headDim) * double(pct));

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/io/npy.h"
@@ -367,6 +368,29 @@ private slots:
         QCOMPARE(k->rowBegin, int64_t(4 * 12));
         QCOMPARE(k->rows, int64_t(2 * 12));
         QCOMPARE(k->bias().size(), Eigen::Index(0));
+    }
+
+    // transformers 5 writes RoPE settings as rope_parameters per layer type; the
+    // same Gemma 3 model described that way gives the same logits.
+    void ropeParametersConfigMatchesReference() {
+        const fs::path dir = copyFamily("gemma3_text");
+        auto cfg = nlohmann::json::parse(test::readFile(dir / "config.json"));
+        for (const char* k : {"rope_theta", "rope_local_base_freq", "rope_scaling"}) cfg.erase(k);
+        cfg["rope_parameters"] = {
+            {"full_attention", {{"rope_type", "linear"}, {"factor", 4.0}, {"rope_theta", 1000.0}}},
+            {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 50.0}}}};
+        test::writeFile(dir / "config.json", cfg.dump());
+        auto m = Model::load(dir.string());
+        MONO_VERIFY_RESULT(m);
+        QCOMPARE((*m)->config().ropeTheta, 1000.0f);
+        QCOMPARE((*m)->config().ropeLocalTheta, 50.0f);
+        QCOMPARE((*m)->config().ropeScale, 4.0f);
+        auto golden = io::readNpz((dir / "golden.npz").string());
+        MONO_VERIFY_RESULT(golden);
+        const Logits out = forwardAll(**m, goldenTokens(*golden));
+        const double err =
+            relError(out.data.data(), floats(golden->at("logits")), int64_t(out.data.size()));
+        QVERIFY2(err <= kRelTol, qPrintable(QString::number(err)));
     }
 
     // ---- GGUF (llama.cpp names and keys) ----
