@@ -72,7 +72,8 @@ struct ModelConfig {
     float attnSoftcap = 0.0f;       // scores → c·tanh(scores / c); 0: none
     float finalSoftcap = 0.0f;      // logits → c·tanh(logits / c); 0: none
     int rotaryDim = 0;              // leading dims of a head that RoPE rotates; 0: all
-    float ropeScale = 1.0f;         // linear RoPE scaling (positions / factor) on global layers
+    float ropeScale = 1.0f;         // linear RoPE scaling (positions / factor); not on layers
+                                    // with their own ropeLocalTheta
     float ropeLocalTheta = 0.0f;    // RoPE base of sliding layers; 0: ropeTheta
     int slidingWindow = 0;          // a query sees itself and slidingWindow - 1 earlier keys
     std::vector<uint8_t> slidingLayers;  // [nLayers] 1 = sliding; empty: no sliding layer
@@ -126,7 +127,8 @@ ModelConfig llamaConfig(const std::string& name, const LlamaShape& shape);
 Result<ModelConfig> configFromHfJson(const std::string& jsonText, const std::string& source);
 
 // From GGUF metadata (general.architecture "llama": llama.embedding_length,
-// llama.block_count, ...). GGUF weights use the interleaved RoPE layout.
+// llama.block_count, ...; llama weights use the interleaved RoPE layout), or
+// "gemma2" / "qwen2" under the same llama.cpp key scheme (rotate-half RoPE).
 Result<ModelConfig> configFromGguf(const io::GgufFile& file);
 
 // From a llama2.c header: interleaved RoPE, theta 10000, RMSNorm eps 1e-5, BOS 1, EOS 2.
