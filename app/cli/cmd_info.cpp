@@ -24,6 +24,9 @@ int runInfo(CliArgs& args) {
             std::printf("  %-32s [rows, %d]\n", n.c_str(), id.ok() ? model::hookWidth(c, *id) : 0);
         }
     if (c.nLayers > 1) std::printf("  ... the same for blocks.1 .. blocks.%d\n", c.nLayers - 1);
+    // SAELens / Gemma Scope attention SAEs name the out projection's input hook_z.
+    if (const char* o = model::hookSiteSuffix(c, model::HookSite::kAttnOutProjIn))
+        std::printf("  blocks.L.attn.hook_z is another name of blocks.L.%s\n", o);
     return 0;
 }
 

@@ -817,8 +817,8 @@ void computeModelLogitEffects(const AnalysisInputs& in, const AnalysisSpec& spec
     const model::ModelWeights& w = in.model->weights();
     std::vector<float> gamma(w.lnFinal.weight.data(),
                              w.lnFinal.weight.data() + w.lnFinal.weight.size());
-    computeLogitEffects(in.sae->wDec(), gamma, mc.arch == model::Arch::kGpt2, w.unembed(),
-                        spec.logitEffects, &r->positiveLogits, &r->negativeLogits);
+    computeLogitEffects(in.sae->wDec(), gamma, mc.layerNorm(), w.unembed(), spec.logitEffects,
+                        &r->positiveLogits, &r->negativeLogits);
 }
 
 // Per feature, the n features that fire most often on the rows of the sample

@@ -7,11 +7,34 @@
 
 #include "core/io/gguf.h"
 #include "core/io/llama2c.h"
+#include "core/model/config_json.h"
 
 namespace mono::model {
 
 const char* archName(Arch arch) {
-    return arch == Arch::kGpt2 ? "gpt2" : "llama";
+    switch (arch) {
+        case Arch::kGpt2:
+            return "gpt2";
+        case Arch::kLlama:
+            return "llama";
+        case Arch::kMistral:
+            return "mistral";
+        case Arch::kQwen2:
+            return "qwen2";
+        case Arch::kQwen3:
+            return "qwen3";
+        case Arch::kGemma2:
+            return "gemma2";
+        case Arch::kGemma3:
+            return "gemma3_text";
+        case Arch::kGptNeox:
+            return "gpt_neox";
+    }
+    return "?";
+}
+
+const char* supportedModelTypes() {
+    return "gpt2, llama, mistral, qwen2, qwen3, gemma2, gemma3_text, gemma3, gpt_neox";
 }
 
 namespace {
@@ -41,67 +64,6 @@ const char* ropeName(RopeLayout r) {
     }
     return "?";
 }
-
-// Typed reads from config.json that turn a missing key or a wrong type into a Status.
-class JsonReader {
-public:
-    JsonReader(const nlohmann::json& j, const std::string& source) : m_j(j), m_source(source) {}
-
-    Status intKey(const char* key, int* out) const {
-        auto it = m_j.find(key);
-        if (it == m_j.end()) return Status::notFound(m_source + ": missing key '" + key + "'");
-        if (!it->is_number_integer())
-            return Status::corruption(m_source + ": key '" + key +
-                                      "': expected an integer, found " + it->dump());
-        *out = it->get<int>();
-        return Status::success();
-    }
-    // Optional integer: keeps *out when absent or null.
-    Status optInt(const char* key, int* out) const {
-        auto it = m_j.find(key);
-        if (it == m_j.end() || it->is_null()) return Status::success();
-        return intKey(key, out);
-    }
-    Status optFloat(const char* key, float* out) const {
-        auto it = m_j.find(key);
-        if (it == m_j.end() || it->is_null()) return Status::success();
-        if (!it->is_number())
-            return Status::corruption(m_source + ": key '" + key + "': expected a number, found " +
-                                      it->dump());
-        *out = it->get<float>();
-        return Status::success();
-    }
-    Status optBool(const char* key, bool* out) const {
-        auto it = m_j.find(key);
-        if (it == m_j.end() || it->is_null()) return Status::success();
-        if (!it->is_boolean())
-            return Status::corruption(m_source + ": key '" + key +
-                                      "': expected true/false, found " + it->dump());
-        *out = it->get<bool>();
-        return Status::success();
-    }
-    // bos/eos ids may be an integer or a list of integers (first wins).
-    void optTokenId(const char* key, int32_t* out) const {
-        auto it = m_j.find(key);
-        if (it == m_j.end()) return;
-        if (it->is_number_integer()) *out = it->get<int32_t>();
-        if (it->is_array() && !it->empty() && (*it)[0].is_number_integer())
-            *out = (*it)[0].get<int32_t>();
-    }
-    Status optString(const char* key, std::string* out) const {
-        auto it = m_j.find(key);
-        if (it == m_j.end() || it->is_null()) return Status::success();
-        if (!it->is_string())
-            return Status::corruption(m_source + ": key '" + key + "': expected a string, found " +
-                                      it->dump());
-        *out = it->get<std::string>();
-        return Status::success();
-    }
-
-private:
-    const nlohmann::json& m_j;
-    const std::string& m_source;
-};
 
 Result<ModelConfig> parseGpt2(const JsonReader& r, const std::string& source) {
     ModelConfig c;
@@ -201,15 +163,19 @@ Status ModelConfig::validate() const {
             what);
     };
     if (dModel <= 0 || nLayers <= 0 || nHeads <= 0 || nKvHeads <= 0 || dMlp <= 0 ||
-        vocabSize <= 0 || maxSeqLen <= 0)
+        vocabSize <= 0 || maxSeqLen <= 0 || headDim <= 0)
         return bad("sizes must be positive (d_model " + std::to_string(dModel) + ", layers " +
                    std::to_string(nLayers) + ", heads " + std::to_string(nHeads) + ", kv heads " +
-                   std::to_string(nKvHeads) + ", d_mlp " + std::to_string(dMlp) + ", vocab " +
-                   std::to_string(vocabSize) + ", context " + std::to_string(maxSeqLen) + ")");
-    if (dModel % nHeads != 0)
+                   std::to_string(nKvHeads) + ", head_dim " + std::to_string(headDim) + ", d_mlp " +
+                   std::to_string(dMlp) + ", vocab " + std::to_string(vocabSize) + ", context " +
+                   std::to_string(maxSeqLen) + ")");
+    // GPT-2, Llama and NeoX derive head_dim; the others may set it explicitly.
+    const bool impliedHeadDim =
+        arch == Arch::kGpt2 || arch == Arch::kLlama || arch == Arch::kGptNeox;
+    if (impliedHeadDim && dModel % nHeads != 0)
         return bad("d_model " + std::to_string(dModel) + " is not a multiple of the head count " +
                    std::to_string(nHeads));
-    if (headDim != dModel / nHeads)
+    if (impliedHeadDim && headDim != dModel / nHeads)
         return bad("head_dim " + std::to_string(headDim) +
                    ", expected d_model / heads = " + std::to_string(dModel / nHeads));
     if (nHeads % nKvHeads != 0)
@@ -217,11 +183,22 @@ Status ModelConfig::validate() const {
                    std::to_string(nKvHeads));
     if (arch == Arch::kGpt2 && (rope != RopeLayout::kNone || nKvHeads != nHeads))
         return bad("gpt2 has learned positions and no grouped-query attention");
-    if (arch == Arch::kLlama && (rope == RopeLayout::kNone || headDim % 2 != 0))
-        return bad("llama needs RoPE over an even head_dim (found " + std::to_string(headDim) +
-                   ")");
+    if (arch == Arch::kGptNeox && nKvHeads != nHeads)
+        return bad("gpt_neox has no grouped-query attention");
+    if (arch != Arch::kGpt2 &&
+        (rope == RopeLayout::kNone || ropeDims() % 2 != 0 || ropeDims() > headDim || rotaryDim < 0))
+        return bad(std::string(archName(arch)) +
+                   " needs RoPE over an even number of dims <= " + "head_dim (found " +
+                   std::to_string(ropeDims()) + " of " + std::to_string(headDim) + ")");
     if (!(normEps > 0)) return bad("norm epsilon must be positive");
     if (rope != RopeLayout::kNone && !(ropeTheta > 0)) return bad("rope theta must be positive");
+    if (!(ropeScale > 0) || ropeLocalTheta < 0 || !(attnScale >= 0) || !(attnSoftcap >= 0) ||
+        !(finalSoftcap >= 0) || !(embedScale >= 0))
+        return bad("rope scaling, attention scale and soft-caps must be positive (or 0 for off)");
+    if (slidingWindow < 0) return bad("sliding window must not be negative");
+    if (!slidingLayers.empty() && int(slidingLayers.size()) != nLayers)
+        return bad("sliding-layer pattern has " + std::to_string(slidingLayers.size()) +
+                   " entries for " + std::to_string(nLayers) + " layers");
     return Status::success();
 }
 
@@ -233,25 +210,46 @@ int64_t ModelConfig::parameterCount() const {
                      v = std::fabs(double(vocabSize)), h = std::fabs(double(headDim)),
                      heads = std::fabs(double(nHeads)) + 2 * std::fabs(double(nKvHeads)),
                      layers = std::fabs(double(nLayers)), seq = std::fabs(double(maxSeqLen));
-        const double perLayer = 4 * c + c * heads * h + heads * h + c * c + c + 3 * c * f + f + c;
+        const double perLayer =
+            8 * c + c * heads * h + heads * h + c * heads * h + c + 3 * c * f + 2 * f + c + 2 * h;
         const double bound = 2 * v * c + layers * perLayer + 2 * c + seq * c;
         if (!(bound < 9.0e18)) return std::numeric_limits<int64_t>::max();
     }
     const int64_t C = dModel, F = dMlp, V = vocabSize, hd = headDim;
-    const int64_t qkv = C * (nHeads + 2 * nKvHeads) * hd;
-    int64_t perLayer = 0;
-    if (arch == Arch::kGpt2) {
-        perLayer = 2 * 2 * C                             // ln_1, ln_2
-                   + qkv + (nHeads + 2 * nKvHeads) * hd  // c_attn
-                   + C * C + C                           // c_proj
-                   + C * F + F + F * C + C;              // c_fc, mlp.c_proj
-    } else {
-        perLayer = 2 * C + qkv + C * C + 3 * C * F;
-    }
-    int64_t total = V * C + nLayers * perLayer + (arch == Arch::kGpt2 ? 2 * C : C);
+    const int64_t qkvRows = (nHeads + 2 * nKvHeads) * hd, attnWidth = int64_t(nHeads) * hd;
+    const int64_t normSize = layerNorm() ? 2 * C : C;  // LayerNorm has a bias
+    int64_t perLayer = (sandwichNorms ? 4 : 2) * normSize;
+    perLayer += C * qkvRows + (hasQkvBias() ? qkvRows : 0);
+    perLayer += attnWidth * C + (hasOutBias() ? C : 0);
+    perLayer += (gatedMlp() ? 3 : 2) * C * F + (hasMlpBias() ? (gatedMlp() ? 2 * F : F) + C : 0);
+    if (qkNorm) perLayer += 2 * hd;
+    int64_t total = V * C + nLayers * perLayer + normSize;
     if (arch == Arch::kGpt2) total += int64_t(maxSeqLen) * C;
     if (!tiedEmbeddings) total += V * C;
     return total;
+}
+
+std::string ModelConfig::positionsText() const {
+    if (rope == RopeLayout::kNone) return "learned";
+    std::string t = std::string("RoPE ") + ropeName(rope) + ", theta " + std::to_string(ropeTheta);
+    if (ropeDims() != headDim)
+        t += ", " + std::to_string(ropeDims()) + " of " + std::to_string(headDim) + " dims";
+    if (ropeScale != 1.0f) t += ", linear scaling " + std::to_string(ropeScale);
+    if (ropeLocalTheta > 0) t += ", sliding layers theta " + std::to_string(ropeLocalTheta);
+    return t;
+}
+
+std::string ModelConfig::attentionText() const {
+    std::string t = attnScale > 0 ? "scale " + std::to_string(attnScale) : "scale 1/sqrt(head_dim)";
+    if (attnSoftcap > 0) t += ", soft-cap " + std::to_string(attnSoftcap);
+    if (finalSoftcap > 0) t += ", final logits soft-cap " + std::to_string(finalSoftcap);
+    int sliding = 0;
+    for (int L = 0; L < nLayers; ++L) sliding += isSliding(L) ? 1 : 0;
+    if (sliding > 0)
+        t += ", sliding window " + std::to_string(slidingWindow) + " on " +
+             std::to_string(sliding) + " of " + std::to_string(nLayers) + " layers";
+    if (embedScale > 0) t += "; embedding scaled by " + std::to_string(embedScale);
+    return t;
 }
 
 std::string ModelConfig::describe() const {
@@ -264,14 +262,13 @@ std::string ModelConfig::describe() const {
       << "d_mlp            " << dMlp << "\n"
       << "vocab            " << vocabSize << "\n"
       << "context          " << maxSeqLen << "\n"
-      << "norm             " << (arch == Arch::kGpt2 ? "LayerNorm" : "RMSNorm") << ", eps "
-      << normEps << "\n"
-      << "activation       " << activationName(activation) << "\n"
-      << "positions        "
-      << (rope == RopeLayout::kNone
-              ? std::string("learned")
-              : std::string("RoPE ") + ropeName(rope) + ", theta " + std::to_string(ropeTheta))
-      << "\n"
+      << "norm             " << (layerNorm() ? "LayerNorm" : "RMSNorm") << ", eps " << normEps
+      << (sandwichNorms ? ", also after attention and MLP" : "")
+      << (qkNorm ? ", per-head q/k norm" : "") << "\n"
+      << "activation       " << activationName(activation) << (gatedMlp() ? " gated" : "") << "\n"
+      << "positions        " << positionsText() << "\n"
+      << "attention        " << attentionText() << "\n"
+      << "residual         " << (parallelResidual ? "parallel (attn + mlp)" : "sequential") << "\n"
       << "tied embeddings  " << (tiedEmbeddings ? "yes" : "no") << "\n"
       << "bos / eos        " << bosId << " / " << eosId << "\n"
       << "parameters       " << parameterCount() << "\n";
@@ -331,11 +328,21 @@ Result<ModelConfig> configFromHfJson(const std::string& jsonText, const std::str
         c = parseGpt2(r, source);
     else if (type == "llama")
         c = parseLlama(j, r, source);
+    else if (type == "mistral")
+        c = parseMistral(j, r, source);
+    else if (type == "qwen2" || type == "qwen3")
+        c = parseQwen(j, r, source, type == "qwen3");
+    else if (type == "gemma2" || type == "gemma3_text")
+        c = parseGemma(j, r, source, type == "gemma3_text");
+    else if (type == "gemma3")
+        c = parseGemma3Multimodal(j, source);
+    else if (type == "gpt_neox")
+        c = parseGptNeox(j, r, source);
     else
         return Status::unsupported(source + ": model_type '" + type +
-                                   "' is not supported (expected gpt2 or llama)");
+                                   "' is not supported (supported: " + supportedModelTypes() + ")");
     if (!c.ok()) return c.status();
-    if (c->nHeads > 0) c->headDim = c->dModel / c->nHeads;
+    if (c->headDim == 0 && c->nHeads > 0) c->headDim = c->dModel / c->nHeads;
     Status v = c->validate();
     if (!v.ok()) return Status(v.code(), source + ": " + v.message());
     return c;
@@ -345,9 +352,10 @@ Result<ModelConfig> configFromGguf(const io::GgufFile& file) {
     const std::string& src = file.path();
     auto arch = file.getString("general.architecture");
     if (!arch.ok()) return arch.status().withContext(src);
+    if (*arch == "gemma2" || *arch == "qwen2") return configFromGgufFamily(file, *arch);
     if (*arch != "llama")
         return Status::unsupported(src + ": general.architecture '" + *arch +
-                                   "' is not supported (expected llama)");
+                                   "' is not supported (supported: llama, gemma2, qwen2)");
     ModelConfig c;
     c.arch = Arch::kLlama;
     auto getInt = [&](const char* key, int* out) -> Status {

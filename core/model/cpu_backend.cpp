@@ -1,14 +1,17 @@
-// The CPU forward pass of GPT-2 and Llama over a packed batch.
+// The CPU forward pass of every family over a packed batch.
 //
 // Legend (llm.c style):
 //   N   rows of the batch (all new tokens of all sequences, packed)
 //   C   d_model, H query heads, Hkv key/value heads, hd head_dim
 //   F   MLP width, V vocabulary, T rows of one sequence, Tk its keys (cache + new)
-// One pass: embed → per block [norm → qkv → RoPE → causal attention → out proj →
-// residual → norm → MLP → residual] → final norm → unembedding, with hook
-// calls at every named point. Big linears run over all N rows at once (Eigen
-// GEMM on the OpenMP threads); attention runs in parallel over (sequence, head).
-// Buffers live in the backend and are only grown, so a decode step allocates nothing.
+// One pass: embed → per block [norm → qkv → (q/k norm) → RoPE → causal
+// (windowed, soft-capped) attention → out proj → (post-norm) → residual →
+// norm → MLP → (post-norm) → residual] → final norm → unembedding
+// (→ soft-cap), with hook calls at every named point. A parallel residual
+// (GPT-NeoX) adds the attention and MLP outputs of the same resid_pre at the
+// end of the block. Big linears run over all N rows at once (Eigen GEMM on the
+// OpenMP threads); attention runs in parallel over (sequence, head). Buffers
+// live in the backend and are only grown, so a decode step allocates nothing.
 
 #include <omp.h>
 
@@ -51,13 +54,42 @@ struct Part {
 // One forward's views of the backend's buffers, sized for its N rows.
 struct Activations {
     int64_t N;
-    float* x;    // [N, C] residual stream
-    float* h;    // [N, C] normed
-    float* qkv;  // [N, (H + 2Hkv)·hd]
-    float* tmp;  // [N, C] attn_out / mlp_out
-    float* up;   // [N, F] GPT-2 c_fc; [N, 2F] Llama gate|up
-    float* act;  // [N, F] the MLP's activation (GPT-2: up itself)
+    float* x;        // [N, C] residual stream
+    float* h;        // [N, C] normed
+    float* qkv;      // [N, (H + 2Hkv)·hd]
+    float* tmp;      // [N, C] attn_out / mlp_out
+    float* up;       // [N, F] GPT-2 c_fc; [N, 2F] Llama gate|up
+    float* act;      // [N, F] the MLP's activation (GPT-2: up itself)
+    float* attnRes;  // [N, C] parallel residual: the attention output kept for the block's end
 };
+
+// cos/sin of RoPE for one base and scaling: [maxSeqLen, dims/2], float like HF.
+struct RopeTable {
+    std::vector<float> cos, sin;
+    int len = 0, half = 0;
+    float theta = 0.0f, scale = 0.0f;
+    void prepare(int maxLen, int dims, float base, float linearScale);
+};
+
+void RopeTable::prepare(int maxLen, int dims, float base, float linearScale) {
+    const int h = dims / 2;
+    if (len == maxLen && half == h && theta == base && scale == linearScale) return;
+    cos.resize(size_t(maxLen) * h);
+    sin.resize(size_t(maxLen) * h);
+    for (int i = 0; i < h; ++i) {
+        // Linear scaling divides the frequencies (positions / factor).
+        const float freq = 1.0f / std::pow(base, float(2 * i) / float(dims)) / linearScale;
+        for (int p = 0; p < maxLen; ++p) {
+            const float angle = float(p) * freq;
+            cos[size_t(p) * h + i] = std::cos(angle);
+            sin[size_t(p) * h + i] = std::sin(angle);
+        }
+    }
+    len = maxLen;
+    half = h;
+    theta = base;
+    scale = linearScale;
+}
 
 class CpuBackend final : public ForwardBackend {
 public:
@@ -88,7 +120,10 @@ private:
     }
     void call(int layer, HookSite site, float* data, int64_t rows, int64_t cols);
     void prepareRope(const ModelConfig& cfg);
-    void applyRope(const ModelConfig& cfg, float* qkv, int64_t N, int64_t ld);
+    void applyRope(const ModelConfig& cfg, int layer, float* qkv, int64_t N, int64_t ld);
+    void projectQkv(const ModelConfig& cfg, int layer, const LayerWeights& lw,
+                    const Activations& a);
+    void gatedActivation(const ModelConfig& cfg, const Activations& a);
     void sharedInputLinear(int layer, const float* h, int64_t N, int64_t C, const Linear& lin,
                            const Part* parts, int nParts, float* Y, int64_t ldy,
                            cpu::Epilogue epilogue = cpu::Epilogue::kNone);
@@ -122,6 +157,7 @@ private:
     Buffer m_up;                   // [N, F] GPT-2 c_fc; [N, 2F] Llama gate|up
     Buffer m_act;                  // [N, F] Llama act(gate)·up
     Buffer m_last;                 // [nSeq, C] last rows, for LogitsWanted::kLast
+    Buffer m_attnRes;              // [N, C] parallel residual: attention output
     std::vector<Buffer> m_scores;  // per thread [T, Tk]
 
     const bool m_bf16;
@@ -141,10 +177,8 @@ private:
         void record(int choice, double s);
     } m_tuners[4];  // by rows: ≤ 16 (decode), ≤ 128, ≤ 1024, more
 
-    // RoPE tables [maxSeqLen, hd/2], float like run.c and HF compute them.
-    std::vector<float> m_cos, m_sin;
-    int m_ropeLen = 0, m_ropeHalf = 0;
-    float m_ropeTheta = 0.0f;
+    // RoPE tables: global layers, and sliding layers when they have their own base.
+    RopeTable m_ropeGlobal, m_ropeLocal;
 };
 
 int CpuBackend::SmallStepTuner::pick() const {
@@ -200,31 +234,22 @@ void CpuBackend::call(int layer, HookSite site, float* data, int64_t rows, int64
 }
 
 void CpuBackend::prepareRope(const ModelConfig& cfg) {
-    const int half = cfg.headDim / 2;
-    if (m_ropeLen == cfg.maxSeqLen && m_ropeHalf == half && m_ropeTheta == cfg.ropeTheta) return;
-    m_cos.resize(size_t(cfg.maxSeqLen) * half);
-    m_sin.resize(size_t(cfg.maxSeqLen) * half);
-    for (int i = 0; i < half; ++i) {
-        const float freq = 1.0f / std::pow(cfg.ropeTheta, float(2 * i) / float(cfg.headDim));
-        for (int p = 0; p < cfg.maxSeqLen; ++p) {
-            const float angle = float(p) * freq;
-            m_cos[size_t(p) * half + i] = std::cos(angle);
-            m_sin[size_t(p) * half + i] = std::sin(angle);
-        }
-    }
-    m_ropeLen = cfg.maxSeqLen;
-    m_ropeHalf = half;
-    m_ropeTheta = cfg.ropeTheta;
+    m_ropeGlobal.prepare(cfg.maxSeqLen, cfg.ropeDims(), cfg.ropeTheta, cfg.ropeScale);
+    if (cfg.ropeLocalTheta > 0)
+        m_ropeLocal.prepare(cfg.maxSeqLen, cfg.ropeDims(), cfg.ropeLocalTheta, 1.0f);
 }
 
-// Rotates the q and k heads of every row by its position, in place.
-void CpuBackend::applyRope(const ModelConfig& cfg, float* qkv, int64_t N, int64_t ld) {
-    const int hd = cfg.headDim, half = hd / 2, heads = cfg.nHeads + cfg.nKvHeads;
+// Rotates the leading ropeDims() of the q and k heads of every row by its
+// position, in place.
+void CpuBackend::applyRope(const ModelConfig& cfg, int layer, float* qkv, int64_t N, int64_t ld) {
+    const bool local = cfg.ropeLocalTheta > 0 && cfg.isSliding(layer);
+    const RopeTable& table = local ? m_ropeLocal : m_ropeGlobal;
+    const int hd = cfg.headDim, half = cfg.ropeDims() / 2, heads = cfg.nHeads + cfg.nKvHeads;
     const bool interleaved = cfg.rope == RopeLayout::kInterleaved;
 #pragma omp parallel for schedule(static) if (N * heads * hd > (1 << 15))
     for (int64_t r = 0; r < N; ++r) {
-        const float* cs = m_cos.data() + m_rowPos[r] * half;
-        const float* sn = m_sin.data() + m_rowPos[r] * half;
+        const float* cs = table.cos.data() + m_rowPos[r] * half;
+        const float* sn = table.sin.data() + m_rowPos[r] * half;
         for (int h = 0; h < heads; ++h) {
             float* v = qkv + r * ld + int64_t(h) * hd;
             for (int i = 0; i < half; ++i) {
@@ -303,7 +328,10 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
     const int64_t ldatt = int64_t(H) * hd;
     const int64_t kvDim = int64_t(Hkv) * hd;
     const int nSeq = static_cast<int>(m_seqs.size());
-    const float scale = 1.0f / std::sqrt(float(hd));
+    const float scale = cfg.attnScale > 0 ? cfg.attnScale : 1.0f / std::sqrt(float(hd));
+    const float cap = cfg.attnSoftcap;
+    // A sliding layer lets a query see itself and the window - 1 keys before it.
+    const int64_t window = cfg.isSliding(layer) ? cfg.slidingWindow : 0;
     float* qkv = m_qkv.data();
     float* att = grow(m_att, N * ldatt);
 
@@ -359,11 +387,14 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
         S.noalias() = Q * K.transpose();
         for (int64_t i = 0; i < T; ++i) {
             const int64_t visible = sr.pos0 + i + 1;  // causal: keys at positions ≤ own
-            auto row = S.row(i).head(visible).array();
+            const int64_t first = window > 0 ? std::max<int64_t>(0, visible - window) : 0;
+            auto row = S.row(i).segment(first, visible - first).array();
             row *= scale;
+            if (cap > 0) row = (row / cap).tanh() * cap;
             const float m = row.maxCoeff();
             row = (row - m).exp();
             row /= row.sum();
+            if (first > 0) S.row(i).head(first).setZero();
             if (visible < Tk) S.row(i).tail(Tk - visible).setZero();
         }
         Strided O(att + sr.row0 * ldatt + int64_t(h) * hd, T, hd,
@@ -437,19 +468,20 @@ int CpuBackend::layersToRun(const ModelConfig& cfg, const ForwardOptions& opt, b
 Activations CpuBackend::growBuffers(const ModelConfig& cfg, int64_t N) {
     const int64_t C = cfg.dModel, F = cfg.dMlp;
     const int64_t ldqkv = int64_t(cfg.nHeads + 2 * cfg.nKvHeads) * cfg.headDim;
-    const bool gpt2 = cfg.arch == Arch::kGpt2;
+    const bool gated = cfg.gatedMlp();
     Activations a;
     a.N = N;
     a.x = grow(m_x, N * C);
     a.h = grow(m_h, N * C);
     a.qkv = grow(m_qkv, N * ldqkv);
     a.tmp = grow(m_tmp, N * C);
-    a.up = grow(m_up, N * (gpt2 ? F : 2 * F));
-    a.act = gpt2 ? a.up : grow(m_act, N * F);
+    a.up = grow(m_up, N * (gated ? 2 * F : F));
+    a.act = gated ? grow(m_act, N * F) : a.up;
+    a.attnRes = cfg.parallelResidual ? grow(m_attnRes, N * C) : nullptr;
     return a;
 }
 
-// x[r] = E[token] (+ P[pos] for GPT-2).
+// x[r] = E[token] (+ P[pos] for GPT-2) (· embedScale for Gemma).
 void CpuBackend::embed(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
                        float* x) {
     const int64_t N = batch.numTokens(), C = cfg.dModel;
@@ -461,47 +493,83 @@ void CpuBackend::embed(const ModelConfig& cfg, const ModelWeights& w, const Batc
         if (gpt2) {
             const float* p = w.positionEmbedding.data() + m_rowPos[r] * C;
             for (int64_t c = 0; c < C; ++c) xr[c] = e[c] + p[c];
+        } else if (cfg.embedScale > 0) {
+            for (int64_t c = 0; c < C; ++c) xr[c] = e[c] * cfg.embedScale;
         } else {
             std::memcpy(xr, e, sizeof(float) * C);
         }
     }
 }
 
-// norm → qkv → RoPE → causal attention → out proj → residual.
-void CpuBackend::attentionBlock(const ModelConfig& cfg, int L, const LayerWeights& lw,
-                                KvCache::Impl* cache, const std::vector<int>& slots,
-                                const Activations& a) {
+// The block's pre-attention or pre-MLP norm of x into h: LayerNorm or RMSNorm.
+void normRows(const ModelConfig& cfg, const Norm& n, float* out, const float* x, int64_t N) {
+    const int64_t C = cfg.dModel;
+    if (cfg.layerNorm())
+        cpu::layerNorm(out, x, N, C, n.weight.data(), n.bias.data(), cfg.normEps);
+    else
+        cpu::rmsNorm(out, x, N, C, n.weight.data(), cfg.normEps);
+}
+
+// h → q | k | v, then the per-head q/k norms and RoPE.
+void CpuBackend::projectQkv(const ModelConfig& cfg, int L, const LayerWeights& lw,
+                            const Activations& a) {
     const int64_t N = a.N, C = cfg.dModel, hd = cfg.headDim;
     const int64_t H = cfg.nHeads, Hkv = cfg.nKvHeads;
     const int64_t ldqkv = (H + 2 * Hkv) * hd;
-    if (cfg.arch == Arch::kGpt2) {
-        cpu::layerNorm(a.h, a.x, N, C, lw.ln1.weight.data(), lw.ln1.bias.data(), cfg.normEps);
-        const Part parts[] = {{HookSite::kAttnIn, 0, 3 * C}};
+    if (cfg.fusedQkv()) {
+        const Part parts[] = {{HookSite::kAttnIn, 0, ldqkv}};
         sharedInputLinear(L, a.h, N, C, lw.qkv, parts, 1, a.qkv, ldqkv);
     } else {
-        cpu::rmsNorm(a.h, a.x, N, C, lw.ln1.weight.data(), cfg.normEps);
         const Part parts[] = {{HookSite::kAttnIn, 0, H * hd},
                               {HookSite::kKIn, H * hd, Hkv * hd},
                               {HookSite::kVIn, (H + Hkv) * hd, Hkv * hd}};
         sharedInputLinear(L, a.h, N, C, lw.qkv, parts, 3, a.qkv, ldqkv);
-        applyRope(cfg, a.qkv, N, ldqkv);
     }
+    if (cfg.qkNorm) {
+        cpu::headRmsNorm(a.qkv, N, ldqkv, int(H), int(hd), lw.qNorm.data(), cfg.normEps);
+        cpu::headRmsNorm(a.qkv + H * hd, N, ldqkv, int(Hkv), int(hd), lw.kNorm.data(), cfg.normEps);
+    }
+    if (cfg.rope != RopeLayout::kNone) applyRope(cfg, L, a.qkv, N, ldqkv);
+}
+
+// norm → qkv → RoPE → causal attention → out proj (→ post-norm) → residual.
+// With a parallel residual the output waits in a.attnRes for the MLP's.
+void CpuBackend::attentionBlock(const ModelConfig& cfg, int L, const LayerWeights& lw,
+                                KvCache::Impl* cache, const std::vector<int>& slots,
+                                const Activations& a) {
+    const int64_t N = a.N, C = cfg.dModel, width = int64_t(cfg.nHeads) * cfg.headDim;
+    normRows(cfg, lw.ln1, a.h, a.x, N);
+    projectQkv(cfg, L, lw, a);
     attention(cfg, L, cache, slots, N);
     float* att = m_att.data();  // [N, H·hd], grown by attention()
-    call(L, HookSite::kAttnOutProjIn, att, N, H * hd);
-    moduleLinear(L, HookSite::kAttnOutProjIn, att, H * hd, N, lw.attnOut.w.data(), C, H * hd,
-                 lw.attnOut.b.size() ? lw.attnOut.b.data() : nullptr, a.tmp, C);
-    call(L, HookSite::kAttnOut, a.tmp, N, C);
-    cpu::addInPlace(a.x, a.tmp, N * C);
+    call(L, HookSite::kAttnOutProjIn, att, N, width);
+    float* out = cfg.parallelResidual ? a.attnRes : a.tmp;
+    moduleLinear(L, HookSite::kAttnOutProjIn, att, width, N, lw.attnOut.w.data(), C, width,
+                 lw.attnOut.b.size() ? lw.attnOut.b.data() : nullptr, out, C);
+    if (cfg.sandwichNorms) normRows(cfg, lw.postAttn, out, out, N);
+    call(L, HookSite::kAttnOut, out, N, C);
+    if (cfg.parallelResidual) return;
+    cpu::addInPlace(a.x, out, N * C);
     call(L, HookSite::kResidMid, a.x, N, C);
 }
 
-// norm → MLP → residual.
+// The gated MLP's act(gate) · up, from a.up [N, 2F] into a.act [N, F].
+void CpuBackend::gatedActivation(const ModelConfig& cfg, const Activations& a) {
+    const int64_t N = a.N, F = cfg.dMlp;
+    if (cfg.activation == Activation::kGeluTanh)
+        cpu::geluTanhMul(a.act, a.up, N, F);
+    else if (cfg.activation == Activation::kGeluErf)
+        cpu::geluErfMul(a.act, a.up, N, F);
+    else
+        cpu::siluMul(a.act, a.up, N, F);
+}
+
+// norm → MLP (→ post-norm) → residual.
 void CpuBackend::mlpBlock(const ModelConfig& cfg, int L, const LayerWeights& lw,
                           const Activations& a) {
     const int64_t N = a.N, C = cfg.dModel, F = cfg.dMlp;
-    if (cfg.arch == Arch::kGpt2) {
-        cpu::layerNorm(a.h, a.x, N, C, lw.ln2.weight.data(), lw.ln2.bias.data(), cfg.normEps);
+    normRows(cfg, lw.ln2, a.h, a.x, N);
+    if (!cfg.gatedMlp()) {
         const Part parts[] = {{HookSite::kMlpIn, 0, F}};
         const bool tanhGelu = cfg.activation == Activation::kGeluTanh;
         sharedInputLinear(L, a.h, N, C, lw.up, parts, 1, a.up, F,
@@ -509,16 +577,18 @@ void CpuBackend::mlpBlock(const ModelConfig& cfg, int L, const LayerWeights& lw,
         if (cfg.activation == Activation::kGeluErf) cpu::geluErf(a.up, N * F);
         if (cfg.activation == Activation::kRelu) cpu::relu(a.up, N * F);
     } else {
-        cpu::rmsNorm(a.h, a.x, N, C, lw.ln2.weight.data(), cfg.normEps);
         const Part parts[] = {{HookSite::kMlpIn, 0, F}, {HookSite::kUpIn, F, F}};
         sharedInputLinear(L, a.h, N, C, lw.up, parts, 2, a.up, 2 * F);
-        cpu::siluMul(a.act, a.up, N, F);
+        gatedActivation(cfg, a);
     }
     call(L, HookSite::kMlpPost, a.act, N, F);
     call(L, HookSite::kMlpOutProjIn, a.act, N, F);
     moduleLinear(L, HookSite::kMlpOutProjIn, a.act, F, N, lw.down.w.data(), C, F,
                  lw.down.b.size() ? lw.down.b.data() : nullptr, a.tmp, C);
+    if (cfg.sandwichNorms) normRows(cfg, lw.postMlp, a.tmp, a.tmp, N);
     call(L, HookSite::kMlpOut, a.tmp, N, C);
+    // GPT-NeoX sums (mlp_out + attn_out) + resid_pre, in that order.
+    if (cfg.parallelResidual) cpu::addInPlace(a.tmp, a.attnRes, N * C);
     cpu::addInPlace(a.x, a.tmp, N * C);
     call(L, HookSite::kResidPost, a.x, N, C);
 }
@@ -532,10 +602,7 @@ Status CpuBackend::finalNormAndLogits(const ModelConfig& cfg, const ModelWeights
     const int nSeq = batch.numSeqs();
     if (opt.logits == LogitsWanted::kNone && !has(cfg.nLayers, HookSite::kResidPre))
         return Status::success();
-    if (cfg.arch == Arch::kGpt2)
-        cpu::layerNorm(a.h, a.x, N, C, w.lnFinal.weight.data(), w.lnFinal.bias.data(), cfg.normEps);
-    else
-        cpu::rmsNorm(a.h, a.x, N, C, w.lnFinal.weight.data(), cfg.normEps);
+    normRows(cfg, w.lnFinal, a.h, a.x, N);
     call(cfg.nLayers, HookSite::kResidPre, a.h, N, C);
     if (opt.logits == LogitsWanted::kNone) return Status::success();
 
@@ -545,6 +612,7 @@ Status CpuBackend::finalNormAndLogits(const ModelConfig& cfg, const ModelWeights
         out->vocab = V;
         out->data.resize(N * V);
         linear(a.h, C, N, U.data(), V, C, nullptr, out->data.data(), V);
+        if (cfg.finalSoftcap > 0) cpu::softcap(out->data.data(), N * V, cfg.finalSoftcap);
         return Status::success();
     }
     float* last = grow(m_last, int64_t(nSeq) * C);  // [nSeq, C]
@@ -559,6 +627,7 @@ Status CpuBackend::finalNormAndLogits(const ModelConfig& cfg, const ModelWeights
     out->vocab = V;
     out->data.resize(int64_t(nSeq) * V);
     linear(last, C, nSeq, U.data(), V, C, nullptr, out->data.data(), V);
+    if (cfg.finalSoftcap > 0) cpu::softcap(out->data.data(), int64_t(nSeq) * V, cfg.finalSoftcap);
     return Status::success();
 }
 

@@ -145,6 +145,45 @@ void siluMul(float* out, const float* gu, int64_t N, int64_t F) {
     }
 }
 
+void geluTanhMul(float* out, const float* gu, int64_t N, int64_t F) {
+    constexpr float kS = 0.7978845608028654f;  // sqrt(2/pi)
+#pragma omp parallel for num_threads(threadsFor(N* F)) schedule(static)
+    for (int64_t r = 0; r < N; ++r) {
+        Eigen::Map<const Eigen::ArrayXf> g(gu + r * 2 * F, F), u(gu + r * 2 * F + F, F);
+        Eigen::Map<Eigen::ArrayXf> y(out + r * F, F);
+        y = 0.5f * g * (1.0f + (kS * (g + 0.044715f * g.cube())).tanh()) * u;
+    }
+}
+
+void geluErfMul(float* out, const float* gu, int64_t N, int64_t F) {
+#pragma omp parallel for num_threads(threadsFor(N* F)) schedule(static)
+    for (int64_t r = 0; r < N; ++r) {
+        const float* g = gu + r * 2 * F;
+        const float* u = g + F;
+        float* y = out + r * F;
+        for (int64_t i = 0; i < F; ++i)
+            y[i] = 0.5f * g[i] * (1.0f + std::erf(g[i] * 0.7071067811865476f)) * u[i];
+    }
+}
+
+void headRmsNorm(float* x, int64_t N, int64_t ld, int heads, int hd, const float* w, float eps) {
+    Eigen::Map<const Eigen::ArrayXf> gamma(w, hd);
+#pragma omp parallel for num_threads(threadsFor(N* heads* hd)) schedule(static)
+    for (int64_t r = 0; r < N; ++r)
+        for (int h = 0; h < heads; ++h) {
+            Eigen::Map<Eigen::ArrayXf> v(x + r * ld + int64_t(h) * hd, hd);
+            const float ms = v.square().sum() / static_cast<float>(hd);
+            v = v * (1.0f / std::sqrt(ms + eps)) * gamma;
+        }
+}
+
+void softcap(float* x, int64_t n, float cap) {
+    forChunks(n, [x, cap](int64_t i0, int64_t len) {
+        Eigen::Map<Eigen::ArrayXf> a(x + i0, len);
+        a = (a / cap).tanh() * cap;
+    });
+}
+
 void addInPlace(float* y, const float* x, int64_t n) {
     forChunks(n, [y, x](int64_t i0, int64_t len) {
         Eigen::Map<Eigen::ArrayXf>(y + i0, len) += Eigen::Map<const Eigen::ArrayXf>(x + i0, len);

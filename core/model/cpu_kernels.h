@@ -40,11 +40,20 @@ void layerNorm(float* out, const float* x, int64_t N, int64_t C, const float* w,
 // out[N, C] = x / sqrt(mean(x²) + eps) · w.
 void rmsNorm(float* out, const float* x, int64_t N, int64_t C, const float* w, float eps);
 
+// RMSNorm of every head in place: rows of x have stride ld and hold `heads`
+// consecutive vectors of hd values, each scaled by w[hd] (Qwen 3 / Gemma 3 q/k norm).
+void headRmsNorm(float* x, int64_t N, int64_t ld, int heads, int hd, const float* w, float eps);
+
 // In place over n values.
 void geluErf(float* x, int64_t n);
+// x → cap · tanh(x / cap) (Gemma's soft-capping).
+void softcap(float* x, int64_t n, float cap);
 void relu(float* x, int64_t n);
 // out[N, F] = silu(gu[:, :F]) · gu[:, F:]; gu is [N, 2F].
 void siluMul(float* out, const float* gu, int64_t N, int64_t F);
+// The same with GELU (tanh approximation or erf) of the gate: GeGLU.
+void geluTanhMul(float* out, const float* gu, int64_t N, int64_t F);
+void geluErfMul(float* out, const float* gu, int64_t N, int64_t F);
 
 // y[N, C] += x[N, C]
 void addInPlace(float* y, const float* x, int64_t n);

@@ -21,10 +21,20 @@
 //          blocks.L.attn.c_proj [d_model]  (heads' outputs concatenated, TL's hook_z flattened)
 //          blocks.L.mlp.c_fc    [d_model]  (ln_2 output)
 //          blocks.L.mlp.c_proj  [d_mlp]    (same values as mlp.hook_post)
-//   Llama: blocks.L.attn.q_proj / k_proj / v_proj [d_model] (input_layernorm output)
-//          blocks.L.attn.o_proj [d_model]
-//          blocks.L.mlp.gate_proj / up_proj [d_model] (post_attention_layernorm output)
+//   Llama, Mistral, Qwen 2/3, Gemma 2/3:
+//          blocks.L.attn.q_proj / k_proj / v_proj [d_model] (input_layernorm output)
+//          blocks.L.attn.o_proj [heads · head_dim]
+//          blocks.L.mlp.gate_proj / up_proj [d_model] (the pre-MLP norm's output:
+//          Llama post_attention_layernorm, Gemma pre_feedforward_layernorm)
 //          blocks.L.mlp.down_proj [d_mlp]
+//   GPT-NeoX: blocks.L.attn.query_key_value, attn.dense, mlp.dense_h_to_4h,
+//          mlp.dense_4h_to_h (in the order of GPT-2's four).
+// blocks.L.attn.hook_z is another name of the out projection's input
+// (TransformerLens's hook_z with heads flattened), as SAELens and Gemma Scope
+// attention SAEs name it; listHookNames lists the module name only.
+// Gemma: hook_attn_out and hook_mlp_out are after the post-norms, i.e. what is
+// added to the residual stream. GPT-NeoX with use_parallel_residual has no
+// hook_resid_mid (attention and MLP both read resid_pre).
 // A hook on one of several linears that share an input (q/k/v, gate/up) sees
 // its own copy: replacing rows there changes only that linear's input.
 // When the same buffer carries two names (resid_post of L and resid_pre of
@@ -73,8 +83,12 @@ std::vector<std::string> listHookNames(const ModelConfig& config);
 // Resolves a name; InvalidArgument naming the hook and the model's layer count when unknown.
 Result<HookId> parseHookName(const ModelConfig& config, std::string_view name);
 std::string hookName(const ModelConfig& config, HookId id);
-// Width of the activation at a hook (d_model or d_mlp).
+// Width of the activation at a hook (d_model, d_mlp, or heads · head_dim at o_proj).
 int hookWidth(const ModelConfig& config, HookId id);
+// The name after "blocks.L." of a site in this model, or nullptr when the
+// model has no such site (k_proj in GPT-2, resid_mid with a parallel residual).
+// For linear inputs it is also the module's name (Model::linear).
+const char* hookSiteSuffix(const ModelConfig& config, HookSite site);
 
 // The rows of one sequence inside a hook's block.
 struct SeqRows {

@@ -90,24 +90,26 @@ Result<LinearRef> Model::linear(int layer, std::string_view module) {
     LayerWeights& lw = m_weights->layers[layer];
     const int64_t C = m_config.dModel, hd = m_config.headDim;
     const int64_t q = m_config.nHeads * hd, kv = m_config.nKvHeads * hd, F = m_config.dMlp;
-    const bool gpt2 = m_config.arch == Arch::kGpt2;
+    const bool fused = m_config.fusedQkv(), gated = m_config.gatedMlp();
+    // Each linear-input site and the rows of its module in the fused matrices.
     struct Entry {
-        const char* name;
+        HookSite site;
         Linear* lin;
         int64_t begin, rows;
     };
     const Entry table[] = {
-        {gpt2 ? "attn.c_attn" : "", &lw.qkv, 0, q + 2 * kv},
-        {gpt2 ? "" : "attn.q_proj", &lw.qkv, 0, q},
-        {gpt2 ? "" : "attn.k_proj", &lw.qkv, q, kv},
-        {gpt2 ? "" : "attn.v_proj", &lw.qkv, q + kv, kv},
-        {gpt2 ? "attn.c_proj" : "attn.o_proj", &lw.attnOut, 0, C},
-        {gpt2 ? "mlp.c_fc" : "mlp.gate_proj", &lw.up, 0, F},
-        {gpt2 ? "" : "mlp.up_proj", &lw.up, F, F},
-        {gpt2 ? "mlp.c_proj" : "mlp.down_proj", &lw.down, 0, C},
+        {HookSite::kAttnIn, &lw.qkv, 0, fused ? q + 2 * kv : q},
+        {HookSite::kKIn, &lw.qkv, q, kv},
+        {HookSite::kVIn, &lw.qkv, q + kv, kv},
+        {HookSite::kAttnOutProjIn, &lw.attnOut, 0, C},
+        {HookSite::kMlpIn, &lw.up, 0, F},
+        {HookSite::kUpIn, &lw.up, gated ? F : 0, F},
+        {HookSite::kMlpOutProjIn, &lw.down, 0, C},
     };
-    for (const Entry& e : table)
-        if (*e.name && module == e.name) return LinearRef{e.lin, e.begin, e.rows};
+    for (const Entry& e : table) {
+        const char* name = hookSiteSuffix(m_config, e.site);
+        if (name && module == name) return LinearRef{e.lin, e.begin, e.rows};
+    }
     return Status::notFound("no linear module '" + std::string(module) + "' in a " +
                             archName(m_config.arch) + " block");
 }

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -28,6 +29,7 @@
 #include "core/io/llama2c.h"
 #include "core/io/safetensors.h"
 #include "core/model/model.h"
+#include "core/model/weight_reader.h"
 #include "core/model/weights.h"
 
 namespace mono::model {
@@ -35,77 +37,6 @@ namespace mono::model {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string shapeString(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
-// Looks tensors up by name across the files of one model.
-using FindFn = std::function<const io::TensorView*(const std::string&)>;
-
-class WeightReader {
-public:
-    WeightReader(FindFn find, std::string source)
-        : m_find(std::move(find)), m_source(std::move(source)) {}
-
-    // Reads `name` as a [rows, cols] matrix (or a vector when cols == 0); with
-    // `transpose` the file holds [cols, rows] (Conv1D) and it is transposed.
-    Status matrix(const std::string& name, int64_t rows, int64_t cols, bool transpose,
-                  RowMatrix* out) const {
-        const io::TensorView* t = m_find(name);
-        if (!t) return Status::notFound(m_source + ": missing tensor '" + name + "'");
-        std::vector<int64_t> want =
-            transpose ? std::vector<int64_t>{cols, rows} : std::vector<int64_t>{rows, cols};
-        if (t->shape != want)
-            return Status::invalidArgument(m_source + ": tensor '" + name + "': expected shape " +
-                                           shapeString(want) + ", found " + shapeString(t->shape));
-        auto f = io::toFloat(*t);
-        if (!f.ok()) return f.status().withContext(m_source);
-        if (transpose) {
-            *out = Eigen::Map<const RowMatrix>(f->data(), cols, rows).transpose();
-        } else {
-            out->resize(rows, cols);
-            std::memcpy(out->data(), f->data(), sizeof(float) * rows * cols);
-        }
-        return Status::success();
-    }
-
-    Status vector(const std::string& name, int64_t n, Vector* out) const {
-        const io::TensorView* t = m_find(name);
-        if (!t) return Status::notFound(m_source + ": missing tensor '" + name + "'");
-        if (t->shape != std::vector<int64_t>{n})
-            return Status::invalidArgument(m_source + ": tensor '" + name + "': expected shape " +
-                                           shapeString({n}) + ", found " + shapeString(t->shape));
-        auto f = io::toFloat(*t);
-        if (!f.ok()) return f.status().withContext(m_source);
-        *out = Eigen::Map<const Vector>(f->data(), n);
-        return Status::success();
-    }
-
-    // Stacks several [rows_i, cols] tensors along rows into one fused linear.
-    Status stacked(const std::vector<std::pair<std::string, int64_t>>& parts, int64_t cols,
-                   RowMatrix* out) const {
-        int64_t total = 0;
-        for (const auto& p : parts) total += p.second;
-        out->resize(total, cols);
-        int64_t row = 0;
-        for (const auto& [name, rows] : parts) {
-            RowMatrix m;
-            MONO_RETURN_IF_ERROR(matrix(name, rows, cols, false, &m));
-            out->middleRows(row, rows) = m;
-            row += rows;
-        }
-        return Status::success();
-    }
-
-    bool has(const std::string& name) const { return m_find(name) != nullptr; }
-
-private:
-    FindFn m_find;
-    std::string m_source;
-};
 
 Status loadGpt2(const ModelConfig& c, const WeightReader& r, const std::string& prefix,
                 ModelWeights* w) {
@@ -211,60 +142,106 @@ Result<std::string> readText(const fs::path& path) {
     return ss.str();
 }
 
+// The safetensors files of a Hugging Face folder and which file holds which tensor.
+struct HfTensors {
+    std::vector<io::SafetensorsFile> files;
+    std::map<std::string, size_t> byName;  // tensor name -> index into files
+    std::string source;                    // the file errors name by default
+};
+
+// Opens model.safetensors, or every shard model.safetensors.index.json lists,
+// and checks that each tensor of the index is in the shard it names.
+Result<HfTensors> openHfTensors(const fs::path& dir) {
+    HfTensors t;
+    if (fs::exists(dir / "model.safetensors")) {
+        MONO_ASSIGN_OR_RETURN(auto f,
+                              io::SafetensorsFile::open((dir / "model.safetensors").string()));
+        t.source = f.path();
+        for (const io::TensorView& v : f.tensors()) t.byName[v.name] = 0;
+        t.files.push_back(std::move(f));
+        return t;
+    }
+    const fs::path indexPath = dir / "model.safetensors.index.json";
+    if (!fs::exists(indexPath))
+        return Status::notFound(dir.string() + ": no model.safetensors (or sharded index) found");
+    t.source = indexPath.string();
+    MONO_ASSIGN_OR_RETURN(std::string index, readText(indexPath));
+    std::vector<std::pair<std::string, std::string>> entries;  // tensor, shard
+    try {
+        auto j = nlohmann::json::parse(index);
+        for (const auto& [name, file] : j.at("weight_map").items())
+            entries.emplace_back(name, file.get<std::string>());
+    } catch (const std::exception& e) {
+        return Status::corruption(indexPath.string() + ": bad weight_map: " + e.what());
+    }
+    std::map<std::string, size_t> shardIndex;
+    for (const auto& [name, shard] : entries) {
+        if (!shardIndex.count(shard)) {
+            const fs::path shardPath = dir / shard;
+            if (shard.find("..") != std::string::npos || !fs::exists(shardPath))
+                return Status::notFound(indexPath.string() + ": shard '" + shard +
+                                        "' (holding tensor '" + name +
+                                        "') is missing: " + shardPath.string());
+            MONO_ASSIGN_OR_RETURN(auto f, io::SafetensorsFile::open(shardPath.string()));
+            shardIndex[shard] = t.files.size();
+            t.files.push_back(std::move(f));
+        }
+        const size_t i = shardIndex[shard];
+        if (!t.files[i].find(name))
+            return Status::notFound(t.files[i].path() + ": tensor '" + name + "' is listed in " +
+                                    indexPath.filename().string() +
+                                    " for this shard but the shard does not hold it");
+        t.byName[name] = i;
+    }
+    return t;
+}
+
+Status loadHfWeights(const ModelConfig& config, const HfTensors& t, ModelWeights* w) {
+    FindFn find = [&t](const std::string& name) -> const io::TensorView* {
+        if (auto it = t.byName.find(name); it != t.byName.end())
+            return t.files[it->second].find(name);
+        // Aliases for tied tensors recorded in the metadata: {"alias": "stored name"}.
+        for (const auto& f : t.files) {
+            auto it = f.metadata().find(name);
+            if (it != f.metadata().end())
+                if (auto s = t.byName.find(it->second); s != t.byName.end())
+                    return t.files[s->second].find(it->second);
+        }
+        return nullptr;
+    };
+    WeightReader reader(find, t.source);
+    reader.setLocate([&t](const std::string& name) {
+        auto it = t.byName.find(name);
+        return it == t.byName.end() ? std::string() : t.files[it->second].path();
+    });
+    switch (config.arch) {
+        case Arch::kGpt2: {
+            const std::string prefix = reader.has("transformer.wte.weight") ? "transformer." : "";
+            return loadGpt2(config, reader, prefix, w);
+        }
+        case Arch::kLlama:
+            return loadLlama(config, reader, hfLlamaNames(), w);
+        case Arch::kGptNeox:
+            return loadGptNeoxHf(config, reader, w);
+        case Arch::kMistral:
+        case Arch::kQwen2:
+        case Arch::kQwen3:
+        case Arch::kGemma2:
+        case Arch::kGemma3:
+            return loadLlamaLikeHf(config, reader, w);
+    }
+    return Status::internal("unknown architecture");
+}
+
 Result<std::shared_ptr<Model>> loadHfFolder(const fs::path& dir) {
     MONO_ASSIGN_OR_RETURN(std::string text, readText(dir / "config.json"));
     MONO_ASSIGN_OR_RETURN(ModelConfig config,
                           configFromHfJson(text, (dir / "config.json").string()));
     config.name = dir.filename().string();
     if (config.name.empty()) config.name = dir.parent_path().filename().string();
-
-    // One model.safetensors, or the shards listed by model.safetensors.index.json.
-    std::vector<io::SafetensorsFile> files;
-    if (fs::exists(dir / "model.safetensors")) {
-        MONO_ASSIGN_OR_RETURN(auto f,
-                              io::SafetensorsFile::open((dir / "model.safetensors").string()));
-        files.push_back(std::move(f));
-    } else if (fs::exists(dir / "model.safetensors.index.json")) {
-        const fs::path indexPath = dir / "model.safetensors.index.json";
-        MONO_ASSIGN_OR_RETURN(std::string index, readText(indexPath));
-        std::vector<std::string> shards;
-        try {
-            auto j = nlohmann::json::parse(index);
-            for (const auto& [name, file] : j.at("weight_map").items()) {
-                const std::string f = file.get<std::string>();
-                if (std::find(shards.begin(), shards.end(), f) == shards.end()) shards.push_back(f);
-            }
-        } catch (const std::exception& e) {
-            return Status::corruption(indexPath.string() + ": bad weight_map: " + e.what());
-        }
-        for (const auto& s : shards) {
-            MONO_ASSIGN_OR_RETURN(auto f, io::SafetensorsFile::open((dir / s).string()));
-            files.push_back(std::move(f));
-        }
-    } else {
-        return Status::notFound(dir.string() + ": no model.safetensors (or sharded index) found");
-    }
-    FindFn find = [&files](const std::string& name) -> const io::TensorView* {
-        for (const auto& f : files)
-            if (const io::TensorView* t = f.find(name)) return t;
-        // Aliases for tied tensors recorded in the metadata: {"alias": "stored name"}.
-        for (const auto& f : files) {
-            auto it = f.metadata().find(name);
-            if (it != f.metadata().end())
-                for (const auto& g : files)
-                    if (const io::TensorView* t = g.find(it->second)) return t;
-        }
-        return nullptr;
-    };
-    const std::string source = files.size() == 1 ? files[0].path() : dir.string();
-    WeightReader reader(find, source);
+    MONO_ASSIGN_OR_RETURN(HfTensors tensors, openHfTensors(dir));
     auto w = std::make_unique<ModelWeights>();
-    if (config.arch == Arch::kGpt2) {
-        const std::string prefix = reader.has("transformer.wte.weight") ? "transformer." : "";
-        MONO_RETURN_IF_ERROR(loadGpt2(config, reader, prefix, w.get()));
-    } else {
-        MONO_RETURN_IF_ERROR(loadLlama(config, reader, hfLlamaNames(), w.get()));
-    }
+    MONO_RETURN_IF_ERROR(loadHfWeights(config, tensors, w.get()));
     return Model::fromWeights(config, std::move(*w));
 }
 
@@ -291,7 +268,10 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
         MONO_ASSIGN_OR_RETURN(config, configFromGguf(file));
         config.name = p.filename().string();
         WeightReader reader([&file](const std::string& n) { return file.findTensor(n); }, path);
-        MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
+        if (config.arch == Arch::kLlama)
+            MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
+        else
+            MONO_RETURN_IF_ERROR(loadGgufFamily(config, reader, w.get()));
     } else {
         MONO_ASSIGN_OR_RETURN(auto file, io::Llama2cFile::open(path));
         config = configFromLlama2c(file.config(), p.filename().string());
@@ -304,64 +284,82 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
     return m;
 }
 
+namespace {
+
+// Compares every shape of `weights` with what `config` implies; the first
+// mismatch as text, empty when all fit.
+class ShapeCheck {
+public:
+    explicit ShapeCheck(const ModelConfig& c) : m_c(c) {}
+
+    std::string run(const ModelWeights& w) {
+        const int64_t C = m_c.dModel, V = m_c.vocabSize;
+        matrix("token embedding", w.tokenEmbedding, V, C);
+        if (m_c.arch == Arch::kGpt2)
+            matrix("position embedding", w.positionEmbedding, m_c.maxSeqLen, C);
+        if (m_err.empty() && static_cast<int>(w.layers.size()) != m_c.nLayers)
+            m_err = "expected " + std::to_string(m_c.nLayers) + " layers, found " +
+                    std::to_string(w.layers.size());
+        for (size_t L = 0; m_err.empty() && L < w.layers.size(); ++L)
+            layer("layer " + std::to_string(L) + " ", w.layers[L]);
+        norm("final norm", w.lnFinal, true);
+        if (!m_c.tiedEmbeddings)
+            matrix("unembedding", w.unembedding, V, C);
+        else if (m_err.empty() && w.unembedding.size())
+            m_err = "unembedding given for a model with tied embeddings";
+        return m_err;
+    }
+
+private:
+    void matrix(const std::string& what, const RowMatrix& m, int64_t wantR, int64_t wantC) {
+        if (m_err.empty() && (m.rows() != wantR || m.cols() != wantC))
+            m_err = what + ": expected shape [" + std::to_string(wantR) + ", " +
+                    std::to_string(wantC) + "], found [" + std::to_string(m.rows()) + ", " +
+                    std::to_string(m.cols()) + "]";
+    }
+    void vec(const std::string& what, const Vector& v, int64_t want) {
+        if (m_err.empty() && v.size() != want)
+            m_err = what + ": expected " + std::to_string(want) + " values, found " +
+                    std::to_string(v.size());
+    }
+    // A bias the family must have is checked; one it may lack is checked when present.
+    void bias(const std::string& what, const Vector& v, int64_t want, bool required) {
+        if (required || v.size()) vec(what, v, want);
+    }
+    void norm(const std::string& what, const Norm& n, bool present) {
+        const int64_t C = m_c.dModel;
+        vec(what + " weight", n.weight, present ? C : 0);
+        if (present && m_c.layerNorm()) vec(what + " bias", n.bias, C);
+    }
+    void layer(const std::string& p, const LayerWeights& lw) {
+        const int64_t C = m_c.dModel, F = m_c.dMlp, hd = m_c.headDim;
+        const int64_t qkvRows = (m_c.nHeads + 2 * m_c.nKvHeads) * hd;
+        const int64_t upRows = m_c.gatedMlp() ? 2 * F : F;
+        norm(p + "ln1", lw.ln1, true);
+        norm(p + "ln2", lw.ln2, true);
+        norm(p + "post-attention norm", lw.postAttn, m_c.sandwichNorms);
+        norm(p + "post-MLP norm", lw.postMlp, m_c.sandwichNorms);
+        vec(p + "q norm", lw.qNorm, m_c.qkNorm ? hd : 0);
+        vec(p + "k norm", lw.kNorm, m_c.qkNorm ? hd : 0);
+        matrix(p + "qkv weight", lw.qkv.w, qkvRows, C);
+        matrix(p + "attention out weight", lw.attnOut.w, C, m_c.nHeads * hd);
+        matrix(p + "mlp up weight", lw.up.w, upRows, C);
+        matrix(p + "mlp down weight", lw.down.w, C, F);
+        bias(p + "qkv bias", lw.qkv.b, qkvRows, m_c.hasQkvBias());
+        bias(p + "attention out bias", lw.attnOut.b, C, m_c.hasOutBias());
+        bias(p + "mlp up bias", lw.up.b, upRows, m_c.hasMlpBias());
+        bias(p + "mlp down bias", lw.down.b, C, m_c.hasMlpBias());
+    }
+
+    const ModelConfig& m_c;
+    std::string m_err;
+};
+
+}  // namespace
+
 Result<std::shared_ptr<Model>> Model::fromWeights(const ModelConfig& config, ModelWeights weights) {
     MONO_RETURN_IF_ERROR(config.validate());
-    const int64_t C = config.dModel, F = config.dMlp, V = config.vocabSize, hd = config.headDim;
-    const int64_t qkvRows = (config.nHeads + 2 * config.nKvHeads) * hd;
-    const bool gpt2 = config.arch == Arch::kGpt2;
-    std::string err;
-    auto check = [&](const std::string& what, int64_t rows, int64_t cols, int64_t wantR,
-                     int64_t wantC) {
-        if (err.empty() && (rows != wantR || cols != wantC))
-            err = what + ": expected shape [" + std::to_string(wantR) + ", " +
-                  std::to_string(wantC) + "], found [" + std::to_string(rows) + ", " +
-                  std::to_string(cols) + "]";
-    };
-    auto checkV = [&](const std::string& what, const Vector& v, int64_t want) {
-        if (err.empty() && v.size() != want)
-            err = what + ": expected " + std::to_string(want) + " values, found " +
-                  std::to_string(v.size());
-    };
-    check("token embedding", weights.tokenEmbedding.rows(), weights.tokenEmbedding.cols(), V, C);
-    if (gpt2)
-        check("position embedding", weights.positionEmbedding.rows(),
-              weights.positionEmbedding.cols(), config.maxSeqLen, C);
-    if (err.empty() && static_cast<int>(weights.layers.size()) != config.nLayers)
-        err = "expected " + std::to_string(config.nLayers) + " layers, found " +
-              std::to_string(weights.layers.size());
-    for (size_t L = 0; err.empty() && L < weights.layers.size(); ++L) {
-        const LayerWeights& lw = weights.layers[L];
-        const std::string p = "layer " + std::to_string(L) + " ";
-        checkV(p + "ln1 weight", lw.ln1.weight, C);
-        checkV(p + "ln2 weight", lw.ln2.weight, C);
-        if (gpt2) {
-            checkV(p + "ln1 bias", lw.ln1.bias, C);
-            checkV(p + "ln2 bias", lw.ln2.bias, C);
-        }
-        check(p + "qkv weight", lw.qkv.w.rows(), lw.qkv.w.cols(), qkvRows, C);
-        check(p + "attention out weight", lw.attnOut.w.rows(), lw.attnOut.w.cols(), C,
-              config.nHeads * hd);
-        check(p + "mlp up weight", lw.up.w.rows(), lw.up.w.cols(), gpt2 ? F : 2 * F, C);
-        check(p + "mlp down weight", lw.down.w.rows(), lw.down.w.cols(), C, F);
-        if (gpt2) {
-            checkV(p + "qkv bias", lw.qkv.b, qkvRows);
-            checkV(p + "attention out bias", lw.attnOut.b, C);
-            checkV(p + "mlp up bias", lw.up.b, F);
-            checkV(p + "mlp down bias", lw.down.b, C);
-        } else if (err.empty() &&
-                   (lw.qkv.b.size() || lw.attnOut.b.size() || lw.up.b.size() || lw.down.b.size())) {
-            if (lw.qkv.b.size()) checkV(p + "qkv bias", lw.qkv.b, qkvRows);
-            if (lw.attnOut.b.size()) checkV(p + "attention out bias", lw.attnOut.b, C);
-            if (lw.up.b.size()) checkV(p + "mlp up bias", lw.up.b, 2 * F);
-            if (lw.down.b.size()) checkV(p + "mlp down bias", lw.down.b, C);
-        }
-    }
-    checkV("final norm weight", weights.lnFinal.weight, C);
-    if (gpt2) checkV("final norm bias", weights.lnFinal.bias, C);
-    if (!config.tiedEmbeddings)
-        check("unembedding", weights.unembedding.rows(), weights.unembedding.cols(), V, C);
-    else if (err.empty() && weights.unembedding.size())
-        err = "unembedding given for a model with tied embeddings";
+    const std::string err = ShapeCheck(config).run(weights);
     if (!err.empty()) return Status::invalidArgument("model weights (" + config.name + "): " + err);
     return std::shared_ptr<Model>(
         new Model(config, std::make_unique<ModelWeights>(std::move(weights)), std::string()));
@@ -382,24 +380,33 @@ Result<std::shared_ptr<Model>> Model::random(const ModelConfig& config, uint64_t
     w.tokenEmbedding = randn(V, C);
     if (gpt2) w.positionEmbedding = randn(config.maxSeqLen, C);
     w.layers.resize(config.nLayers);
+    auto unitNorm = [&](Norm& n) {
+        n.weight = Vector::Ones(C);
+        if (config.layerNorm()) n.bias = Vector::Zero(C);
+    };
     for (LayerWeights& lw : w.layers) {
-        lw.ln1.weight = Vector::Ones(C);
-        lw.ln2.weight = Vector::Ones(C);
+        unitNorm(lw.ln1);
+        unitNorm(lw.ln2);
+        if (config.sandwichNorms) {
+            unitNorm(lw.postAttn);
+            unitNorm(lw.postMlp);
+        }
+        if (config.qkNorm) {
+            lw.qNorm = Vector::Ones(hd);
+            lw.kNorm = Vector::Ones(hd);
+        }
         lw.qkv.w = randn((config.nHeads + 2 * config.nKvHeads) * hd, C);
         lw.attnOut.w = randn(C, config.nHeads * hd);
-        lw.up.w = randn(gpt2 ? F : 2 * F, C);
+        lw.up.w = randn(config.gatedMlp() ? 2 * F : F, C);
         lw.down.w = randn(C, F);
-        if (gpt2) {
-            lw.ln1.bias = Vector::Zero(C);
-            lw.ln2.bias = Vector::Zero(C);
-            lw.qkv.b = Vector::Zero(lw.qkv.w.rows());
-            lw.attnOut.b = Vector::Zero(C);
-            lw.up.b = Vector::Zero(F);
+        if (config.hasQkvBias()) lw.qkv.b = Vector::Zero(lw.qkv.w.rows());
+        if (config.hasOutBias()) lw.attnOut.b = Vector::Zero(C);
+        if (config.hasMlpBias()) {
+            lw.up.b = Vector::Zero(lw.up.w.rows());
             lw.down.b = Vector::Zero(C);
         }
     }
-    w.lnFinal.weight = Vector::Ones(C);
-    if (gpt2) w.lnFinal.bias = Vector::Zero(C);
+    unitNorm(w.lnFinal);
     if (!config.tiedEmbeddings) w.unembedding = randn(V, C);
     return fromWeights(config, std::move(w));
 }

@@ -5,8 +5,14 @@
 // row-major, y = x Wᵀ + b, so "the weights that read input channel j" are
 // column j. GPT-2's Conv1D [in, out] tensors are transposed at load.
 // Linears that share an input are fused along the output dimension:
-//   GPT-2  qkv = c_attn (rows q | k | v), up = c_fc
-//   Llama  qkv = q_proj | k_proj | v_proj, up = gate_proj | up_proj
+//   GPT-2     qkv = c_attn (rows q | k | v), up = c_fc
+//   Llama     qkv = q_proj | k_proj | v_proj, up = gate_proj | up_proj
+//             (also Mistral, Qwen, Gemma)
+//   GPT-NeoX  qkv = query_key_value with its rows regrouped at load from the
+//             file's per-head [head][q|k|v][head_dim] order into q | k | v,
+//             up = dense_h_to_4h
+// Norm weights are the factor the forward multiplies by: Gemma stores w and
+// scales by (1 + w), so its norms hold 1 + w (computed in float at load).
 // linear() returns the rows of one named module inside a fused matrix.
 // After editing weights of a model that runs on another backend, call
 // Model::weightsChanged().
@@ -33,12 +39,16 @@ struct Norm {
 };
 
 struct LayerWeights {
-    Norm ln1;        // GPT-2 ln_1, Llama input_layernorm
+    Norm ln1;        // GPT-2 ln_1, Llama / Gemma / NeoX input_layernorm
     Linear qkv;      // [(H + 2·Hkv)·hd, C]
-    Linear attnOut;  // c_proj / o_proj [C, H·hd]
-    Norm ln2;        // GPT-2 ln_2, Llama post_attention_layernorm
-    Linear up;       // GPT-2 c_fc [F, C]; Llama gate|up [2F, C]
-    Linear down;     // c_proj / down_proj [C, F]
+    Vector qNorm;    // [hd] per-head q RMSNorm (Qwen 3, Gemma 3); size 0 when absent
+    Vector kNorm;    // [hd] per-head k RMSNorm
+    Linear attnOut;  // c_proj / o_proj / dense [C, H·hd]
+    Norm postAttn;   // Gemma post_attention_layernorm (on the attention output); empty elsewhere
+    Norm ln2;  // GPT-2 ln_2, Llama / NeoX post_attention_layernorm, Gemma pre_feedforward_layernorm
+    Linear up;     // GPT-2 c_fc, NeoX dense_h_to_4h [F, C]; gated: gate|up [2F, C]
+    Linear down;   // c_proj / down_proj / dense_4h_to_h [C, F]
+    Norm postMlp;  // Gemma post_feedforward_layernorm (on the MLP output); empty elsewhere
 };
 
 struct ModelWeights {

@@ -13,30 +13,27 @@ namespace mono::quant {
 using model::HookSite;
 
 std::vector<LinearInput> linearInputs(const model::ModelConfig& cfg) {
-    const bool gpt2 = cfg.arch == model::Arch::kGpt2;
+    // The four inputs of a block and the sites of the modules that read each
+    // (fused families name one module where Llama-like ones name several).
+    const std::pair<HookSite, std::vector<HookSite>> groups[] = {
+        {HookSite::kAttnIn, {HookSite::kAttnIn, HookSite::kKIn, HookSite::kVIn}},
+        {HookSite::kAttnOutProjIn, {HookSite::kAttnOutProjIn}},
+        {HookSite::kMlpIn, {HookSite::kMlpIn, HookSite::kUpIn}},
+        {HookSite::kMlpOutProjIn, {HookSite::kMlpOutProjIn}},
+    };
     std::vector<LinearInput> out;
-    for (int L = 0; L < cfg.nLayers; ++L) {
-        auto add = [&](HookSite site, std::vector<std::string> modules) {
+    for (int L = 0; L < cfg.nLayers; ++L)
+        for (const auto& [site, readers] : groups) {
             LinearInput in;
             in.layer = L;
             in.site = site;
             in.hook = model::hookName(cfg, model::HookId{L, site});
-            in.modules = std::move(modules);
+            for (HookSite r : readers)
+                if (const char* module = model::hookSiteSuffix(cfg, r))
+                    in.modules.push_back(module);
             in.channels = model::hookWidth(cfg, model::HookId{L, site});
             out.push_back(std::move(in));
-        };
-        if (gpt2) {
-            add(HookSite::kAttnIn, {"attn.c_attn"});
-            add(HookSite::kAttnOutProjIn, {"attn.c_proj"});
-            add(HookSite::kMlpIn, {"mlp.c_fc"});
-            add(HookSite::kMlpOutProjIn, {"mlp.c_proj"});
-        } else {
-            add(HookSite::kAttnIn, {"attn.q_proj", "attn.k_proj", "attn.v_proj"});
-            add(HookSite::kAttnOutProjIn, {"attn.o_proj"});
-            add(HookSite::kMlpIn, {"mlp.gate_proj", "mlp.up_proj"});
-            add(HookSite::kMlpOutProjIn, {"mlp.down_proj"});
         }
-    }
     return out;
 }
 

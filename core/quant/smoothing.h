@@ -7,8 +7,14 @@
 //
 // max|W_j| is taken jointly over the linears that share the input. A group is
 // one norm and the linears after it: GPT-2 ln_1 → c_attn, ln_2 → c_fc; Llama
-// input_layernorm → q,k,v, post_attention_layernorm → gate,up. The output
-// projections are not smoothed (no norm precedes them to fold into).
+// (Mistral, Qwen) input_layernorm → q,k,v, post_attention_layernorm → gate,up;
+// GPT-NeoX input_layernorm → query_key_value, post_attention_layernorm →
+// dense_h_to_4h (with a parallel residual each still reads its own norm);
+// Gemma input_layernorm → q,k,v, pre_feedforward_layernorm → gate,up. Gemma's
+// post-norms act on outputs and are not part of a group, and its (1 + w) norms
+// are held as the factor itself (weights.h), so dividing it by s is exact. Qwen 3
+// / Gemma 3 q/k norms follow q_proj/k_proj and see the unchanged outputs. The
+// output projections are not smoothed (no norm precedes them to fold into).
 
 #include <string>
 #include <vector>

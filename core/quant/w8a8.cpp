@@ -68,7 +68,7 @@ Result<std::unique_ptr<W8A8Model>> W8A8Model::build(const model::Model& fp,
     const model::ModelConfig& cfg = fp.config();
     std::unique_ptr<W8A8Model> m(new W8A8Model());
     m->m_scheme = scheme;
-    m->m_gpt2 = cfg.arch == model::Arch::kGpt2;
+    m->m_fusedQkv = cfg.fusedQkv();
     model::ModelWeights weights = fp.weights();
     if (plan) {
         MONO_RETURN_IF_ERROR(applySmoothing(weights, *plan));
@@ -141,8 +141,9 @@ bool isQkv(HookSite s) {
 
 void W8A8Model::quantizeAttnOutput(const model::LinearCall& c) const {
     if (!m_scheme.quantizeAttnInputs || !isQkv(c.id.site)) return;
-    // GPT-2's c_attn writes q | k | v side by side: each gets its own per-token scale.
-    const int parts = m_gpt2 ? 3 : 1;
+    // A fused qkv module (GPT-2 c_attn, NeoX query_key_value, regrouped at load)
+    // writes q | k | v side by side: each gets its own per-token scale.
+    const int parts = m_fusedQkv ? 3 : 1;
     const int64_t width = c.out / parts;
     for (int p = 0; p < parts; ++p) fakeQuantizeRows(c.y + p * width, c.rows, width, c.ldy);
 }

@@ -85,7 +85,7 @@ private:
     W8A8Scheme m_scheme;
     SmoothingPlan m_plan;
     bool m_hasPlan = false;
-    bool m_gpt2 = false;
+    bool m_fusedQkv = false;
     std::map<int, Module> m_modules;
     model::Hooks m_hooks;
     model::LinearFn m_int8Fn, m_attnFn;

@@ -124,8 +124,7 @@ Result<std::vector<features::LogitEffect>> topLogitTokens(const model::Model& mo
                              w.lnFinal.weight.data() + w.lnFinal.weight.size());
     const Matrix row = sae.wDec().row(feature);  // [1, d]
     std::vector<std::vector<features::LogitEffect>> top, bottom;
-    features::computeLogitEffects(row, gamma, mc.arch == model::Arch::kGpt2, w.unembed(), n, &top,
-                                  &bottom);
+    features::computeLogitEffects(row, gamma, mc.layerNorm(), w.unembed(), n, &top, &bottom);
     if (top.empty()) return std::vector<features::LogitEffect>{};
     std::vector<features::LogitEffect> out = std::move(top[0]);
     for (features::LogitEffect& e : out) e.text = tokenizer.tokenBytes(e.token);

@@ -47,12 +47,24 @@ QString archLabel(model::Arch arch) {
             return QStringLiteral("GPT-2");
         case model::Arch::kLlama:
             return QStringLiteral("Llama");
+        case model::Arch::kMistral:
+            return QStringLiteral("Mistral");
+        case model::Arch::kQwen2:
+            return QStringLiteral("Qwen 2");
+        case model::Arch::kQwen3:
+            return QStringLiteral("Qwen 3");
+        case model::Arch::kGemma2:
+            return QStringLiteral("Gemma 2");
+        case model::Arch::kGemma3:
+            return QStringLiteral("Gemma 3");
+        case model::Arch::kGptNeox:
+            return QStringLiteral("GPT-NeoX");
     }
     return QStringLiteral("?");
 }
 
 QString activationLabel(const model::ModelConfig& c) {
-    const bool gated = c.arch == model::Arch::kLlama;
+    const bool gated = c.gatedMlp();
     QString name;
     switch (c.activation) {
         case model::Activation::kGeluTanh:
@@ -362,10 +374,10 @@ void GeneratePanel::updateModelView() {
     row(tr("Vocabulary"), num(c.vocabSize));
     row(tr("Context"), tr("%1 tokens").arg(num(c.maxSeqLen)));
     row(tr("Positions"), positionsLabel(c));
-    row(tr("Normalization"), tr("%1, ε = %2")
-                                 .arg(c.arch == model::Arch::kGpt2 ? QStringLiteral("LayerNorm")
-                                                                   : QStringLiteral("RMSNorm"))
-                                 .arg(double(c.normEps), 0, 'g', 3));
+    row(tr("Normalization"),
+        tr("%1, ε = %2")
+            .arg(c.layerNorm() ? QStringLiteral("LayerNorm") : QStringLiteral("RMSNorm"))
+            .arg(double(c.normEps), 0, 'g', 3));
     row(tr("Activation"), activationLabel(c));
     row(tr("Embeddings"),
         c.tiedEmbeddings ? tr("tied (unembedding = embedding)") : tr("separate unembedding"));
