@@ -83,17 +83,14 @@ void FeaturesView::onShown(qint64 id) {
 }
 
 bool FeaturesView::goBack() {
-    const qint64 id = m_history.back();
-    if (id < 0) return false;
-    m_navigating = true;
-    openFeature(id);
-    m_navigating = false;
-    updateNavigation();
-    return true;
+    return revisit(m_history.back());
 }
 
 bool FeaturesView::goForward() {
-    const qint64 id = m_history.forward();
+    return revisit(m_history.forward());
+}
+
+bool FeaturesView::revisit(qint64 id) {
     if (id < 0) return false;
     m_navigating = true;
     openFeature(id);

@@ -46,6 +46,8 @@ public:
 private:
     void buildExportMenu();
     void onShown(qint64 id);
+    // Opens a feature reached by back / forward without recording a new visit.
+    bool revisit(qint64 id);
     void updateNavigation();
 
     FeatureStoreHandle* m_store;
