@@ -8,7 +8,7 @@ MONO_JOBS="${MONO_JOBS:-2}"
 # What the application needs to build and run (scripts/demo).
 MONO_APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config git
-    qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
+    qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
     libeigen3-dev nlohmann-json3-dev libsqlite3-dev zlib1g-dev
     python3
 )

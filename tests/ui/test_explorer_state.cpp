@@ -559,6 +559,14 @@ private slots:
         const QString png = qpath(m_root / "sweep.png");
         QVERIFY(tools->save(png));
         QVERIFY(QFileInfo(png).size() > 0);
+        // SVG is vector: the curves are polylines or paths, not one raster image.
+        const QString svg = qpath(m_root / "sweep.svg");
+        QVERIFY(tools->save(svg));
+        const std::string svgText = mono::test::readFile(m_root / "sweep.svg");
+        QVERIFY2(svgText.find("<svg") != std::string::npos, svgText.substr(0, 200).c_str());
+        QVERIFY(svgText.find("<polyline") != std::string::npos ||
+                svgText.find("<path") != std::string::npos);
+        QVERIFY(svgText.find("<image") == std::string::npos);
     }
 
     void theLayoutFitsA1024By700Window() {

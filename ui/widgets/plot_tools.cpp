@@ -3,6 +3,7 @@
 #include <QCursor>
 #include <QFileDialog>
 #include <QMenu>
+#include <QSvgGenerator>
 #include <QToolTip>
 
 #include <qcustomplot.h>
@@ -72,7 +73,21 @@ void PlotTools::onMouseMove(QMouseEvent* event) {
 
 bool PlotTools::save(const QString& path) const {
     if (path.endsWith(QStringLiteral(".pdf"), Qt::CaseInsensitive)) return m_plot->savePdf(path);
+    if (path.endsWith(QStringLiteral(".svg"), Qt::CaseInsensitive)) return saveSvg(path);
     return m_plot->savePng(path, 0, 0, 2.0);
+}
+
+bool PlotTools::saveSvg(const QString& path) const {
+    const int w = m_plot->width(), h = m_plot->height();
+    QSvgGenerator svg;
+    svg.setFileName(path);
+    svg.setSize(QSize(w, h));
+    svg.setViewBox(QRect(0, 0, w, h));
+    svg.setTitle(m_plot->objectName());
+    QCPPainter painter;
+    if (!painter.begin(&svg)) return false;
+    m_plot->toPainter(&painter, w, h);
+    return painter.end();
 }
 
 void PlotTools::showMenu(const QPoint& pos) {
@@ -86,7 +101,9 @@ void PlotTools::showMenu(const QPoint& pos) {
     };
     menu.addAction(tr("Save as PNG…"), this,
                    [saveAs] { saveAs(tr("PNG image (*.png)"), QStringLiteral(".png")); });
-    menu.addAction(tr("Save as PDF (vector)…"), this,
+    menu.addAction(tr("Save as SVG…"), this,
+                   [saveAs] { saveAs(tr("SVG image (*.svg)"), QStringLiteral(".svg")); });
+    menu.addAction(tr("Save as PDF…"), this,
                    [saveAs] { saveAs(tr("PDF (*.pdf)"), QStringLiteral(".pdf")); });
     menu.exec(m_plot->mapToGlobal(pos));
 }
