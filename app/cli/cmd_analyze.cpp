@@ -38,13 +38,13 @@ int runAnalyze(CliArgs& args) {
     const auto saeDir = args.option("sae");
     if (!saeDir) return fail(name, std::string("--sae is required\n\n") + kUsage, 2);
     features::AnalysisSpec spec;
-    spec.maxTokens = args.intOption("tokens", 0);
-    spec.topK = static_cast<int>(args.intOption("top-k", 20));
-    spec.bins = static_cast<int>(args.intOption("bins", 10));
-    spec.perBin = static_cast<int>(args.intOption("per-bin", 5));
-    const int context = static_cast<int>(args.intOption("context", 24));
+    spec.maxTokens = args.intOption("tokens", 0, 0, kMaxTokens);
+    spec.topK = static_cast<int>(args.intOption("top-k", 20, 0, 10000));
+    spec.bins = static_cast<int>(args.intOption("bins", 10, 0, 1000));
+    spec.perBin = static_cast<int>(args.intOption("per-bin", 5, 0, 1000));
+    const int context = static_cast<int>(args.intOption("context", 24, 1, 4096));
     spec.fresh = args.flag("fresh");
-    if (args.hasError()) return fail(name, args.error(), 2);
+    if (args.hasError()) return fail(name, args.error());
     if (context < 1 || spec.topK < 0 || spec.bins < 0 || spec.perBin < 0)
         return fail(name, "--context must be ≥ 1 and --top-k, --bins, --per-bin ≥ 0", 2);
     spec.contextLeft = context * 3 / 4;

@@ -38,14 +38,14 @@ int runCapture(CliArgs& args) {
     acts::CaptureSpec spec;
     spec.corpus = corpus;
     spec.hooks = hooks;
-    spec.tokens = args.intOption("tokens", 1'000'000);
-    spec.contextSize = static_cast<int>(args.intOption("ctx", 128));
-    spec.batchWindows = static_cast<int>(args.intOption("batch", 16));
+    spec.tokens = args.intOption("tokens", 1'000'000, 1, kMaxTokens);
+    spec.contextSize = static_cast<int>(args.intOption("ctx", 128, 2, kMaxContext));
+    spec.batchWindows = static_cast<int>(args.intOption("batch", 16, 1, 4096));
     spec.resume = !args.flag("restart");
     const std::string dtype = args.option("dtype").value_or("f16");
     if (dtype != "f16" && dtype != "f32") return fail(name, "--dtype must be f16 or f32", 2);
     spec.dtype = dtype == "f16" ? io::DType::kF16 : io::DType::kF32;
-    if (args.hasError()) return fail(name, args.error(), 2);
+    if (args.hasError()) return fail(name, args.error());
 
     const std::string modelPath = std::filesystem::absolute(args.positionals()[0]).string();
     const std::string tokenizerOption = args.option("tokenizer").value_or("");

@@ -33,9 +33,9 @@ int runEvalSae(CliArgs& args) {
         return fail(name, std::string("MODEL, --sae and --corpus are required\n\n") + kUsage, 2);
     sae::ModelEvalSpec spec;
     spec.corpus = corpus;
-    spec.tokens = args.intOption("tokens", 50'000);
-    spec.contextSize = static_cast<int>(args.intOption("ctx", 128));
-    if (args.hasError()) return fail(name, args.error(), 2);
+    spec.tokens = args.intOption("tokens", 50'000, 1, kMaxTokens);
+    spec.contextSize = static_cast<int>(args.intOption("ctx", 128, 2, kMaxContext));
+    if (args.hasError()) return fail(name, args.error());
 
     const std::string modelPath = args.positionals()[0];
     auto model = model::Model::load(modelPath);

@@ -16,9 +16,9 @@ int runPerplexity(CliArgs& args) {
     if (!file) return fail("perplexity", "missing --text FILE", 2);
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail("perplexity", m.status().toString());
-    const int ctx =
-        static_cast<int>(args.intOption("ctx", std::min(512, m->model->config().maxSeqLen)));
-    if (args.hasError()) return fail("perplexity", args.error(), 2);
+    const int ctx = static_cast<int>(
+        args.intOption("ctx", std::min(512, m->model->config().maxSeqLen), 2, kMaxContext));
+    if (args.hasError()) return fail("perplexity", args.error());
     std::ifstream in(*file, std::ios::binary);
     if (!in) return fail("perplexity", *file + ": cannot open");
     std::ostringstream ss;

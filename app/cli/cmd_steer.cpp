@@ -61,15 +61,16 @@ int parseGeneration(CliArgs& args, SteerCommand& cmd) {
     steer::SteerRunSpec& spec = cmd.spec;
     model::SamplingOptions& sampling = spec.generate.sampling;
     spec.prompt = args.option("prompt").value_or("");
-    spec.generate.maxNewTokens = static_cast<int>(args.intOption("n", 256));
-    sampling.temperature = static_cast<float>(args.doubleOption("temperature", 0.5));
-    sampling.topK = static_cast<int>(args.intOption("top-k", 0));
-    sampling.topP = static_cast<float>(args.doubleOption("top-p", 1.0));
-    sampling.frequencyPenalty = static_cast<float>(args.doubleOption("frequency-penalty", 1.0));
-    sampling.seed = static_cast<uint64_t>(args.intOption("seed", 0));
-    spec.referenceContext = static_cast<int>(args.intOption("ctx", 128));
-    cmd.steps = static_cast<int>(args.intOption("steps", 11));
-    if (args.hasError()) return fail(kName, args.error(), 2);
+    spec.generate.maxNewTokens = static_cast<int>(args.intOption("n", 256, 0, 1'000'000));
+    sampling.temperature = static_cast<float>(args.doubleOption("temperature", 0.5, 0, 100));
+    sampling.topK = static_cast<int>(args.intOption("top-k", 0, 0, INT32_MAX));
+    sampling.topP = static_cast<float>(args.doubleOption("top-p", 1.0, 0, 1));
+    sampling.frequencyPenalty =
+        static_cast<float>(args.doubleOption("frequency-penalty", 1.0, -100, 100));
+    sampling.seed = args.seedOption("seed", 0);
+    spec.referenceContext = static_cast<int>(args.intOption("ctx", 128, 2, kMaxContext));
+    cmd.steps = static_cast<int>(args.intOption("steps", 11, 2, 1000));
+    if (args.hasError()) return fail(kName, args.error());
     if (spec.generate.maxNewTokens < 0 || sampling.temperature < 0 || sampling.topK < 0 ||
         !(sampling.topP > 0 && sampling.topP <= 1))
         return fail(kName, "-n, --temperature, --top-k must be >= 0 and --top-p in (0, 1]", 2);

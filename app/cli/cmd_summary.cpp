@@ -133,9 +133,9 @@ int runSummary(CliArgs& args) {
     const std::string name = "summary";
     if (args.positionals().size() != 1)
         return fail(name, std::string("expected one WORKSPACE\n\n") + kUsage, 2);
-    const int count = static_cast<int>(args.intOption("features", 12));
-    const int examples = static_cast<int>(args.intOption("examples", 3));
-    if (args.hasError()) return fail(name, args.error(), 2);
+    const int count = static_cast<int>(args.intOption("features", 12, 1, 1'000'000));
+    const int examples = static_cast<int>(args.intOption("examples", 3, 0, 1000));
+    if (args.hasError()) return fail(name, args.error());
     auto workspace = ws::Workspace::open(args.positionals()[0]);
     if (!workspace.ok()) return fail(name, workspace.status().toString());
     const ws::Manifest& m = workspace->manifest();

@@ -24,8 +24,8 @@ int runTrainBpe(CliArgs& args) {
     const std::string name = "train-bpe";
     const auto corpus = args.options("corpus");
     const auto out = args.option("out");
-    const long long vocab = args.intOption("vocab", 0);
-    if (args.hasError()) return fail(name, args.error(), 2);
+    const long long vocab = args.intOption("vocab", 0, 257, 1'000'000);
+    if (args.hasError()) return fail(name, args.error());
     if (corpus.empty() || !out || vocab <= 0)
         return fail(name, std::string("give --corpus, --vocab and --out\n\n") + kUsage, 2);
     if (vocab < 257 || vocab > (1 << 20))

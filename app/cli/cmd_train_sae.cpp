@@ -64,13 +64,13 @@ int runTrainSae(CliArgs& args) {
     if (!sae::parseArchitecture(arch, &spec.architecture) ||
         spec.architecture == sae::Architecture::kJumpReLU)
         return fail(name, "--arch must be relu, topk or batchtopk, got '" + arch + "'", 2);
-    spec.dSae = args.intOption("features", 0);
-    spec.k = args.intOption("k", 32);
-    spec.l1 = args.doubleOption("l1", 5.0);
-    spec.totalTokens = args.intOption("tokens", 2'000'000);
-    spec.batchSize = args.intOption("batch", 4096);
-    spec.lr = args.doubleOption("lr", 4e-4);
-    spec.seed = static_cast<uint64_t>(args.intOption("seed", 42));
+    spec.dSae = args.intOption("features", 0, 1, INT32_MAX);
+    spec.k = args.intOption("k", 32, 1, INT32_MAX);
+    spec.l1 = args.doubleOption("l1", 5.0, 0, 1e6);
+    spec.totalTokens = args.intOption("tokens", 2'000'000, 1, kMaxTokens);
+    spec.batchSize = args.intOption("batch", 4096, 1, 1 << 20);
+    spec.lr = args.doubleOption("lr", 4e-4, 1e-12, 10);
+    spec.seed = args.seedOption("seed", 42);
     spec.resume = args.flag("resume");
     const std::string precision = args.option("precision").value_or("f32");
     if (precision != "f32" && precision != "bf16")
@@ -83,7 +83,7 @@ int runTrainSae(CliArgs& args) {
     spec.outDir = *out;
     spec.metadata.hookName = args.option("hook").value_or("");
     spec.metadata.datasetPath = std::filesystem::absolute(*activations).string();
-    if (args.hasError()) return fail(name, args.error(), 2);
+    if (args.hasError()) return fail(name, args.error());
 
     std::unique_ptr<acts::BatchProvider> data;
     Matrix heldOut;  // [rows, d_in]
