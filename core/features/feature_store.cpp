@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/base/file_checks.h"
 #include "core/base/text.h"
 #include "core/base/version.h"
 #include "core/features/sqlite_util.h"
@@ -440,6 +441,7 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
     if (readOnly && !exists) return Status::notFound(path + ": no such feature store");
     if (exists && fs::is_directory(path, ec))
         return Status::invalidArgument(path + ": is a folder, expected a feature store file");
+    if (exists) MONO_RETURN_IF_ERROR(requireRegularFile(path));
     if (exists) MONO_RETURN_IF_ERROR(checkHeader(path));
 
     sqlite3* raw = nullptr;

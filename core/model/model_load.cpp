@@ -16,6 +16,7 @@
 //             blk.L.ffn_{gate,up,down}.weight, output_norm.weight, output.weight.
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +25,8 @@
 #include <random>
 #include <sstream>
 
+#include "core/base/file_checks.h"
+#include "core/io/format_detect.h"
 #include "core/io/gguf.h"
 #include "core/io/llama2c.h"
 #include "core/io/safetensors.h"
@@ -40,6 +43,19 @@ std::string shapeString(const std::vector<int64_t>& shape) {
     std::string s = "[";
     for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
+}
+
+// A weight that is NaN or infinite poisons every activation after it (generation
+// prints NUL bytes, metrics print NaN), so it is refused at load, by name.
+Status checkFinite(const std::string& source, const std::string& name,
+                   const std::vector<float>& values) {
+    for (size_t i = 0; i < values.size(); ++i)
+        if (!std::isfinite(values[i]))
+            return Status::corruption(source + ": tensor '" + name + "' holds " +
+                                      (std::isnan(values[i]) ? "NaN" : "an infinite value") +
+                                      " at element " + std::to_string(i) +
+                                      "; the weights are damaged");
+    return Status::success();
 }
 
 // Looks tensors up by name across the files of one model.
@@ -63,6 +79,7 @@ public:
                                            shapeString(want) + ", found " + shapeString(t->shape));
         auto f = io::toFloat(*t);
         if (!f.ok()) return f.status().withContext(m_source);
+        MONO_RETURN_IF_ERROR(checkFinite(m_source, name, *f));
         if (transpose) {
             *out = Eigen::Map<const RowMatrix>(f->data(), cols, rows).transpose();
         } else {
@@ -80,6 +97,7 @@ public:
                                            shapeString({n}) + ", found " + shapeString(t->shape));
         auto f = io::toFloat(*t);
         if (!f.ok()) return f.status().withContext(m_source);
+        MONO_RETURN_IF_ERROR(checkFinite(m_source, name, *f));
         *out = Eigen::Map<const Vector>(f->data(), n);
         return Status::success();
     }
@@ -203,7 +221,23 @@ LlamaNames ggufLlamaNames() {
     return n;
 }
 
+// The config may not claim fewer layers than the checkpoint holds: the model
+// would run truncated and say nothing. (Fewer tensors than layers is caught by
+// the loader as a missing tensor.) `nextLayerTensor` names a tensor of layer
+// nLayers, which must not exist.
+Status checkLayerCount(const ModelConfig& c, const WeightReader& r,
+                       const std::string& nextLayerTensor) {
+    if (!r.has(nextLayerTensor)) return Status::success();
+    return Status::invalidArgument("the configuration says " + std::to_string(c.nLayers) +
+                                   " layers, but the checkpoint "
+                                   "holds '" +
+                                   nextLayerTensor +
+                                   "', a layer beyond them: the configuration does not "
+                                   "belong to these weights");
+}
+
 Result<std::string> readText(const fs::path& path) {
+    MONO_RETURN_IF_ERROR(requireRegularFile(path.string()));
     std::ifstream in(path, std::ios::binary);
     if (!in) return Status::notFound(path.string() + ": cannot open");
     std::ostringstream ss;
@@ -220,11 +254,12 @@ Result<std::shared_ptr<Model>> loadHfFolder(const fs::path& dir) {
 
     // One model.safetensors, or the shards listed by model.safetensors.index.json.
     std::vector<io::SafetensorsFile> files;
-    if (fs::exists(dir / "model.safetensors")) {
+    std::error_code ec;  // a symlink loop in the folder is "absent", never an exception
+    if (fs::exists(fs::symlink_status(dir / "model.safetensors", ec))) {
         MONO_ASSIGN_OR_RETURN(auto f,
                               io::SafetensorsFile::open((dir / "model.safetensors").string()));
         files.push_back(std::move(f));
-    } else if (fs::exists(dir / "model.safetensors.index.json")) {
+    } else if (fs::exists(dir / "model.safetensors.index.json", ec)) {
         const fs::path indexPath = dir / "model.safetensors.index.json";
         MONO_ASSIGN_OR_RETURN(std::string index, readText(indexPath));
         std::vector<std::string> shards;
@@ -261,8 +296,15 @@ Result<std::shared_ptr<Model>> loadHfFolder(const fs::path& dir) {
     auto w = std::make_unique<ModelWeights>();
     if (config.arch == Arch::kGpt2) {
         const std::string prefix = reader.has("transformer.wte.weight") ? "transformer." : "";
+        MONO_RETURN_IF_ERROR(
+            checkLayerCount(config, reader,
+                            prefix + "h." + std::to_string(config.nLayers) + ".ln_1.weight")
+                .withContext((dir / "config.json").string()));
         MONO_RETURN_IF_ERROR(loadGpt2(config, reader, prefix, w.get()));
     } else {
+        MONO_RETURN_IF_ERROR(
+            checkLayerCount(config, reader, hfLlamaNames().layer(config.nLayers, "attn_norm"))
+                .withContext((dir / "config.json").string()));
         MONO_RETURN_IF_ERROR(loadLlama(config, reader, hfLlamaNames(), w.get()));
     }
     return Model::fromWeights(config, std::move(*w));
@@ -279,18 +321,24 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
         if (m.ok()) (*m)->m_path = path;
         return m;
     }
-    char magic[4] = {};
-    {
-        std::ifstream in(p, std::ios::binary);
-        in.read(magic, 4);
-    }
+    // By content, not by name: a text file called .gguf is not read as llama2.c.
+    MONO_RETURN_IF_ERROR(requireRegularFile(path));
+    MONO_ASSIGN_OR_RETURN(const io::FileFormat format, io::detectFileFormat(path));
+    if (format != io::FileFormat::kGguf && format != io::FileFormat::kLlama2c)
+        return Status::unsupported(path +
+                                   ": holds tensors but no model configuration; give the Hugging "
+                                   "Face folder (config.json + model.safetensors), a .gguf or a "
+                                   "llama2.c .bin");
     auto w = std::make_unique<ModelWeights>();
     ModelConfig config;
-    if (std::memcmp(magic, "GGUF", 4) == 0) {
+    if (format == io::FileFormat::kGguf) {
         MONO_ASSIGN_OR_RETURN(auto file, io::GgufFile::open(path));
         MONO_ASSIGN_OR_RETURN(config, configFromGguf(file));
         config.name = p.filename().string();
         WeightReader reader([&file](const std::string& n) { return file.findTensor(n); }, path);
+        MONO_RETURN_IF_ERROR(
+            checkLayerCount(config, reader, ggufLlamaNames().layer(config.nLayers, "attn_norm"))
+                .withContext(path));
         MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
     } else {
         MONO_ASSIGN_OR_RETURN(auto file, io::Llama2cFile::open(path));

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/base/atomic_file.h"
+#include "core/base/file_checks.h"
 #include "core/io/npy.h"
 #include "core/io/safetensors.h"
 
@@ -65,6 +66,7 @@ Status checkDIn(const std::string& file, int64_t dIn, const LoadOptions& options
 }
 
 Result<json> readJson(const std::string& path) {
+    MONO_RETURN_IF_ERROR(requireRegularFile(path));
     std::ifstream in(path, std::ios::binary);
     if (!in) return Status::notFound(path + ": cannot open");
     std::stringstream buffer;
