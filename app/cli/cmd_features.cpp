@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "core/features/export.h"
 #include "core/features/feature_store.h"
 
@@ -105,6 +106,8 @@ int runExport(CliArgs& args) {
         return fail(name, std::string("give one of --json or --csv\n\n") + kExportUsage, 2);
     const long long id = args.intOption("feature", -1, 0, INT32_MAX);
     if (args.hasError()) return fail(name, args.error());
+    if (auto st = checkOutputFiles({json ? *json : *csv}, args.positionals()); !st.ok())
+        return fail(name, st.toString());
     auto store = features::FeatureStore::open(args.positionals()[0],
                                               features::FeatureStore::Mode::kReadOnly);
     if (!store.ok()) return fail(name, store.status().toString());

@@ -5,6 +5,7 @@
 
 #include "app/cli/command.h"
 #include "app/cli/model_args.h"
+#include "app/cli/output_guard.h"
 #include "core/base/atomic_file.h"
 #include "core/quant/calibration.h"
 #include "core/quant/report.h"
@@ -21,6 +22,9 @@ int runQuant(CliArgs& args) {
     if (!reportPath) return fail(kName, "missing --report OUT.json", 2);
     if (args.option("alpha") && args.flag("auto-alpha"))
         return fail(kName, "--alpha and --auto-alpha exclude each other", 2);
+    if (auto st = checkOutputFiles({*reportPath}, inputPaths(args, {"tokenizer", "corpus"}));
+        !st.ok())
+        return fail(kName, st.toString());
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail(kName, m.status().toString());
     model::Model& fp = *m->model;

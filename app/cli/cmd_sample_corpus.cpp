@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/model/corpus_sampler.h"
 #include "core/model/model_files.h"
@@ -24,6 +25,8 @@ int runSampleCorpus(CliArgs& args) {
     const auto out = args.option("out");
     if (args.positionals().size() != 1 || !out)
         return fail(name, std::string("MODEL and --out are required\n\n") + kUsage, 2);
+    if (auto st = checkOutputFiles({*out}, inputPaths(args, {"tokenizer"})); !st.ok())
+        return fail(name, st.toString());
     model::CorpusSampleSpec spec;
     spec.outPath = *out;
     spec.tokens = args.intOption("tokens", 1'000'000, 1, kMaxTokens);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/base/atomic_file.h"
 #include "core/lmtrain/lm_data.h"
@@ -140,6 +141,9 @@ int runTrainLm(CliArgs& args) {
         return fail(name,
                     "sizes must be positive (--vocab at least 257, --ctx at least 2) and --lr > 0",
                     2);
+    if (auto st = checkOutputFolder(*out, inputPaths(args, {"corpus", "heldout", "tokenizer"}));
+        !st.ok())
+        return fail(name, st.toString());
     if (threads > 0) omp_set_num_threads(threads);
     spec.outDir = *out;
 

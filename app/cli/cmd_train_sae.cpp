@@ -6,8 +6,11 @@
 #include <memory>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
+#include "core/acts/activation_store.h"
 #include "core/acts/shuffled_provider.h"
+#include "core/base/memory_budget.h"
 #include "core/kernels/bf16_gemm.h"
 #include "core/sae/metrics.h"
 #include "core/sae/trainer.h"
@@ -20,7 +23,8 @@ const char* kUsage =
     "usage: monoscope-cli train-sae (WORKSPACE --hook NAME | --activations FILE.npy|STORE)\n"
     "                               --features F [--out DIR]\n"
     "                               [--arch relu|topk|batchtopk] [--k K] [--l1 L] [--tokens N]\n"
-    "                               [--batch B] [--lr LR] [--seed S] [--hook NAME] [--resume]\n"
+    "                               [--batch B] [--lr LR] [--seed S] [--hook NAME] [--resume] "
+    "[--force]\n"
     "                               [--precision f32|bf16]\n"
     "\n"
     "With WORKSPACE, trains on its store for --hook and saves to WORKSPACE/saes/<arch>-<F>\n"
@@ -28,10 +32,39 @@ const char* kUsage =
     "last 5%, at most 16384\n"
     "rows, are held out for the final metrics) or on an activation store folder, and\n"
     "writes DIR/cfg.json + sae_weights.safetensors + sparsity.safetensors (SAELens\n"
-    "layout) and DIR/checkpoint.safetensors. --resume continues an interrupted run.\n"
+    "layout) and DIR/checkpoint.safetensors. --resume continues an interrupted run;\n"
+    "a DIR that already holds a trained SAE is replaced only with --force.\n"
     "--precision bf16 runs the GEMMs on bf16 operands with float32 sums (weights,\n"
     "gradients and Adam stay float32; needs AVX-512 BF16): about twice as fast.\n"
     "Defaults: --arch relu --k 32 --l1 5 --tokens 2000000 --batch 4096 --lr 4e-4 --seed 42.";
+
+// Training without --resume starts over and replaces what `out` holds: refused
+// for a finished SAE unless the user says --force, because a feature store's
+// labels were written for that SAE's features.
+Status checkReplacingSae(const std::string& out, bool resume, bool force) {
+    std::error_code ec;
+    if (resume || force || !std::filesystem::exists(out + "/sae_weights.safetensors", ec))
+        return Status::success();
+    std::string labelled;
+    const std::string store = ws::featureStoreBesideSae(out);
+    if (!store.empty() && std::filesystem::exists(store, ec))
+        labelled = " (and the feature store " + store + " describes its features)";
+    return Status::invalidArgument(out + ": already holds a trained SAE" + labelled +
+                                   "; pass --force to replace it, or --resume to continue "
+                                   "an interrupted run, or choose another --out");
+}
+
+// W_enc, W_dec, their gradients and two Adam moments (6 [d_in, F] matrices),
+// plus about three [batch, F] activations: what one training step holds.
+double trainingBytes(const sae::TrainSpec& spec, int64_t dIn) {
+    const double f = double(spec.dSae);
+    return 4.0 * (6.0 * double(dIn) * f + 3.0 * double(spec.batchSize) * f);
+}
+
+std::string trainingFootprint(const sae::TrainSpec& spec, int64_t dIn) {
+    return "an SAE of --features " + std::to_string(spec.dSae) + " on d_in " + std::to_string(dIn) +
+           " in batches of --batch " + std::to_string(spec.batchSize);
+}
 
 int runTrainSae(CliArgs& args) {
     const std::string name = "train-sae";
@@ -84,6 +117,10 @@ int runTrainSae(CliArgs& args) {
     spec.metadata.hookName = args.option("hook").value_or("");
     spec.metadata.datasetPath = std::filesystem::absolute(*activations).string();
     if (args.hasError()) return fail(name, args.error());
+    if (auto st = checkOutputFolder(*out, {*activations}); !st.ok())
+        return fail(name, st.toString());
+    if (auto st = checkReplacingSae(*out, spec.resume, args.flag("force")); !st.ok())
+        return fail(name, st.toString());
 
     std::unique_ptr<acts::BatchProvider> data;
     Matrix heldOut;  // [rows, d_in]
@@ -107,6 +144,12 @@ int runTrainSae(CliArgs& args) {
         data = std::make_unique<acts::MatrixBatchProvider>(std::move(train), spec.seed);
     }
 
+    if (auto st =
+            checkMemoryNeed(trainingFootprint(spec, data->dim()), trainingBytes(spec, data->dim()));
+        !st.ok())
+        return fail(name, st.toString());
+    if (auto index = acts::readStoreIndex(*activations); index.ok())
+        spec.metadata.modelName = index->model;
     std::printf("training a %s SAE: d_in %lld, %lld features, %lld tokens in batches of %lld\n",
                 arch.c_str(), (long long)data->dim(), (long long)spec.dSae,
                 (long long)spec.totalTokens, (long long)spec.batchSize);
@@ -136,7 +179,7 @@ int runTrainSae(CliArgs& args) {
 const RegisterCommand kRegister({"train-sae",
                                  "train a ReLU/TopK/BatchTopK SAE on captured activations",
                                  kUsage,
-                                 {"resume"},
+                                 {"resume", "force"},
                                  {"activations", "arch", "features", "k", "l1", "tokens", "batch",
                                   "lr", "seed", "hook", "out", "precision"},
                                  &runTrainSae});
