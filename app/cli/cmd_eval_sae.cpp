@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 
 #include "app/cli/command.h"
@@ -97,6 +98,12 @@ int runEvalSae(CliArgs& args) {
                             {"ce_zero_ablation", report->ceZeroAblation},
                             {"ce_loss_recovered", report->ceLossRecovered},
                             {"delta_loss", report->deltaLoss}};
+        // JSON has no NaN: nlohmann would write null, which no reader takes for a number.
+        for (const auto& [key, value] : j.items())
+            if (value.is_number_float() && !std::isfinite(value.get<double>()))
+                return fail(name, *out + ": not written: " + key + " is " +
+                                      std::to_string(value.get<double>()) +
+                                      ", and a metrics file holds only finite numbers");
         if (auto st = writeFileAtomic(*out, j.dump(2) + "\n"); !st.ok())
             return fail(name, st.toString());
     }
