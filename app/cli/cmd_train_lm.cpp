@@ -136,11 +136,6 @@ int runTrainLm(CliArgs& args) {
     if (args.hasError()) return fail(name, args.error());
     if (corpus.empty() || !out)
         return fail(name, std::string("give --corpus and --out\n\n") + kUsage, 2);
-    if (vocab < 257 || spec.shape.layers <= 0 || spec.shape.dModel <= 0 || spec.shape.heads <= 0 ||
-        spec.shape.ctx <= 1 || spec.batchSize <= 0 || spec.totalTokens <= 0 || !(spec.lr > 0))
-        return fail(name,
-                    "sizes must be positive (--vocab at least 257, --ctx at least 2) and --lr > 0",
-                    2);
     if (auto st = checkOutputFolder(*out, inputPaths(args, {"corpus", "heldout", "tokenizer"}));
         !st.ok())
         return fail(name, st.toString());
