@@ -124,7 +124,8 @@ int runTrainSae(CliArgs& args) {
 
     std::unique_ptr<acts::BatchProvider> data;
     Matrix heldOut;  // [rows, d_in]
-    if (std::filesystem::is_directory(*activations)) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(*activations, ec)) {
         auto store = acts::ShuffledStoreProvider::open(*activations, spec.seed);
         if (!store.ok()) return fail(name, store.status().toString());
         data = std::move(store).value();
