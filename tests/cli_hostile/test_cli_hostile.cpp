@@ -17,6 +17,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -231,9 +232,10 @@ private slots:
         mustSucceed({QStringLiteral("analyze"), QStringLiteral("@ws"), QStringLiteral("--sae"),
                      QStringLiteral("@ws/saes/topk-64"), QStringLiteral("--tokens"),
                      QStringLiteral("1500"), QStringLiteral("--no-model")});
-        mono::test::writeFile(at(QStringLiteral("ws/saes/relu-32/eval.json")).toStdString(),
-                        "{\"tokens\": 100, \"l0\": null, \"explained_variance\": null, "
-                        "\"ce_loss_recovered\": null, \"delta_loss\": null, \"dead_pct\": 0}\n");
+        mono::test::writeFile(
+            at(QStringLiteral("ws/saes/relu-32/eval.json")).toStdString(),
+            "{\"tokens\": 100, \"l0\": null, \"explained_variance\": null, "
+            "\"ce_loss_recovered\": null, \"delta_loss\": null, \"dead_pct\": 0}\n");
         fs::create_symlink("ws/features/topk-64.sqlite",
                            at(QStringLiteral("store-link.json")).toStdString());
     }
@@ -400,6 +402,45 @@ private slots:
         struct stat st {};
         QCOMPARE(::stat("/dev/null", &st), 0);
         QVERIFY(S_ISCHR(st.st_mode));
+    }
+
+    // A store in a folder nobody may write (a read-only share) is still read.
+    // As root, modes do not apply, so the CLI then runs as nobody via setpriv.
+    void readOnlyStoreIsReadable() {
+        const fs::path dir = at(QStringLiteral("ro")).toStdString();
+        fs::create_directories(dir);
+        copyFile(at(QStringLiteral("ws/features/topk-64.sqlite")).toStdString(), dir / "s.sqlite");
+        fs::permissions(dir / "s.sqlite",
+                        fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+        fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                 fs::perms::group_exec | fs::perms::others_read |
+                                 fs::perms::others_exec);
+        const QStringList args = {QStringLiteral("features"),
+                                  QString::fromStdString((dir / "s.sqlite").string()),
+                                  QStringLiteral("--top"), QStringLiteral("3")};
+        QProcess p;
+        if (::geteuid() == 0) {
+            const QString setpriv = QStandardPaths::findExecutable(QStringLiteral("setpriv"));
+            if (setpriv.isEmpty()) QSKIP("running as root without setpriv: modes do not apply");
+            // nobody must reach the store: open the folders above it for traversal.
+            for (fs::path up = dir.parent_path(); up != up.parent_path(); up = up.parent_path())
+                if (up.string().rfind(m_dir.toStdString(), 0) == 0 ||
+                    up == fs::path(m_dir.toStdString()))
+                    fs::permissions(up, fs::perms::others_exec | fs::perms::group_exec,
+                                    fs::perm_options::add);
+            p.start(setpriv,
+                    QStringList{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
+                                QStringLiteral("--clear-groups"), QStringLiteral(MONO_CLI_PATH)} +
+                        args);
+        } else {
+            p.start(QStringLiteral(MONO_CLI_PATH), args);
+        }
+        QVERIFY(p.waitForFinished(kCaseTimeoutMs));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, qPrintable(err));
+        QVERIFY(QString::fromUtf8(p.readAllStandardOutput()).contains(QStringLiteral("of 64")));
+        QVERIFY(!fs::exists(dir / "s.sqlite-shm"));
+        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add);  // for the cleanup
     }
 
     void captureWithTheSameCorpusResumes() {
