@@ -105,7 +105,13 @@ bool sameFile(const std::string& a, const std::string& b) {
 Status resolveOutputSymlink(const std::string& path, std::string* target) {
     fs::path p(path);
     std::error_code ec;
-    for (int hops = 0; fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+    // A link to a FIFO, device or socket is opened as it is: the kernel follows
+    // it, including /proc's magic links (/dev/stdout → "pipe:[123]") that
+    // name no path.
+    struct stat st {};
+    const bool special =
+        ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+    for (int hops = 0; !special && fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
         if (hops >= 40) return Status::invalidArgument(path + ": a symlink loop");
         fs::path next = fs::read_symlink(p, ec);
         if (ec) return Status::ioError(path + ": cannot read the symlink: " + ec.message());

@@ -55,7 +55,8 @@ Status checkOutputTarget(const std::string& output, const std::vector<std::strin
 
 // `path` with a symlink at its end followed to its final target (relative
 // links resolved against the link's folder); `path` itself when it is not a
-// symlink. InvalidArgument for a symlink loop.
+// symlink, or when it leads to a FIFO, device or socket (opened through the
+// link, so that /dev/stdout works). InvalidArgument for a symlink loop.
 Status resolveOutputSymlink(const std::string& path, std::string* target);
 
 }  // namespace mono
