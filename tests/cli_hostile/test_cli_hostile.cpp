@@ -402,6 +402,12 @@ private slots:
         struct stat st {};
         QCOMPARE(::stat("/dev/null", &st), 0);
         QVERIFY(S_ISCHR(st.st_mode));
+        // /dev/stdout is a link into /proc ("pipe:[N]" here), followed by the kernel.
+        const CliRun r = runCli({QStringLiteral("logits"), at(QStringLiteral("model.bin")),
+                                 QStringLiteral("--tokens"), QStringLiteral("1,2"),
+                                 QStringLiteral("--out"), QStringLiteral("/dev/stdout")});
+        QVERIFY2(r.finished && r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains(QStringLiteral("NUMPY")));  // the .npy magic, on stdout
     }
 
     // A store in a folder nobody may write (a read-only share) is still read.
