@@ -113,9 +113,10 @@ int runAnalyze(CliArgs& args) {
     const std::string out =
         args.option("out").value_or(workspace->featureStorePath(ws::saeNameOf(*saeDir)));
     const ws::Manifest& m = workspace->manifest();
-    if (auto st = checkOutputFiles({out}, {*saeDir, workspace->activationsDir(hook), m.modelPath});
-        !st.ok())
-        return fail(name, st.toString());
+    std::vector<std::string> inputs = saeInputFiles(*saeDir);
+    inputs.push_back(workspace->activationsDir(hook));
+    inputs.push_back(m.modelPath);
+    if (auto st = checkOutputFiles({out}, inputs); !st.ok()) return fail(name, st.toString());
     auto lock = ws::WorkspaceLock::acquire(workspace->dir(), "analyze");
     if (!lock.ok()) return fail(name, lock.status().toString());
     const int64_t rows = store->index().rows();

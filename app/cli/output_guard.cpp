@@ -10,11 +10,27 @@
 
 namespace mono::cli {
 
+std::vector<std::string> saeInputFiles(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) return {path};
+    std::vector<std::string> files;
+    for (const char* name : {"cfg.json", "sae_weights.safetensors", "sparsity.safetensors",
+                             "params.npz", "sae.safetensors", "checkpoint.safetensors"})
+        files.push_back((std::filesystem::path(path) / name).string());
+    return files;
+}
+
 std::vector<std::string> inputPaths(const CliArgs& args,
                                     std::initializer_list<const char*> inputOptions) {
     std::vector<std::string> paths = args.positionals();
     for (const char* name : inputOptions)
-        for (const auto& value : args.options(name)) paths.push_back(value);
+        for (const auto& value : args.options(name)) {
+            if (std::string(name) != "sae") {
+                paths.push_back(value);
+                continue;
+            }
+            for (auto& file : saeInputFiles(value)) paths.push_back(std::move(file));
+        }
     return paths;
 }
 

@@ -15,7 +15,13 @@
 
 namespace mono::cli {
 
-// The positionals and every value of the named options: what a command reads.
+// An SAE's own files (or `path` itself when it is a file): what a command reads
+// of it. Not the whole folder, because outputs may live beside them
+// (eval.json), and a rerun must not take its previous output for an input.
+std::vector<std::string> saeInputFiles(const std::string& path);
+
+// The positionals and every value of the named options (an --sae expanded by
+// saeInputFiles): what a command reads.
 std::vector<std::string> inputPaths(const CliArgs& args,
                                     std::initializer_list<const char*> inputOptions);
 

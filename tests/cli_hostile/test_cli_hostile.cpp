@@ -449,6 +449,21 @@ private slots:
         fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add);  // for the cleanup
     }
 
+    // An output beside an input (eval.json in the SAE's folder) is no input: a
+    // rerun may replace it.
+    void rerunMayReplaceItsOwnOutputBesideAnInput() {
+        const QStringList evalSae = {
+            QStringLiteral("eval-sae"), QStringLiteral("@model.bin"),
+            QStringLiteral("--sae"),    QStringLiteral("@ws/saes/topk-64"),
+            QStringLiteral("--corpus"), QStringLiteral("@other.txt"),
+            QStringLiteral("--tokens"), QStringLiteral("300"),
+            QStringLiteral("--ctx"),    QStringLiteral("64"),
+            QStringLiteral("--json"),   QStringLiteral("@ws/saes/topk-64/eval.json")};
+        mustSucceed(evalSae);
+        QVERIFY(QFileInfo::exists(at(QStringLiteral("ws/saes/topk-64/eval.json"))));
+        mustSucceed(evalSae);
+    }
+
     void captureWithTheSameCorpusResumes() {
         mustSucceed({QStringLiteral("capture"), QStringLiteral("@model.bin"),
                      QStringLiteral("--corpus"), QStringLiteral("@corpus.txt"),
