@@ -1,5 +1,10 @@
 #include "app/cli/cli_args.h"
 
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace mono::cli {
@@ -61,28 +66,54 @@ std::vector<std::string> CliArgs::options(const std::string& name) const {
     return found;
 }
 
-long long CliArgs::intOption(const std::string& name, long long fallback) {
+long long CliArgs::intOption(const std::string& name, long long fallback, long long min,
+                             long long max) {
     auto text = option(name);
     if (!text) return fallback;
+    const std::string range = " (from " + std::to_string(min) + " to " + std::to_string(max) + ")";
+    // strtoll skips leading blanks and accepts '+'; a value is digits with an optional '-'.
+    const bool shaped = !text->empty() &&
+                        (std::isdigit(static_cast<unsigned char>((*text)[0])) || (*text)[0] == '-');
     char* end = nullptr;
-    long long v = std::strtoll(text->c_str(), &end, 10);
-    if (text->empty() || *end != '\0') {
-        m_error = "--" + name + " expects an integer, got '" + *text + "'";
+    errno = 0;
+    const long long v = std::strtoll(text->c_str(), &end, 10);
+    if (!shaped || *end != '\0' || end == text->c_str()) {
+        setError("--" + name + " expects an integer" + range + ", got '" + *text + "'");
+        return fallback;
+    }
+    if (errno == ERANGE || v < min || v > max) {
+        setError("--" + name + " is out of range" + range + ": '" + *text + "'");
         return fallback;
     }
     return v;
 }
 
-double CliArgs::doubleOption(const std::string& name, double fallback) {
+double CliArgs::doubleOption(const std::string& name, double fallback, double min, double max) {
     auto text = option(name);
     if (!text) return fallback;
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, " (from %g to %g)", min, max);
+    const std::string range = buffer;
     char* end = nullptr;
-    double v = std::strtod(text->c_str(), &end);
-    if (text->empty() || *end != '\0') {
-        m_error = "--" + name + " expects a number, got '" + *text + "'";
+    errno = 0;
+    const double v = std::strtod(text->c_str(), &end);
+    if (text->empty() || std::isspace(static_cast<unsigned char>((*text)[0])) || *end != '\0') {
+        setError("--" + name + " expects a number" + range + ", got '" + *text + "'");
+        return fallback;
+    }
+    if (!std::isfinite(v) || errno == ERANGE) {
+        setError("--" + name + " must be a finite number" + range + ", got '" + *text + "'");
+        return fallback;
+    }
+    if (v < min || v > max) {
+        setError("--" + name + " is out of range" + range + ": '" + *text + "'");
         return fallback;
     }
     return v;
+}
+
+uint64_t CliArgs::seedOption(const std::string& name, uint64_t fallback) {
+    return static_cast<uint64_t>(intOption(name, static_cast<long long>(fallback), 0, LLONG_MAX));
 }
 
 bool CliArgs::checkKnown(const std::set<std::string>& known) {

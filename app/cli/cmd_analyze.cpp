@@ -5,13 +5,16 @@
 #include <filesystem>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/acts/activation_store.h"
 #include "core/features/analysis.h"
+#include "core/features/feature_store.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
 #include "core/sae/sae_io.h"
 #include "core/workspace/workspace.h"
+#include "core/workspace/workspace_lock.h"
 
 namespace mono::cli {
 namespace {
@@ -19,7 +22,7 @@ namespace {
 const char* kUsage =
     "usage: monoscope-cli analyze WORKSPACE --sae DIR [--hook NAME] [--tokens N] [--top-k K]\n"
     "                             [--bins B] [--per-bin P] [--context C] [--out FILE.sqlite]\n"
-    "                             [--no-model] [--fresh]\n"
+    "                             [--no-model] [--fresh] [--any-hook]\n"
     "\n"
     "Streams WORKSPACE/activations/<hook>/ through the SAE once and writes, per feature,\n"
     "density, max/mean, an activation histogram, the top-K examples and P examples from\n"
@@ -27,9 +30,52 @@ const char* kUsage =
     "(through the workspace's model unless --no-model), decoder neighbours and\n"
     "co-firing features. An interrupted run continues where it stopped, and a run over\n"
     "a grown store extends the previous one (--fresh starts over). Labels are kept.\n"
+    "A store built for another SAE, or over more tokens than this run, is replaced only\n"
+    "with --fresh; an SAE trained at another hook is used only with --any-hook.\n"
     "Defaults: --hook from the SAE's cfg.json, else the workspace's first hook;\n"
     "--tokens all --top-k 20 --bins 10 --per-bin 5 --context 24;\n"
     "--out WORKSPACE/features/<sae folder name>.sqlite.";
+
+// A store already at `out` is extended or resumed by the analysis; it is
+// replaced only when the user says --fresh if it was built for another SAE
+// (its labels describe other features) or covers more tokens than this run
+// would (a complete larger analysis would be thrown away).
+Status checkReplacingStore(const std::string& out, const sae::Sae& sae, int64_t targetRows) {
+    std::error_code ec;
+    if (!std::filesystem::exists(out, ec)) return Status::success();
+    auto existing = features::FeatureStore::open(out, features::FeatureStore::Mode::kReadOnly);
+    if (!existing.ok()) return existing.status();
+    auto run = existing->runInfo();
+    if (!run.ok() || (run->saeHash.empty() && run->tokensAnalysed == 0)) return Status::success();
+    if (!run->saeHash.empty() && run->saeHash != features::saeContentHash(sae))
+        return Status::invalidArgument(
+            out + ": was built for another SAE (" + run->saePath +
+            "), and its labels describe that SAE's features; pass --fresh to replace it, or "
+            "give another --out");
+    if (run->tokensAnalysed > targetRows)
+        return Status::invalidArgument(
+            out + ": holds an analysis of " + std::to_string(run->tokensAnalysed) +
+            " tokens, and this run would analyse " + std::to_string(targetRows) +
+            " and replace it; pass --fresh to replace it, or raise "
+            "--tokens");
+    return Status::success();
+}
+
+// The hook the SAE records is the one it was trained at: another hook (or a
+// store of another width) is refused unless --any-hook says it is meant.
+Status checkSaeHook(const std::string& saeDir, const sae::Sae& sae, const std::string& hook,
+                    const acts::StoreIndex& store, bool anyHook) {
+    const std::string& own = sae.config().metadata.hookName;
+    if (!anyHook && !own.empty() && own != hook)
+        return Status::invalidArgument(saeDir + ": the SAE was trained at " + own +
+                                       ", not at --hook " + hook +
+                                       "; pass --any-hook to use it there anyway");
+    if (store.dim != sae.dIn())
+        return Status::invalidArgument(saeDir + ": the SAE reads vectors of width " +
+                                       std::to_string(sae.dIn()) + ", but the activations at " +
+                                       hook + " have width " + std::to_string(store.dim));
+    return Status::success();
+}
 
 int runAnalyze(CliArgs& args) {
     const std::string name = "analyze";
@@ -38,13 +84,13 @@ int runAnalyze(CliArgs& args) {
     const auto saeDir = args.option("sae");
     if (!saeDir) return fail(name, std::string("--sae is required\n\n") + kUsage, 2);
     features::AnalysisSpec spec;
-    spec.maxTokens = args.intOption("tokens", 0);
-    spec.topK = static_cast<int>(args.intOption("top-k", 20));
-    spec.bins = static_cast<int>(args.intOption("bins", 10));
-    spec.perBin = static_cast<int>(args.intOption("per-bin", 5));
-    const int context = static_cast<int>(args.intOption("context", 24));
+    spec.maxTokens = args.intOption("tokens", 0, 0, kMaxTokens);
+    spec.topK = static_cast<int>(args.intOption("top-k", 20, 0, 10000));
+    spec.bins = static_cast<int>(args.intOption("bins", 10, 0, 1000));
+    spec.perBin = static_cast<int>(args.intOption("per-bin", 5, 0, 1000));
+    const int context = static_cast<int>(args.intOption("context", 24, 1, 4096));
     spec.fresh = args.flag("fresh");
-    if (args.hasError()) return fail(name, args.error(), 2);
+    if (args.hasError()) return fail(name, args.error());
     if (context < 1 || spec.topK < 0 || spec.bins < 0 || spec.perBin < 0)
         return fail(name, "--context must be ≥ 1 and --top-k, --bins, --per-bin ≥ 0", 2);
     spec.contextLeft = context * 3 / 4;
@@ -60,15 +106,29 @@ int runAnalyze(CliArgs& args) {
         return fail(name, "no --hook given and neither the SAE nor the workspace names one", 2);
     auto store = acts::ActivationStoreReader::open(workspace->activationsDir(hook));
     if (!store.ok()) return fail(name, store.status().toString());
+    if (auto st = checkSaeHook(*saeDir, *sae, hook, store->index(), args.flag("any-hook"));
+        !st.ok())
+        return fail(name, st.toString());
 
     const std::string out =
         args.option("out").value_or(workspace->featureStorePath(ws::saeNameOf(*saeDir)));
+    const ws::Manifest& m = workspace->manifest();
+    std::vector<std::string> inputs = saeInputFiles(*saeDir);
+    inputs.push_back(workspace->activationsDir(hook));
+    inputs.push_back(m.modelPath);
+    if (auto st = checkOutputFiles({out}, inputs); !st.ok()) return fail(name, st.toString());
+    auto lock = ws::WorkspaceLock::acquire(workspace->dir(), "analyze");
+    if (!lock.ok()) return fail(name, lock.status().toString());
+    const int64_t rows = store->index().rows();
+    const int64_t target = spec.maxTokens > 0 ? std::min(spec.maxTokens, rows) : rows;
+    if (!spec.fresh)
+        if (auto st = checkReplacingStore(out, *sae, target); !st.ok())
+            return fail(name, st.toString());
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(out).parent_path(), ec);
 
     std::shared_ptr<model::Model> model;
     std::shared_ptr<const tok::Tokenizer> tokenizer;
-    const ws::Manifest& m = workspace->manifest();
     if (!m.modelPath.empty()) {
         auto t = model::loadModelTokenizer(m.modelPath, m.tokenizerPath);
         if (t.ok())
@@ -110,7 +170,7 @@ int runAnalyze(CliArgs& args) {
 const RegisterCommand kRegister({"analyze",
                                  "analyse SAE features into a feature store",
                                  kUsage,
-                                 {"no-model", "fresh"},
+                                 {"no-model", "fresh", "any-hook"},
                                  {"sae", "hook", "tokens", "top-k", "bins", "per-bin", "context",
                                   "out"},
                                  &runAnalyze});

@@ -33,8 +33,12 @@ int runDevices(CliArgs&) {
     return 0;
 }
 
-const RegisterCommand kRegister({"devices", "list the CPU and CUDA devices",
-                                 "usage: monoscope-cli devices", {}, {}, &runDevices});
+const RegisterCommand kRegister({"devices",
+                                 "list the CPU and CUDA devices",
+                                 "usage: monoscope-cli devices",
+                                 {},
+                                 {},
+                                 &runDevices});
 
 }  // namespace
 }  // namespace mono::cli

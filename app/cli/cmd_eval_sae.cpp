@@ -3,10 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
+#include "app/cli/sae_fit.h"
 #include "core/base/atomic_file.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
@@ -23,7 +26,8 @@ const char* kUsage =
     "\n"
     "Prints L0, MSE, explained variance, cosine, l2 ratio, dead %, dense %, CE loss\n"
     "recovered and delta loss over N held-out tokens (BOS excluded). The hook defaults\n"
-    "to the one recorded in the SAE. Defaults: --tokens 50000 --ctx 128.";
+    "to the one recorded in the SAE; another hook needs --any-hook, and an SAE Monoscope\n"
+    "trained on another model needs --any-model. Defaults: --tokens 50000 --ctx 128.";
 
 int runEvalSae(CliArgs& args) {
     const std::string name = "eval-sae";
@@ -33,9 +37,13 @@ int runEvalSae(CliArgs& args) {
         return fail(name, std::string("MODEL, --sae and --corpus are required\n\n") + kUsage, 2);
     sae::ModelEvalSpec spec;
     spec.corpus = corpus;
-    spec.tokens = args.intOption("tokens", 50'000);
-    spec.contextSize = static_cast<int>(args.intOption("ctx", 128));
-    if (args.hasError()) return fail(name, args.error(), 2);
+    spec.tokens = args.intOption("tokens", 50'000, 1, kMaxTokens);
+    spec.contextSize = static_cast<int>(args.intOption("ctx", 128, 2, kMaxContext));
+    if (args.hasError()) return fail(name, args.error());
+    if (auto json = args.option("json")) {
+        const auto inputs = inputPaths(args, {"sae", "corpus", "tokenizer"});
+        if (auto st = checkOutputFiles({*json}, inputs); !st.ok()) return fail(name, st.toString());
+    }
 
     const std::string modelPath = args.positionals()[0];
     auto model = model::Model::load(modelPath);
@@ -49,6 +57,9 @@ int runEvalSae(CliArgs& args) {
     spec.hook = args.option("hook").value_or(loaded->config().metadata.hookName);
     if (spec.hook.empty())
         return fail(name, *saePath + ": the SAE does not record its hook; pass --hook NAME", 2);
+    if (auto st = checkSaeFitsModel(*saePath, *loaded, (*model)->config(), spec.hook, args);
+        !st.ok())
+        return fail(name, st.toString());
 
     ProgressBar bar("eval-sae");
     auto report = sae::evaluateInModel(**model, **tokenizer, *loaded, spec, bar.progress());
@@ -87,6 +98,12 @@ int runEvalSae(CliArgs& args) {
                             {"ce_zero_ablation", report->ceZeroAblation},
                             {"ce_loss_recovered", report->ceLossRecovered},
                             {"delta_loss", report->deltaLoss}};
+        // JSON has no NaN: nlohmann would write null, which no reader takes for a number.
+        for (const auto& [key, value] : j.items())
+            if (value.is_number_float() && !std::isfinite(value.get<double>()))
+                return fail(name, *out + ": not written: " + key + " is " +
+                                      std::to_string(value.get<double>()) +
+                                      ", and a metrics file holds only finite numbers");
         if (auto st = writeFileAtomic(*out, j.dump(2) + "\n"); !st.ok())
             return fail(name, st.toString());
     }
@@ -96,7 +113,7 @@ int runEvalSae(CliArgs& args) {
 const RegisterCommand kRegister({"eval-sae",
                                  "evaluate an SAE: reconstruction and spliced loss",
                                  kUsage,
-                                 {},
+                                 {"any-hook", "any-model"},
                                  {"sae", "corpus", "tokens", "ctx", "hook", "tokenizer", "json"},
                                  &runEvalSae});
 

@@ -28,8 +28,8 @@ int runFeature(CliArgs& args) {
     const long long id = std::strtoll(args.positionals()[1].c_str(), &end, 10);
     if (!end || *end || args.positionals()[1].empty())
         return fail(name, "ID must be an integer, got '" + args.positionals()[1] + "'", 2);
-    const int shown = static_cast<int>(args.intOption("examples", 10));
-    if (args.hasError()) return fail(name, args.error(), 2);
+    const int shown = static_cast<int>(args.intOption("examples", 10, 0, 10000));
+    if (args.hasError()) return fail(name, args.error());
     const auto label = args.option("label");
     const auto notes = args.option("notes");
     const bool write = label || notes;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "core/features/export.h"
 #include "core/features/feature_store.h"
 
@@ -44,8 +45,8 @@ int runFeatures(CliArgs& args) {
     if (args.positionals().size() != 1)
         return fail(name, std::string("expected one FILE.sqlite\n\n") + kUsage, 2);
     features::PageRequest req;
-    req.limit = args.intOption("top", 20);
-    req.offset = args.intOption("offset", 0);
+    req.limit = args.intOption("top", 20, 1, 1'000'000);
+    req.offset = args.intOption("offset", 0, 0, INT32_MAX);
     const std::string sort = args.option("sort").value_or("id");
     if (sort == "id")
         req.sort = features::SortKey::kId;
@@ -63,17 +64,17 @@ int runFeatures(CliArgs& args) {
     if (args.flag("asc")) req.descending = false;
     if (args.flag("desc")) req.descending = true;
     features::FeatureFilter& f = req.filter;
-    if (args.option("min-density")) f.minDensity = args.doubleOption("min-density", 0);
-    if (args.option("max-density")) f.maxDensity = args.doubleOption("max-density", 1);
-    if (args.option("min-max")) f.minActivation = args.doubleOption("min-max", 0);
-    if (args.option("max-max")) f.maxActivation = args.doubleOption("max-max", 0);
+    if (args.option("min-density")) f.minDensity = args.doubleOption("min-density", 0, 0, 1);
+    if (args.option("max-density")) f.maxDensity = args.doubleOption("max-density", 1, 0, 1);
+    if (args.option("min-max")) f.minActivation = args.doubleOption("min-max", 0, -1e30, 1e30);
+    if (args.option("max-max")) f.maxActivation = args.doubleOption("max-max", 0, -1e30, 1e30);
     f.deadOnly = args.flag("dead");
     f.aliveOnly = args.flag("alive");
     f.denseOnly = args.flag("dense");
     if (args.flag("labelled")) f.hasLabel = true;
     if (args.flag("unlabelled")) f.hasLabel = false;
     f.text = args.option("search").value_or("");
-    if (args.hasError()) return fail(name, args.error(), 2);
+    if (args.hasError()) return fail(name, args.error());
 
     auto store = features::FeatureStore::open(args.positionals()[0],
                                               features::FeatureStore::Mode::kReadOnly);
@@ -103,8 +104,10 @@ int runExport(CliArgs& args) {
     const auto csv = args.option("csv");
     if (!json == !csv)
         return fail(name, std::string("give one of --json or --csv\n\n") + kExportUsage, 2);
-    const long long id = args.intOption("feature", -1);
-    if (args.hasError()) return fail(name, args.error(), 2);
+    const long long id = args.intOption("feature", -1, 0, INT32_MAX);
+    if (args.hasError()) return fail(name, args.error());
+    if (auto st = checkOutputFiles({json ? *json : *csv}, args.positionals()); !st.ok())
+        return fail(name, st.toString());
     auto store = features::FeatureStore::open(args.positionals()[0],
                                               features::FeatureStore::Mode::kReadOnly);
     if (!store.ok()) return fail(name, store.status().toString());

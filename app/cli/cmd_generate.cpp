@@ -13,13 +13,14 @@ int runGenerate(CliArgs& args) {
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail("generate", m.status().toString());
     model::GenerateOptions g;
-    g.maxNewTokens = static_cast<int>(args.intOption("n", 256));
-    g.sampling.temperature = static_cast<float>(args.doubleOption("temperature", 0.0));
-    g.sampling.topK = static_cast<int>(args.intOption("top-k", 0));
-    g.sampling.topP = static_cast<float>(args.doubleOption("top-p", 1.0));
-    g.sampling.seed = static_cast<uint64_t>(args.intOption("seed", 0));
-    g.sampling.frequencyPenalty = static_cast<float>(args.doubleOption("frequency-penalty", 0.0));
-    if (args.hasError()) return fail("generate", args.error(), 2);
+    g.maxNewTokens = static_cast<int>(args.intOption("n", 256, 0, 1'000'000));
+    g.sampling.temperature = static_cast<float>(args.doubleOption("temperature", 0.0, 0, 100));
+    g.sampling.topK = static_cast<int>(args.intOption("top-k", 0, 0, INT32_MAX));
+    g.sampling.topP = static_cast<float>(args.doubleOption("top-p", 1.0, 0, 1));
+    g.sampling.seed = args.seedOption("seed", 0);
+    g.sampling.frequencyPenalty =
+        static_cast<float>(args.doubleOption("frequency-penalty", 0.0, -100, 100));
+    if (args.hasError()) return fail("generate", args.error());
     if (g.maxNewTokens < 0 || g.sampling.temperature < 0 || g.sampling.topK < 0 ||
         !(g.sampling.topP > 0 && g.sampling.topP <= 1))
         return fail("generate", "-n, --temperature, --top-k must be >= 0 and --top-p in (0, 1]", 2);

@@ -5,6 +5,7 @@
 
 #include "app/cli/command.h"
 #include "app/cli/model_args.h"
+#include "app/cli/output_guard.h"
 #include "core/io/npy.h"
 
 namespace mono::cli {
@@ -14,6 +15,8 @@ int runHook(CliArgs& args) {
     auto out = args.option("out");
     auto name = args.option("hook");
     if (!out || !name) return fail("hook", "missing --hook NAME or --out FILE.npy", 2);
+    if (auto st = checkOutputFiles({*out}, inputPaths(args, {"tokenizer"})); !st.ok())
+        return fail("hook", st.toString());
     auto m = loadModelArgs(args, args.option("text").has_value());
     if (!m.ok()) return fail("hook", m.status().toString());
     auto id = model::parseHookName(m->model->config(), *name);

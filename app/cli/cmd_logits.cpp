@@ -5,6 +5,7 @@
 
 #include "app/cli/command.h"
 #include "app/cli/model_args.h"
+#include "app/cli/output_guard.h"
 #include "core/io/npy.h"
 
 namespace mono::cli {
@@ -13,6 +14,8 @@ namespace {
 int runLogits(CliArgs& args) {
     auto out = args.option("out");
     if (!out) return fail("logits", "missing --out FILE.npy", 2);
+    if (auto st = checkOutputFiles({*out}, inputPaths(args, {"tokenizer"})); !st.ok())
+        return fail("logits", st.toString());
     auto m = loadModelArgs(args, args.option("text").has_value());
     if (!m.ok()) return fail("logits", m.status().toString());
     auto ids = inputTokens(args, *m, args.flag("bos"));

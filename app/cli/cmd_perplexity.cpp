@@ -6,6 +6,7 @@
 
 #include "app/cli/command.h"
 #include "app/cli/model_args.h"
+#include "core/base/file_checks.h"
 #include "core/model/generate.h"
 
 namespace mono::cli {
@@ -16,9 +17,11 @@ int runPerplexity(CliArgs& args) {
     if (!file) return fail("perplexity", "missing --text FILE", 2);
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail("perplexity", m.status().toString());
-    const int ctx =
-        static_cast<int>(args.intOption("ctx", std::min(512, m->model->config().maxSeqLen)));
-    if (args.hasError()) return fail("perplexity", args.error(), 2);
+    const int ctx = static_cast<int>(
+        args.intOption("ctx", std::min(512, m->model->config().maxSeqLen), 2, kMaxContext));
+    if (args.hasError()) return fail("perplexity", args.error());
+    if (const Status st = requireRegularFile(*file); !st.ok())
+        return fail("perplexity", st.toString());
     std::ifstream in(*file, std::ios::binary);
     if (!in) return fail("perplexity", *file + ": cannot open");
     std::ostringstream ss;

@@ -5,6 +5,7 @@
 
 #include "app/cli/command.h"
 #include "app/cli/model_args.h"
+#include "app/cli/output_guard.h"
 #include "core/base/atomic_file.h"
 #include "core/quant/calibration.h"
 #include "core/quant/report.h"
@@ -21,17 +22,21 @@ int runQuant(CliArgs& args) {
     if (!reportPath) return fail(kName, "missing --report OUT.json", 2);
     if (args.option("alpha") && args.flag("auto-alpha"))
         return fail(kName, "--alpha and --auto-alpha exclude each other", 2);
+    if (auto st = checkOutputFiles({*reportPath}, inputPaths(args, {"tokenizer", "corpus"}));
+        !st.ok())
+        return fail(kName, st.toString());
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail(kName, m.status().toString());
     model::Model& fp = *m->model;
-    const int samples = int(args.intOption("samples", 64));
-    const int evalWindows = int(args.intOption("eval", 16));
-    const int seqLen = int(args.intOption("seq-len", std::min(256, fp.config().maxSeqLen)));
+    const int samples = int(args.intOption("samples", 64, 1, 1'000'000));
+    const int evalWindows = int(args.intOption("eval", 16, 1, 1'000'000));
+    const int seqLen =
+        int(args.intOption("seq-len", std::min(256, fp.config().maxSeqLen), 2, kMaxContext));
     quant::QuantReportSpec spec;
-    if (args.option("alpha")) spec.alphas = {float(args.doubleOption("alpha", 0.5))};
+    if (args.option("alpha")) spec.alphas = {float(args.doubleOption("alpha", 0.5, 0, 1))};
     spec.autoAlpha = args.flag("auto-alpha");
     spec.scheme.quantizeAttnInputs = args.flag("attn-inputs");
-    if (args.hasError()) return fail(kName, args.error(), 2);
+    if (args.hasError()) return fail(kName, args.error());
     if (samples <= 0 || evalWindows <= 0 || seqLen < 2 || seqLen > fp.config().maxSeqLen)
         return fail(kName,
                     "--samples and --eval must be positive, --seq-len in [2, " +

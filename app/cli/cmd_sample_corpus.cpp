@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/model/corpus_sampler.h"
 #include "core/model/model_files.h"
@@ -24,15 +25,17 @@ int runSampleCorpus(CliArgs& args) {
     const auto out = args.option("out");
     if (args.positionals().size() != 1 || !out)
         return fail(name, std::string("MODEL and --out are required\n\n") + kUsage, 2);
+    if (auto st = checkOutputFiles({*out}, inputPaths(args, {"tokenizer"})); !st.ok())
+        return fail(name, st.toString());
     model::CorpusSampleSpec spec;
     spec.outPath = *out;
-    spec.tokens = args.intOption("tokens", 1'000'000);
-    spec.parallel = static_cast<int>(args.intOption("parallel", 1));
-    spec.maxLength = static_cast<int>(args.intOption("max-length", 0));
-    spec.sampling.temperature = static_cast<float>(args.doubleOption("temperature", 1.0));
-    spec.sampling.topP = static_cast<float>(args.doubleOption("top-p", 1.0));
-    spec.sampling.seed = static_cast<uint64_t>(args.intOption("seed", 1));
-    if (args.hasError()) return fail(name, args.error(), 2);
+    spec.tokens = args.intOption("tokens", 1'000'000, 1, kMaxTokens);
+    spec.parallel = static_cast<int>(args.intOption("parallel", 1, 1, 4096));
+    spec.maxLength = static_cast<int>(args.intOption("max-length", 0, 0, kMaxContext));
+    spec.sampling.temperature = static_cast<float>(args.doubleOption("temperature", 1.0, 0, 100));
+    spec.sampling.topP = static_cast<float>(args.doubleOption("top-p", 1.0, 0, 1));
+    spec.sampling.seed = args.seedOption("seed", 1);
+    if (args.hasError()) return fail(name, args.error());
     const std::string modelPath = args.positionals()[0];
     auto model = model::Model::load(modelPath);
     if (!model.ok()) return fail(name, model.status().toString());

@@ -9,7 +9,11 @@
 
 #include "app/cli/command.h"
 #include "app/cli/model_args.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
+#include "app/cli/sae_fit.h"
+#include "core/base/file_checks.h"
+#include "core/features/analysis.h"
 #include "core/features/feature_store.h"
 #include "core/sae/sae_io.h"
 #include "core/steer/steer_json.h"
@@ -61,15 +65,16 @@ int parseGeneration(CliArgs& args, SteerCommand& cmd) {
     steer::SteerRunSpec& spec = cmd.spec;
     model::SamplingOptions& sampling = spec.generate.sampling;
     spec.prompt = args.option("prompt").value_or("");
-    spec.generate.maxNewTokens = static_cast<int>(args.intOption("n", 256));
-    sampling.temperature = static_cast<float>(args.doubleOption("temperature", 0.5));
-    sampling.topK = static_cast<int>(args.intOption("top-k", 0));
-    sampling.topP = static_cast<float>(args.doubleOption("top-p", 1.0));
-    sampling.frequencyPenalty = static_cast<float>(args.doubleOption("frequency-penalty", 1.0));
-    sampling.seed = static_cast<uint64_t>(args.intOption("seed", 0));
-    spec.referenceContext = static_cast<int>(args.intOption("ctx", 128));
-    cmd.steps = static_cast<int>(args.intOption("steps", 11));
-    if (args.hasError()) return fail(kName, args.error(), 2);
+    spec.generate.maxNewTokens = static_cast<int>(args.intOption("n", 256, 0, 1'000'000));
+    sampling.temperature = static_cast<float>(args.doubleOption("temperature", 0.5, 0, 100));
+    sampling.topK = static_cast<int>(args.intOption("top-k", 0, 0, INT32_MAX));
+    sampling.topP = static_cast<float>(args.doubleOption("top-p", 1.0, 0, 1));
+    sampling.frequencyPenalty =
+        static_cast<float>(args.doubleOption("frequency-penalty", 1.0, -100, 100));
+    sampling.seed = args.seedOption("seed", 0);
+    spec.referenceContext = static_cast<int>(args.intOption("ctx", 128, 2, kMaxContext));
+    cmd.steps = static_cast<int>(args.intOption("steps", 11, 2, 1000));
+    if (args.hasError()) return fail(kName, args.error());
     if (spec.generate.maxNewTokens < 0 || sampling.temperature < 0 || sampling.topK < 0 ||
         !(sampling.topP > 0 && sampling.topP <= 1))
         return fail(kName, "-n, --temperature, --top-k must be >= 0 and --top-p in (0, 1]", 2);
@@ -112,6 +117,7 @@ int parseSweepRange(CliArgs& args, SteerCommand& cmd) {
 }
 
 int readReference(const std::string& path, steer::SteerRunSpec& spec) {
+    if (auto st = requireRegularFile(path); !st.ok()) return fail(kName, st.toString());
     std::ifstream in(path, std::ios::binary);
     if (!in) return fail(kName, path + ": cannot read the reference text");
     std::ostringstream text;
@@ -130,6 +136,11 @@ int parseCommand(CliArgs& args, SteerCommand& cmd) {
             2);
     cmd.modelPath = args.positionals()[0];
     cmd.saePath = *saePath;
+    if (auto json = args.option("json")) {
+        const auto inputs = inputPaths(args, {"sae", "tokenizer", "reference", "features"});
+        if (auto st = checkOutputFiles({*json}, inputs); !st.ok())
+            return fail(kName, st.toString());
+    }
     if (int rc = parseGeneration(args, cmd)) return rc;
     if (int rc = parseEdits(args, cmd.spec.steer)) return rc;
     if (cmd.sweeping)
@@ -140,7 +151,8 @@ int parseCommand(CliArgs& args, SteerCommand& cmd) {
 }
 
 // Loads the SAE and settles the hook it steers: --hook, else the one it records.
-int loadSteeringSae(CliArgs& args, SteerCommand& cmd, std::shared_ptr<const sae::Sae>& sae) {
+int loadSteeringSae(CliArgs& args, SteerCommand& cmd, const model::ModelConfig& model,
+                    std::shared_ptr<const sae::Sae>& sae) {
     sae::LoadOptions loadOptions;
     loadOptions.hook = args.option("hook").value_or("");
     auto loaded = sae::loadSae(cmd.saePath, loadOptions);
@@ -148,6 +160,9 @@ int loadSteeringSae(CliArgs& args, SteerCommand& cmd, std::shared_ptr<const sae:
     cmd.spec.steer.hook = args.option("hook").value_or(loaded->config().metadata.hookName);
     if (cmd.spec.steer.hook.empty())
         return fail(kName, cmd.saePath + ": the SAE does not record its hook; pass --hook NAME", 2);
+    if (auto st = checkSaeFitsModel(cmd.saePath, *loaded, model, cmd.spec.steer.hook, args);
+        !st.ok())
+        return fail(kName, st.toString());
     sae = std::make_shared<const sae::Sae>(std::move(*loaded));
     return 0;
 }
@@ -161,7 +176,8 @@ std::string analysedStoreOf(const std::string& saeDir) {
 
 // A relative value ("10x") is a multiple of the feature's max activation, which
 // only the feature store knows. `storeUsed` is left empty when no value is relative.
-int resolveRelativeValues(CliArgs& args, SteerCommand& cmd, std::string& storeUsed) {
+int resolveRelativeValues(CliArgs& args, SteerCommand& cmd, const sae::Sae& sae,
+                          std::string& storeUsed) {
     std::vector<steer::FeatureEdit>& edits = cmd.spec.steer.edits;
     bool needStore = cmd.sweeping && cmd.from.relative;
     for (const auto& e : edits) needStore = needStore || e.relative;
@@ -173,6 +189,12 @@ int resolveRelativeValues(CliArgs& args, SteerCommand& cmd, std::string& storeUs
             "a value with x is a multiple of the max activation: give --features STORE.sqlite", 2);
     auto store = features::FeatureStore::open(storePath, features::FeatureStore::Mode::kReadOnly);
     if (!store.ok()) return fail(kName, store.status().toString());
+    // Max activations of another SAE's features would scale these edits wrongly.
+    if (auto run = store->runInfo();
+        run.ok() && !run->saeHash.empty() && run->saeHash != features::saeContentHash(sae))
+        return fail(kName, storePath + ": was built for another SAE (" + run->saePath +
+                               "), not for " + cmd.saePath +
+                               "; give the feature store of this SAE with --features");
     if (cmd.sweeping) edits.push_back(cmd.from);
     if (auto st = steer::resolveFromStore(edits, *store); !st.ok())
         return fail(kName, st.toString());
@@ -298,9 +320,9 @@ int runSteer(CliArgs& args) {
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail(kName, m.status().toString());
     std::shared_ptr<const sae::Sae> sae;
-    if (int rc = loadSteeringSae(args, cmd, sae)) return rc;
+    if (int rc = loadSteeringSae(args, cmd, m->model->config(), sae)) return rc;
     steer::SteerSources sources{cmd.modelPath, cmd.saePath, "", cmd.referencePath};
-    if (int rc = resolveRelativeValues(args, cmd, sources.featureStore)) return rc;
+    if (int rc = resolveRelativeValues(args, cmd, *sae, sources.featureStore)) return rc;
     return cmd.sweeping ? sweepOneFeature(args, *m, cmd, std::move(sae), sources)
                         : steerOnce(args, *m, cmd, std::move(sae), sources);
 }
@@ -308,7 +330,7 @@ int runSteer(CliArgs& args) {
 const RegisterCommand kRegister({"steer",
                                  "steer generation by clamping SAE features; baseline vs steered",
                                  kUsage,
-                                 {"keep-special"},
+                                 {"keep-special", "any-hook", "any-model"},
                                  {"sae",
                                   "prompt",
                                   "feature",

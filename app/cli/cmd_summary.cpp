@@ -12,6 +12,7 @@
 #include "app/cli/command.h"
 #include "app/cli/example_text.h"
 #include "core/acts/activation_store.h"
+#include "core/base/atomic_file.h"
 #include "core/features/feature_store.h"
 #include "core/sae/sae_io.h"
 #include "core/workspace/workspace.h"
@@ -45,12 +46,40 @@ void printStores(const ws::Workspace& workspace) {
     }
 }
 
-void printSae(const ws::Workspace& workspace, const std::string& name) {
+// The SAE's evaluation, when eval-sae --json wrote one. Every metric must be a
+// number: eval-sae refuses to write non-finite ones, so a null (or a string) is
+// a damaged file, reported by name and key rather than read as a number.
+Status printEval(const std::string& path) {
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path, ec))) return Status::success();
+    MONO_ASSIGN_OR_RETURN(const std::string text, readWholeFile(path, 16 << 20));
+    const auto eval = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!eval.is_object()) return Status::corruption(path + ": not a JSON object");
+    const char* keys[] = {"tokens",     "l0",      "explained_variance", "ce_loss_recovered",
+                          "delta_loss", "dead_pct"};
+    double v[6];
+    for (int i = 0; i < 6; ++i) {
+        const auto it = eval.find(keys[i]);
+        if (it == eval.end() || !it->is_number())
+            return Status::corruption(
+                path + ": '" + keys[i] + "' is " +
+                (it == eval.end() ? std::string("missing") : std::string(it->type_name())) +
+                ", expected a number");
+        v[i] = it->get<double>();
+    }
+    std::printf(
+        "    held-out (%.0f tokens): L0 %.1f, explained variance %.3f, CE loss recovered %.3f, "
+        "delta loss %.3f nats, dead %.1f%%\n",
+        v[0], v[1], v[2], v[3], v[4], v[5]);
+    return Status::success();
+}
+
+Status printSae(const ws::Workspace& workspace, const std::string& name) {
     const std::string dir = workspace.saeDir(name);
     auto sae = sae::loadSae(dir, {});
     if (!sae.ok()) {
         std::printf("  %s: %s\n", name.c_str(), sae.status().toString().c_str());
-        return;
+        return Status::success();
     }
     const sae::SaeConfig& c = sae->config();
     std::printf("  %s: %s", name.c_str(), sae::architectureName(c.architecture));
@@ -60,19 +89,7 @@ void printSae(const ws::Workspace& workspace, const std::string& name) {
     std::printf(", %lld → %lld latents, hook %s, trained on %lld tokens\n", (long long)c.dIn,
                 (long long)c.dSae, c.metadata.hookName.c_str(),
                 (long long)c.metadata.trainingTokens);
-    std::ifstream evalFile(workspace.saeEvalPath(name));
-    if (!evalFile) return;
-    const auto eval = nlohmann::json::parse(evalFile, nullptr, /*allow_exceptions=*/false);
-    if (!eval.is_object()) {
-        std::printf("    eval.json does not parse\n");
-        return;
-    }
-    auto number = [&](const char* key) { return eval.value(key, std::nan("")); };
-    std::printf(
-        "    held-out (%lld tokens): L0 %.1f, explained variance %.3f, CE loss recovered %.3f, "
-        "delta loss %.3f nats, dead %.1f%%\n",
-        (long long)eval.value("tokens", 0LL), number("l0"), number("explained_variance"),
-        number("ce_loss_recovered"), number("delta_loss"), number("dead_pct"));
+    return printEval(workspace.saeEvalPath(name));
 }
 
 // Live features from the common to the rare end, evenly spaced, so the sample
@@ -133,9 +150,9 @@ int runSummary(CliArgs& args) {
     const std::string name = "summary";
     if (args.positionals().size() != 1)
         return fail(name, std::string("expected one WORKSPACE\n\n") + kUsage, 2);
-    const int count = static_cast<int>(args.intOption("features", 12));
-    const int examples = static_cast<int>(args.intOption("examples", 3));
-    if (args.hasError()) return fail(name, args.error(), 2);
+    const int count = static_cast<int>(args.intOption("features", 12, 1, 1'000'000));
+    const int examples = static_cast<int>(args.intOption("examples", 3, 0, 1000));
+    if (args.hasError()) return fail(name, args.error());
     auto workspace = ws::Workspace::open(args.positionals()[0]);
     if (!workspace.ok()) return fail(name, workspace.status().toString());
     const ws::Manifest& m = workspace->manifest();
@@ -153,12 +170,16 @@ int runSummary(CliArgs& args) {
         saes = {*only};
     }
     std::printf("\nSAEs\n");
+    std::error_code ec;
     if (saes.empty()) std::printf("  none yet\n");
-    for (const auto& sae : saes) printSae(*workspace, sae);
+    Status damaged;  // the first damaged evaluation; the rest of the summary still prints
+    for (const auto& sae : saes)
+        if (Status st = printSae(*workspace, sae); !st.ok() && damaged.ok()) damaged = st;
     for (const auto& sae : saes) {
         const std::string path = workspace->featureStorePath(sae);
-        if (fs::exists(path)) printFeatures(path, count, examples);
+        if (fs::exists(path, ec)) printFeatures(path, count, examples);
     }
+    if (!damaged.ok()) return fail(name, damaged.toString());
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/tokenizer/bpe_trainer.h"
 #include "core/tokenizer/tokenizer.h"
@@ -24,13 +25,15 @@ int runTrainBpe(CliArgs& args) {
     const std::string name = "train-bpe";
     const auto corpus = args.options("corpus");
     const auto out = args.option("out");
-    const long long vocab = args.intOption("vocab", 0);
-    if (args.hasError()) return fail(name, args.error(), 2);
+    const long long vocab = args.intOption("vocab", 0, 257, 1 << 20);
+    if (args.hasError()) return fail(name, args.error());
     if (corpus.empty() || !out || vocab <= 0)
         return fail(name, std::string("give --corpus, --vocab and --out\n\n") + kUsage, 2);
     if (vocab < 257 || vocab > (1 << 20))
         return fail(name, "--vocab must be between 257 and 1048576, got " + std::to_string(vocab),
                     2);
+    if (auto st = checkOutputFiles({*out}, inputPaths(args, {"corpus"})); !st.ok())
+        return fail(name, st.toString());
     tok::BpeTrainer trainer;
     {
         ProgressBar bar("counting");

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/base/atomic_file.h"
 #include "core/lmtrain/lm_data.h"
@@ -114,32 +115,30 @@ int runTrainLm(CliArgs& args) {
     const auto heldout = args.options("heldout");
     const auto out = args.option("out");
     lmtrain::LmTrainSpec spec;
-    const int vocab = static_cast<int>(args.intOption("vocab", 4096));
-    spec.shape.layers = static_cast<int>(args.intOption("layers", 4));
-    spec.shape.dModel = static_cast<int>(args.intOption("d-model", 128));
-    spec.shape.heads = static_cast<int>(args.intOption("heads", 4));
-    spec.shape.ctx = static_cast<int>(args.intOption("ctx", 128));
-    spec.totalTokens = args.intOption("tokens", 1'000'000);
-    spec.batchSize = static_cast<int>(args.intOption("batch", 16));
-    spec.lr = args.doubleOption("lr", 1e-3);
-    spec.seed = static_cast<uint64_t>(args.intOption("seed", 1234));
-    spec.evalEverySteps = args.intOption("eval-every", 100);
-    spec.evalTokens = args.intOption("eval-tokens", 65536);
-    spec.warmupFraction = args.doubleOption("warmup", 0.03);
-    spec.adamw.weightDecay = args.doubleOption("weight-decay", 0.1);
-    spec.gradClip = args.doubleOption("grad-clip", 1.0);
-    spec.checkpointSeconds = args.doubleOption("checkpoint-every", 120);
-    const int threads = static_cast<int>(args.intOption("threads", 0));
+    const int vocab = static_cast<int>(args.intOption("vocab", 4096, 257, 1'000'000));
+    spec.shape.layers = static_cast<int>(args.intOption("layers", 4, 1, 256));
+    spec.shape.dModel = static_cast<int>(args.intOption("d-model", 128, 1, 65536));
+    spec.shape.heads = static_cast<int>(args.intOption("heads", 4, 1, 1024));
+    spec.shape.ctx = static_cast<int>(args.intOption("ctx", 128, 2, kMaxContext));
+    spec.totalTokens = args.intOption("tokens", 1'000'000, 1, kMaxTokens);
+    spec.batchSize = static_cast<int>(args.intOption("batch", 16, 1, 65536));
+    spec.lr = args.doubleOption("lr", 1e-3, 1e-12, 10);
+    spec.seed = args.seedOption("seed", 1234);
+    spec.evalEverySteps = args.intOption("eval-every", 100, 1, kMaxTokens);
+    spec.evalTokens = args.intOption("eval-tokens", 65536, 0, kMaxTokens);
+    spec.warmupFraction = args.doubleOption("warmup", 0.03, 0, 1);
+    spec.adamw.weightDecay = args.doubleOption("weight-decay", 0.1, 0, 10);
+    spec.gradClip = args.doubleOption("grad-clip", 1.0, 0, 1e6);
+    spec.checkpointSeconds = args.doubleOption("checkpoint-every", 120, 0, 1e9);
+    const int threads = static_cast<int>(args.intOption("threads", 0, 0, 4096));
     spec.saveF16 = args.flag("f16");
     spec.resume = args.flag("resume");
-    if (args.hasError()) return fail(name, args.error(), 2);
+    if (args.hasError()) return fail(name, args.error());
     if (corpus.empty() || !out)
         return fail(name, std::string("give --corpus and --out\n\n") + kUsage, 2);
-    if (vocab < 257 || spec.shape.layers <= 0 || spec.shape.dModel <= 0 || spec.shape.heads <= 0 ||
-        spec.shape.ctx <= 1 || spec.batchSize <= 0 || spec.totalTokens <= 0 || !(spec.lr > 0))
-        return fail(name,
-                    "sizes must be positive (--vocab at least 257, --ctx at least 2) and --lr > 0",
-                    2);
+    if (auto st = checkOutputFolder(*out, inputPaths(args, {"corpus", "heldout", "tokenizer"}));
+        !st.ok())
+        return fail(name, st.toString());
     if (threads > 0) omp_set_num_threads(threads);
     spec.outDir = *out;
 

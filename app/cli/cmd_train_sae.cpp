@@ -6,8 +6,11 @@
 #include <memory>
 
 #include "app/cli/command.h"
+#include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
+#include "core/acts/activation_store.h"
 #include "core/acts/shuffled_provider.h"
+#include "core/base/memory_budget.h"
 #include "core/kernels/bf16_gemm.h"
 #include "core/sae/default_lr.h"
 #include "core/sae/metrics.h"
@@ -22,7 +25,8 @@ const char* kUsage =
     "                               --features F [--out DIR]\n"
     "                               [--arch relu|topk|batchtopk|jumprelu] [--k K] [--l1 L]\n"
     "                               [--l0 L0] [--tokens N]\n"
-    "                               [--batch B] [--lr LR] [--seed S] [--hook NAME] [--resume]\n"
+    "                               [--batch B] [--lr LR] [--seed S] [--hook NAME]\n"
+    "                               [--resume | --force]\n"
     "                               [--precision f32|bf16]\n"
     "\n"
     "With WORKSPACE, trains on its store for --hook and saves to WORKSPACE/saes/<arch>-<F>\n"
@@ -30,12 +34,41 @@ const char* kUsage =
     "last 5%, at most 16384\n"
     "rows, are held out for the final metrics) or on an activation store folder, and\n"
     "writes DIR/cfg.json + sae_weights.safetensors + sparsity.safetensors (SAELens\n"
-    "layout) and DIR/checkpoint.safetensors. --resume continues an interrupted run.\n"
+    "layout) and DIR/checkpoint.safetensors. --resume continues an interrupted run;\n"
+    "a DIR that already holds a trained SAE is replaced only with --force.\n"
     "--precision bf16 runs the GEMMs on bf16 operands with float32 sums (weights,\n"
     "gradients and Adam stay float32; needs AVX-512 BF16): about twice as fast.\n"
     "--l0 is jumprelu's L0 coefficient.\n"
     "Defaults: --arch relu --k 32 --l1 5 --l0 1 --tokens 2000000 --batch 4096 --seed 42; --lr\n"
     "2e-4 * sqrt(16384 / F) * sqrt(768 / d_in) (inputs are scaled to mean norm sqrt(d_in)).";
+
+// Training without --resume starts over and replaces what `out` holds: refused
+// for a finished SAE unless the user says --force, because a feature store's
+// labels were written for that SAE's features.
+Status checkReplacingSae(const std::string& out, bool resume, bool force) {
+    std::error_code ec;
+    if (resume || force || !std::filesystem::exists(out + "/sae_weights.safetensors", ec))
+        return Status::success();
+    std::string labelled;
+    const std::string store = ws::featureStoreBesideSae(out);
+    if (!store.empty() && std::filesystem::exists(store, ec))
+        labelled = " (and the feature store " + store + " describes its features)";
+    return Status::invalidArgument(out + ": already holds a trained SAE" + labelled +
+                                   "; pass --force to replace it, or --resume to continue "
+                                   "an interrupted run, or choose another --out");
+}
+
+// W_enc, W_dec, their gradients and two Adam moments (6 [d_in, F] matrices),
+// plus about three [batch, F] activations: what one training step holds.
+double trainingBytes(const sae::TrainSpec& spec, int64_t dIn) {
+    const double f = double(spec.dSae);
+    return 4.0 * (6.0 * double(dIn) * f + 3.0 * double(spec.batchSize) * f);
+}
+
+std::string trainingFootprint(const sae::TrainSpec& spec, int64_t dIn) {
+    return "an SAE of --features " + std::to_string(spec.dSae) + " on d_in " + std::to_string(dIn) +
+           " in batches of --batch " + std::to_string(spec.batchSize);
+}
 
 int runTrainSae(CliArgs& args) {
     const std::string name = "train-sae";
@@ -68,14 +101,15 @@ int runTrainSae(CliArgs& args) {
     if (!sae::parseArchitecture(arch, &spec.architecture))
         return fail(name, "--arch must be relu, topk, batchtopk or jumprelu, got '" + arch + "'",
                     2);
-    spec.dSae = args.intOption("features", 0);
-    spec.k = args.intOption("k", 32);
-    spec.l1 = args.doubleOption("l1", 5.0);
-    spec.l0 = args.doubleOption("l0", spec.l0);
-    spec.totalTokens = args.intOption("tokens", 2'000'000);
-    spec.batchSize = args.intOption("batch", 4096);
-    spec.lr = args.doubleOption("lr", 0.0);  // 0: automatic (core/sae/default_lr.h)
-    spec.seed = static_cast<uint64_t>(args.intOption("seed", 42));
+    spec.dSae = args.intOption("features", 0, 1, INT32_MAX);
+    spec.k = args.intOption("k", 32, 1, INT32_MAX);
+    spec.l1 = args.doubleOption("l1", 5.0, 0, 1e6);
+    spec.l0 = args.doubleOption("l0", spec.l0, 0, 1e6);
+    spec.totalTokens = args.intOption("tokens", 2'000'000, 1, kMaxTokens);
+    spec.batchSize = args.intOption("batch", 4096, 1, 1 << 20);
+    // Not given: 0, the automatic rate (core/sae/default_lr.h).
+    spec.lr = args.doubleOption("lr", 0.0, 1e-12, 10);
+    spec.seed = args.seedOption("seed", 42);
     spec.resume = args.flag("resume");
     const std::string precision = args.option("precision").value_or("f32");
     if (precision != "f32" && precision != "bf16")
@@ -88,11 +122,16 @@ int runTrainSae(CliArgs& args) {
     spec.outDir = *out;
     spec.metadata.hookName = args.option("hook").value_or("");
     spec.metadata.datasetPath = std::filesystem::absolute(*activations).string();
-    if (args.hasError()) return fail(name, args.error(), 2);
+    if (args.hasError()) return fail(name, args.error());
+    if (auto st = checkOutputFolder(*out, {*activations}); !st.ok())
+        return fail(name, st.toString());
+    if (auto st = checkReplacingSae(*out, spec.resume, args.flag("force")); !st.ok())
+        return fail(name, st.toString());
 
     std::unique_ptr<acts::BatchProvider> data;
     Matrix heldOut;  // [rows, d_in]
-    if (std::filesystem::is_directory(*activations)) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(*activations, ec)) {
         auto store = acts::ShuffledStoreProvider::open(*activations, spec.seed);
         if (!store.ok()) return fail(name, store.status().toString());
         data = std::move(store).value();
@@ -112,6 +151,12 @@ int runTrainSae(CliArgs& args) {
         data = std::make_unique<acts::MatrixBatchProvider>(std::move(train), spec.seed);
     }
 
+    if (auto st =
+            checkMemoryNeed(trainingFootprint(spec, data->dim()), trainingBytes(spec, data->dim()));
+        !st.ok())
+        return fail(name, st.toString());
+    if (auto index = acts::readStoreIndex(*activations); index.ok())
+        spec.metadata.modelName = index->model;
     std::printf("training a %s SAE: d_in %lld, %lld features, %lld tokens in batches of %lld\n",
                 arch.c_str(), (long long)data->dim(), (long long)spec.dSae,
                 (long long)spec.totalTokens, (long long)spec.batchSize);
@@ -143,7 +188,7 @@ int runTrainSae(CliArgs& args) {
 const RegisterCommand kRegister({"train-sae",
                                  "train a ReLU/TopK/BatchTopK/JumpReLU SAE on captured activations",
                                  kUsage,
-                                 {"resume"},
+                                 {"resume", "force"},
                                  {"activations", "arch", "features", "k", "l1", "l0", "tokens",
                                   "batch", "lr", "seed", "hook", "out", "precision"},
                                  &runTrainSae});

@@ -13,10 +13,10 @@ namespace mono::cli {
 
 struct Command {
     std::string name;
-    std::string summary;             // one line for `monoscope-cli help`
-    std::string usage;               // full usage text
-    std::set<std::string> flags;     // options that take no value
-    std::set<std::string> options;   // options that take a value
+    std::string summary;                  // one line for `monoscope-cli help`
+    std::string usage;                    // full usage text
+    std::set<std::string> flags;          // options that take no value
+    std::set<std::string> options;        // options that take a value
     int (*run)(CliArgs& args) = nullptr;  // exit code: 0 ok, 1 failure, 2 usage error
 };
 

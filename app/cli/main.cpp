@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <string>
 
 #include "app/cli/command.h"
@@ -44,7 +46,9 @@ int fail(const std::string& command, const std::string& message, int code) {
 
 }  // namespace mono::cli
 
-int main(int argc, char** argv) {
+namespace {
+
+int dispatch(int argc, char** argv) {
     using namespace mono::cli;
     if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") ||
         !std::strcmp(argv[1], "-h")) {
@@ -79,4 +83,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "monoscope-cli: unknown command '%s' (try `monoscope-cli help`)\n",
                  argv[1]);
     return 2;
+}
+
+}  // namespace
+
+// The last line of defence: anything a command or core lets escape
+// (std::bad_alloc, std::filesystem::filesystem_error, a JSON type error, ...)
+// becomes an error message and exit code 1, never an abort. Errors are values
+// everywhere else; this only catches what slipped through.
+int main(int argc, char** argv) {
+    const std::string command = argc >= 2 ? argv[1] : "";
+    try {
+        return dispatch(argc, argv);
+    } catch (const std::bad_alloc&) {
+        return mono::cli::fail(command,
+                               "error: out of memory (an allocation failed); try smaller sizes "
+                               "or a machine with more memory");
+    } catch (const std::exception& e) {
+        return mono::cli::fail(command, std::string("error: ") + e.what());
+    } catch (...) {
+        return mono::cli::fail(command, "error: an unknown exception ended the command");
+    }
 }

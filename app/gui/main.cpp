@@ -15,6 +15,8 @@
 #include <QSettings>
 
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <thread>
 
 #include "core/base/version.h"
@@ -42,10 +44,34 @@ QString deviceDescription() {
     return text;
 }
 
-}  // namespace
+void reportFatal(const char* what) {
+    std::fprintf(stderr, "monoscope: error: %s\n", what);
+}
 
-int main(int argc, char** argv) {
-    QApplication app(argc, argv);
+// Qt cannot carry an exception through its event loop; one thrown in a slot or
+// an event handler would end the program with std::terminate. Here it becomes
+// an error message and exit code 1 instead.
+class GuardedApplication final : public QApplication {
+public:
+    using QApplication::QApplication;
+
+    bool notify(QObject* receiver, QEvent* event) override {
+        try {
+            return QApplication::notify(receiver, event);
+        } catch (const std::bad_alloc&) {
+            reportFatal("out of memory (an allocation failed)");
+        } catch (const std::exception& e) {
+            reportFatal(e.what());
+        } catch (...) {
+            reportFatal("an unknown exception");
+        }
+        QCoreApplication::exit(1);
+        return false;
+    }
+};
+
+int runMonoscope(int argc, char** argv) {
+    GuardedApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Monoscope"));
     QApplication::setOrganizationName(QStringLiteral("Monoscope"));
     QApplication::setApplicationVersion(QString::fromLatin1(mono::kVersion));
@@ -144,4 +170,21 @@ int main(int argc, char** argv) {
         return mono::ui::takeScreenshots(window, options);
     }
     return app.exec();
+}
+
+}  // namespace
+
+// The last line of defence outside the event loop (start-up and shut-down):
+// anything that escapes becomes a message and exit code 1, never an abort.
+int main(int argc, char** argv) {
+    try {
+        return runMonoscope(argc, argv);
+    } catch (const std::bad_alloc&) {
+        reportFatal("out of memory (an allocation failed)");
+    } catch (const std::exception& e) {
+        reportFatal(e.what());
+    } catch (...) {
+        reportFatal("an unknown exception");
+    }
+    return 1;
 }

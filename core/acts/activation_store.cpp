@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/base/atomic_file.h"
+#include "core/base/file_checks.h"
 #include "core/io/npy.h"
 
 namespace mono::acts {
@@ -53,7 +54,51 @@ size_t elementBytes(io::DType t) {
     return t == io::DType::kF16 ? 2 : 4;
 }
 
+// The size an .npy file of `payload` bytes has: its preamble ("\x93NUMPY", version,
+// header length: 2 bytes in version 1, 4 after) plus the header plus the data.
+// -1 when the preamble cannot be read or is not npy.
+int64_t expectedNpySize(const std::string& path, int64_t payload) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return -1;
+    unsigned char head[12] = {};
+    const size_t got = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+    if (got < 10 || std::memcmp(head, "\x93NUMPY", 6) != 0) return -1;
+    if (head[6] == 1) return 10 + int64_t(head[8] | (head[9] << 8)) + payload;
+    if (got < 12) return -1;
+    const int64_t len = int64_t(head[8]) | int64_t(head[9]) << 8 | int64_t(head[10]) << 16 |
+                        int64_t(head[11]) << 24;
+    return 12 + len + payload;
+}
+
+// A resume appends after the shards the index lists, so each must be whole:
+// present, a regular file, and exactly as long as its rows say.
+Status verifyShardFile(const std::string& path, int64_t payload) {
+    MONO_RETURN_IF_ERROR(requireRegularFile(path).withContext("activation store"));
+    std::error_code ec;
+    const int64_t size = int64_t(fs::file_size(path, ec));
+    const int64_t want = expectedNpySize(path, payload);
+    if (ec || want < 0 || size != want)
+        return Status::corruption(
+            path + ": the store's index lists this shard with " + std::to_string(payload) +
+            " bytes of data, but the file " +
+            (want < 0 ? std::string("is not an .npy file")
+                      : "has " + std::to_string(size) + " bytes, not " + std::to_string(want)) +
+            "; the store is damaged (capture with --restart to start over)");
+    return Status::success();
+}
+
 }  // namespace
+
+Status verifyStoreShards(const std::string& dir, const StoreIndex& index) {
+    for (const ShardInfo& shard : index.shards) {
+        const int64_t rows = shard.rows;
+        MONO_RETURN_IF_ERROR(verifyShardFile(
+            actsPath(dir, shard.name), rows * index.dim * int64_t(elementBytes(index.dtype))));
+        MONO_RETURN_IF_ERROR(verifyShardFile(tokensPath(dir, shard.name), rows * 3 * 4));
+    }
+    return Status::success();
+}
 
 int64_t StoreIndex::rows() const {
     int64_t n = 0;
@@ -121,6 +166,7 @@ Result<ActivationStoreWriter> ActivationStoreWriter::create(const std::string& d
 
 Result<ActivationStoreWriter> ActivationStoreWriter::resume(const std::string& dir) {
     MONO_ASSIGN_OR_RETURN(StoreIndex index, readStoreIndex(dir));
+    MONO_RETURN_IF_ERROR(verifyStoreShards(dir, index));
     return ActivationStoreWriter(dir, std::move(index));
 }
 

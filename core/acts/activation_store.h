@@ -55,6 +55,11 @@ struct Shard {
 // the file and field when malformed.
 Result<StoreIndex> readStoreIndex(const std::string& dir);
 
+// Checks that every shard `index` lists is present, a regular file and exactly
+// as long as its rows make it (a truncated or deleted shard is Corruption
+// naming the file). Reads only each file's first bytes.
+Status verifyStoreShards(const std::string& dir, const StoreIndex& index);
+
 class ActivationStoreWriter {
 public:
     // Starts a new store in `dir` (created if needed), replacing any old index.

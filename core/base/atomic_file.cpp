@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/base/file_checks.h"
+
 namespace mono {
 namespace {
 
@@ -30,13 +32,40 @@ void syncFolderOf(const std::string& path) {
 AtomicFileWriter::AtomicFileWriter(std::string path, std::string tempPath, std::FILE* file)
     : m_path(std::move(path)), m_tempPath(std::move(tempPath)), m_file(file) {}
 
-Result<AtomicFileWriter> AtomicFileWriter::create(const std::string& path) {
+Result<AtomicFileWriter> AtomicFileWriter::create(const std::string& given) {
     static std::atomic<int> counter{0};
+    std::string path;
+    MONO_RETURN_IF_ERROR(resolveOutputSymlink(given, &path));
+    const FileKind kind = fileKindOf(path);
+    if (kind == FileKind::kFifo || kind == FileKind::kCharDevice) return openInPlace(path);
+    if (kind != FileKind::kMissing && kind != FileKind::kRegular)
+        return Status::ioError(path + ": is " + std::string(fileKindName(kind)) +
+                               "; it cannot be replaced by a file");
     std::string temp =
         path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
     std::FILE* file = std::fopen(temp.c_str(), "wb");
     if (!file) return Status::ioError(path + ": cannot create a temporary file: " + errnoText());
     return AtomicFileWriter(path, temp, file);
+}
+
+// O_NONBLOCK so that a FIFO without a reader fails (ENXIO) instead of waiting
+// forever; blocking writes are restored once it is open.
+Result<AtomicFileWriter> AtomicFileWriter::openInPlace(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENXIO)
+            return Status::ioError(path +
+                                   ": a FIFO that no process is reading; start the "
+                                   "reader first or write to a file");
+        return Status::ioError(path + ": cannot open for writing: " + errnoText());
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    std::FILE* file = ::fdopen(fd, "wb");
+    if (!file) {
+        ::close(fd);
+        return Status::ioError(path + ": cannot open for writing: " + errnoText());
+    }
+    return AtomicFileWriter(path, std::string(), file);
 }
 
 AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
@@ -86,6 +115,14 @@ Status AtomicFileWriter::write(const void* data, size_t bytes) {
 
 Status AtomicFileWriter::commit() {
     if (!m_file) return Status::internal(m_path + ": commit after failure");
+    if (m_tempPath.empty()) {  // in place: a FIFO or device has nothing to sync or rename
+        const bool ok = std::fflush(m_file) == 0;
+        const std::string why = errnoText();
+        std::fclose(m_file);
+        m_file = nullptr;
+        if (!ok) return Status::ioError(m_path + ": write failed: " + why);
+        return Status::success();
+    }
     bool ok = std::fflush(m_file) == 0 && ::fsync(::fileno(m_file)) == 0;
     std::string why = ok ? "" : errnoText();
     ok = (std::fclose(m_file) == 0) && ok;
@@ -112,6 +149,7 @@ Status writeFileAtomic(const std::string& path, std::string_view bytes) {
 }
 
 Result<std::string> readWholeFile(const std::string& path, size_t maxBytes) {
+    MONO_RETURN_IF_ERROR(requireRegularFile(path));
     std::FILE* file = std::fopen(path.c_str(), "rb");
     if (!file) {
         if (errno == ENOENT) return Status::notFound(path + ": no such file");

@@ -2,6 +2,12 @@
 // Atomic file replacement: bytes go to a temporary file beside the target, are
 // synced, then renamed over it. A crash or an error at any point leaves the
 // previous file intact; the temporary is removed on failure.
+//
+// The one way every output is written, so what it does with special paths holds
+// for all of them: a symlink is written through (its final target is replaced,
+// the link stays); a FIFO or character device (/dev/stdout, a pipe a reader
+// waits on) is written into directly, never replaced; a FIFO that nobody reads
+// is an error, not a hang; a folder, block device or socket is refused.
 
 #include <cstdio>
 #include <string>
@@ -13,7 +19,9 @@ namespace mono {
 
 class AtomicFileWriter {
 public:
-    // Creates "<path>.tmp-<pid>-<n>" in the target's folder. IoError naming the folder.
+    // Creates "<target>.tmp-<pid>-<n>" in the target's folder (the target is
+    // `path` with symlinks at its end followed), or opens a FIFO or character
+    // device for writing in place. IoError naming the path.
     static Result<AtomicFileWriter> create(const std::string& path);
 
     AtomicFileWriter(AtomicFileWriter&& other) noexcept;
@@ -32,10 +40,11 @@ public:
 
 private:
     AtomicFileWriter(std::string path, std::string tempPath, std::FILE* file);
+    static Result<AtomicFileWriter> openInPlace(const std::string& path);
     void discard();
 
-    std::string m_path;
-    std::string m_tempPath;
+    std::string m_path;      // the target: symlinks at the end of the given path followed
+    std::string m_tempPath;  // empty when writing in place (FIFO, character device)
     std::FILE* m_file = nullptr;
 };
 

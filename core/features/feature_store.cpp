@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/base/file_checks.h"
 #include "core/base/text.h"
 #include "core/base/version.h"
 #include "core/features/sqlite_util.h"
@@ -433,6 +435,34 @@ std::string ftsQueryFromUserText(const std::string& text) {
 
 // ---- open -------------------------------------------------------------------
 
+// A WAL database needs its -shm file even to be read; in a folder this process
+// cannot write (a read-only share, a store handed over with 0444 modes), SQLite
+// cannot make one and refuses to open. Such a store, when no -wal file holds
+// pages of it, is opened immutable: read without locks, which is right for a
+// file nobody here can change.
+namespace {
+std::string readOnlyUri(const std::string& path) {
+    const std::string folder = std::filesystem::path(path).parent_path().string();
+    if (::access(path.c_str(), W_OK) == 0 &&
+        ::access(folder.empty() ? "." : folder.c_str(), W_OK) == 0)
+        return path;
+    // Committed pages still in a -wal file would be ignored by an immutable open.
+    std::error_code ec;
+    if (std::filesystem::file_size(path + "-wal", ec) > 0 && !ec) return path;
+    std::string uri = "file:";
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            char hex[4];
+            std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+            uri += hex;
+        } else {
+            uri += c;
+        }
+    }
+    return uri + "?immutable=1";
+}
+}  // namespace
+
 Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
     namespace fs = std::filesystem;
     const bool readOnly = mode == Mode::kReadOnly;
@@ -441,12 +471,14 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
     if (readOnly && !exists) return Status::notFound(path + ": no such feature store");
     if (exists && fs::is_directory(path, ec))
         return Status::invalidArgument(path + ": is a folder, expected a feature store file");
+    if (exists) MONO_RETURN_IF_ERROR(requireRegularFile(path));
     if (exists) MONO_RETURN_IF_ERROR(checkHeader(path));
 
     sqlite3* raw = nullptr;
-    const int flags =
-        readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    int flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    const std::string target = readOnly ? readOnlyUri(path) : path;
+    if (target != path) flags |= SQLITE_OPEN_URI;
+    int rc = sqlite3_open_v2(target.c_str(), &raw, flags, nullptr);
     FeatureStore store(raw, path, readOnly);  // closes on every return below
     if (rc != SQLITE_OK) return sql::error(raw, rc, path, "opening");
     sqlite3_busy_timeout(raw, 10000);

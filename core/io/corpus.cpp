@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "core/base/file_checks.h"
+
 namespace mono::io {
 namespace fs = std::filesystem;
 
@@ -15,7 +17,7 @@ Result<CorpusReader> CorpusReader::open(std::vector<std::string> files) {
     if (files.empty()) return Status::invalidArgument("no corpus files given");
     std::error_code ec;
     for (const auto& f : files) {
-        if (!fs::is_regular_file(f, ec)) return Status::notFound(f + ": corpus file not found");
+        MONO_RETURN_IF_ERROR(requireRegularFile(f).withContext("corpus"));
         std::ifstream probe(f, std::ios::binary);
         if (!probe) return Status::ioError(f + ": cannot read the corpus file");
     }

@@ -1,6 +1,9 @@
 #include "core/io/format_detect.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "core/io/byte_reader.h"
 #include "core/io/mapped_file.h"
@@ -47,6 +50,28 @@ bool llama2cSizeMatches(const uint8_t* d, uint64_t size) {
     return 28 + 4 * floats == size;
 }
 
+// The first bytes, printable ones as they are and the rest as \xNN.
+std::string firstBytes(const uint8_t* d, uint64_t n) {
+    std::string out;
+    for (uint64_t i = 0; i < std::min<uint64_t>(n, 8); ++i) {
+        if (d[i] >= 0x20 && d[i] < 0x7f) {
+            out += static_cast<char>(d[i]);
+        } else {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", d[i]);
+            out += hex;
+        }
+    }
+    return out;
+}
+
+Status mislabelled(const std::string& path, const char* format, const char* magic, const uint8_t* d,
+                   uint64_t n) {
+    return Status::corruption(path + ": named like a " + format + " file, but a " + format +
+                              " file " + magic + " and this one starts with '" + firstBytes(d, n) +
+                              "'" + (n == 0 ? " (it is empty)" : ""));
+}
+
 }  // namespace
 
 Result<FileFormat> detectFileFormat(const std::string& path) {
@@ -85,10 +110,15 @@ Result<FileFormat> detectFileFormat(const std::string& path) {
     // torch.save files are such streams.
     if (n >= 3 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5 && d[2] != 0)
         return pickleRefusal(path, "this is a pickle file (a legacy PyTorch checkpoint)");
+    // The name only decides among formats without a magic number of their own;
+    // a name that promises a magic the bytes lack is a mislabelled file.
     if (endsWith(path, ".safetensors")) return FileFormat::kSafetensors;
-    if (endsWith(path, ".gguf")) return FileFormat::kGguf;
-    if (endsWith(path, ".npy")) return FileFormat::kNpy;
-    if (endsWith(path, ".npz")) return FileFormat::kNpz;
+    if (endsWith(path, ".gguf"))
+        return mislabelled(path, "GGUF", "starts with the bytes 'GGUF'", d, n);
+    if (endsWith(path, ".npy"))
+        return mislabelled(path, "npy", "starts with the bytes '\\x93NUMPY'", d, n);
+    if (endsWith(path, ".npz"))
+        return mislabelled(path, "npz", "is a zip archive (starts with 'PK')", d, n);
     if (endsWith(path, ".bin")) return FileFormat::kLlama2c;
     if (endsWith(path, ".pt") || endsWith(path, ".pth") || endsWith(path, ".pkl") ||
         endsWith(path, ".ckpt"))

@@ -12,7 +12,9 @@
 namespace mono::io {
 
 Result<MappedFile> MappedFile::open(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer;
+    // the regular-file check below refuses it.
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         int err = errno;
         if (err == ENOENT) return Status::notFound(path + ": no such file");
@@ -26,7 +28,9 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
     }
     if (!S_ISREG(st.st_mode)) {
         ::close(fd);
-        return Status::ioError(path + ": not a regular file");
+        return Status::invalidArgument(path +
+                                       ": is not a regular file (a FIFO, device or "
+                                       "folder); Monoscope reads only regular files");
     }
     MappedFile file;
     file.m_path = path;

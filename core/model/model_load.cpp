@@ -16,6 +16,8 @@
 //             blk.L.ffn_{gate,up,down}.weight, output_norm.weight, output.weight.
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -23,8 +25,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 
+#include "core/base/file_checks.h"
+#include "core/io/format_detect.h"
 #include "core/io/gguf.h"
 #include "core/io/llama2c.h"
 #include "core/io/safetensors.h"
@@ -134,7 +139,23 @@ LlamaNames ggufLlamaNames() {
     return n;
 }
 
+// The config may not claim fewer layers than the checkpoint holds: the model
+// would run truncated and say nothing. (Fewer tensors than layers is caught by
+// the loader as a missing tensor.) `nextLayerTensor` names a tensor of layer
+// nLayers, which must not exist.
+Status checkLayerCount(const ModelConfig& c, const WeightReader& r,
+                       const std::string& nextLayerTensor) {
+    if (!r.has(nextLayerTensor)) return Status::success();
+    return Status::invalidArgument("the configuration says " + std::to_string(c.nLayers) +
+                                   " layers, but the checkpoint "
+                                   "holds '" +
+                                   nextLayerTensor +
+                                   "', a layer beyond them: the configuration does not "
+                                   "belong to these weights");
+}
+
 Result<std::string> readText(const fs::path& path) {
+    MONO_RETURN_IF_ERROR(requireRegularFile(path.string()));
     std::ifstream in(path, std::ios::binary);
     if (!in) return Status::notFound(path.string() + ": cannot open");
     std::ostringstream ss;
@@ -153,7 +174,8 @@ struct HfTensors {
 // and checks that each tensor of the index is in the shard it names.
 Result<HfTensors> openHfTensors(const fs::path& dir) {
     HfTensors t;
-    if (fs::exists(dir / "model.safetensors")) {
+    std::error_code ec;  // a symlink loop in the folder is "absent", never an exception
+    if (fs::exists(dir / "model.safetensors", ec)) {
         MONO_ASSIGN_OR_RETURN(auto f,
                               io::SafetensorsFile::open((dir / "model.safetensors").string()));
         t.source = f.path();
@@ -162,7 +184,7 @@ Result<HfTensors> openHfTensors(const fs::path& dir) {
         return t;
     }
     const fs::path indexPath = dir / "model.safetensors.index.json";
-    if (!fs::exists(indexPath))
+    if (!fs::exists(indexPath, ec))
         return Status::notFound(dir.string() + ": no model.safetensors (or sharded index) found");
     t.source = indexPath.string();
     MONO_ASSIGN_OR_RETURN(std::string index, readText(indexPath));
@@ -178,7 +200,7 @@ Result<HfTensors> openHfTensors(const fs::path& dir) {
     for (const auto& [name, shard] : entries) {
         if (!shardIndex.count(shard)) {
             const fs::path shardPath = dir / shard;
-            if (shard.find("..") != std::string::npos || !fs::exists(shardPath))
+            if (shard.find("..") != std::string::npos || !fs::exists(shardPath, ec))
                 return Status::notFound(indexPath.string() + ": shard '" + shard +
                                         "' (holding tensor '" + name +
                                         "') is missing: " + shardPath.string());
@@ -194,6 +216,35 @@ Result<HfTensors> openHfTensors(const fs::path& dir) {
         t.byName[name] = i;
     }
     return t;
+}
+
+// The highest decoder-layer index among a checkpoint's tensor names
+// ("<prefix>layers.N.…" in the Llama-like families and NeoX, "<prefix>h.N.…" in
+// GPT-2), and one tensor of that layer. Only the text decoder's prefixes count:
+// a multimodal checkpoint's vision tower has layers of its own.
+std::pair<int64_t, std::string> deepestLayer(const HfTensors& t) {
+    static const std::set<std::string> kPrefixes = {"",
+                                                    "model.",
+                                                    "gpt_neox.",
+                                                    "transformer.",
+                                                    "language_model.model.",
+                                                    "model.language_model."};
+    std::pair<int64_t, std::string> deepest{-1, ""};
+    for (const auto& entry : t.byName) {
+        const std::string& name = entry.first;
+        for (const std::string key : {"layers.", "h."}) {
+            const size_t at = name.find(key);
+            if (at == std::string::npos || !kPrefixes.count(name.substr(0, at))) continue;
+            size_t end = at + key.size();
+            int64_t layer = 0;
+            while (end < name.size() && std::isdigit(static_cast<unsigned char>(name[end])) &&
+                   layer < (int64_t(1) << 40))
+                layer = layer * 10 + (name[end++] - '0');
+            if (end == at + key.size() || end >= name.size() || name[end] != '.') continue;
+            if (layer > deepest.first) deepest = {layer, name};
+        }
+    }
+    return deepest;
 }
 
 Status loadHfWeights(const ModelConfig& config, const HfTensors& t, ModelWeights* w) {
@@ -240,6 +291,13 @@ Result<std::shared_ptr<Model>> loadHfFolder(const fs::path& dir) {
     config.name = dir.filename().string();
     if (config.name.empty()) config.name = dir.parent_path().filename().string();
     MONO_ASSIGN_OR_RETURN(HfTensors tensors, openHfTensors(dir));
+    // A config that claims fewer layers than the checkpoint holds would run a
+    // truncated model without a word.
+    if (const auto [layer, name] = deepestLayer(tensors); layer >= config.nLayers)
+        return Status::invalidArgument(
+            (dir / "config.json").string() + ": the configuration says " +
+            std::to_string(config.nLayers) + " layers, but the checkpoint holds '" + name +
+            "', a layer beyond them: the configuration does not belong to these weights");
     auto w = std::make_unique<ModelWeights>();
     MONO_RETURN_IF_ERROR(loadHfWeights(config, tensors, w.get()));
     return Model::fromWeights(config, std::move(*w));
@@ -256,18 +314,24 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
         if (m.ok()) (*m)->m_path = path;
         return m;
     }
-    char magic[4] = {};
-    {
-        std::ifstream in(p, std::ios::binary);
-        in.read(magic, 4);
-    }
+    // By content, not by name: a text file called .gguf is not read as llama2.c.
+    MONO_RETURN_IF_ERROR(requireRegularFile(path));
+    MONO_ASSIGN_OR_RETURN(const io::FileFormat format, io::detectFileFormat(path));
+    if (format != io::FileFormat::kGguf && format != io::FileFormat::kLlama2c)
+        return Status::unsupported(path +
+                                   ": holds tensors but no model configuration; give the Hugging "
+                                   "Face folder (config.json + model.safetensors), a .gguf or a "
+                                   "llama2.c .bin");
     auto w = std::make_unique<ModelWeights>();
     ModelConfig config;
-    if (std::memcmp(magic, "GGUF", 4) == 0) {
+    if (format == io::FileFormat::kGguf) {
         MONO_ASSIGN_OR_RETURN(auto file, io::GgufFile::open(path));
         MONO_ASSIGN_OR_RETURN(config, configFromGguf(file));
         config.name = p.filename().string();
         WeightReader reader([&file](const std::string& n) { return file.findTensor(n); }, path);
+        MONO_RETURN_IF_ERROR(
+            checkLayerCount(config, reader, ggufLlamaNames().layer(config.nLayers, "attn_norm"))
+                .withContext(path));
         if (config.arch == Arch::kLlama)
             MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
         else

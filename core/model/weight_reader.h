@@ -3,6 +3,7 @@
 // float32 matrices of ModelWeights, with errors that name the file, the tensor,
 // the expected and the found shape; and the per-family Hugging Face loaders.
 
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -19,6 +20,19 @@ inline std::string shapeString(const std::vector<int64_t>& shape) {
     std::string s = "[";
     for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
+}
+
+// A weight that is NaN or infinite poisons every activation after it (generation
+// prints NUL bytes, metrics print NaN), so it is refused at load, by name.
+inline Status checkFinite(const std::string& source, const std::string& name,
+                          const std::vector<float>& values) {
+    for (size_t i = 0; i < values.size(); ++i)
+        if (!std::isfinite(values[i]))
+            return Status::corruption(source + ": tensor '" + name + "' holds " +
+                                      (std::isnan(values[i]) ? "NaN" : "an infinite value") +
+                                      " at element " + std::to_string(i) +
+                                      "; the weights are damaged");
+    return Status::success();
 }
 
 // Looks tensors up by name across the files of one model.
@@ -48,6 +62,7 @@ public:
                                            shapeString(t->shape));
         auto f = io::toFloat(*t);
         if (!f.ok()) return f.status().withContext(where(name));
+        MONO_RETURN_IF_ERROR(checkFinite(where(name), name, *f));
         if (transpose) {
             *out = Eigen::Map<const RowMatrix>(f->data(), cols, rows).transpose();
         } else {
@@ -66,6 +81,7 @@ public:
                                            shapeString(t->shape));
         auto f = io::toFloat(*t);
         if (!f.ok()) return f.status().withContext(where(name));
+        MONO_RETURN_IF_ERROR(checkFinite(where(name), name, *f));
         *out = Eigen::Map<const Vector>(f->data(), n);
         return Status::success();
     }

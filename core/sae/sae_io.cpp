@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/base/atomic_file.h"
+#include "core/base/file_checks.h"
 #include "core/io/npy.h"
 #include "core/io/safetensors.h"
 
@@ -65,6 +66,7 @@ Status checkDIn(const std::string& file, int64_t dIn, const LoadOptions& options
 }
 
 Result<json> readJson(const std::string& path) {
+    MONO_RETURN_IF_ERROR(requireRegularFile(path));
     std::ifstream in(path, std::ios::binary);
     if (!in) return Status::notFound(path + ": cannot open");
     std::stringstream buffer;
@@ -212,7 +214,7 @@ Result<SaeFormat> detectSaeFormat(const std::string& path) {
     if (fs::exists(dir / "sae_weights.safetensors", ec)) return SaeFormat::kSaeLens;
     if (fs::exists(dir / "sae.safetensors", ec)) return SaeFormat::kSparsify;
     for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (entry.is_directory() && fs::exists(entry.path() / "sae.safetensors"))
+        if (entry.is_directory(ec) && fs::exists(entry.path() / "sae.safetensors", ec))
             return SaeFormat::kSparsify;
     return Status::notFound(path +
                             ": no SAE found (expected cfg.json + sae_weights.safetensors "
@@ -365,7 +367,7 @@ Result<Sae> loadSparsify(const std::string& path, const LoadOptions& options) {
     if (!fs::exists(dir / "sae.safetensors", ec)) {
         std::vector<fs::path> hooks;
         for (const auto& entry : fs::directory_iterator(dir, ec))
-            if (entry.is_directory() && fs::exists(entry.path() / "sae.safetensors"))
+            if (entry.is_directory(ec) && fs::exists(entry.path() / "sae.safetensors", ec))
                 hooks.push_back(entry.path());
         std::sort(hooks.begin(), hooks.end());
         if (!options.hook.empty()) {

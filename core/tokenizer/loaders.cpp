@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "core/base/file_checks.h"
 #include "core/tokenizer/bpe_detail.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode.h"
@@ -27,6 +28,7 @@ Result<std::string> readWholeFile(const std::string& path) {
     if (!fs::exists(path, ec)) return Status::notFound(path + ": no such file");
     if (fs::is_directory(path, ec))
         return Status::invalidArgument(path + ": is a folder, not a file");
+    MONO_RETURN_IF_ERROR(requireRegularFile(path));
     const uintmax_t size = fs::file_size(path, ec);
     if (ec) return Status::ioError(path + ": cannot read its size: " + ec.message());
     if (size > kMaxFileBytes)
@@ -503,6 +505,7 @@ Result<std::shared_ptr<const Tokenizer>> loadTokenizer(const std::string& path) 
                                 ": no tokenizer found (looked for tokenizer.json, vocab.json + "
                                 "merges.txt, encoder.json + vocab.bpe, tokenizer.bin)");
     }
+    MONO_RETURN_IF_ERROR(requireRegularFile(path));
     char magic[4] = {};
     {
         std::ifstream in(path, std::ios::binary);
