@@ -218,18 +218,19 @@ Result<HfTensors> openHfTensors(const fs::path& dir) {
     return t;
 }
 
-// The highest decoder-layer index among a checkpoint's tensor names
-// ("<prefix>layers.N.…" in the Llama-like families and NeoX, "<prefix>h.N.…" in
-// GPT-2), and one tensor of that layer. Only the text decoder's prefixes count:
-// a multimodal checkpoint's vision tower has layers of its own.
-std::pair<int64_t, std::string> deepestLayer(const HfTensors& t) {
+// The first tensor of a decoder layer at or beyond `nLayers` among a
+// checkpoint's tensor names ("<prefix>layers.N.…" in the Llama-like families
+// and NeoX, "<prefix>h.N.…" in GPT-2); "" when there is none. Only the text
+// decoder's prefixes count: a multimodal checkpoint's vision tower has layers
+// of its own.
+std::string firstLayerBeyond(const HfTensors& t, int64_t nLayers) {
     static const std::set<std::string> kPrefixes = {"",
                                                     "model.",
                                                     "gpt_neox.",
                                                     "transformer.",
                                                     "language_model.model.",
                                                     "model.language_model."};
-    std::pair<int64_t, std::string> deepest{-1, ""};
+    std::pair<int64_t, std::string> first{INT64_MAX, ""};
     for (const auto& entry : t.byName) {
         const std::string& name = entry.first;
         for (const std::string key : {"layers.", "h."}) {
@@ -241,10 +242,10 @@ std::pair<int64_t, std::string> deepestLayer(const HfTensors& t) {
                    layer < (int64_t(1) << 40))
                 layer = layer * 10 + (name[end++] - '0');
             if (end == at + key.size() || end >= name.size() || name[end] != '.') continue;
-            if (layer > deepest.first) deepest = {layer, name};
+            if (layer >= nLayers && layer < first.first) first = {layer, name};
         }
     }
-    return deepest;
+    return first.second;
 }
 
 Status loadHfWeights(const ModelConfig& config, const HfTensors& t, ModelWeights* w) {
@@ -293,7 +294,7 @@ Result<std::shared_ptr<Model>> loadHfFolder(const fs::path& dir) {
     MONO_ASSIGN_OR_RETURN(HfTensors tensors, openHfTensors(dir));
     // A config that claims fewer layers than the checkpoint holds would run a
     // truncated model without a word.
-    if (const auto [layer, name] = deepestLayer(tensors); layer >= config.nLayers)
+    if (const std::string name = firstLayerBeyond(tensors, config.nLayers); !name.empty())
         return Status::invalidArgument(
             (dir / "config.json").string() + ": the configuration says " +
             std::to_string(config.nLayers) + " layers, but the checkpoint holds '" + name +
