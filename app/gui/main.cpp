@@ -48,6 +48,19 @@ void reportFatal(const char* what) {
     std::fprintf(stderr, "monoscope: error: %s\n", what);
 }
 
+// Reports the exception being handled; call it only inside a catch block.
+void reportCaughtException() {
+    try {
+        throw;
+    } catch (const std::bad_alloc&) {
+        reportFatal("out of memory (an allocation failed)");
+    } catch (const std::exception& e) {
+        reportFatal(e.what());
+    } catch (...) {
+        reportFatal("an unknown exception");
+    }
+}
+
 // Qt cannot carry an exception through its event loop; one thrown in a slot or
 // an event handler would end the program with std::terminate. Here it becomes
 // an error message and exit code 1 instead.
@@ -58,12 +71,8 @@ public:
     bool notify(QObject* receiver, QEvent* event) override {
         try {
             return QApplication::notify(receiver, event);
-        } catch (const std::bad_alloc&) {
-            reportFatal("out of memory (an allocation failed)");
-        } catch (const std::exception& e) {
-            reportFatal(e.what());
         } catch (...) {
-            reportFatal("an unknown exception");
+            reportCaughtException();
         }
         QCoreApplication::exit(1);
         return false;
@@ -179,12 +188,8 @@ int runMonoscope(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         return runMonoscope(argc, argv);
-    } catch (const std::bad_alloc&) {
-        reportFatal("out of memory (an allocation failed)");
-    } catch (const std::exception& e) {
-        reportFatal(e.what());
     } catch (...) {
-        reportFatal("an unknown exception");
+        reportCaughtException();
     }
     return 1;
 }
