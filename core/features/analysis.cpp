@@ -821,8 +821,12 @@ void computeModelLogitEffects(const AnalysisInputs& in, const AnalysisSpec& spec
                         &r->positiveLogits, &r->negativeLogits);
 }
 
-// Per feature, the n features that fire most often on the rows of the sample
-// where it fires, with their share of its rows there.
+// Per feature i, the n features j with the highest Jaccard index over the row
+// sample, c_ij / (n_i + n_j − c_ij) (c: joint rows, n: a feature's rows), so a
+// dense feature that fires on nearly every row does not top every list. Each
+// keeps its share of i's rows (c_ij / n_i) and the joint count. Ranks compare
+// the integer cross products, exact and deterministic; ties: more joint rows,
+// then lower id.
 std::vector<std::vector<RelatedFeature>> countCoFiring(const std::vector<detail::CoRow>& sample,
                                                        int64_t numFeatures, int n) {
     const int64_t F = numFeatures;
@@ -843,13 +847,23 @@ std::vector<std::vector<RelatedFeature>> countCoFiring(const std::vector<detail:
                     if (j == i) continue;
                     if (counts[j]++ == 0) touched.push_back(j);
                 }
-            std::sort(touched.begin(), touched.end(), [&](int32_t a, int32_t b) {
+            const int64_t ni = static_cast<int64_t>(rowsOf[i].size());
+            auto unionOf = [&](int32_t j) {
+                return ni + static_cast<int64_t>(rowsOf[j].size()) - counts[j];
+            };
+            // Counts and unions are below 2^31 (sample rows are int32), so the
+            // cross products fit in int64.
+            auto higher = [&](int32_t a, int32_t b) {
+                const int64_t lhs = counts[a] * unionOf(b);
+                const int64_t rhs = counts[b] * unionOf(a);
+                if (lhs != rhs) return lhs > rhs;
                 return counts[a] > counts[b] || (counts[a] == counts[b] && a < b);
-            });
+            };
             const size_t m = std::min<size_t>(touched.size(), static_cast<size_t>(n));
+            std::partial_sort(touched.begin(), touched.begin() + static_cast<std::ptrdiff_t>(m),
+                              touched.end(), higher);
             for (size_t k = 0; k < m; ++k)
-                coFiring[i].push_back({touched[k],
-                                       float(double(counts[touched[k]]) / double(rowsOf[i].size())),
+                coFiring[i].push_back({touched[k], float(double(counts[touched[k]]) / double(ni)),
                                        counts[touched[k]]});
             for (int32_t j : touched) counts[j] = 0;
         }

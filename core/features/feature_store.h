@@ -90,7 +90,7 @@ struct FeatureRecord {
     std::vector<LogitEffect> positiveLogits;  // largest first
     std::vector<LogitEffect> negativeLogits;  // most negative first
     std::vector<RelatedFeature> neighbours;   // decoder cosine, largest first
-    std::vector<RelatedFeature> coFiring;     // most joint firings first
+    std::vector<RelatedFeature> coFiring;     // highest Jaccard in the row sample first
     std::string notes;                        // label is in summary.label
 };
 

@@ -118,7 +118,7 @@ private slots:
         QCOMPARE(info->saeHash, saeContentHash(sae));
         QCOMPARE(info->hook, std::string("blocks.0.hook_resid_post"));
 
-        int uniformBins = 0, intervalBins = 0, dead = 0, tiesChecked = 0;
+        int uniformBins = 0, intervalBins = 0, dead = 0, tiesChecked = 0, jaccardReorders = 0;
         for (int64_t i = 0; i < kF; ++i) {
             auto rec = store->feature(i);
             MONO_VERIFY_RESULT(rec);
@@ -233,11 +233,24 @@ private slots:
             for (auto& o : occ)
                 for (int64_t j = 0; j < kF; ++j)
                     if (j != i && f(o.row, j) > 0) ++joint[j];
+            // Ranked by Jaccard c / (n_i + n_j − c), compared as cross products.
             std::vector<std::pair<int64_t, int64_t>> co(joint.begin(), joint.end());
-            std::sort(co.begin(), co.end(), [](auto& a, auto& b) {
+            const int64_t ni = int64_t(occ.size());
+            auto unionOf = [&](const std::pair<int64_t, int64_t>& p) {
+                return ni + int64_t(firings(f, p.first).size()) - p.second;
+            };
+            std::sort(co.begin(), co.end(), [&](auto& a, auto& b) {
+                const int64_t lhs = a.second * unionOf(b), rhs = b.second * unionOf(a);
+                if (lhs != rhs) return lhs > rhs;
                 return a.second > b.second || (a.second == b.second && a.first < b.first);
             });
-            QCOMPARE(rec->coFiring.size(), std::min<size_t>(spec.coFiring, co.size()));
+            std::vector<std::pair<int64_t, int64_t>> byCount = co;
+            std::sort(byCount.begin(), byCount.end(), [](auto& a, auto& b) {
+                return a.second > b.second || (a.second == b.second && a.first < b.first);
+            });
+            const size_t keep = std::min<size_t>(spec.coFiring, co.size());
+            if (!std::equal(co.begin(), co.begin() + keep, byCount.begin())) ++jaccardReorders;
+            QCOMPARE(rec->coFiring.size(), keep);
             for (size_t r = 0; r < rec->coFiring.size(); ++r) {
                 QCOMPARE(rec->coFiring[r].id, co[r].first);
                 QCOMPARE(rec->coFiring[r].count, co[r].second);
@@ -246,6 +259,8 @@ private slots:
         }
         QVERIFY(dead >= 1);  // at least the feature whose bias is -1000
         QVERIFY2(tiesChecked > 0, "the duplicated rows should tie in some top-k list");
+        QVERIFY2(jaccardReorders > 0,
+                 "Jaccard should reorder some co-firing list against raw counts");
         QVERIFY(intervalBins > 0);
         qInfo("%d of %d interval bins exactly uniform", uniformBins, intervalBins);
         // With few firings per feature nearly every bin keeps all its items;
