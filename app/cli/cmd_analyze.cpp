@@ -13,8 +13,8 @@
 #include "core/model/model.h"
 #include "core/model/model_files.h"
 #include "core/sae/sae_io.h"
+#include "core/workspace/job_locks.h"
 #include "core/workspace/workspace.h"
-#include "core/workspace/workspace_lock.h"
 
 namespace mono::cli {
 namespace {
@@ -117,7 +117,7 @@ int runAnalyze(CliArgs& args) {
     inputs.push_back(workspace->activationsDir(hook));
     inputs.push_back(m.modelPath);
     if (auto st = checkOutputFiles({out}, inputs); !st.ok()) return fail(name, st.toString());
-    auto lock = ws::WorkspaceLock::acquire(workspace->dir(), "analyze");
+    auto lock = ws::lockForSaeJob(workspace->dir(), *saeDir, "analyze");
     if (!lock.ok()) return fail(name, lock.status().toString());
     const int64_t rows = store->index().rows();
     const int64_t target = spec.maxTokens > 0 ? std::min(spec.maxTokens, rows) : rows;

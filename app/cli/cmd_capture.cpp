@@ -12,8 +12,8 @@
 #include "core/acts/capture.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
+#include "core/workspace/job_locks.h"
 #include "core/workspace/workspace.h"
-#include "core/workspace/workspace_lock.h"
 
 namespace mono::cli {
 namespace {
@@ -114,7 +114,7 @@ int runCapture(CliArgs& args) {
     manifest.contextSize = spec.contextSize;
     auto workspace = ws::Workspace::openOrCreate(*out, manifest);
     if (!workspace.ok()) return fail(name, workspace.status().toString());
-    auto lock = ws::WorkspaceLock::acquire(*out, "capture");
+    auto lock = ws::lockForCapture(*out);
     if (!lock.ok()) return fail(name, lock.status().toString());
     workspace = ws::Workspace::open(*out);  // as it is now that no other writer can change it
     if (!workspace.ok()) return fail(name, workspace.status().toString());

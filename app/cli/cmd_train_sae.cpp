@@ -15,6 +15,7 @@
 #include "core/sae/default_lr.h"
 #include "core/sae/metrics.h"
 #include "core/sae/trainer.h"
+#include "core/workspace/job_locks.h"
 #include "core/workspace/workspace.h"
 
 namespace mono::cli {
@@ -155,6 +156,8 @@ int runTrainSae(CliArgs& args) {
             checkMemoryNeed(trainingFootprint(spec, data->dim()), trainingBytes(spec, data->dim()));
         !st.ok())
         return fail(name, st.toString());
+    auto lock = ws::lockForSaeJob(ws::workspaceOfActivations(*activations), *out, name);
+    if (!lock.ok()) return fail(name, lock.status().toString());
     if (auto index = acts::readStoreIndex(*activations); index.ok())
         spec.metadata.modelName = index->model;
     std::printf("training a %s SAE: d_in %lld, %lld features, %lld tokens in batches of %lld\n",

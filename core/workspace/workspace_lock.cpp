@@ -23,21 +23,22 @@ std::string readHolder(int fd) {
 
 }  // namespace
 
-Result<WorkspaceLock> WorkspaceLock::acquire(const std::string& dir, const std::string& what) {
+Result<WorkspaceLock> WorkspaceLock::acquire(const std::string& dir, const std::string& what,
+                                             LockMode mode) {
     const std::string path = (std::filesystem::path(dir) / kLockFile).string();
     // O_NOFOLLOW: the lock file is ours; a symlink planted there is not followed.
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
         return Status::ioError(path +
                                ": cannot create the workspace lock: " + std::strerror(errno));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (::flock(fd, (mode == LockMode::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
         const int err = errno;
         const std::string holder = readHolder(fd);
         ::close(fd);
         if (err == EWOULDBLOCK)
             return Status::ioError(dir + ": in use by another Monoscope process (" +
                                    (holder.empty() ? std::string("unknown") : holder) +
-                                   "); wait for it to finish, or use another workspace");
+                                   "); wait for it to finish");
         return Status::ioError(path + ": cannot lock: " + std::strerror(err));
     }
     const std::string holder = "pid " + std::to_string(::getpid()) + ": " + what + "\n";

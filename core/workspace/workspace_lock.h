@@ -1,10 +1,10 @@
 #pragma once
-// One writer per workspace. Two captures appending to the same activation
-// store, or a training reading a store that a capture is rewriting, would mix
-// their data silently; a writing job therefore holds an exclusive advisory lock
-// (flock) on <workspace>/.monoscope.lock for as long as it runs. The kernel
-// drops the lock when the process dies, so a killed job never leaves the
-// workspace locked. The file records who holds it, for the message.
+// Advisory locks (flock) on <dir>/.monoscope.lock that keep two jobs from
+// mixing their data: two captures appending to one activation store, or a
+// training reading a store that a capture is rewriting. Who takes which is in
+// job_locks.h. The kernel drops a lock when its process dies, so a killed job
+// never leaves anything locked. The file records its last holder, for the
+// message.
 
 #include <string>
 
@@ -12,13 +12,17 @@
 
 namespace mono::ws {
 
+// Many shared holders at once, or one exclusive holder.
+enum class LockMode { kExclusive, kShared };
+
 class WorkspaceLock {
 public:
     // Takes the lock without waiting. IoError "<dir>: in use by another
-    // Monoscope process (pid P: <what>)" when it is held; IoError naming the
-    // lock file when it cannot be created. `what` describes the holder
-    // ("capture").
-    static Result<WorkspaceLock> acquire(const std::string& dir, const std::string& what);
+    // Monoscope process (pid P: <what>)" when it is held in a conflicting mode;
+    // IoError naming the lock file when it cannot be created. `what` describes
+    // the holder ("capture").
+    static Result<WorkspaceLock> acquire(const std::string& dir, const std::string& what,
+                                         LockMode mode = LockMode::kExclusive);
 
     WorkspaceLock(WorkspaceLock&& other) noexcept;
     WorkspaceLock& operator=(WorkspaceLock&& other) noexcept;

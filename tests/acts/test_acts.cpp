@@ -11,6 +11,7 @@
 #include "core/acts/shuffled_provider.h"
 #include "core/io/corpus.h"
 #include "core/io/tensor.h"
+#include "core/workspace/job_locks.h"
 #include "core/workspace/workspace.h"
 #include "tests/support/test_support.h"
 
@@ -256,6 +257,47 @@ private slots:
         test::writeFile(root / "ws" / "monoscope.json", "[1,2");
         QCOMPARE(ws::Workspace::open((root / "ws").string()).status().code(),
                  StatusCode::kCorruption);
+    }
+
+    // A capture holds its workspace alone; trainings, analyses and evaluations
+    // share it with each other and hold their own SAE alone.
+    void jobLocksKeepCaptureAloneAndOneJobPerSae() {
+        const fs::path root = test::tempDir() / "locks";
+        auto w = ws::Workspace::create(root.string(), ws::Manifest{});
+        MONO_VERIFY_RESULT(w);
+        const std::string a = w->saeDir("a"), b = w->saeDir("b");
+        QCOMPARE(ws::workspaceOfActivations(w->activationsDir("blocks.0.hook_resid_post")),
+                 fs::absolute(root).lexically_normal().string());
+        QVERIFY(ws::workspaceOfActivations((root / "saes").string()).empty());
+        {
+            auto train = ws::lockForSaeJob(root.string(), a, "train");
+            MONO_VERIFY_RESULT(train);
+            QVERIFY(fs::is_directory(a));  // made for its lock
+            auto analyseOther = ws::lockForSaeJob(root.string(), b, "analyse");
+            MONO_VERIFY_RESULT(analyseOther);
+            auto analyseSame = ws::lockForSaeJob(root.string(), a, "analyse");
+            QVERIFY(!analyseSame.ok());
+            QVERIFY(analyseSame.status().message().find("in use by another Monoscope process") !=
+                    std::string::npos);
+            QVERIFY(analyseSame.status().message().find(": train") != std::string::npos);
+            auto capture = ws::lockForCapture(root.string());
+            QVERIFY(!capture.ok());
+            QVERIFY(capture.status().message().find(root.string()) != std::string::npos);
+        }
+        {
+            auto capture = ws::lockForCapture(root.string());
+            MONO_VERIFY_RESULT(capture);
+            auto train = ws::lockForSaeJob(root.string(), a, "train");
+            QVERIFY(!train.ok());
+            QVERIFY(train.status().message().find("capture") != std::string::npos);
+            QVERIFY(!ws::lockForCapture(root.string()).ok());
+        }
+        MONO_VERIFY_RESULT(ws::lockForCapture(root.string()));  // all released
+        // Outside a workspace only the SAE is locked.
+        const std::string loose = (test::tempDir() / "loose-sae").string();
+        auto first = ws::lockForSaeJob("", loose, "train-sae");
+        MONO_VERIFY_RESULT(first);
+        QVERIFY(!ws::lockForSaeJob("", loose, "train-sae").ok());
     }
 
     // Paths given on a command line map back onto the same layout the workspace hands out.

@@ -369,22 +369,53 @@ private slots:
         expectRefusal(args, mentions, untouched);
     }
 
-    // Two writers in one workspace: a capture while another process holds the lock.
-    void concurrentCaptureIsRefused() {
-        const QByteArray lockPath = at(QStringLiteral("ws/.monoscope.lock")).toLocal8Bit();
-        const int fd = ::open(lockPath.constData(), O_RDWR | O_CREAT, 0644);
+    // Jobs that would mix their data: a capture, a training and an analysis
+    // while another process holds the workspace for a capture; a capture while
+    // a training shares it; a training of an SAE that another job holds.
+    static int holdLock(const QString& lockPath, int mode, const std::string& holder) {
+        const QByteArray path = lockPath.toLocal8Bit();
+        const int fd = ::open(path.constData(), O_RDWR | O_CREAT, 0644);
+        if (fd < 0 || ::flock(fd, mode | LOCK_NB) != 0) return -1;
+        if (::ftruncate(fd, 0) != 0 ||
+            ::pwrite(fd, holder.data(), holder.size(), 0) != ssize_t(holder.size()))
+            return -1;
+        return fd;
+    }
+
+    void concurrentWritersAreRefused() {
+        const QString hook = QString::fromLatin1(kHook);
+        const QStringList capture = {
+            QStringLiteral("capture"),     QStringLiteral("@model.bin"), QStringLiteral("--corpus"),
+            QStringLiteral("@corpus.txt"), QStringLiteral("--hook"),     hook,
+            QStringLiteral("--out"),       QStringLiteral("@ws"),        QStringLiteral("--tokens"),
+            QStringLiteral("4000"),        QStringLiteral("--ctx"),      QStringLiteral("64")};
+        const QStringList train = QStringLiteral(
+                                      "train-sae @ws --hook %1 --features 64 --arch "
+                                      "topk --k 8 --tokens 1000 --force")
+                                      .arg(hook)
+                                      .split(QLatin1Char(' '));
+        const QStringList analyse =
+            QStringLiteral("analyze @ws --sae @ws/saes/topk-64 --no-model --fresh")
+                .split(QLatin1Char(' '));
+        const QStringList inUse = {QStringLiteral("in use by another Monoscope process"),
+                                   QStringLiteral("pid 1")};
+        int fd = holdLock(at(QStringLiteral("ws/.monoscope.lock")), LOCK_EX, "pid 1: capture\n");
         QVERIFY(fd >= 0);
-        QCOMPARE(::flock(fd, LOCK_EX | LOCK_NB), 0);
-        const std::string holder = "pid 1: capture\n";
-        QCOMPARE(::ftruncate(fd, 0), 0);
-        QCOMPARE(::pwrite(fd, holder.data(), holder.size(), 0), ssize_t(holder.size()));
-        expectRefusal(
-            {QStringLiteral("capture"), QStringLiteral("@model.bin"), QStringLiteral("--corpus"),
-             QStringLiteral("@corpus.txt"), QStringLiteral("--hook"), QString::fromLatin1(kHook),
-             QStringLiteral("--out"), QStringLiteral("@ws"), QStringLiteral("--tokens"),
-             QStringLiteral("4000"), QStringLiteral("--ctx"), QStringLiteral("64")},
-            {QStringLiteral("in use by another Monoscope process"), QStringLiteral("pid 1")},
-            {QStringLiteral("ws")});
+        for (const QStringList& job : {capture, train, analyse})
+            expectRefusal(job, inUse, {QStringLiteral("ws")});
+        ::close(fd);
+
+        fd = holdLock(at(QStringLiteral("ws/.monoscope.lock")), LOCK_SH, "pid 1: train-sae\n");
+        QVERIFY(fd >= 0);
+        expectRefusal(capture, inUse + QStringList{QStringLiteral("train-sae")},
+                      {QStringLiteral("ws")});
+        ::close(fd);
+
+        fd = holdLock(at(QStringLiteral("ws/saes/topk-64/.monoscope.lock")), LOCK_EX,
+                      "pid 1: analyze\n");
+        QVERIFY(fd >= 0);
+        expectRefusal(train, inUse + QStringList{QStringLiteral("analyze")},
+                      {QStringLiteral("ws")});
         ::close(fd);
     }
 

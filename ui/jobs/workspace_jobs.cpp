@@ -10,6 +10,7 @@
 #include "core/model/model.h"
 #include "core/model/model_files.h"
 #include "core/sae/sae_io.h"
+#include "core/workspace/job_locks.h"
 #include "core/workspace/workspace.h"
 
 namespace mono::ui {
@@ -41,6 +42,7 @@ bool hasTrainingCheckpoint(const std::string& saeDir) {
 Result<acts::CaptureSummary> runCaptureJob(const CaptureJobSpec& spec, const Progress& progress,
                                            StopToken stop) {
     MONO_ASSIGN_OR_RETURN(ws::Workspace workspace, ws::Workspace::open(spec.workspaceDir));
+    MONO_ASSIGN_OR_RETURN(ws::JobLocks locks, ws::lockForCapture(spec.workspaceDir));
     const ws::Manifest& m = workspace.manifest();
     MONO_ASSIGN_OR_RETURN(std::string hook, resolveHook(spec.workspaceDir, spec.hook));
     if (m.corpus.empty())
@@ -76,6 +78,8 @@ Result<TrainJobSummary> runTrainJob(const TrainJobSpec& spec, const Progress& pr
     train.reportEverySteps = spec.reportEverySteps;
     train.checkpointSeconds = 30;
     train.outDir = spec.outDir.empty() ? workspace.saeDir(spec.saeName) : spec.outDir;
+    MONO_ASSIGN_OR_RETURN(ws::JobLocks locks,
+                          ws::lockForSaeJob(spec.workspaceDir, train.outDir, "train"));
     train.metadata.hookName = hook;
     train.metadata.modelName = fs::path(workspace.manifest().modelPath).filename().string();
     train.metadata.datasetPath = workspace.activationsDir(hook);
@@ -99,6 +103,8 @@ Result<features::AnalysisSummary> runAnalyseJob(const AnalyseJobSpec& spec,
                                                 const Progress& progress, StopToken stop) {
     MONO_ASSIGN_OR_RETURN(ws::Workspace workspace, ws::Workspace::open(spec.workspaceDir));
     const std::string saeDir = workspace.saeDir(spec.saeName);
+    MONO_ASSIGN_OR_RETURN(ws::JobLocks locks,
+                          ws::lockForSaeJob(spec.workspaceDir, saeDir, "analyse"));
     MONO_ASSIGN_OR_RETURN(sae::Sae sae, sae::loadSae(saeDir));
     MONO_ASSIGN_OR_RETURN(std::string hook,
                           resolveHook(spec.workspaceDir, sae.config().metadata.hookName));
@@ -134,6 +140,9 @@ Result<sae::ModelEvalReport> runEvalJob(const EvalJobSpec& spec, const Progress&
                                         StopToken stop) {
     MONO_ASSIGN_OR_RETURN(ws::Workspace workspace, ws::Workspace::open(spec.workspaceDir));
     const ws::Manifest& m = workspace.manifest();
+    MONO_ASSIGN_OR_RETURN(
+        ws::JobLocks locks,
+        ws::lockForSaeJob(spec.workspaceDir, workspace.saeDir(spec.saeName), "evaluate"));
     MONO_ASSIGN_OR_RETURN(sae::Sae sae, sae::loadSae(workspace.saeDir(spec.saeName)));
     MONO_ASSIGN_OR_RETURN(std::string hook,
                           resolveHook(spec.workspaceDir, sae.config().metadata.hookName));
