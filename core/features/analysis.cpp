@@ -16,6 +16,7 @@
 
 #include "core/acts/activation_store.h"
 #include "core/base/atomic_file.h"
+#include "core/base/memory_budget.h"
 #include "core/base/text.h"
 #include "core/base/version.h"
 #include "core/features/analysis_state.h"
@@ -970,16 +971,19 @@ Status writeStore(FeatureStore& out, const AnalysisInputs& in, const AnalysisSpe
     });
 }
 
-}  // namespace
-
-Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& spec,
-                                const std::string& outPath, const Progress& progress,
-                                StopToken stop) {
+Result<AnalysisSummary> analyzeUnguarded(const AnalysisInputs& in, const AnalysisSpec& spec,
+                                         const std::string& outPath, const Progress& progress,
+                                         StopToken stop) {
     const double t0 = now();
     MONO_RETURN_IF_ERROR(validateInputs(in, spec));
     const acts::ActivationStoreReader& store = *in.store;
     const sae::Sae& sae = *in.sae;
     const int64_t F = sae.dSae();
+    const int64_t vocab = in.model ? in.model->config().vocabSize : 0;
+    MONO_RETURN_IF_ERROR(checkMemoryNeed(
+        "analysing " + std::to_string(F) + " features (top-k " + std::to_string(spec.topK) + ", " +
+            std::to_string(spec.bins) + " bins × " + std::to_string(spec.perBin) + " samples)",
+        analysisMemoryBytes(F, sae.dIn(), vocab, spec)));
     const std::string saeHash = saeContentHash(sae);
     const StateFile state{outPath + ".analysis-state", stateIdentity(store, sae, saeHash, spec),
                           store.index()};
@@ -1012,6 +1016,25 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& sp
     summary.seconds = now() - t0;
     progress.report(1.0, "analysis written to " + outPath);
     return summary;
+}
+
+}  // namespace
+
+// An estimate can miss (a denser SAE than assumed, other processes' memory):
+// running out is still an error that names the analysis, never an abort, and
+// the state saved so far stays resumable.
+Result<AnalysisSummary> analyze(const AnalysisInputs& in, const AnalysisSpec& spec,
+                                const std::string& outPath, const Progress& progress,
+                                StopToken stop) {
+    try {
+        return analyzeUnguarded(in, spec, outPath, progress, std::move(stop));
+    } catch (const std::bad_alloc&) {
+        return Status::resourceExhausted(
+            outPath + ": analysing " + std::to_string(in.sae ? in.sae->dSae() : 0) +
+            " features ran out of memory; the rows done are kept in " + outPath +
+            ".analysis-state and a rerun resumes from them; free memory or lower the "
+            "examples kept per feature (top-k, bins, per-bin)");
+    }
 }
 
 }  // namespace mono::features

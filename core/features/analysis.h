@@ -74,6 +74,14 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& inputs, const AnalysisSpec
                                 const std::string& outPath, const Progress& progress,
                                 StopToken stop);
 
+// The most memory analyze() holds for an SAE of `numFeatures` latents reading
+// width `dIn` (`vocab`: the model's vocabulary for logit effects, 0 without a
+// model), in bytes: every reservoir full, the per-feature results, and the
+// largest block of each later step. analyze() refuses up front ("needs about
+// N GiB") when this exceeds what the process may use.
+double analysisMemoryBytes(int64_t numFeatures, int64_t dIn, int64_t vocab,
+                           const AnalysisSpec& spec);
+
 // ---- pieces, public for tests and benchmarks --------------------------------
 
 // Logit effects e_i = (c(W_dec[i]) ⊙ gamma) W_Uᵀ of every feature, where c()

@@ -399,6 +399,36 @@ private slots:
         }
     }
 
+    // The estimate scales with the width and the examples kept, and a setting
+    // that cannot fit is refused before any file is made.
+    void analysisBeyondMemoryIsRefusedUpFront() {
+        const AnalysisSpec defaults;
+        const double oneMillion = analysisMemoryBytes(1 << 20, 2304, 256000, defaults);
+        // About 6-7 KB of accumulators and 3-4 KB of results per feature.
+        QVERIFY2(oneMillion > 4e9 && oneMillion < 4e10, qPrintable(QString::number(oneMillion)));
+        QVERIFY(analysisMemoryBytes(2 << 20, 2304, 256000, defaults) > 1.9 * oneMillion);
+        AnalysisSpec more = defaults;
+        more.perBin *= 4;
+        QVERIFY(analysisMemoryBytes(1 << 20, 2304, 256000, more) > 2 * oneMillion);
+
+        const auto dir = test::tempDir();
+        const auto data =
+            test::writeSyntheticStore((dir / "acts").string(), 1, kShardRows, kD, 50, 13);
+        const sae::Sae sae = test::randomSae(kD, kF, 14);
+        AnalysisSpec huge = smallSpec();
+        huge.bins = 1000;
+        huge.perBin = 1000000;
+        const std::string out = (dir / "huge.sqlite").string();
+        auto r = run(data, sae, huge, out);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.status().code(), StatusCode::kResourceExhausted);
+        QVERIFY2(r.status().message().find("needs about") != std::string::npos,
+                 r.status().message().c_str());
+        QVERIFY(r.status().message().find("analysing " + std::to_string(kF) + " features") !=
+                std::string::npos);
+        QVERIFY(!std::filesystem::exists(out));
+    }
+
     void interruptedAnalysisKeepsOldStoreAndResumes() {
         const auto dir = test::tempDir();
         const auto data =
