@@ -6,7 +6,9 @@
 
 #include "core/acts/activation_store.h"
 #include "core/acts/window_stream.h"
+#include "core/base/memory_budget.h"
 #include "core/io/corpus.h"
+#include "core/model/forward_memory.h"
 
 namespace mono::acts {
 namespace {
@@ -237,6 +239,11 @@ private:
 Result<CaptureSummary> capture(model::Model& model, const tok::Tokenizer& tokenizer,
                                const CaptureSpec& spec, const Progress& progress, StopToken stop) {
     MONO_ASSIGN_OR_RETURN(const int32_t bos, checkSpec(model.config(), tokenizer, spec));
+    MONO_RETURN_IF_ERROR(checkMemoryNeed(
+        "capturing batches of " + std::to_string(spec.batchWindows) + " windows of " +
+            std::to_string(spec.contextSize) + " tokens",
+        model::forwardMemoryBytes(model.config(), int64_t(spec.batchWindows) * spec.contextSize,
+                                  spec.contextSize, false)));
     MONO_ASSIGN_OR_RETURN(const ResumePlan plan, planResume(model.config(), spec));
     MONO_ASSIGN_OR_RETURN(Writers writers, openWriters(spec, plan));
     CaptureSummary summary;

@@ -6,6 +6,7 @@
 
 #include "core/acts/activation_store.h"
 #include "core/acts/capture.h"
+#include "core/model/forward_memory.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 #include "tests/support/test_support.h"
@@ -159,6 +160,25 @@ private slots:
         }
     }
 
+    // Gemma 2 9B's shapes: 73,216 floats per token (5·3584 residual buffers,
+    // q/k/v 32·256, attention 16·256, gated MLP 3·14336), so 16 windows of 1024
+    // tokens hold about 4.8 GB, and 4096 such windows over a terabyte.
+    void forwardMemoryFollowsTheModelsShapes() {
+        model::ModelConfig c;
+        c.arch = model::Arch::kGemma2;
+        c.dModel = 3584;
+        c.nHeads = 16;
+        c.nKvHeads = 8;
+        c.headDim = 256;
+        c.dMlp = 14336;
+        c.vocabSize = 256000;
+        const double batch = model::forwardMemoryBytes(c, 16 * 1024, 1024, false);
+        QVERIFY2(batch > 4.79e9 && batch < 4.9e9, qPrintable(QString::number(batch)));
+        QVERIFY(model::forwardMemoryBytes(c, 4096 * 1024, 1024, false) > 1e12);
+        // Every position's logits: 256,000 more floats per token.
+        QVERIFY(model::forwardMemoryBytes(c, 16 * 1024, 1024, true) > batch + 16.7e9);
+    }
+
     void badRequestsAreRefused() {
         const fs::path out = test::tempDir();
         auto s = spec(out);
@@ -170,6 +190,18 @@ private slots:
         s = spec(out);
         s.contextSize = 100000;
         QVERIFY(!acts::capture(*m_model, *m_tokenizer, s).ok());
+
+        // A batch whose activations cannot fit is refused before anything is written.
+        const fs::path big = test::tempDir() / "big";
+        s = spec(big);
+        s.batchWindows = 1 << 24;
+        auto huge = acts::capture(*m_model, *m_tokenizer, s);
+        QVERIFY(!huge.ok());
+        QCOMPARE(huge.status().code(), StatusCode::kResourceExhausted);
+        QVERIFY2(huge.status().message().find("needs about") != std::string::npos &&
+                     huge.status().message().find("16777216 windows") != std::string::npos,
+                 huge.status().message().c_str());
+        QVERIFY(!fs::exists(big));
 
         // Resuming into a store captured with other settings is refused, not mixed.
         MONO_VERIFY_RESULT(acts::capture(*m_model, *m_tokenizer, spec(out)));
