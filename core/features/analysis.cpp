@@ -23,6 +23,7 @@
 #include "core/features/feature_store.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
+#include "core/sae/decoder_cosine.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace mono::features {
@@ -102,28 +103,10 @@ void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bo
 }
 
 std::vector<std::vector<RelatedFeature>> decoderNeighbours(const Matrix& wDec, int n) {
-    const int64_t F = wDec.rows();
-    std::vector<std::vector<RelatedFeature>> out(static_cast<size_t>(F));
-    if (n <= 0 || F < 2) return out;
-    Matrix unit = wDec;  // [F, D]
-    for (int64_t i = 0; i < F; ++i) {
-        const float norm = unit.row(i).norm();
-        if (norm > 0) unit.row(i) /= norm;
-    }
-    constexpr int64_t kBlock = 512;
-    Matrix cos;  // [b, F]
-    auto neighbour = [](int32_t id, float cosine) { return RelatedFeature{id, cosine, 0}; };
-    for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
-        const int64_t b = std::min(kBlock, F - f0);
-        cos.resize(b, F);
-        cos.noalias() = unit.middleRows(f0, b) * unit.transpose();
-#pragma omp parallel for schedule(dynamic)
-        for (int64_t r = 0; r < b; ++r) {
-            float* row = cos.row(r).data();
-            row[f0 + r] = -std::numeric_limits<float>::infinity();  // not its own neighbour
-            topBottom(row, F, std::min<int64_t>(n, F - 1), neighbour, &out[f0 + r]);
-        }
-    }
+    const auto matches = sae::topDecoderCosines(wDec, wDec, n, true);
+    std::vector<std::vector<RelatedFeature>> out(matches.size());
+    for (size_t i = 0; i < matches.size(); ++i)
+        for (const sae::CosineMatch& m : matches[i]) out[i].push_back({m.id, m.cosine, 0});
     return out;
 }
 

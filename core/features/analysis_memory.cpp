@@ -1,5 +1,7 @@
 #include <omp.h>
 
+#include <algorithm>
+
 #include "core/features/analysis.h"
 #include "core/features/analysis_state.h"
 
@@ -43,9 +45,12 @@ double analysisMemoryBytes(int64_t numFeatures, int64_t dIn, int64_t vocab,
     const double coCounting = F * (24.0 + 8.0 * threads);
     const double neighbours = F * double(dIn) * 4 + 512.0 * F * 4;  // unit rows, one cosine block
     const double logits = 256.0 * double(vocab + dIn) * 4;          // one block of logit rows
-    const double contexts = 256.0 * (1 << 20);                      // one group of windows
-    const double chunk =
-        double(spec.chunkRows) * (double(dIn) + 8192) * 4 * threads;  // encode blocks
+    // One group of example windows (analysis.cpp reads them 256 MiB at a time).
+    const double window = double(spec.contextLeft + spec.contextRight + 1);
+    const double examples = spec.topK + double(spec.bins) * spec.perBin;
+    const double contexts = std::min(F * examples * window * 16, 256.0 * (1 << 20));
+    // The encoder's blocks: rows of inputs and of up to 8192 latents per thread.
+    const double chunk = double(spec.chunkRows) * (double(dIn) + std::min(F, 8192.0)) * 4 * threads;
     return F * (accumulatorBytes(spec) + resultBytes(spec)) + coSample + coCounting + neighbours +
            logits + contexts + chunk;
 }
