@@ -111,7 +111,7 @@ void printSummary(const compare::SaeMatching& m, const Options& o,
     const char* parent = parentsInA ? "A" : "B";
     const char* child = parentsInA ? "B" : "A";
     std::printf(
-        "split families (a %s feature, >= 2 %s features whose best match it is, cos >= "
+        "split families (one %s feature, >= 2 %s features whose best match it is, cos >= "
         "%.2f): %zu\n",
         parent, child, o.familyThreshold, families.size());
     for (size_t f = 0; f < families.size() && f < 10; ++f) {
