@@ -24,6 +24,7 @@
 #include "core/workspace/workspace.h"
 #include "ui/main/new_workspace_wizard.h"
 #include "ui/main/workspace_sidebar.h"
+#include "ui/panels/compare/compare_view.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/features/features_view.h"
@@ -128,6 +129,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_views.features->dashboard(), &FeatureDashboard::steerRequested, this,
             [this] { showView(QStringLiteral("steer")); });
     connect(m_views.inspector, &PromptInspector::featureRequested, this, &MainWindow::openFeature);
+    // A feature of either compared SAE: that SAE becomes the one explored.
+    connect(m_views.compare, &CompareView::featureRequested, this,
+            [this](const QString& sae, qint64 id) {
+                if (sae != m_workspace->currentSae())
+                    if (const Status st = m_workspace->selectSae(sae); !st.ok()) {
+                        m_reportError(tr("Could not open %1").arg(sae),
+                                      QString::fromStdString(st.toString()));
+                        return;
+                    }
+                openFeature(id);
+            });
+    connect(
+        m_views.compare, &CompareView::failed, this,
+        [this](const QString& title, const QString& message) { m_reportError(title, message); });
     // Hover values and "Save as PNG / PDF" on every plot of every view.
     for (QCustomPlot* plot : findChildren<QCustomPlot*>()) PlotTools::attach(plot);
     setErrorReporter(m_reportError);

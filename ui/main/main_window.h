@@ -39,6 +39,7 @@ public:
     GeneratePanel* generatePanel() const { return m_views.generate; }
     SteeringPanel* steeringPanel() const { return m_views.steering; }
     QuantView* quantView() const { return m_views.quant; }
+    CompareView* compareView() const { return m_views.compare; }
     WorkspaceSidebar* sidebar() const { return m_sidebar; }
 
     // Opens the workspace folder `dir`. On bad input (not a workspace, a broken

@@ -1,5 +1,6 @@
 #include "ui/main/screenshots.h"
 
+#include <QComboBox>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QEventLoop>
@@ -17,6 +18,7 @@
 #include "ui/jobs/workspace_jobs.h"
 #include "ui/main/main_window.h"
 #include "ui/models/feature_table_model.h"
+#include "ui/panels/compare/compare_view.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/features/features_view.h"
@@ -87,6 +89,7 @@ private:
     bool prepareGenerate();
     bool prepareSteering();
     bool prepareQuant();
+    bool prepareCompare();
     // Waits for the workspace's model and SAE to load (or fail).
     bool loaded();
     void shoot(const QString& name);
@@ -112,6 +115,7 @@ ScreenshotRun::ScreenshotRun(MainWindow& window, const ScreenshotOptions& option
     m_wait.wakeOn(window.steeringPanel(), &SteeringPanel::saeLoaded);
     m_wait.wakeOn(window.steeringPanel(), &SteeringPanel::steeringFinished);
     m_wait.wakeOn(window.quantView()->runner(), &JobRunner::finished);
+    m_wait.wakeOn(window.compareView()->runner(), &JobRunner::finished);
     // A model that fails to load still gets its (empty) picture, but the run fails.
     QObject::connect(window.session(), &ModelSession::loadFailed, &m_context, [this] {
         if (m_exitCode == 0) m_exitCode = 3;
@@ -133,6 +137,7 @@ int ScreenshotRun::run() {
         {"generate", "generate", &ScreenshotRun::prepareGenerate},
         {"steer", "steer", &ScreenshotRun::prepareSteering},
         {"quant", "quant", &ScreenshotRun::prepareQuant},
+        {"compare", "compare", &ScreenshotRun::prepareCompare},
     };
     if (!m_dir.exists() && !QDir().mkpath(m_options.dir)) {
         std::fprintf(stderr, "monoscope: cannot create %s\n", qUtf8Printable(m_options.dir));
@@ -256,6 +261,16 @@ bool ScreenshotRun::prepareQuant() {
     if (!loaded()) return false;
     QuantView* view = m_window.quantView();
     view->calibrate();
+    return m_wait.until([view] { return !view->runner()->isBusy(); });
+}
+
+// The first two SAEs of the workspace, when it has two.
+bool ScreenshotRun::prepareCompare() {
+    CompareView* view = m_window.compareView();
+    if (view->saeA()->count() < 2) return true;
+    view->saeA()->setCurrentIndex(0);
+    view->saeB()->setCurrentIndex(1);
+    view->compare();
     return m_wait.until([view] { return !view->runner()->isBusy(); });
 }
 

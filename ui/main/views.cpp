@@ -3,6 +3,7 @@
 #include <QStringList>
 
 #include "core/workspace/workspace.h"
+#include "ui/panels/compare/compare_view.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/features/features_view.h"
 #include "ui/panels/generate/generate_panel.h"
@@ -61,6 +62,7 @@ MainViews buildMainViews(ModelSession* models, WorkspaceSession* workspace) {
     followSessions(views.steering, models, workspace);
     views.quant = new QuantView;
     followSessions(views.quant, models, workspace);
+    views.compare = new CompareView(workspace);
     FeaturesView* features = views.features;
     // A search or filter of one workspace means nothing in another.
     QObject::connect(workspace, &WorkspaceSession::workspaceChanged, features,
@@ -84,6 +86,7 @@ QList<ViewTab> MainViews::tabs() const {
         {QStringLiteral("generate"), QObject::tr("Generate"), generate},
         {QStringLiteral("steer"), QObject::tr("Steering"), steering},
         {QStringLiteral("quant"), QObject::tr("Quantization"), quant},
+        {QStringLiteral("compare"), QObject::tr("Compare SAEs"), compare},
     };
 }
 

@@ -9,6 +9,7 @@ class QWidget;
 
 namespace mono::ui {
 
+class CompareView;
 class FeaturesView;
 class GeneratePanel;
 class JobsPanel;
@@ -32,6 +33,7 @@ struct MainViews {
     GeneratePanel* generate = nullptr;
     SteeringPanel* steering = nullptr;
     QuantView* quant = nullptr;
+    CompareView* compare = nullptr;
 
     // In tab order, which Ctrl+1 … Ctrl+9 follow.
     QList<ViewTab> tabs() const;
