@@ -30,9 +30,12 @@ struct sqlite3;
 
 namespace mono::features {
 
-// PRAGMA user_version written by this build; older stores are migrated on a
-// read-write open, newer ones are refused (Unsupported).
-inline constexpr int kSchemaVersion = 1;
+class TokenTexts;
+
+// PRAGMA user_version written by this build. A version-1 store is read as it
+// is and written as version 2 by its next analysis; newer ones are refused
+// (Unsupported).
+inline constexpr int kSchemaVersion = 2;
 
 // One row of the feature table.
 struct FeatureSummary {
@@ -199,16 +202,16 @@ public:
                            const std::function<Status(int64_t id, FeatureRecord* out)>& produce);
 
 private:
-    FeatureStore(sqlite3* db, std::string path, bool readOnly)
-        : m_db(db), m_path(std::move(path)), m_readOnly(readOnly) {}
+    FeatureStore(sqlite3* db, std::string path, bool readOnly);
     Status annotate(int64_t id, const std::string* label, const std::string* notes);
-    Result<const std::string*> tokenText(int32_t token) const;
     Status refreshCaches() const;
 
     sqlite3* m_db = nullptr;
     std::string m_path;
     bool m_readOnly = true;
-    mutable std::unordered_map<int32_t, std::string> m_tokenText;  // token_text cache
+    mutable int m_schema = kSchemaVersion;  // PRAGMA user_version: 1 or 2
+    // token_text cache, also behind the connection's monoscope_top_text()
+    std::unique_ptr<TokenTexts> m_texts;
     mutable int64_t m_dataVersion = -1;
 };
 
