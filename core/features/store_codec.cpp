@@ -12,6 +12,7 @@ namespace {
 constexpr uint8_t kUniform = 1;         // Example::uniform
 constexpr uint8_t kNegative = 2;        // a sign mask follows the magnitudes
 constexpr uint8_t kExactExample = 4;    // values[tokenIndex] == activation, bit for bit
+constexpr uint8_t kExampleValue = 8;    // values[tokenIndex] follows as a float32
 constexpr uint64_t kMaxTokens = 1 << 20;  // a window longer than this is a damaged blob
 
 class Out {
@@ -135,11 +136,17 @@ void putExample(Out& out, const Example& e, bool top, float scale) {
     std::copy_n(e.values.begin(), std::min(e.values.size(), values.size()), values.begin());
     bool negative = false;
     for (float v : values) negative = negative || (v < 0 && magnitude(v, scale) != 0);
+    // The example token's value is kept exact: it is the activation (the
+    // pass's value) or, when the recomputed context differs in the last bits,
+    // a float32 of its own.
     const auto ti = static_cast<size_t>(e.tokenIndex);
-    const bool exact = e.tokenIndex >= 0 && ti < values.size() &&
-                       std::memcmp(&values[ti], &e.activation, sizeof(float)) == 0;
+    const bool inWindow = e.tokenIndex >= 0 && ti < values.size();
+    const bool exact =
+        inWindow && std::memcmp(&values[ti], &e.activation, sizeof(float)) == 0;
     out.byte(static_cast<uint8_t>((e.uniform ? kUniform : 0) | (negative ? kNegative : 0) |
-                                  (exact ? kExactExample : 0)));
+                                  (exact ? kExactExample : 0) |
+                                  (inWindow && !exact ? kExampleValue : 0)));
+    if (inWindow && !exact) out.f32(values[ti]);
     out.varint(e.tokens.size());
     for (int32_t t : e.tokens) out.varint(asUnsigned32(t));
     putValues(out, values, scale, negative);
@@ -161,7 +168,10 @@ bool getExample(In& in, bool top, float scale, Example* e, bool tokensOnly) {
     e->tokenIndex = v;
     uint8_t flags = 0;
     uint64_t n = 0;
-    if (!in.byte(&flags) || !in.count(1, &n) || n > kMaxTokens) return false;
+    float exampleValue = e->activation;
+    if (!in.byte(&flags)) return false;
+    if ((flags & kExampleValue) && !in.f32(&exampleValue)) return false;
+    if (!in.count(1, &n) || n > kMaxTokens) return false;
     e->uniform = flags & kUniform;
     e->tokens.resize(n);
     for (auto& t : e->tokens)
@@ -181,8 +191,9 @@ bool getExample(In& in, bool top, float scale, Example* e, bool tokensOnly) {
         e->values[t] = (flags & kNegative) && negative[j] ? -m : m;
         ++j;
     }
-    if ((flags & kExactExample) && e->tokenIndex >= 0 && static_cast<uint64_t>(e->tokenIndex) < n)
-        e->values[static_cast<size_t>(e->tokenIndex)] = e->activation;
+    if ((flags & (kExactExample | kExampleValue)) && e->tokenIndex >= 0 &&
+        static_cast<uint64_t>(e->tokenIndex) < n)
+        e->values[static_cast<size_t>(e->tokenIndex)] = exampleValue;
     return true;
 }
 

@@ -6,7 +6,8 @@
 //
 //   examples: float32 scale S, varint #top, varint #interval, then per example
 //     [varint bin (interval only)] varint rank, varint row, float32 activation,
-//     varint tokenIndex, byte flags, varint n, n varint token ids,
+//     varint tokenIndex, byte flags, [float32 value of the example token],
+//     varint n, n varint token ids,
 //     ceil(n/8) bytes "value is nonzero", one byte q (1..255) per nonzero value,
 //     [ceil(k/8) bytes "value is negative" when flags say so]
 //
@@ -14,8 +15,9 @@
 // of its windows: q = round(|v|·255/S), decoded as q·S/255, so the error is at
 // most S/510. A nonzero value keeps q ≥ 1 (a token that fired still shows),
 // which for |v| < S/510 means an error below S/255. The example token's own
-// value is exact whenever it equals `activation` (always, for an analysis),
-// and `activation` itself is stored as float32.
+// value is exact: a flag when it equals `activation` (stored as float32),
+// else a float32 of its own (an analysis recomputes the context, which can
+// differ from the pass's value in the last bits).
 //
 // Decoders never trust the blob: every length is checked against the bytes
 // left, and they return false on anything malformed. Token strings are not
