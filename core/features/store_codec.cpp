@@ -9,10 +9,10 @@
 namespace mono::features::codec {
 namespace {
 
-constexpr uint8_t kUniform = 1;         // Example::uniform
-constexpr uint8_t kNegative = 2;        // a sign mask follows the magnitudes
-constexpr uint8_t kExactExample = 4;    // values[tokenIndex] == activation, bit for bit
-constexpr uint8_t kExampleValue = 8;    // values[tokenIndex] follows as a float32
+constexpr uint8_t kUniform = 1;           // Example::uniform
+constexpr uint8_t kNegative = 2;          // a sign mask follows the magnitudes
+constexpr uint8_t kExactExample = 4;      // values[tokenIndex] == activation, bit for bit
+constexpr uint8_t kExampleValue = 8;      // values[tokenIndex] follows as a float32
 constexpr uint64_t kMaxTokens = 1 << 20;  // a window longer than this is a damaged blob
 
 class Out {
@@ -141,8 +141,7 @@ void putExample(Out& out, const Example& e, bool top, float scale) {
     // a float32 of its own.
     const auto ti = static_cast<size_t>(e.tokenIndex);
     const bool inWindow = e.tokenIndex >= 0 && ti < values.size();
-    const bool exact =
-        inWindow && std::memcmp(&values[ti], &e.activation, sizeof(float)) == 0;
+    const bool exact = inWindow && std::memcmp(&values[ti], &e.activation, sizeof(float)) == 0;
     out.byte(static_cast<uint8_t>((e.uniform ? kUniform : 0) | (negative ? kNegative : 0) |
                                   (exact ? kExactExample : 0) |
                                   (inWindow && !exact ? kExampleValue : 0)));

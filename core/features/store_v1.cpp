@@ -44,8 +44,7 @@ Status readExamples(sqlite3* db, const std::string& path, int64_t id, TokenTexts
         e.activation = static_cast<float>(s.real(3));
         e.tokenIndex = static_cast<int>(s.int64(4));
         e.uniform = s.int64(5) != 0;
-        if (!s.array(6, &e.tokens) || !s.array(7, &e.values) ||
-            e.values.size() != e.tokens.size())
+        if (!s.array(6, &e.tokens) || !s.array(7, &e.values) || e.values.size() != e.tokens.size())
             return Status::corruption(path + ": feature " + std::to_string(id) +
                                       ": example arrays have mismatched lengths");
         for (int32_t t : e.tokens) {
@@ -57,8 +56,7 @@ Status readExamples(sqlite3* db, const std::string& path, int64_t id, TokenTexts
     return Status::success();
 }
 
-Status readLogitsAndRelated(sqlite3* db, const std::string& path, int64_t id,
-                            FeatureRecord* rec) {
+Status readLogitsAndRelated(sqlite3* db, const std::string& path, int64_t id, FeatureRecord* rec) {
     {
         MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(db, path,
                                                     "SELECT sign, token, text, value FROM "
@@ -95,8 +93,8 @@ Status readDetail(sqlite3* db, const std::string& path, int64_t id, TokenTexts& 
     return readLogitsAndRelated(db, path, id, rec);
 }
 
-Status rewriteSearchRow(sqlite3* db, const std::string& path, int64_t id,
-                        const std::string& label, const std::string& notes) {
+Status rewriteSearchRow(sqlite3* db, const std::string& path, int64_t id, const std::string& label,
+                        const std::string& notes) {
     std::string examplesText;
     {
         MONO_ASSIGN_OR_RETURN(

@@ -23,7 +23,7 @@ Status readDetail(sqlite3* db, const std::string& path, int64_t id, TokenTexts& 
 
 // Rewrites feature `id`'s search row with its stored example text and the
 // given annotation (dropping the row when all three are empty).
-Status rewriteSearchRow(sqlite3* db, const std::string& path, int64_t id,
-                        const std::string& label, const std::string& notes);
+Status rewriteSearchRow(sqlite3* db, const std::string& path, int64_t id, const std::string& label,
+                        const std::string& notes);
 
 }  // namespace mono::features::v1

@@ -11,8 +11,8 @@ Result<const std::string*> TokenTexts::text(int32_t token) {
     auto it = m_cache.find(token);
     if (it != m_cache.end()) return &it->second;
     MONO_ASSIGN_OR_RETURN(sql::Stmt s, sql::Stmt::prepare(m_db, m_path,
-                                                           "SELECT text FROM token_text WHERE "
-                                                           "token = ?"));
+                                                          "SELECT text FROM token_text WHERE "
+                                                          "token = ?"));
     s.bind(1, static_cast<int64_t>(token));
     MONO_ASSIGN_OR_RETURN(bool row, s.step());
     std::string text = row ? s.text(0) : std::string("[").append(std::to_string(token)).append("]");
@@ -60,9 +60,9 @@ void topTextFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 Status TokenTexts::registerFunctions(sqlite3* db, const std::string& path, TokenTexts* texts) {
     // Innocuous: it only reads token_text, so the schema's view may use it
     // even where trusted_schema is off.
-    const int rc = sqlite3_create_function_v2(db, "monoscope_top_text", 1,
-                                              SQLITE_UTF8 | SQLITE_INNOCUOUS, texts,
-                                              topTextFunction, nullptr, nullptr, nullptr);
+    const int rc =
+        sqlite3_create_function_v2(db, "monoscope_top_text", 1, SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                   texts, topTextFunction, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return sql::error(db, rc, path, "registering monoscope_top_text");
     return Status::success();
 }
