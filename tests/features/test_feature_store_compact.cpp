@@ -508,6 +508,66 @@ private slots:
         QVERIFY(searchIndexMatchesContent(path));
     }
 
+    // The goal: at most 8 KB per feature at the default settings (20
+    // top examples, 10 × 5 interval samples, 24-token windows). Token ids
+    // follow Zipf's law over GPT-2's 50257 with the frequent ones first, as a
+    // BPE vocabulary roughly orders them; a third of each window fires.
+    // (Uniformly random ids, where most ids take three varint bytes and every
+    // window word is a new search term, come to about 11.5 KB.)
+    void sizePerFeatureAtDefaults() {
+        const std::string path = (test::tempDir() / "size.sqlite").string();
+        const int64_t n = 1500;
+        auto store = FeatureStore::open(path, FeatureStore::Mode::kReadWrite);
+        MONO_VERIFY_RESULT(store);
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<float> unit(0.f, 1.f);
+        std::vector<double> zipf(50257);
+        for (size_t k = 0; k < zipf.size(); ++k) zipf[k] = 1.0 / double(k + 1);
+        std::discrete_distribution<int32_t> vocab(zipf.begin(), zipf.end());
+        auto example = [&](int bin, int rank) {
+            Example e;
+            e.bin = bin;
+            e.rank = rank;
+            e.row = static_cast<int64_t>(rng() % 100'000'000);
+            e.tokenIndex = 18;
+            for (int t = 0; t < 24; ++t) {
+                const int32_t token = vocab(rng);
+                e.tokens.push_back(token);
+                e.strings.push_back(" t" + std::to_string(token));
+                e.values.push_back(unit(rng) < 0.33f ? 5 * unit(rng) : 0.f);
+            }
+            e.activation = e.values[18] = 6.f;
+            return e;
+        };
+        RunInfo run;
+        run.saeHash = "0";
+        MONO_VERIFY_OK(store->replaceAnalysis(run, n, [&](int64_t id, FeatureRecord* r) {
+            r->summary.fireCount = 1000 + id;
+            r->summary.density = 1e-4;
+            r->summary.maxActivation = 6.f;
+            r->histogram.binWidth = 6.0 / 128;
+            for (int k = 0; k < 128; ++k) r->histogram.counts.push_back(rng() % 3000);
+            r->intervalBinWidth = 0.6f;
+            for (int k = 0; k < 20; ++k) r->topExamples.push_back(example(-1, k));
+            for (int b = 0; b < 10; ++b)
+                for (int k = 0; k < 5; ++k) r->intervalExamples.push_back(example(b, k));
+            for (int k = 0; k < 10; ++k) {
+                r->positiveLogits.push_back({int32_t(rng() % 50257), "", unit(rng)});
+                r->negativeLogits.push_back({int32_t(rng() % 50257), "", -unit(rng)});
+                r->neighbours.push_back({int64_t(rng() % 131072), unit(rng), 0});
+                r->coFiring.push_back({int64_t(rng() % 131072), unit(rng), int64_t(rng() % 500)});
+            }
+            return Status::success();
+        }));
+        const double perFeature = double(fs::file_size(path)) / double(n);
+        qInfo("%.0f bytes per feature", perFeature);
+        QVERIFY2(perFeature <= 8192, qPrintable(QString::number(perFeature)));
+        auto rec = store->feature(n / 2);  // and it reads back whole
+        MONO_VERIFY_RESULT(rec);
+        QCOMPARE(rec->intervalExamples.size(), size_t(50));
+        QCOMPARE(rec->topExamples[3].values[18], 6.f);
+    }
+
     void newerSchemaIsRefusedByName() {
         const std::string path = (test::tempDir() / "f.sqlite").string();
         {
