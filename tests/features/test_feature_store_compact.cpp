@@ -398,6 +398,37 @@ private slots:
         QCOMPARE(counts, (std::vector<int64_t>{0, -1, int64_t(1) << 40}));
     }
 
+    // A store whose blobs were changed on disk: clear errors naming the file.
+    void damagedFeatureDataIsCorruption() {
+        const std::string path = (test::tempDir() / "f.sqlite").string();
+        {
+            auto store = FeatureStore::open(path, FeatureStore::Mode::kReadWrite);
+            MONO_VERIFY_RESULT(store);
+            MONO_VERIFY_OK(reanalyse(*store));
+        }
+        sqlite3* db = nullptr;
+        QCOMPARE(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        execOrDie(db,
+                  "UPDATE feature_data SET examples = substr(examples, 1, 20) WHERE feature = 1;"
+                  "UPDATE feature_data SET hist = x'ff' WHERE feature = 2;"
+                  "DELETE FROM feature_data WHERE feature = 3;");
+        sqlite3_close(db);
+        auto store = FeatureStore::open(path, FeatureStore::Mode::kReadOnly);
+        MONO_VERIFY_RESULT(store);
+        MONO_VERIFY_RESULT(store->feature(0));
+        for (int64_t id : {1, 2, 3}) {
+            auto rec = store->feature(id);
+            QCOMPARE(rec.status().code(), StatusCode::kCorruption);
+            QVERIFY2(rec.status().message().find(path) != std::string::npos,
+                     rec.status().message().c_str());
+        }
+        // Feature 1's snippet cannot be rebuilt: an error, not a crash or a wrong text.
+        auto hits = store->search("the", 10);
+        if (!hits.ok()) QVERIFY(hits.status().message().find(path) != std::string::npos);
+        auto golden = store->search("golden", 10);  // features 0, 3, 4; 3 has no blob
+        MONO_VERIFY_RESULT(golden);
+    }
+
     void previousSchemaStoreOpensAsItIs() {
         const std::string path = (test::tempDir() / "old.sqlite").string();
         writeOldStore(path);
