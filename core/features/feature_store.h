@@ -64,8 +64,13 @@ struct Example {
     int tokenIndex = 0;    // index of the example token in tokens/strings/values
     bool uniform = true;   // interval samples: drawn exactly uniformly within the bin
     std::vector<int32_t> tokens;
-    std::vector<std::string> strings;  // decoded token text (UTF-8, invalid bytes as U+FFFD)
-    std::vector<float> values;         // the feature's activation on every token
+    // Decoded token text (UTF-8, invalid bytes as U+FFFD); the store keeps
+    // the ids and rebuilds the strings from its token_text table.
+    std::vector<std::string> strings;
+    // The feature's activation on every token. Stored to one byte of the
+    // feature's largest window value S (error ≤ S/510, nonzero stays nonzero);
+    // the example token's own value is exact (docs/FEATURE_STORE.md).
+    std::vector<float> values;
 };
 
 // A feature's direct effect on a token's logit: its decoder row through the
