@@ -17,6 +17,10 @@
 #include "core/base/text.h"
 #include "core/base/version.h"
 #include "core/features/sqlite_util.h"
+#include "core/features/store_codec.h"
+#include "core/features/store_schema.h"
+#include "core/features/store_v1.h"
+#include "core/features/token_texts.h"
 
 namespace mono::features {
 namespace {
@@ -25,67 +29,6 @@ using sql::Stmt;
 
 // PRAGMA application_id: "MONO" in ASCII, so foreign databases are recognised.
 constexpr int32_t kApplicationId = 0x4D4F4E4F;
-
-// Version 1 of the schema. Later versions append a migration to kMigrations.
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE features(
-  id INTEGER PRIMARY KEY,
-  fire_count INTEGER NOT NULL,
-  density REAL NOT NULL,
-  max_act REAL NOT NULL,
-  mean_act REAL NOT NULL,
-  hist_width REAL NOT NULL,
-  hist_counts BLOB NOT NULL,
-  interval_width REAL NOT NULL,
-  top_snippet TEXT NOT NULL);
-CREATE INDEX features_by_density ON features(density, id, fire_count, max_act);
-CREATE INDEX features_by_max ON features(max_act, id, fire_count, density);
-CREATE INDEX features_by_mean ON features(mean_act, id);
-CREATE TABLE examples(
-  feature INTEGER NOT NULL REFERENCES features(id) ON DELETE CASCADE,
-  bin INTEGER NOT NULL,
-  rank INTEGER NOT NULL,
-  row INTEGER NOT NULL,
-  activation REAL NOT NULL,
-  token_index INTEGER NOT NULL,
-  uniform INTEGER NOT NULL,
-  tokens BLOB NOT NULL,
-  vals BLOB NOT NULL,
-  PRIMARY KEY(feature, bin, rank)) WITHOUT ROWID;
-CREATE TABLE token_text(token INTEGER PRIMARY KEY, text TEXT NOT NULL);
-CREATE TABLE logit_effects(
-  feature INTEGER NOT NULL REFERENCES features(id) ON DELETE CASCADE,
-  sign INTEGER NOT NULL,
-  rank INTEGER NOT NULL,
-  token INTEGER NOT NULL,
-  text TEXT NOT NULL,
-  value REAL NOT NULL,
-  PRIMARY KEY(feature, sign, rank)) WITHOUT ROWID;
-CREATE TABLE related(
-  feature INTEGER NOT NULL REFERENCES features(id) ON DELETE CASCADE,
-  kind INTEGER NOT NULL,
-  rank INTEGER NOT NULL,
-  other INTEGER NOT NULL,
-  value REAL NOT NULL,
-  count INTEGER NOT NULL,
-  PRIMARY KEY(feature, kind, rank)) WITHOUT ROWID;
-CREATE TABLE annotations(
-  feature INTEGER PRIMARY KEY,
-  label TEXT NOT NULL DEFAULT '',
-  notes TEXT NOT NULL DEFAULT '',
-  updated TEXT NOT NULL);
-CREATE INDEX annotations_by_label ON annotations(label COLLATE NOCASE);
-CREATE VIRTUAL TABLE search_fts USING fts5(examples, label, notes,
-  tokenize = 'unicode61 remove_diacritics 2');
-)sql";
-
-// kMigrations[v] takes a store from user_version v to v + 1.
-constexpr const char* kMigrations[] = {kSchemaV1};
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
-
-constexpr int kKindNeighbour = 0;
-constexpr int kKindCoFiring = 1;
 
 Status checkHeader(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -168,6 +111,27 @@ private:
     bool m_open = false;
 };
 
+// Adds feature `id`'s row of search_content to search_fts, or with `remove`
+// takes it out (FTS5's 'delete' needs the values it was indexed with). An id
+// that search_content does not have is not in the index either.
+Status indexSearchRow(sqlite3* db, const std::string& path, int64_t id, bool remove) {
+    MONO_ASSIGN_OR_RETURN(Stmt get, Stmt::prepare(db, path,
+                                                  "SELECT examples, label, notes FROM "
+                                                  "search_content WHERE id = ?"));
+    get.bind(1, id);
+    MONO_ASSIGN_OR_RETURN(bool row, get.step());
+    if (!row) return Status::success();
+    MONO_ASSIGN_OR_RETURN(
+        Stmt put, Stmt::prepare(db, path,
+                                remove ? "INSERT INTO search_fts(search_fts, rowid, examples, "
+                                         "label, notes) VALUES('delete', ?, ?, ?, ?)"
+                                       : "INSERT INTO search_fts(rowid, examples, label, notes) "
+                                         "VALUES(?, ?, ?, ?)"));
+    put.bind(1, id);
+    for (int c = 0; c < 3; ++c) put.bind(c + 2, std::string_view(get.text(c)));
+    return put.run();
+}
+
 // ---- the analysis writer ----------------------------------------------------
 
 // A feature's user annotation, which analysis keeps.
@@ -204,9 +168,13 @@ nlohmann::json densityHistogramJson(const std::vector<double>& logDensities, int
     return {{"lo", lo}, {"width", width}, {"counts", counts}, {"dead", dead}};
 }
 
-// Writes the computed tables of one analysis, feature by feature, inside the
-// caller's transaction; the tables that need every feature (token texts, run
-// info with the density histogram) are written by finish().
+// Writes the computed tables of one analysis (schema version 2), feature by
+// feature, inside the caller's transaction; the tables that need every
+// feature (token texts, run info with the density histogram) are written by
+// finish(). search_fts gets a row for every feature and every annotated id,
+// with exactly the text search_content rebuilds for it (the token texts here
+// are those written to token_text, first one wins), so that annotate() can
+// later delete a row by its content.
 class AnalysisWriter {
 public:
     AnalysisWriter(sqlite3* db, std::string path, Annotations annotations)
@@ -216,22 +184,13 @@ public:
         MONO_ASSIGN_OR_RETURN(m_insFeature,
                               Stmt::prepare(m_db, m_path,
                                             "INSERT INTO features(id, fire_count, density, "
-                                            "max_act, mean_act, hist_width, hist_counts, "
-                                            "interval_width, top_snippet) "
-                                            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        MONO_ASSIGN_OR_RETURN(m_insExample,
+                                            "max_act, mean_act, top_snippet) "
+                                            "VALUES(?, ?, ?, ?, ?, ?)"));
+        MONO_ASSIGN_OR_RETURN(m_insData,
                               Stmt::prepare(m_db, m_path,
-                                            "INSERT INTO examples(feature, bin, rank, row, "
-                                            "activation, token_index, uniform, tokens, vals) "
-                                            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        MONO_ASSIGN_OR_RETURN(m_insLogit,
-                              Stmt::prepare(m_db, m_path,
-                                            "INSERT INTO logit_effects(feature, sign, rank, "
-                                            "token, text, value) VALUES(?, ?, ?, ?, ?, ?)"));
-        MONO_ASSIGN_OR_RETURN(m_insRelated,
-                              Stmt::prepare(m_db, m_path,
-                                            "INSERT INTO related(feature, kind, rank, other, "
-                                            "value, count) VALUES(?, ?, ?, ?, ?, ?)"));
+                                            "INSERT INTO feature_data(feature, hist_width, "
+                                            "interval_width, hist, logits, related, examples) "
+                                            "VALUES(?, ?, ?, ?, ?, ?, ?)"));
         MONO_ASSIGN_OR_RETURN(m_insFts,
                               Stmt::prepare(m_db, m_path,
                                             "INSERT INTO search_fts(rowid, examples, label, "
@@ -242,13 +201,22 @@ public:
     Status putFeature(int64_t id, const FeatureRecord& rec) {
         MONO_RETURN_IF_ERROR(putSummary(id, rec));
         std::string topText;  // the top examples' text, for search
-        MONO_RETURN_IF_ERROR(putExamples(id, rec.topExamples, true, &topText));
-        MONO_RETURN_IF_ERROR(putExamples(id, rec.intervalExamples, false, &topText));
-        for (int sign : {1, -1})
-            MONO_RETURN_IF_ERROR(
-                putLogits(id, sign, sign > 0 ? rec.positiveLogits : rec.negativeLogits));
-        MONO_RETURN_IF_ERROR(putRelated(id, kKindNeighbour, rec.neighbours));
-        MONO_RETURN_IF_ERROR(putRelated(id, kKindCoFiring, rec.coFiring));
+        for (const Example& e : rec.topExamples) topText += windowText(e) + '\n';
+        for (const Example& e : rec.intervalExamples) noteTexts(e);
+        for (const auto* list : {&rec.positiveLogits, &rec.negativeLogits})
+            for (const LogitEffect& l : *list) m_texts.emplace(l.token, sanitizeUtf8(l.text));
+        const std::string hist = codec::encodeCounts(rec.histogram.counts);
+        const std::string logits = codec::encodeLogits(rec.positiveLogits, rec.negativeLogits);
+        const std::string related = codec::encodeRelated(rec.neighbours, rec.coFiring);
+        const std::string examples = codec::encodeExamples(rec.topExamples, rec.intervalExamples);
+        m_insData.bind(1, id);
+        m_insData.bind(2, rec.histogram.binWidth);
+        m_insData.bind(3, static_cast<double>(rec.intervalBinWidth));
+        m_insData.bindBlob(4, hist.data(), hist.size());
+        m_insData.bindBlob(5, logits.data(), logits.size());
+        m_insData.bindBlob(6, related.data(), related.size());
+        m_insData.bindBlob(7, examples.data(), examples.size());
+        MONO_RETURN_IF_ERROR(m_insData.run());
         return putSearchText(id, topText);
     }
 
@@ -275,69 +243,34 @@ private:
         m_insFeature.bind(3, sm.density);
         m_insFeature.bind(4, static_cast<double>(sm.maxActivation));
         m_insFeature.bind(5, static_cast<double>(sm.meanActivation));
-        m_insFeature.bind(6, rec.histogram.binWidth);
-        m_insFeature.bindArray(7, rec.histogram.counts);
-        m_insFeature.bind(8, static_cast<double>(rec.intervalBinWidth));
-        m_insFeature.bind(9, std::string_view(sanitizeUtf8(snippet)));
+        m_insFeature.bind(6, std::string_view(sanitizeUtf8(snippet)));
         return m_insFeature.run();
     }
 
-    // Top examples (bin −1) also add their text to *topText.
-    Status putExamples(int64_t id, const std::vector<Example>& list, bool top,
-                       std::string* topText) {
-        for (const Example& e : list) {
-            m_insExample.bind(1, id);
-            m_insExample.bind(2, top ? -1 : e.bin);
-            m_insExample.bind(3, e.rank);
-            m_insExample.bind(4, e.row);
-            m_insExample.bind(5, static_cast<double>(e.activation));
-            m_insExample.bind(6, e.tokenIndex);
-            m_insExample.bind(7, e.uniform ? 1 : 0);
-            m_insExample.bindArray(8, e.tokens);
-            m_insExample.bindArray(9, e.values);
-            for (size_t t = 0; t < e.tokens.size() && t < e.strings.size(); ++t)
-                m_texts.emplace(e.tokens[t], e.strings[t]);
-            MONO_RETURN_IF_ERROR(m_insExample.run());
-            if (top) {
-                *topText += sanitizeUtf8(joinStrings(e.strings, 0, e.strings.size()));
-                *topText += '\n';
-            }
+    // Records the example's token texts (a token without a string keeps the
+    // "[id]" that reads give it, so the search text stays what is stored).
+    void noteTexts(const Example& e) {
+        for (size_t t = 0; t < e.tokens.size(); ++t) {
+            if (m_texts.count(e.tokens[t])) continue;
+            m_texts.emplace(e.tokens[t],
+                            t < e.strings.size()
+                                ? sanitizeUtf8(e.strings[t])
+                                : std::string("[").append(std::to_string(e.tokens[t])).append("]"));
         }
-        return Status::success();
     }
 
-    Status putLogits(int64_t id, int sign, const std::vector<LogitEffect>& list) {
-        for (size_t r = 0; r < list.size(); ++r) {
-            m_insLogit.bind(1, id);
-            m_insLogit.bind(2, sign);
-            m_insLogit.bind(3, static_cast<int64_t>(r));
-            m_insLogit.bind(4, static_cast<int64_t>(list[r].token));
-            m_insLogit.bind(5, std::string_view(sanitizeUtf8(list[r].text)));
-            m_texts.emplace(list[r].token, list[r].text);
-            m_insLogit.bind(6, static_cast<double>(list[r].value));
-            MONO_RETURN_IF_ERROR(m_insLogit.run());
-        }
-        return Status::success();
-    }
-
-    Status putRelated(int64_t id, int kind, const std::vector<RelatedFeature>& list) {
-        for (size_t r = 0; r < list.size(); ++r) {
-            m_insRelated.bind(1, id);
-            m_insRelated.bind(2, kind);
-            m_insRelated.bind(3, static_cast<int64_t>(r));
-            m_insRelated.bind(4, list[r].id);
-            m_insRelated.bind(5, static_cast<double>(list[r].value));
-            m_insRelated.bind(6, list[r].count);
-            MONO_RETURN_IF_ERROR(m_insRelated.run());
-        }
-        return Status::success();
+    // The window's text as the store will rebuild it from token_text.
+    std::string windowText(const Example& e) {
+        noteTexts(e);
+        std::string text;
+        for (int32_t t : e.tokens) text += m_texts.at(t);
+        return text;
     }
 
     // The feature's search row: its top examples' text and its annotation, if any.
     Status putSearchText(int64_t id, const std::string& topText) {
         auto ann = m_annotations.find(id);
-        if (ann == m_annotations.end())
-            return topText.empty() ? Status::success() : insertSearchRow(id, topText, "", "");
+        if (ann == m_annotations.end()) return insertSearchRow(id, topText, "", "");
         MONO_RETURN_IF_ERROR(insertSearchRow(id, topText, ann->second.label, ann->second.notes));
         m_annotations.erase(ann);
         return Status::success();
@@ -358,7 +291,7 @@ private:
             Stmt::prepare(m_db, m_path, "INSERT INTO token_text(token, text) VALUES(?, ?)"));
         for (const auto& [token, text] : m_texts) {
             ins.bind(1, static_cast<int64_t>(token));
-            ins.bind(2, std::string_view(sanitizeUtf8(text)));
+            ins.bind(2, std::string_view(text));
             MONO_RETURN_IF_ERROR(ins.run());
         }
         return Status::success();
@@ -391,10 +324,11 @@ private:
     sqlite3* m_db;
     std::string m_path;
     Annotations m_annotations;  // those not yet in search_fts
-    Stmt m_insFeature, m_insExample, m_insLogit, m_insRelated, m_insFts;
+    Stmt m_insFeature, m_insData, m_insFts;
     std::vector<double> m_logDensities;  // of the live features
     int64_t m_dead = 0;
-    std::map<int32_t, std::string> m_texts;  // token id → decoded text, shared by all examples
+    // token id → sanitized text, shared by all examples (becomes token_text, in id order)
+    std::map<int32_t, std::string> m_texts;
 };
 
 }  // namespace
@@ -502,6 +436,8 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
                                            ": an empty SQLite database, not a feature store");
         version = 0;
     }
+    if (readOnly && version < schema::kV1)
+        return Status::invalidArgument(path + ": a feature store without tables");
     if (version > kSchemaVersion)
         return Status::unsupported(path + ": feature store schema version " +
                                    std::to_string(version) + " is newer than this Monoscope (" +
@@ -521,25 +457,26 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
     if (!readOnly) {
         MONO_RETURN_IF_ERROR(sql::exec(raw, path, "PRAGMA journal_mode=WAL"));
         MONO_RETURN_IF_ERROR(sql::exec(raw, path, "PRAGMA synchronous=FULL"));
-        if (version < kSchemaVersion) {
-            Transaction tx(raw, path);
-            MONO_RETURN_IF_ERROR(tx.begin());
-            for (int64_t v = version; v < kSchemaVersion; ++v)
-                MONO_RETURN_IF_ERROR(sql::exec(raw, path, kMigrations[v]));
-            const std::string stamp = "PRAGMA application_id=" + std::to_string(kApplicationId) +
-                                      "; PRAGMA user_version=" + std::to_string(kSchemaVersion);
-            MONO_RETURN_IF_ERROR(sql::exec(raw, path, stamp.c_str()));
-            MONO_RETURN_IF_ERROR(tx.commit());
-        }
-    } else if (version < kSchemaVersion) {
-        return Status::unsupported(path + ": feature store schema version " +
-                                   std::to_string(version) +
-                                   " is older; open it read-write once to migrate it");
     }
+    // A new file gets the current schema. A version-1 store is read as it is
+    // (both modes; labels and notes can be edited) and becomes version 2 in
+    // the transaction of its next analysis (replaceAnalysis).
+    if (version == 0) {
+        Transaction tx(raw, path);
+        MONO_RETURN_IF_ERROR(tx.begin());
+        MONO_RETURN_IF_ERROR(schema::create(raw, path));
+        const std::string stamp = "PRAGMA application_id=" + std::to_string(kApplicationId);
+        MONO_RETURN_IF_ERROR(sql::exec(raw, path, stamp.c_str()));
+        MONO_RETURN_IF_ERROR(tx.commit());
+        version = kSchemaVersion;
+    }
+    store.m_schema = static_cast<int>(version);
+    MONO_RETURN_IF_ERROR(TokenTexts::registerFunctions(raw, path, store.m_texts.get()));
     MONO_RETURN_IF_ERROR(sql::exec(raw, path, "PRAGMA foreign_keys=ON"));
 
     // Touch every table once so damage in the schema shows up here, not later.
-    for (const char* table : {"meta", "features", "annotations"}) {
+    for (const char* table : {"meta", "features", "annotations",
+                              version >= schema::kV2 ? "feature_data" : "examples"}) {
         MONO_ASSIGN_OR_RETURN(
             Stmt probe,
             Stmt::prepare(raw, path, std::string("SELECT * FROM ") + table + " LIMIT 1"));
@@ -548,11 +485,18 @@ Result<FeatureStore> FeatureStore::open(const std::string& path, Mode mode) {
     return store;
 }
 
+FeatureStore::FeatureStore(sqlite3* db, std::string path, bool readOnly)
+    : m_db(db),
+      m_path(std::move(path)),
+      m_readOnly(readOnly),
+      m_texts(std::make_unique<TokenTexts>(db, m_path)) {}
+
 FeatureStore::FeatureStore(FeatureStore&& other) noexcept
     : m_db(other.m_db),
       m_path(std::move(other.m_path)),
       m_readOnly(other.m_readOnly),
-      m_tokenText(std::move(other.m_tokenText)),
+      m_schema(other.m_schema),
+      m_texts(std::move(other.m_texts)),
       m_dataVersion(other.m_dataVersion) {
     other.m_db = nullptr;
 }
@@ -563,7 +507,8 @@ FeatureStore& FeatureStore::operator=(FeatureStore&& other) noexcept {
         m_db = other.m_db;
         m_path = std::move(other.m_path);
         m_readOnly = other.m_readOnly;
-        m_tokenText = std::move(other.m_tokenText);
+        m_schema = other.m_schema;
+        m_texts = std::move(other.m_texts);
         m_dataVersion = other.m_dataVersion;
         other.m_db = nullptr;
     }
@@ -571,27 +516,19 @@ FeatureStore& FeatureStore::operator=(FeatureStore&& other) noexcept {
 }
 
 FeatureStore::~FeatureStore() {
-    sqlite3_close_v2(m_db);
+    sqlite3_close_v2(m_db);  // before m_texts, which its SQL function uses
 }
 
 // ---- reads ------------------------------------------------------------------
 
-Result<const std::string*> FeatureStore::tokenText(int32_t token) const {
-    auto it = m_tokenText.find(token);
-    if (it != m_tokenText.end()) return &it->second;
-    MONO_ASSIGN_OR_RETURN(
-        Stmt s, Stmt::prepare(m_db, m_path, "SELECT text FROM token_text WHERE token = ?"));
-    s.bind(1, static_cast<int64_t>(token));
-    MONO_ASSIGN_OR_RETURN(bool row, s.step());
-    std::string text = row ? s.text(0) : std::string("[").append(std::to_string(token)).append("]");
-    return &m_tokenText.emplace(token, std::move(text)).first->second;
-}
-
 Status FeatureStore::refreshCaches() const {
-    // data_version changes when another connection commits (e.g. a re-analysis).
+    // data_version changes when another connection commits (e.g. a re-analysis,
+    // which may also have turned a version-1 store into version 2).
     MONO_ASSIGN_OR_RETURN(int64_t version, pragmaInt(m_db, m_path, "data_version"));
     if (version != m_dataVersion) {
-        m_tokenText.clear();
+        m_texts->clear();
+        MONO_ASSIGN_OR_RETURN(int64_t schemaVersion, pragmaInt(m_db, m_path, "user_version"));
+        m_schema = static_cast<int>(schemaVersion);
         m_dataVersion = version;
     }
     return Status::success();
@@ -766,80 +703,53 @@ Result<FeaturePage> FeatureStore::page(const PageRequest& req) const {
 Result<FeatureRecord> FeatureStore::feature(int64_t id) const {
     MONO_RETURN_IF_ERROR(refreshCaches());
     FeatureRecord rec;
-    {
-        MONO_ASSIGN_OR_RETURN(
-            Stmt s, Stmt::prepare(m_db, m_path,
-                                  std::string("SELECT ") + kSummaryColumns +
-                                      ", f.hist_width, f.hist_counts, f.interval_width, a.notes "
-                                      "FROM features f LEFT JOIN annotations a ON a.feature = f.id "
-                                      "WHERE f.id = ?"));
-        s.bind(1, id);
-        MONO_ASSIGN_OR_RETURN(bool row, s.step());
-        if (!row)
-            return Status::notFound(m_path + ": feature " + std::to_string(id) +
-                                    " is not in the store");
-        summaryFromRow(s, &rec.summary);
-        rec.histogram.binWidth = s.real(7);
-        if (!s.array(8, &rec.histogram.counts))
-            return Status::corruption(m_path + ": feature " + std::to_string(id) +
-                                      ": hist_counts is not an int64 array");
-        rec.intervalBinWidth = static_cast<float>(s.real(9));
-        rec.notes = s.isNull(10) ? std::string() : s.text(10);
+    const bool v1 = m_schema < schema::kV2;
+    MONO_ASSIGN_OR_RETURN(
+        Stmt s, Stmt::prepare(m_db, m_path,
+                              std::string("SELECT ") + kSummaryColumns +
+                                  (v1 ? ", a.notes FROM features f "
+                                      : ", a.notes, d.hist_width, d.interval_width, d.hist, "
+                                        "d.logits, d.related, d.examples FROM features f "
+                                        "LEFT JOIN feature_data d ON d.feature = f.id ") +
+                                  "LEFT JOIN annotations a ON a.feature = f.id WHERE f.id = ?"));
+    s.bind(1, id);
+    MONO_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row)
+        return Status::notFound(m_path + ": feature " + std::to_string(id) +
+                                " is not in the store");
+    summaryFromRow(s, &rec.summary);
+    rec.notes = s.isNull(7) ? std::string() : s.text(7);
+    if (v1) {
+        MONO_RETURN_IF_ERROR(v1::readDetail(m_db, m_path, id, *m_texts, &rec));
+        return rec;
     }
-    {
-        MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
-                                                    "SELECT bin, rank, row, activation, "
-                                                    "token_index, uniform, tokens, vals "
-                                                    "FROM examples WHERE feature = ? "
-                                                    "ORDER BY bin, rank"));
-        s.bind(1, id);
-        while (true) {
-            MONO_ASSIGN_OR_RETURN(bool row, s.step());
-            if (!row) break;
-            Example e;
-            e.bin = static_cast<int>(s.int64(0));
-            e.rank = static_cast<int>(s.int64(1));
-            e.row = s.int64(2);
-            e.activation = static_cast<float>(s.real(3));
-            e.tokenIndex = static_cast<int>(s.int64(4));
-            e.uniform = s.int64(5) != 0;
-            if (!s.array(6, &e.tokens) || !s.array(7, &e.values) ||
-                e.values.size() != e.tokens.size())
-                return Status::corruption(m_path + ": feature " + std::to_string(id) +
-                                          ": example arrays have mismatched lengths");
+    const auto damaged = [&](const char* what) {
+        return Status::corruption(m_path + ": feature " + std::to_string(id) + ": " + what +
+                                  " is damaged");
+    };
+    if (s.isNull(8)) return damaged("feature_data row");
+    rec.histogram.binWidth = s.real(8);
+    rec.intervalBinWidth = static_cast<float>(s.real(9));
+    if (!codec::decodeCounts(s.blob(10), &rec.histogram.counts)) return damaged("histogram");
+    if (!codec::decodeLogits(s.blob(11), &rec.positiveLogits, &rec.negativeLogits))
+        return damaged("logit effects blob");
+    if (!codec::decodeRelated(s.blob(12), &rec.neighbours, &rec.coFiring))
+        return damaged("related features blob");
+    if (!codec::decodeExamples(s.blob(13), &rec.topExamples, &rec.intervalExamples))
+        return damaged("examples blob");
+    for (auto* list : {&rec.positiveLogits, &rec.negativeLogits})
+        for (LogitEffect& e : *list) {
+            MONO_ASSIGN_OR_RETURN(const std::string* text, m_texts->text(e.token));
+            e.text = *text;
+        }
+    for (auto* list : {&rec.topExamples, &rec.intervalExamples})
+        for (Example& e : *list) {
+            e.strings.reserve(e.tokens.size());
             for (int32_t t : e.tokens) {
-                MONO_ASSIGN_OR_RETURN(const std::string* text, tokenText(t));
+                MONO_ASSIGN_OR_RETURN(const std::string* text, m_texts->text(t));
                 e.strings.push_back(*text);
             }
-            (e.bin < 0 ? rec.topExamples : rec.intervalExamples).push_back(std::move(e));
         }
-    }
-    {
-        MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
-                                                    "SELECT sign, token, text, value FROM "
-                                                    "logit_effects WHERE feature = ? "
-                                                    "ORDER BY sign DESC, rank"));
-        s.bind(1, id);
-        while (true) {
-            MONO_ASSIGN_OR_RETURN(bool row, s.step());
-            if (!row) break;
-            LogitEffect e{static_cast<int32_t>(s.int64(1)), s.text(2),
-                          static_cast<float>(s.real(3))};
-            (s.int64(0) > 0 ? rec.positiveLogits : rec.negativeLogits).push_back(std::move(e));
-        }
-    }
-    {
-        MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
-                                                    "SELECT kind, other, value, count FROM related "
-                                                    "WHERE feature = ? ORDER BY kind, rank"));
-        s.bind(1, id);
-        while (true) {
-            MONO_ASSIGN_OR_RETURN(bool row, s.step());
-            if (!row) break;
-            RelatedFeature r{s.int64(1), static_cast<float>(s.real(2)), s.int64(3)};
-            (s.int64(0) == kKindNeighbour ? rec.neighbours : rec.coFiring).push_back(r);
-        }
-    }
     return rec;
 }
 
@@ -847,6 +757,7 @@ Result<std::vector<SearchHit>> FeatureStore::search(const std::string& text, int
     std::vector<SearchHit> hits;
     const std::string q = ftsQueryFromUserText(text);
     if (q.empty() || limit <= 0) return hits;
+    MONO_RETURN_IF_ERROR(refreshCaches());  // snippets rebuild text from token_text
     // bm25 costs a lookup per matching document, so a word found in most
     // features (" the") would take far too long to rank and its ranking would
     // say little: above kMaxRanked matches, hits come in feature order, score 0.
@@ -932,7 +843,9 @@ Status FeatureStore::annotate(int64_t id, const std::string* label, const std::s
                                        ": opened read-only; labels need a read-write store");
     Transaction tx(m_db, m_path);
     MONO_RETURN_IF_ERROR(tx.begin());
-    std::string curLabel, curNotes, examplesText;
+    MONO_RETURN_IF_ERROR(refreshCaches());  // another writer may have converted a v1 store
+    const bool v1 = m_schema < schema::kV2;
+    std::string curLabel, curNotes;
     {
         MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, m_path,
                                                     "SELECT label, notes FROM annotations WHERE "
@@ -944,13 +857,9 @@ Status FeatureStore::annotate(int64_t id, const std::string* label, const std::s
             curNotes = s.text(1);
         }
     }
-    {
-        MONO_ASSIGN_OR_RETURN(
-            Stmt s, Stmt::prepare(m_db, m_path, "SELECT examples FROM search_fts WHERE rowid = ?"));
-        s.bind(1, id);
-        MONO_ASSIGN_OR_RETURN(bool row, s.step());
-        if (row) examplesText = s.text(0);
-    }
+    // Version 2's index has external content: take the row out with the
+    // content it was indexed with, before that content changes.
+    if (!v1) MONO_RETURN_IF_ERROR(indexSearchRow(m_db, m_path, id, true));
     if (label) curLabel = sanitizeUtf8(*label);
     if (notes) curNotes = sanitizeUtf8(*notes);
     if (curLabel.empty() && curNotes.empty()) {
@@ -968,20 +877,10 @@ Status FeatureStore::annotate(int64_t id, const std::string* label, const std::s
         up.bind(4, std::string_view(isoNowUtc()));
         MONO_RETURN_IF_ERROR(up.run());
     }
-    MONO_ASSIGN_OR_RETURN(Stmt del,
-                          Stmt::prepare(m_db, m_path, "DELETE FROM search_fts WHERE rowid = ?"));
-    del.bind(1, id);
-    MONO_RETURN_IF_ERROR(del.run());
-    if (!examplesText.empty() || !curLabel.empty() || !curNotes.empty()) {
-        MONO_ASSIGN_OR_RETURN(Stmt ins, Stmt::prepare(m_db, m_path,
-                                                      "INSERT INTO search_fts(rowid, examples, "
-                                                      "label, notes) VALUES(?, ?, ?, ?)"));
-        ins.bind(1, id);
-        ins.bind(2, std::string_view(examplesText));
-        ins.bind(3, std::string_view(curLabel));
-        ins.bind(4, std::string_view(curNotes));
-        MONO_RETURN_IF_ERROR(ins.run());
-    }
+    if (v1)
+        MONO_RETURN_IF_ERROR(v1::rewriteSearchRow(m_db, m_path, id, curLabel, curNotes));
+    else
+        MONO_RETURN_IF_ERROR(indexSearchRow(m_db, m_path, id, false));
     return tx.commit();
 }
 
@@ -993,11 +892,17 @@ Status FeatureStore::replaceAnalysis(
                                        ": opened read-only; analysis needs a read-write store");
     Transaction tx(m_db, m_path);
     MONO_RETURN_IF_ERROR(tx.begin());
-    MONO_RETURN_IF_ERROR(
-        sql::exec(m_db, m_path,
-                  "DELETE FROM examples; DELETE FROM logit_effects; "
-                  "DELETE FROM related; DELETE FROM features; "
-                  "DELETE FROM meta; DELETE FROM search_fts; DELETE FROM token_text;"));
+    MONO_RETURN_IF_ERROR(refreshCaches());
+    // A version-1 store gets the version-2 tables in this same transaction:
+    // if the analysis fails or is killed, the old tables are all still there.
+    const bool converting = m_schema < schema::kV2;
+    if (converting)
+        MONO_RETURN_IF_ERROR(schema::convertV1(m_db, m_path));
+    else
+        MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path,
+                                       "INSERT INTO search_fts(search_fts) VALUES('delete-all'); "
+                                       "DELETE FROM feature_data; DELETE FROM features;"));
+    MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "DELETE FROM meta; DELETE FROM token_text;"));
     MONO_ASSIGN_OR_RETURN(Annotations annotations, readAnnotations(m_db, m_path));
     AnalysisWriter writer(m_db, m_path, std::move(annotations));
     MONO_RETURN_IF_ERROR(writer.prepare());
@@ -1009,8 +914,12 @@ Status FeatureStore::replaceAnalysis(
     }
     MONO_RETURN_IF_ERROR(writer.finish(run));
     MONO_RETURN_IF_ERROR(tx.commit());
-    m_tokenText.clear();
-    // Keep the WAL small for readers that open the file later; failure is harmless.
+    m_schema = schema::kV2;
+    m_texts->clear();
+    // The version-1 tables left free pages behind: give them back to the file
+    // system once. Keep the WAL small for readers that open the file later.
+    // Both may fail (a reader holding the file) without harm.
+    if (converting) sqlite3_exec(m_db, "VACUUM", nullptr, nullptr, nullptr);
     sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     return Status::success();
 }

@@ -30,9 +30,12 @@ struct sqlite3;
 
 namespace mono::features {
 
-// PRAGMA user_version written by this build; older stores are migrated on a
-// read-write open, newer ones are refused (Unsupported).
-inline constexpr int kSchemaVersion = 1;
+class TokenTexts;
+
+// PRAGMA user_version written by this build. A version-1 store is read as it
+// is and written as version 2 by its next analysis; newer ones are refused
+// (Unsupported).
+inline constexpr int kSchemaVersion = 2;
 
 // One row of the feature table.
 struct FeatureSummary {
@@ -61,8 +64,13 @@ struct Example {
     int tokenIndex = 0;    // index of the example token in tokens/strings/values
     bool uniform = true;   // interval samples: drawn exactly uniformly within the bin
     std::vector<int32_t> tokens;
-    std::vector<std::string> strings;  // decoded token text (UTF-8, invalid bytes as U+FFFD)
-    std::vector<float> values;         // the feature's activation on every token
+    // Decoded token text (UTF-8, invalid bytes as U+FFFD); the store keeps
+    // the ids and rebuilds the strings from its token_text table.
+    std::vector<std::string> strings;
+    // The feature's activation on every token. Stored to one byte of the
+    // feature's largest window value S (error ≤ S/510, nonzero stays nonzero);
+    // the example token's own value is exact (docs/FEATURE_STORE.md).
+    std::vector<float> values;
 };
 
 // A feature's direct effect on a token's logit: its decoder row through the
@@ -199,16 +207,16 @@ public:
                            const std::function<Status(int64_t id, FeatureRecord* out)>& produce);
 
 private:
-    FeatureStore(sqlite3* db, std::string path, bool readOnly)
-        : m_db(db), m_path(std::move(path)), m_readOnly(readOnly) {}
+    FeatureStore(sqlite3* db, std::string path, bool readOnly);
     Status annotate(int64_t id, const std::string* label, const std::string* notes);
-    Result<const std::string*> tokenText(int32_t token) const;
     Status refreshCaches() const;
 
     sqlite3* m_db = nullptr;
     std::string m_path;
     bool m_readOnly = true;
-    mutable std::unordered_map<int32_t, std::string> m_tokenText;  // token_text cache
+    mutable int m_schema = kSchemaVersion;  // PRAGMA user_version: 1 or 2
+    // token_text cache, also behind the connection's monoscope_top_text()
+    std::unique_ptr<TokenTexts> m_texts;
     mutable int64_t m_dataVersion = -1;
 };
 

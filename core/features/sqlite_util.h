@@ -66,6 +66,12 @@ public:
         return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_stmt, c)))
                  : std::string();
     }
+    // A blob column's bytes, valid until the next step or reset.
+    std::string_view blob(int c) const {
+        const auto* p = static_cast<const char*>(sqlite3_column_blob(m_stmt, c));
+        const auto bytes = static_cast<size_t>(sqlite3_column_bytes(m_stmt, c));
+        return p ? std::string_view(p, bytes) : std::string_view();
+    }
     // A little-endian array column; false when its size is not a multiple of T.
     template <class T>
     bool array(int c, std::vector<T>* out) const {

@@ -23,6 +23,24 @@ namespace {
 
 constexpr int64_t kD = 8, kF = 24, kShardRows = 64, kChunk = 32;
 
+// The scale S the store quantizes a feature's context values to: the largest
+// |value| in any of its windows (docs/FEATURE_STORE.md).
+float windowScale(const FeatureRecord& rec) {
+    float scale = 0;
+    for (const auto* list : {&rec.topExamples, &rec.intervalExamples})
+        for (const Example& e : *list)
+            for (float v : e.values) scale = std::max(scale, std::abs(v));
+    return scale;
+}
+
+// A stored context value against the recomputed one: within the quantization
+// error S/255, and exact (to float rounding) on the example token itself.
+bool storedValueMatches(const Example& e, size_t t, float scale, float truth) {
+    const float tol = 1e-4f * (1 + std::abs(truth));
+    if (static_cast<int>(t) == e.tokenIndex) return std::abs(e.values[t] - truth) <= tol;
+    return std::abs(e.values[t] - truth) <= scale / 255.f + tol;
+}
+
 AnalysisSpec smallSpec() {
     AnalysisSpec spec;
     spec.topK = 7;
@@ -206,7 +224,9 @@ private slots:
                 for (size_t r = 0; r < got.size(); ++r) QCOMPARE(got[r]->row, b[r].row);
             }
 
-            // Contexts: the example's own window, tokens from the store, values re-encoded.
+            // Contexts: the example's own window, tokens from the store, values re-encoded
+            // (and stored quantized).
+            const float scale = windowScale(*rec);
             for (const auto* list : {&rec->topExamples, &rec->intervalExamples}) {
                 for (const Example& e : *list) {
                     const int64_t p = e.row % 8 + 1;
@@ -222,8 +242,7 @@ private slots:
                         QCOMPARE(
                             e.strings[t],
                             std::string("[").append(std::to_string(data.tokens[row])).append("]"));
-                        QVERIFY(std::abs(e.values[t] - f(row, i)) <=
-                                1e-4f * (1 + std::abs(f(row, i))));
+                        QVERIFY(storedValueMatches(e, t, scale, f(row, i)));
                     }
                 }
             }
@@ -391,10 +410,11 @@ private slots:
             auto rec = store->feature(i);
             MONO_VERIFY_RESULT(rec);
             QCOMPARE(rec->summary.fireCount, int64_t(firings(f, i).size()));
+            const float scale = windowScale(*rec);
             for (const Example& e : rec->topExamples)
                 for (size_t t = 0; t < e.values.size(); ++t) {
                     const int64_t row = e.row - e.tokenIndex + int64_t(t);
-                    QVERIFY(std::abs(e.values[t] - f(row, i)) <= 1e-4f * (1 + std::abs(f(row, i))));
+                    QVERIFY(storedValueMatches(e, t, scale, f(row, i)));
                 }
         }
     }

@@ -43,7 +43,7 @@ void writeStore(const std::string& path, int64_t n) {
             ex.rank = e;
             ex.row = id * 10 + e;
             ex.activation = 1.f;
-            ex.tokens = {1, 2, 3};
+            ex.tokens = {1, 2, id % 2 ? 4 : 3};  // one text per token id, as a tokenizer gives
             ex.strings = {" the", " bridge", (id % 2 ? " quote\"s" : " plain")};
             ex.values = {0.f, 1.f, 0.5f};
             ex.tokenIndex = 1;
