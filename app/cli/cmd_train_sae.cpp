@@ -26,7 +26,8 @@ const char* kUsage =
     "usage: monoscope-cli train-sae (WORKSPACE --hook NAME | --activations FILE.npy|STORE)\n"
     "                               --features F [--out DIR]\n"
     "                               [--arch relu|topk|batchtopk|matryoshka|jumprelu] [--k K]\n"
-    "                               [--l1 L] [--l0 L0] [--prefixes W1,W2,...] [--tokens N]\n"
+    "                               [--l1 L] [--l0 L0] [--sparsity-loss tanh|step]\n"
+    "                               [--prefixes W1,W2,...] [--tokens N]\n"
     "                               [--batch B] [--lr LR] [--seed S] [--hook NAME]\n"
     "                               [--resume | --force]\n"
     "                               [--precision f32|bf16]\n"
@@ -40,7 +41,8 @@ const char* kUsage =
     "a DIR that already holds a trained SAE is replaced only with --force.\n"
     "--precision bf16 runs the GEMMs on bf16 operands with float32 sums (weights,\n"
     "gradients and Adam stay float32; needs AVX-512 BF16): about twice as fast.\n"
-    "--l0 is jumprelu's sparsity coefficient. --arch matryoshka is Matryoshka BatchTopK: the\n"
+    "--l0 is jumprelu's sparsity coefficient λ: of λ·Σ tanh(2·f·|W_dec|) (default), or with\n"
+    "--sparsity-loss step of the paper's L0. --arch matryoshka is Matryoshka BatchTopK: the\n"
     "nested prefixes --prefixes (default F/16,F/8,F/4,F/2,F, leaving out those below k; F is\n"
     "added when missing) each reconstruct on their own; saved like batchtopk (SAELens jumprelu).\n"
     "Defaults: --arch relu --k 32 --l1 5 --l0 1 --tokens 2000000 --batch 4096 --seed 42; --lr\n"
@@ -109,6 +111,13 @@ Status architectureOptions(CliArgs& args, const std::string& arch, sae::TrainSpe
         MONO_ASSIGN_OR_RETURN(spec.matryoshkaWidths, parsePrefixes(*prefixes));
     } else if (matryoshka) {
         spec.matryoshkaWidths = sae::defaultMatryoshkaWidths(spec.dSae, spec.k);
+    }
+    if (auto form = args.option("sparsity-loss")) {
+        if (spec.architecture != sae::Architecture::kJumpReLU)
+            return Status::invalidArgument("--sparsity-loss needs --arch jumprelu");
+        if (!sae::parseJumpReluSparsity(*form, &spec.jumpReluSparsity))
+            return Status::invalidArgument("--sparsity-loss must be tanh or step, got '" + *form +
+                                           "'");
     }
     return Status::success();
 }
@@ -230,8 +239,9 @@ const RegisterCommand kRegister({"train-sae",
                                  "activations",
                                  kUsage,
                                  {"resume", "force"},
-                                 {"activations", "arch", "features", "k", "l1", "l0", "prefixes",
-                                  "tokens", "batch", "lr", "seed", "hook", "out", "precision"},
+                                 {"activations", "arch", "features", "k", "l1", "l0",
+                                  "sparsity-loss", "prefixes", "tokens", "batch", "lr", "seed",
+                                  "hook", "out", "precision"},
                                  &runTrainSae});
 
 }  // namespace

@@ -509,8 +509,15 @@ Status SaeRun::open() {
 
 Status SaeRun::resume() {
     MONO_ASSIGN_OR_RETURN(json saved, readCheckpoint(m_checkpointPath, m_st));
-    for (const char* key :
-         {"architecture", "d_in", "d_sae", "k", "batch_size", "seed", "matryoshka_widths"}) {
+    // Checkpoints from before these keys existed: plain BatchTopK, step-form JumpReLU.
+    if (!saved.contains("matryoshka_widths")) saved["matryoshka_widths"] = json::array();
+    if (!saved.contains("jumprelu_sparsity_loss_mode"))
+        saved["jumprelu_sparsity_loss_mode"] = jumpReluSparsityName(JumpReluSparsity::kStep);
+    std::vector<const char*> keys = {"architecture",     "d_in", "d_sae", "k", "batch_size", "seed",
+                                     "matryoshka_widths"};
+    if (m_spec.architecture == Architecture::kJumpReLU)
+        keys.push_back("jumprelu_sparsity_loss_mode");
+    for (const char* key : keys) {
         if (saved.value(key, json()) != m_specInfo.at(key))
             return Status::invalidArgument(m_checkpointPath + ": cannot resume: '" + key +
                                            "' was " + saved.value(key, json()).dump() +

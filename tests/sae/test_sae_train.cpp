@@ -639,6 +639,34 @@ private slots:
         QVERIFY(frequentFirst[1] > 2 * frequentFirst[0]);
     }
 
+    // Prefix widths that cannot nest are refused before training, naming the
+    // offending width; F is appended when missing; the default series.
+    void matryoshkaWidthsAreValidated() {
+        std::mt19937_64 rng(3);
+        MatrixBatchProvider data(randomMatrix(256, 8, rng), 1);
+        Progress quiet([](const ProgressUpdate&) {});
+        const auto dir = test::tempDir() / "matryoshka-widths";
+        TrainSpec spec = smallSpec(dir, Architecture::kBatchTopK);  // F 64, k 4
+        for (const std::vector<int64_t>& bad :
+             {std::vector<int64_t>{32, 16, 64}, {2, 64}, {16, 128}, {16, 16, 64}}) {
+            spec.matryoshkaWidths = bad;
+            auto r = trainSae(spec, data, quiet, StopToken());
+            QVERIFY(!r.ok());
+            QCOMPARE(r.status().code(), StatusCode::kInvalidArgument);
+            QVERIFY2(r.status().message().find("Matryoshka") != std::string::npos,
+                     r.status().message().c_str());
+        }
+        spec.matryoshkaWidths = {16, 32};
+        spec.architecture = Architecture::kTopK;
+        QVERIFY(!trainSae(spec, data, quiet, StopToken()).ok());  // batchtopk only
+        spec.architecture = Architecture::kBatchTopK;
+        auto ok = trainSae(spec, data, quiet, StopToken());  // 64 appended
+        MONO_VERIFY_RESULT(ok);
+        QCOMPARE(defaultMatryoshkaWidths(1024, 5), (std::vector<int64_t>{64, 128, 256, 512, 1024}));
+        QCOMPARE(defaultMatryoshkaWidths(1024, 100), (std::vector<int64_t>{128, 256, 512, 1024}));
+        QCOMPARE(defaultMatryoshkaWidths(8, 8), (std::vector<int64_t>{8}));
+    }
+
     void stopAndResumeEqualsUninterrupted() {
         std::mt19937_64 rng(5);
         const Matrix x = randomMatrix(1000, 16, rng);
