@@ -671,13 +671,24 @@ private slots:
     void stopAndResumeEqualsUninterrupted() {
         std::mt19937_64 rng(5);
         const Matrix x = randomMatrix(1000, 16, rng);
-        for (Architecture arch : {Architecture::kStandard, Architecture::kTopK,
-                                  Architecture::kBatchTopK, Architecture::kJumpReLU}) {
-            const auto dirA = test::tempDir() / (std::string("full-") + architectureName(arch));
-            const auto dirB = test::tempDir() / (std::string("resumed-") + architectureName(arch));
+        // The last run is Matryoshka BatchTopK (prefixes 8, 16, 64).
+        const Architecture archs[] = {Architecture::kStandard, Architecture::kTopK,
+                                      Architecture::kBatchTopK, Architecture::kJumpReLU,
+                                      Architecture::kBatchTopK};
+        for (size_t run = 0; run < std::size(archs); ++run) {
+            const Architecture arch = archs[run];
+            const bool matryoshka = run + 1 == std::size(archs);
+            const std::string name = matryoshka ? "matryoshka" : architectureName(arch);
+            auto specFor = [&](const std::filesystem::path& out) {
+                TrainSpec spec = smallSpec(out, arch);
+                if (matryoshka) spec.matryoshkaWidths = {8, 16, 64};
+                return spec;
+            };
+            const auto dirA = test::tempDir() / ("full-" + name);
+            const auto dirB = test::tempDir() / ("resumed-" + name);
             MatrixBatchProvider dataA(x, 3);
             Progress quiet;
-            auto full = trainSae(smallSpec(dirA, arch), dataA, quiet, StopToken());
+            auto full = trainSae(specFor(dirA), dataA, quiet, StopToken());
             MONO_VERIFY_RESULT(full);
 
             MatrixBatchProvider dataB(x, 3);
@@ -689,7 +700,7 @@ private slots:
                     stop.requestStop();
                 }
             });
-            auto first = trainSae(smallSpec(dirB, arch), dataB, stopper, stop);
+            auto first = trainSae(specFor(dirB), dataB, stopper, stop);
             QVERIFY(!first.ok());
             QVERIFY2(first.status().isCancelled(),
                      qPrintable(QString::fromStdString(first.status().toString())));
@@ -699,7 +710,7 @@ private slots:
             MONO_VERIFY_RESULT(loadCheckpointSae((dirB / kCheckpointFile).string()));
 
             MatrixBatchProvider dataC(x, 3);  // a fresh process would start here
-            TrainSpec resumeSpec = smallSpec(dirB, arch);
+            TrainSpec resumeSpec = specFor(dirB);
             resumeSpec.resume = true;
             auto resumed = trainSae(resumeSpec, dataC, quiet, StopToken());
             MONO_VERIFY_RESULT(resumed);
@@ -711,7 +722,7 @@ private slots:
                              (resumed->sae.bDec() - full->sae.bDec()).cwiseAbs().maxCoeff();
             std::printf(
                 "  %s: resumed vs uninterrupted max |dW_enc| %.2e |dW_dec| %.2e |db| %.2e\n",
-                architectureName(arch), dEnc, dDec, dB);
+                name.c_str(), dEnc, dDec, dB);
             QVERIFY(dEnc <= 1e-6f && dDec <= 1e-6f && dB <= 1e-6f);
             QCOMPARE(resumed->log10Density, full->log10Density);
             auto loaded = loadSae(dirB.string());
