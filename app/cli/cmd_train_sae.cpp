@@ -1,7 +1,9 @@
 // monoscope-cli train-sae: trains an SAE on captured activations and saves it
 // as a SAELens folder.
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -24,8 +26,9 @@ namespace {
 const char* kUsage =
     "usage: monoscope-cli train-sae (WORKSPACE --hook NAME | --activations FILE.npy|STORE)\n"
     "                               --features F [--out DIR]\n"
-    "                               [--arch relu|topk|batchtopk|jumprelu] [--k K] [--l1 L]\n"
-    "                               [--l0 L0] [--tokens N]\n"
+    "                               [--arch relu|topk|batchtopk|matryoshka|jumprelu] [--k K]\n"
+    "                               [--l1 L] [--l0 L0] [--sparsity-loss tanh|step]\n"
+    "                               [--prefixes W1,W2,...] [--tokens N]\n"
     "                               [--batch B] [--lr LR] [--seed S] [--hook NAME]\n"
     "                               [--resume | --force]\n"
     "                               [--precision f32|bf16]\n"
@@ -39,7 +42,10 @@ const char* kUsage =
     "a DIR that already holds a trained SAE is replaced only with --force.\n"
     "--precision bf16 runs the GEMMs on bf16 operands with float32 sums (weights,\n"
     "gradients and Adam stay float32; needs AVX-512 BF16): about twice as fast.\n"
-    "--l0 is jumprelu's L0 coefficient.\n"
+    "--l0 is jumprelu's sparsity coefficient λ: of λ·Σ tanh(2·f·|W_dec|) (default), or with\n"
+    "--sparsity-loss step of the paper's L0. --arch matryoshka is Matryoshka BatchTopK: the\n"
+    "nested prefixes --prefixes (default F/16,F/8,F/4,F/2,F, leaving out those below k; F is\n"
+    "added when missing) each reconstruct on their own; saved like batchtopk (SAELens jumprelu).\n"
     "Defaults: --arch relu --k 32 --l1 5 --l0 1 --tokens 2000000 --batch 4096 --seed 42; --lr\n"
     "2e-4 * sqrt(16384 / F) * sqrt(768 / d_in) (inputs are scaled to mean norm sqrt(d_in)).";
 
@@ -71,6 +77,52 @@ std::string trainingFootprint(const sae::TrainSpec& spec, int64_t dIn) {
            " in batches of --batch " + std::to_string(spec.batchSize);
 }
 
+// "--prefixes 64,128,512": the Matryoshka widths, or an error naming the bad item.
+Result<std::vector<int64_t>> parsePrefixes(const std::string& text) {
+    std::vector<int64_t> widths;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, comma - start);
+        char* end = nullptr;
+        const long long v = std::strtoll(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0' || v < 1)
+            return Status::invalidArgument("--prefixes: '" + item +
+                                           "' is not a positive integer (expected e.g. "
+                                           "--prefixes 64,256,1024)");
+        widths.push_back(v);
+        start = comma + 1;
+    }
+    return widths;
+}
+
+// --arch and what depends on it (--features, --k, --prefixes) into spec;
+// "matryoshka" is batchtopk with Matryoshka prefixes.
+Status architectureOptions(CliArgs& args, const std::string& arch, sae::TrainSpec& spec) {
+    const bool matryoshka = arch == "matryoshka";
+    if (matryoshka)
+        spec.architecture = sae::Architecture::kBatchTopK;
+    else if (!sae::parseArchitecture(arch, &spec.architecture))
+        return Status::invalidArgument(
+            "--arch must be relu, topk, batchtopk, matryoshka or jumprelu, got '" + arch + "'");
+    spec.dSae = args.intOption("features", 0, 1, INT32_MAX);
+    spec.k = args.intOption("k", 32, 1, INT32_MAX);
+    if (auto prefixes = args.option("prefixes")) {
+        if (!matryoshka) return Status::invalidArgument("--prefixes needs --arch matryoshka");
+        MONO_ASSIGN_OR_RETURN(spec.matryoshkaWidths, parsePrefixes(*prefixes));
+    } else if (matryoshka) {
+        spec.matryoshkaWidths = sae::defaultMatryoshkaWidths(spec.dSae, spec.k);
+    }
+    if (auto form = args.option("sparsity-loss")) {
+        if (spec.architecture != sae::Architecture::kJumpReLU)
+            return Status::invalidArgument("--sparsity-loss needs --arch jumprelu");
+        if (!sae::parseJumpReluSparsity(*form, &spec.jumpReluSparsity))
+            return Status::invalidArgument("--sparsity-loss must be tanh or step, got '" + *form +
+                                           "'");
+    }
+    return Status::success();
+}
+
 int runTrainSae(CliArgs& args) {
     const std::string name = "train-sae";
     auto activations = args.option("activations");
@@ -99,11 +151,8 @@ int runTrainSae(CliArgs& args) {
             2);
     sae::TrainSpec spec;
     const std::string arch = args.option("arch").value_or("relu");
-    if (!sae::parseArchitecture(arch, &spec.architecture))
-        return fail(name, "--arch must be relu, topk, batchtopk or jumprelu, got '" + arch + "'",
-                    2);
-    spec.dSae = args.intOption("features", 0, 1, INT32_MAX);
-    spec.k = args.intOption("k", 32, 1, INT32_MAX);
+    if (auto st = architectureOptions(args, arch, spec); !st.ok())
+        return fail(name, st.message(), 2);
     spec.l1 = args.doubleOption("l1", 5.0, 0, 1e6);
     spec.l0 = args.doubleOption("l0", spec.l0, 0, 1e6);
     spec.totalTokens = args.intOption("tokens", 2'000'000, 1, kMaxTokens);
@@ -189,11 +238,13 @@ int runTrainSae(CliArgs& args) {
 }
 
 const RegisterCommand kRegister({"train-sae",
-                                 "train a ReLU/TopK/BatchTopK/JumpReLU SAE on captured activations",
+                                 "train a ReLU/TopK/BatchTopK/Matryoshka/JumpReLU SAE on captured "
+                                 "activations",
                                  kUsage,
                                  {"resume", "force"},
-                                 {"activations", "arch", "features", "k", "l1", "l0", "tokens",
-                                  "batch", "lr", "seed", "hook", "out", "precision"},
+                                 {"activations", "arch", "features", "k", "l1", "l0",
+                                  "sparsity-loss", "prefixes", "tokens", "batch", "lr", "seed",
+                                  "hook", "out", "precision"},
                                  &runTrainSae});
 
 }  // namespace

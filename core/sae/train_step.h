@@ -10,6 +10,7 @@
 
 #include "core/base/matrix.h"
 #include "core/kernels/bf16_gemm.h"
+#include "core/sae/jumprelu_sparsity.h"
 #include "core/sae/sae.h"
 
 namespace mono::sae {
@@ -36,9 +37,17 @@ struct StepSettings {
     double l1 = 0;     // λ of the decoder-norm-weighted L1 term (standard)
     int64_t kAux = 0;  // aux-k latents per row (topk/batchtopk; 0 disables)
     double auxCoefficient = 1.0 / 32.0;
-    double l0 = 0;                // λ of the L0 term λ mean_b Σ_i H(h_bi − θ_i) (jumprelu)
+    // jumprelu: λ of the sparsity term, its form (train_step_jumprelu.cpp) and
+    // the scale c of the tanh form.
+    double l0 = 0;
+    JumpReluSparsity sparsity = JumpReluSparsity::kStep;
+    double tanhScale = 4.0;
     double bandwidth = 0.05;      // ε of the rectangle kernel of θ's pseudo-derivative (jumprelu)
     double sparseDensity = 0.05;  // standard: sparse kernels below this active fraction
+    // batchtopk: Matryoshka prefix widths w_0 < … < w_{M−1} = F; each prefix
+    // W_dec[0 : w_m] also reconstructs x alone, and the loss sums their errors
+    // (train_step_matryoshka.cpp). Empty or {F}: plain BatchTopK.
+    std::vector<int64_t> prefixes;
     // Every GEMM on bf16-rounded operands with float32 accumulation (mixed
     // precision: weights, gradients and Adam stay float32). Requires
     // kernels::bf16Supported().
@@ -46,12 +55,13 @@ struct StepSettings {
 };
 
 struct StepStats {
-    double loss = 0;     // total objective
-    double mse = 0;      // mean_b ||x − x̂||²
-    double l1Loss = 0;   // λ mean_b Σ f_i ||W_dec[i]||
-    double auxLoss = 0;  // coefficient · mean_b ||e_aux − (x − x̂)||²
-    double l0Loss = 0;   // jumprelu: λ · l0
-    double l0 = 0;       // mean active latents per row
+    double loss = 0;       // total objective
+    double mse = 0;        // mean_b ||x − x̂||²
+    double l1Loss = 0;     // λ mean_b Σ f_i ||W_dec[i]||
+    double auxLoss = 0;    // coefficient · mean_b ||e_aux − (x − x̂)||²
+    double l0Loss = 0;     // jumprelu: the sparsity term (step: λ · l0)
+    double prefixMse = 0;  // matryoshka: Σ over the prefixes short of F of mean_b ||x − x̂_m||²
+    double l0 = 0;         // mean active latents per row
     double explainedVariance = 0;
     float minActive = 0;  // smallest kept pre-activation (batchtopk's threshold estimate)
     bool sparsePath = false;
@@ -78,6 +88,10 @@ struct StepBuffers {
     std::vector<float> scratch;      // batchtopk selection
     std::vector<int64_t> fired;      // [F] rows in which each latent is active this batch
     Vector threshold;                // [F] jumprelu: θ = exp(log θ) of this step
+    // Matryoshka: per prefix short of F, its error e_m [B, D] and then the
+    // gradient G^m; and per latent the ∂L/∂x̂ it decodes into (G^m or gX).
+    std::vector<Matrix> prefixGrad;
+    std::vector<const Matrix*> gradOfLatent;  // [F]
     // Dense path, per OpenMP thread t: ∂L/∂h of the thread's current row block
     // [kRowBlock, F], and (t > 0) its partial W_dec / W_encᵀ gradients [F, D]
     // (thread 0 accumulates straight into the output).

@@ -44,8 +44,27 @@ StepStats denseReluStep(const StepContext& c, const L1Terms& l1, double sumSqCen
 StepStats sparseStep(const StepContext& c, const L1Terms& l1, const std::vector<uint8_t>& dead,
                      double sumSqCentered);
 
-// JumpReLU (train_step_jumprelu.cpp): the straight-through gradient of log θ
-// into c.grad, from buf.h, buf.threshold and ∂L/∂x̂ in buf.gX.
-void jumpReluThresholdGradient(const StepContext& c);
+// JumpReLU (train_step_jumprelu.cpp). `norms` [F] are the decoder row norms
+// n_i for the tanh form (empty for the step form).
+Eigen::VectorXf jumpReluDecoderNorms(const StepContext& c);
+// The sparsity term of the loss, from the active entries.
+double jumpReluSparsityLoss(const StepContext& c, const Eigen::VectorXf& norms);
+// The tanh form's share of ∂L/∂h at the active entries (into buf.gradH, before
+// the weight gradients use it) and of ∂L/∂W_dec through n_i (into c.grad,
+// after them). The step form has neither.
+void jumpReluSparsityEntryGradients(const StepContext& c, const Eigen::VectorXf& norms);
+void jumpReluSparsityDecoderGradient(const StepContext& c, const Eigen::VectorXf& norms);
+// The straight-through gradient of log θ into c.grad, from buf.h,
+// buf.threshold and ∂L/∂x̂ in buf.gX.
+void jumpReluThresholdGradient(const StepContext& c, const Eigen::VectorXf& norms);
+
+// Matryoshka BatchTopK (train_step_matryoshka.cpp), when c.s.prefixes has more
+// than one width. The first, after x̂ and the entries: each inner prefix's
+// error into buf.prefixGrad; returns the sum of their mean squared errors.
+// The second, once buf.gX holds ∂L/∂x̂ of the whole dictionary: turns the
+// errors into the gradients G^m and fills buf.gradOfLatent.
+bool isMatryoshka(const StepContext& c);
+double matryoshkaPrefixErrors(const StepContext& c);
+void matryoshkaGradients(const StepContext& c);
 
 }  // namespace mono::sae

@@ -27,16 +27,18 @@ void sparseDecode(const std::vector<int64_t>& rowStart, const std::vector<int32_
     }
 }
 
-// gradH_j = g_b · W_dec[index_j] (+ extra_i) for every entry j of row b.
+// gradH_j = g_b · W_dec[index_j] (+ extra_i) for every entry j of row b; with
+// `perLatent` (matryoshka) g is the matrix of the entry's latent instead.
 void entryGradients(const std::vector<int64_t>& rowStart, const std::vector<int32_t>& index,
                     const Matrix& g, const Matrix& wDec, const float* extra,
-                    std::vector<float>& gradH) {
+                    std::vector<float>& gradH, const Matrix* const* perLatent = nullptr) {
     const int64_t B = static_cast<int64_t>(rowStart.size()) - 1;
     gradH.resize(index.size());
 #pragma omp parallel for schedule(static)
     for (int64_t b = 0; b < B; ++b) {
         for (int64_t j = rowStart[b]; j < rowStart[b + 1]; ++j) {
-            float v = g.row(b).dot(wDec.row(index[j]));
+            const Matrix& gi = perLatent ? *perLatent[index[j]] : g;
+            float v = gi.row(b).dot(wDec.row(index[j]));
             if (extra) v += extra[index[j]];
             gradH[j] = v;
         }
@@ -96,8 +98,9 @@ bool reconstructAux(const StepContext& c, const std::vector<uint8_t>& dead, Step
 void entryGradientsOfStep(const StepContext& c, const L1Terms& l1, bool useAux) {
     StepBuffers& buf = c.buf;
     buf.gX *= 2.0f * c.invB;  // ∂L/∂x̂ [B, D]
+    if (isMatryoshka(c)) matryoshkaGradients(c);
     entryGradients(buf.rowStart, buf.index, buf.gX, c.p.wDec, c.standard ? l1.grad.data() : nullptr,
-                   buf.gradH);
+                   buf.gradH, isMatryoshka(c) ? buf.gradOfLatent.data() : nullptr);
     if (useAux) {
         buf.gAux *= static_cast<float>(2.0 * c.s.auxCoefficient) * c.invB;  // ∂L/∂ê [B, D]
         entryGradients(buf.auxRowStart, buf.auxIndex, buf.gAux, c.p.wDec, nullptr, buf.auxGradH);
@@ -128,8 +131,10 @@ void weightGradients(const StepContext& c, const L1Terms& l1) {
     entryRows(buf.rowStart, mainRow);
     entryRows(buf.auxRowStart, auxRow);
     const float l1Scale = static_cast<float>(c.s.l1 * c.invB);
+    const bool matryoshka = isMatryoshka(c);
 #pragma omp parallel for schedule(dynamic, 64)
     for (int64_t i = 0; i < c.F; ++i) {
+        const Matrix& gX = matryoshka ? *buf.gradOfLatent[i] : buf.gX;  // ∂L/∂x̂ for latent i
         auto gDec = grad.wDec.row(i);
         auto gEnc = grad.wEncT.row(i);
         gDec.setZero();
@@ -139,7 +144,7 @@ void weightGradients(const StepContext& c, const L1Terms& l1) {
             const int64_t id = buf.featEntry[e];
             if (id < nnz) {
                 const int32_t b = mainRow[id];
-                gDec.noalias() += buf.value[id] * buf.gX.row(b);
+                gDec.noalias() += buf.value[id] * gX.row(b);
                 gEnc.noalias() += buf.gradH[id] * buf.xc.row(b);
                 gB += buf.gradH[id];
                 fSum += buf.value[id];
@@ -155,7 +160,8 @@ void weightGradients(const StepContext& c, const L1Terms& l1) {
             gDec.noalias() += (l1Scale * fSum / l1.norms[i]) * c.p.wDec.row(i);
         grad.bEnc[i] = gB;
     }
-    grad.bDec = buf.gX.colwise().sum();
+    // Every prefix's x̂ holds b_dec: G^0 sums their gradients.
+    grad.bDec = (matryoshka ? buf.prefixGrad[0] : buf.gX).colwise().sum();
     grad.bDec.noalias() -= grad.bEnc * c.p.wEncT;
 }
 
@@ -168,14 +174,20 @@ StepStats sparseStep(const StepContext& c, const L1Terms& l1, const std::vector<
     reconstruct(c, l1, st);
     const bool useAux = reconstructAux(c, dead, st);
     const bool jumpRelu = c.s.architecture == Architecture::kJumpReLU;
-    if (jumpRelu) st.l0Loss = c.s.l0 * st.l0;
-    st.loss = st.mse + st.l1Loss + st.auxLoss + st.l0Loss;
+    const Eigen::VectorXf norms = jumpRelu ? jumpReluDecoderNorms(c) : Eigen::VectorXf();
+    if (jumpRelu) st.l0Loss = jumpReluSparsityLoss(c, norms);
+    if (isMatryoshka(c)) st.prefixMse = matryoshkaPrefixErrors(c);
+    st.loss = st.mse + st.prefixMse + st.l1Loss + st.auxLoss + st.l0Loss;
     st.explainedVariance = explainedVariance(st.mse, c.B, sumSqCentered);
     if (!c.grad) return st;
     entryGradientsOfStep(c, l1, useAux);
+    if (jumpRelu) jumpReluSparsityEntryGradients(c, norms);
     groupEntriesByLatent(c.buf, c.F);
     weightGradients(c, l1);
-    if (jumpRelu) jumpReluThresholdGradient(c);
+    if (jumpRelu) {
+        jumpReluSparsityDecoderGradient(c, norms);
+        jumpReluThresholdGradient(c, norms);
+    }
     return st;
 }
 

@@ -48,6 +48,30 @@ struct TrainState {
     std::string providerState;
 };
 
+// The prefix widths a step uses: spec's, with F appended when missing.
+std::vector<int64_t> matryoshkaPrefixes(const TrainSpec& spec) {
+    std::vector<int64_t> w = spec.matryoshkaWidths;
+    if (!w.empty() && w.back() != spec.dSae) w.push_back(spec.dSae);
+    return w;
+}
+
+Status validateMatryoshka(const TrainSpec& spec) {
+    if (spec.matryoshkaWidths.empty()) return Status::success();
+    if (spec.architecture != Architecture::kBatchTopK)
+        return Status::invalidArgument(
+            "SAE training: Matryoshka prefixes need the batchtopk architecture");
+    const std::vector<int64_t> w = matryoshkaPrefixes(spec);
+    for (size_t m = 0; m < w.size(); ++m) {
+        if (w[m] < spec.k || w[m] > spec.dSae || (m > 0 && w[m] <= w[m - 1]))
+            return Status::invalidArgument(
+                "SAE training: Matryoshka prefix widths must increase strictly from at least k (" +
+                std::to_string(spec.k) + ") to at most the number of features (" +
+                std::to_string(spec.dSae) + "); got " + std::to_string(w[m]) + " at position " +
+                std::to_string(m + 1));
+    }
+    return Status::success();
+}
+
 Status validate(const TrainSpec& spec, int64_t D) {
     if (spec.outDir.empty()) return Status::invalidArgument("SAE training: no output folder given");
     if (D <= 0) return Status::invalidArgument("SAE training: activations have no columns");
@@ -69,9 +93,12 @@ Status validate(const TrainSpec& spec, int64_t D) {
             "SAE training: bf16 precision needs a CPU with AVX-512 BF16 (avx512_bf16); this one "
             "has none, train in f32");
     if (spec.architecture == Architecture::kJumpReLU &&
-        !(spec.l0 >= 0 && spec.jumpReluInitThreshold > 0 && spec.jumpReluBandwidth > 0))
+        !(spec.l0 >= 0 && spec.jumpReluInitThreshold > 0 && spec.jumpReluBandwidth > 0 &&
+          spec.jumpReluTanhScale > 0))
         return Status::invalidArgument(
-            "SAE training: jumprelu needs l0 ≥ 0, an initial threshold > 0 and a bandwidth > 0");
+            "SAE training: jumprelu needs l0 ≥ 0, an initial threshold > 0, a bandwidth > 0 "
+            "and a tanh scale > 0");
+    MONO_RETURN_IF_ERROR(validateMatryoshka(spec));
     if (!(spec.lr >= 0) || !(spec.l1 >= 0))
         return Status::invalidArgument(
             "SAE training: lr must be > 0 (or 0 for the automatic rate) and l1 ≥ 0");
@@ -92,6 +119,9 @@ json specJson(const TrainSpec& spec, int64_t D) {
         {"l0_coefficient", spec.l0},
         {"jumprelu_init_threshold", spec.jumpReluInitThreshold},
         {"jumprelu_bandwidth", spec.jumpReluBandwidth},
+        {"jumprelu_sparsity_loss_mode", jumpReluSparsityName(spec.jumpReluSparsity)},
+        {"jumprelu_tanh_scale", spec.jumpReluTanhScale},
+        {"matryoshka_widths", matryoshkaPrefixes(spec)},
         {"training_tokens", spec.totalTokens},
         {"batch_size", spec.batchSize},
         {"lr", chooseLearningRate(spec.lr, spec.dSae, D).lr},
@@ -146,6 +176,15 @@ void projectDecoderGradient(const Matrix& wDec, Matrix& gDec) {
         gDec.row(i) -= gDec.row(i).dot(wDec.row(i)) * wDec.row(i);
 }
 
+// Whether the decoder rows are held at unit norm. The L1 penalty (standard)
+// and JumpReLU's tanh penalty weigh each code by its row's norm, so there the
+// norms are free: shrinking a row costs the same as shrinking its codes.
+bool unitNormDecoder(const TrainSpec& spec) {
+    if (spec.architecture == Architecture::kStandard) return false;
+    return !(spec.architecture == Architecture::kJumpReLU &&
+             spec.jumpReluSparsity == JumpReluSparsity::kTanh);
+}
+
 void normalizeRows(Matrix& w) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < w.rows(); ++i) {
@@ -187,8 +226,7 @@ Status initialize(const TrainSpec& spec, acts::BatchProvider& data, TrainState& 
     p.wDec.resize(F, D);  // [F, D]
     for (int64_t i = 0; i < p.wDec.size(); ++i) p.wDec.data()[i] = normal(rng);
     normalizeRows(p.wDec);
-    if (spec.architecture == Architecture::kStandard)
-        p.wDec *= static_cast<float>(spec.decoderInitNorm);
+    if (!unitNormDecoder(spec)) p.wDec *= static_cast<float>(spec.decoderInitNorm);
     p.wEncT = p.wDec;  // W_enc = W_decᵀ
     p.bEnc = Vector::Zero(F);
     p.bDec = (sum / static_cast<double>(rows) * st.scale).cast<float>();
@@ -341,7 +379,8 @@ Result<Sae> finalSae(const TrainState& st, Architecture arch, int64_t k,
     c.metadata.trainingTokens = st.tokens;
     json tc = spec;
     tc["input_scale"] = st.scale;
-    tc["trained_architecture"] = architectureName(arch);
+    const bool matryoshka = !spec.value("matryoshka_widths", json::array()).empty();
+    tc["trained_architecture"] = matryoshka ? "matryoshka_batchtopk" : architectureName(arch);
     c.metadata.trainingConfigJson = tc.dump();
     // Training saw s·x: f = act((s·x − b_dec) W_enc + b_enc) and x̂ = (f W_dec + b_dec) / s,
     // so the raw-input SAE has W_enc·s, W_dec/s and b_dec/s; h and f are unchanged.
@@ -447,6 +486,9 @@ SaeRun::SaeRun(const TrainSpec& spec, acts::BatchProvider& data, Progress& progr
                       : spec.kAux > 0                              ? spec.kAux
                                                                    : std::max<int64_t>(1, m_D / 2);
     m_settings.bandwidth = spec.jumpReluBandwidth;
+    m_settings.prefixes = matryoshkaPrefixes(spec);
+    m_settings.sparsity = spec.jumpReluSparsity;
+    m_settings.tanhScale = spec.jumpReluTanhScale;
     m_settings.auxCoefficient = spec.auxCoefficient;
     m_settings.bf16 = spec.bf16;
 }
@@ -467,7 +509,15 @@ Status SaeRun::open() {
 
 Status SaeRun::resume() {
     MONO_ASSIGN_OR_RETURN(json saved, readCheckpoint(m_checkpointPath, m_st));
-    for (const char* key : {"architecture", "d_in", "d_sae", "k", "batch_size", "seed"}) {
+    // Checkpoints from before these keys existed: plain BatchTopK, step-form JumpReLU.
+    if (!saved.contains("matryoshka_widths")) saved["matryoshka_widths"] = json::array();
+    if (!saved.contains("jumprelu_sparsity_loss_mode"))
+        saved["jumprelu_sparsity_loss_mode"] = jumpReluSparsityName(JumpReluSparsity::kStep);
+    std::vector<const char*> keys = {"architecture",     "d_in", "d_sae", "k", "batch_size", "seed",
+                                     "matryoshka_widths"};
+    if (m_spec.architecture == Architecture::kJumpReLU)
+        keys.push_back("jumprelu_sparsity_loss_mode");
+    for (const char* key : keys) {
         if (saved.value(key, json()) != m_specInfo.at(key))
             return Status::invalidArgument(m_checkpointPath + ": cannot resume: '" + key +
                                            "' was " + saved.value(key, json()).dump() +
@@ -521,7 +571,7 @@ Status SaeRun::step() {
 
 // Adam, keeping the decoder rows unit-norm where the architecture has them so.
 void SaeRun::updateWeights(double lr) {
-    const bool unitDecoder = m_spec.architecture != Architecture::kStandard;
+    const bool unitDecoder = unitNormDecoder(m_spec);
     if (unitDecoder) projectDecoderGradient(m_st.params.wDec, m_grad.wDec);
     // Adam moves each weight by about lr a step, so a unit-norm row of D entries
     // turns by about lr·sqrt(D) (default_lr.h); log θ moves by about its own
@@ -625,6 +675,16 @@ Result<TrainResult> SaeRun::finish() {
 }
 
 }  // namespace
+
+std::vector<int64_t> defaultMatryoshkaWidths(int64_t dSae, int64_t k) {
+    std::vector<int64_t> w;
+    for (int64_t div : {16, 8, 4, 2, 1}) {
+        const int64_t width = dSae / div;
+        if (width >= k && (w.empty() || width > w.back())) w.push_back(width);
+    }
+    if (w.empty() || w.back() != dSae) w.push_back(dSae);
+    return w;
+}
 
 Result<TrainResult> trainSae(const TrainSpec& spec, acts::BatchProvider& data, Progress& progress,
                              StopToken stop) {

@@ -1,14 +1,18 @@
 #pragma once
 // Trains an SAE on a stream of activation batches (docs/SAE.md, "Training"):
 //   standard: L = ||x − x̂||² + λ Σ_i f_i ||W_dec[i]||, λ warmed up from 0.
-//   jumprelu: L = ||x − x̂||² + λ Σ_i H(h_i − θ_i), λ warmed up from 0; per-feature
-//     thresholds θ (trained as log θ) through straight-through estimators with a
-//     rectangle kernel (train_step_jumprelu.cpp); unit-norm decoder rows.
+//   jumprelu: L = ||x − x̂||² + λ Σ_i tanh(c f_i ||W_dec[i]||) (default) or the
+//     paper's λ Σ_i H(h_i − θ_i), λ warmed up from 0; per-feature thresholds θ
+//     (trained as log θ) through straight-through estimators with a rectangle
+//     kernel (train_step_jumprelu.cpp). The tanh form keeps the decoder norms
+//     free and starts them at 0.1 as standard does; the step form holds them at 1.
 //   topk / batchtopk: no L1; W_enc initialised as W_decᵀ; unit-norm decoder rows
 //     (gradient parallel to each row removed, rows renormalised after each step);
 //     aux-k loss (1/32) from the top-k_aux dead latents on the residual.
 //     batchtopk keeps the k·B largest activations of the batch and is saved as
 //     jumprelu with one global threshold (a running mean of the smallest kept value).
+//     With Matryoshka prefixes each prefix of the dictionary also reconstructs
+//     the input alone and the loss sums their errors (train_step_matryoshka.cpp).
 // Adam, linear LR warm-up and linear decay over the last 20%. Inputs are scaled
 // so that E||x|| = sqrt(d_in) (estimated from the first batches) and the scale is
 // folded into the saved weights, which take raw activations. b_dec starts at the
@@ -21,10 +25,12 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/acts/batch_provider.h"
 #include "core/base/progress.h"
 #include "core/base/result.h"
+#include "core/sae/jumprelu_sparsity.h"
 #include "core/sae/metrics.h"
 #include "core/sae/sae.h"
 
@@ -35,12 +41,20 @@ struct TrainSpec {
     int64_t dSae = 0;
     int64_t k = 32;   // topk / batchtopk
     double l1 = 5.0;  // λ (standard)
-    // jumprelu: λ of the L0 term, the initial threshold θ (every latent) and the
-    // bandwidth ε of θ's straight-through gradient, in the units of the scaled
-    // inputs (E||x|| = sqrt(d_in)).
+    // jumprelu: λ of the sparsity term, its form and tanh scale c, the initial
+    // threshold θ (every latent) and the bandwidth ε of θ's straight-through
+    // gradient, in the units of the scaled inputs (E||x|| = sqrt(d_in)). SAELens'
+    // defaults except the form (SAELens: step) and c (SAELens and Anthropic: 4);
+    // docs/SAE.md, "JumpReLU training", has the measurements behind them.
     double l0 = 1.0;
+    JumpReluSparsity jumpReluSparsity = JumpReluSparsity::kTanh;
+    double jumpReluTanhScale = 2.0;
     double jumpReluInitThreshold = 0.01;
     double jumpReluBandwidth = 0.05;
+    // batchtopk: Matryoshka prefix widths, strictly increasing, the last F (it
+    // is added when missing), the first ≥ k; empty: plain BatchTopK.
+    // defaultMatryoshkaWidths gives the CLI's default.
+    std::vector<int64_t> matryoshkaWidths;
     int64_t totalTokens = 0;  // steps = totalTokens / batchSize (at least 1)
     int64_t batchSize = 4096;
     double lr = 0;  // 0: chosen from F and d_in (default_lr.h); the result says which
@@ -83,6 +97,10 @@ struct TrainResult {
     double deadPct = 0;
     std::vector<float> log10Density;  // over the tokens of the run, per feature
 };
+
+// The default Matryoshka prefixes: F/16, F/8, F/4, F/2 and F (a geometric
+// series of doublings, as in Bussmann et al. 2025), leaving out those below k.
+std::vector<int64_t> defaultMatryoshkaWidths(int64_t dSae, int64_t k);
 
 // Names of the files inside outDir.
 inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";

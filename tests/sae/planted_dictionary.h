@@ -4,6 +4,7 @@
 // Legend: T planted atoms, D = d_in, N rows, F = d_sae.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -21,6 +22,10 @@ struct PlantedSpec {
     float maxCode = 2.0f;
     float noise = 0.01f;  // Gaussian noise added to every entry
     uint64_t seed = 7;
+    // Nested frequencies (for Matryoshka): with zipf > 0, atom a is drawn with
+    // probability ∝ (a + 1)^−zipf, so each prefix of the dictionary holds its
+    // most frequent atoms. 0: all atoms alike.
+    double zipf = 0;
 };
 
 struct PlantedDictionary {
@@ -38,12 +43,15 @@ inline PlantedDictionary makePlantedDictionary(const PlantedSpec& s) {
     p.x.resize(s.rows, s.dIn);
     for (int64_t i = 0; i < p.x.size(); ++i) p.x.data()[i] = s.noise * normal(rng);
     std::uniform_int_distribution<int64_t> pick(0, s.atoms - 1);
+    std::vector<double> weight(static_cast<size_t>(s.atoms));
+    for (int64_t a = 0; a < s.atoms; ++a) weight[a] = std::pow(static_cast<double>(a + 1), -s.zipf);
+    std::discrete_distribution<int64_t> pickZipf(weight.begin(), weight.end());
     std::uniform_real_distribution<float> code(s.minCode, s.maxCode);
     std::vector<int64_t> chosen;
     for (int64_t r = 0; r < s.rows; ++r) {
         chosen.clear();
         while (static_cast<int>(chosen.size()) < s.active) {
-            const int64_t a = pick(rng);
+            const int64_t a = s.zipf > 0 ? pickZipf(rng) : pick(rng);
             if (std::find(chosen.begin(), chosen.end(), a) == chosen.end()) chosen.push_back(a);
         }
         for (int64_t a : chosen) p.x.row(r) += code(rng) * p.atoms.row(a);
