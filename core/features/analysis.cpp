@@ -20,6 +20,7 @@
 #include "core/base/version.h"
 #include "core/features/analysis_state.h"
 #include "core/features/feature_store.h"
+#include "core/kernels/sgemm.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "core/tokenizer/tokenizer.h"
@@ -93,7 +94,7 @@ void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bo
         if (static_cast<int64_t>(gamma.size()) == D)
             dirs *= Eigen::Map<const Eigen::VectorXf>(gamma.data(), D).asDiagonal();
         logits.resize(b, V);
-        logits.noalias() = dirs * wU.transpose();
+        kernels::gemm(dirs, kernels::Op::kN, wU, kernels::Op::kT, logits);
 #pragma omp parallel for schedule(dynamic)
         for (int64_t r = 0; r < b; ++r)
             topBottom(logits.row(r).data(), V, n, effect, &(*top)[f0 + r], &(*bottom)[f0 + r]);
@@ -115,7 +116,7 @@ std::vector<std::vector<RelatedFeature>> decoderNeighbours(const Matrix& wDec, i
     for (int64_t f0 = 0; f0 < F; f0 += kBlock) {
         const int64_t b = std::min(kBlock, F - f0);
         cos.resize(b, F);
-        cos.noalias() = unit.middleRows(f0, b) * unit.transpose();
+        kernels::gemm(unit.middleRows(f0, b), kernels::Op::kN, unit, kernels::Op::kT, cos);
 #pragma omp parallel for schedule(dynamic)
         for (int64_t r = 0; r < b; ++r) {
             float* row = cos.row(r).data();
