@@ -34,6 +34,10 @@ GemmLibrary chooseLibrary() {
 
 template <class L, class R>
 void eigenProduct(MMap& c, const L& a, const R& b, float alpha, float beta) {
+    if (alpha == 1.0f && beta == 0.0f) {
+        c.noalias() = a * b;  // the plain product, bit for bit what callers had before
+        return;
+    }
     if (beta == 0.0f) {
         c.noalias() = alpha * (a * b);
         return;
