@@ -5,7 +5,7 @@
 //
 //   OpenBLAS's sgemm, the OpenMP flavour (CMake checks it), whenever its
 //   kernels are as wide as ours: with AVX-512 on both sides it beat Eigen's
-//   product 1.27–3.03× on every multi-row shape of the forward pass, the SAE
+//   product 1.2–3.4× on every multi-row shape of the forward pass, the SAE
 //   trainer and the analysis, and made prefill 1.3–1.4× and SAE steps 1.25–1.6× faster;
 //   Eigen's product when this build's Eigen uses AVX-512 but OpenBLAS's
 //   run-time dispatch runs a narrower kernel set (OPENBLAS_CORETYPE=Haswell,
