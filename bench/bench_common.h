@@ -1,7 +1,7 @@
 #pragma once
 // Small helpers shared by the programs in bench/: wall-clock timing with a
-// median over repetitions, the machine's f32 GEMM rate (Eigen, all OpenMP
-// threads) and its memory bandwidth (copy and read over 1 GiB buffers), and
+// median over repetitions, the machine's f32 GEMM rate (kernels::sgemm, all
+// OpenMP threads) and its memory bandwidth (copy and read over 1 GiB buffers), and
 // the `RESULT <name> <value> <unit>` lines that bench/run_*.sh scripts parse.
 //
 // Header-only on purpose: every bench/<name>.cpp becomes its own program, so a
@@ -30,6 +30,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "core/kernels/sgemm.h"
 
 namespace mono::bench {
 
@@ -76,6 +78,21 @@ inline void printResult(const std::string& name, double value, const std::string
     std::fflush(stdout);
 }
 
+// `--gemm auto|eigen|openblas`: the library behind kernels::sgemm for this run
+// (default: the one sgemm.h chooses), so one build times both end to end.
+// Prints the choice; false for another value.
+inline bool useGemmLibrary(const std::string& name) {
+    if (name == "eigen")
+        kernels::setGemmLibrary(kernels::GemmLibrary::kEigen);
+    else if (name == "openblas")
+        kernels::setGemmLibrary(kernels::GemmLibrary::kOpenBlas);
+    else if (name != "auto")
+        return false;
+    std::printf("f32 GEMM: %s (%s)\n", kernels::gemmLibraryName(kernels::gemmLibrary()),
+                kernels::blasDescription().c_str());
+    return true;
+}
+
 // The 1-minute load average, to print next to the numbers (the machine is shared).
 inline double loadAverage() {
     std::ifstream f("/proc/loadavg");
@@ -103,7 +120,8 @@ struct GemmReport {
 };
 
 // The shapes of a GPT-2-small prefill of 1024 tokens (MLP up and down) and a
-// large square one. Runs with Eigen's threads (OpenMP: all cores by default).
+// large square one, through kernels::sgemm (the library the numerics use) on
+// all OpenMP threads.
 inline GemmReport measureGemm(std::vector<GemmShape> shapes = {{1024, 768, 3072},
                                                                {1024, 3072, 768},
                                                                {2048, 2048, 2048}},
@@ -117,7 +135,8 @@ inline GemmReport measureGemm(std::vector<GemmShape> shapes = {{1024, 768, 3072}
         RowMatrix y(s.m, s.n);                      // [m, n]
         GemmRate rate;
         rate.shape = s;
-        rate.timing = timeRepeated([&] { y.noalias() = x * w.transpose(); }, 2, reps);
+        rate.timing = timeRepeated(
+            [&] { kernels::gemm(x, kernels::Op::kN, w, kernels::Op::kT, y); }, 2, reps);
         rate.gflops = 2.0 * s.m * s.k * s.n / rate.timing.median / 1e9;
         report.best = std::max(report.best, rate.gflops);
         report.shapes.push_back(rate);

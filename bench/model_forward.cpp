@@ -14,6 +14,8 @@
 //   --profile  also times the stages between hook points, in each mode (a callback that only
 //            reads the clock at every hook) and prints where a forward spends
 //            its time
+//   --gemm auto|eigen|openblas  the f32 GEMM library (kernels::sgemm; default
+//            its own choice), to time both end to end with one build
 //
 // Prints `RESULT <name> <value> <unit>` lines (bench/run_model_bench.sh parses
 // them) and a readable table. Legend: B batch, T tokens per sequence, C d_model,
@@ -75,6 +77,8 @@ bool parseArgs(int argc, char** argv, Options* o) {
             o->profile = true;
         else if (!std::strcmp(a, "--f32-only"))
             o->f32Only = true;
+        else if (!std::strcmp(a, "--gemm"))
+            ok = i + 1 < argc && mono::bench::useGemmLibrary(argv[++i]);
         else if (!std::strcmp(a, "--skip-machine"))
             o->skipMachine = true;
         else
@@ -82,7 +86,8 @@ bool parseArgs(int argc, char** argv, Options* o) {
         if (!ok) {
             std::fprintf(stderr,
                          "usage: bench_model_forward [--batch B] [--seq T] [--prompt P] "
-                         "[--steps S] [--reps N] [--profile] [--skip-machine] [--f32-only]\n");
+                         "[--steps S] [--reps N] [--profile] [--skip-machine] [--f32-only] "
+                         "[--gemm auto|eigen|openblas]\n");
             return false;
         }
     }
@@ -435,7 +440,7 @@ int main(int argc, char** argv) {
         }
     }
     if (!o.skipMachine) {
-        row("f32 GEMM rate (Eigen, best shape)", gemm.best, "GFLOP/s", 0);
+        row("f32 GEMM rate (sgemm, best shape)", gemm.best, "GFLOP/s", 0);
         row("copy bandwidth (read+write)", bw.copy, "GB/s", bw.copyTiming.spread());
     }
     std::printf(

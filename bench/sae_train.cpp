@@ -1,7 +1,7 @@
 // SAE training throughput: tokens/s and GFLOP/s of full training steps (forward,
 // hand-written backward, Adam, decoder constraints) for ReLU/L1 and TopK(k=32)
 // at d=768/F=16384 and d=128/F=4096 with batch 4096, beside this machine's f32
-// GEMM rate (Eigen, shapes of the encoder GEMM) measured in the same run.
+// GEMM rate (kernels::sgemm, shapes of the encoder GEMM) measured in the same run.
 // Compare with bench/reference/sae_train_torch.py.
 //
 // FLOP conventions: "6dF" counts 6·d·F per token for any step (the usual
@@ -22,7 +22,8 @@
 // float32 sums) and are set against the bf16 GEMM rate (the same kernel at the
 // encoder's shape) measured in the same run.
 //
-// usage: bench_sae_train [--quick] [--precision f32|bf16]   (default: both)
+// usage: bench_sae_train [--quick] [--precision f32|bf16] [--gemm auto|eigen|openblas]
+//        (precision default: both; --gemm: the f32 GEMM library, bench_common.h)
 
 #include <algorithm>
 #include <chrono>
@@ -36,6 +37,7 @@
 
 #include <Eigen/Dense>
 
+#include "bench/bench_common.h"
 #include "core/kernels/bf16_gemm.h"
 #include "core/sae/train_step.h"
 #include "core/sae/trainer.h"
@@ -50,9 +52,9 @@ namespace {
 
 double gemmGflops(int64_t m, int64_t k, int64_t n, int reps) {
     Matrix a = Matrix::Random(m, k), b = Matrix::Random(k, n), c(m, n);
-    c.noalias() = a * b;  // warm-up
+    kernels::gemm(a, kernels::Op::kN, b, kernels::Op::kN, c);  // warm-up
     const auto t0 = Clock::now();
-    for (int i = 0; i < reps; ++i) c.noalias() = a * b;
+    for (int i = 0; i < reps; ++i) kernels::gemm(a, kernels::Op::kN, b, kernels::Op::kN, c);
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     return 2.0 * static_cast<double>(m * k * n) * reps / s / 1e9;
 }
@@ -182,8 +184,15 @@ int main(int argc, char** argv) {
                 return 2;
             }
             precisions = {p == "bf16"};
+        } else if (std::strcmp(argv[i], "--gemm") == 0 && i + 1 < argc) {
+            if (!bench::useGemmLibrary(argv[++i])) {
+                std::fprintf(stderr, "--gemm must be auto, eigen or openblas\n");
+                return 2;
+            }
         } else {
-            std::fprintf(stderr, "usage: bench_sae_train [--quick] [--precision f32|bf16]\n");
+            std::fprintf(stderr,
+                         "usage: bench_sae_train [--quick] [--precision f32|bf16] "
+                         "[--gemm auto|eigen|openblas]\n");
             return 2;
         }
     }
@@ -202,8 +211,8 @@ int main(int argc, char** argv) {
     const std::vector<Shape> shapes =
         quick ? std::vector<Shape>{{128, 4096, 4, 4}}
               : std::vector<Shape>{{768, 16384, 4, 8}, {128, 4096, 12, 24}};
-    std::printf("SAE training, batch %lld, Eigen %d threads\n", (long long)batch,
-                Eigen::nbThreads());
+    std::printf("SAE training, batch %lld, %d threads, f32 GEMM %s\n", (long long)batch,
+                Eigen::nbThreads(), kernels::gemmLibraryName(kernels::gemmLibrary()));
     std::printf("%-6s %-5s %-14s %12s %12s %12s %10s %12s\n", "arch", "prec", "d x F", "tokens/s",
                 "GFLOP/s 6dF", "executed", "GEMM GF/s", "6dF / GEMM");
     for (const Shape& sh : shapes) {

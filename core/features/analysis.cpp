@@ -21,6 +21,7 @@
 #include "core/base/version.h"
 #include "core/features/analysis_state.h"
 #include "core/features/feature_store.h"
+#include "core/kernels/sgemm.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "core/sae/decoder_cosine.h"
@@ -95,7 +96,7 @@ void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bo
         if (static_cast<int64_t>(gamma.size()) == D)
             dirs *= Eigen::Map<const Eigen::VectorXf>(gamma.data(), D).asDiagonal();
         logits.resize(b, V);
-        logits.noalias() = dirs * wU.transpose();
+        kernels::gemm(dirs, kernels::Op::kN, wU, kernels::Op::kT, logits);
 #pragma omp parallel for schedule(dynamic)
         for (int64_t r = 0; r < b; ++r)
             topBottom(logits.row(r).data(), V, n, effect, &(*top)[f0 + r], &(*bottom)[f0 + r]);

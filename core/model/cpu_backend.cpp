@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "core/kernels/bf16_gemm.h"
+#include "core/kernels/sgemm.h"
 #include "core/model/cpu_kernels.h"
 #include "core/model/kv_cache_impl.h"
 #include "core/model/model.h"
@@ -384,7 +385,7 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
         CStrided Vm(vp, Tk, hd, Eigen::OuterStride<>(ldkv));  // [Tk, hd]
         Buffer& buf = m_scores[omp_get_thread_num()];
         Eigen::Map<RowMat> S(grow(buf, T * Tk), T, Tk);  // [T, Tk]
-        S.noalias() = Q * K.transpose();
+        kernels::gemm(Q, kernels::Op::kN, K, kernels::Op::kT, S);
         for (int64_t i = 0; i < T; ++i) {
             const int64_t visible = sr.pos0 + i + 1;  // causal: keys at positions ≤ own
             const int64_t first = window > 0 ? std::max<int64_t>(0, visible - window) : 0;
@@ -399,7 +400,7 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
         }
         Strided O(att + sr.row0 * ldatt + int64_t(h) * hd, T, hd,
                   Eigen::OuterStride<>(ldatt));  // [T, hd]
-        O.noalias() = S * Vm;
+        kernels::gemm(S, kernels::Op::kN, Vm, kernels::Op::kN, O);
     }
     omp_set_num_threads(saved);
 }

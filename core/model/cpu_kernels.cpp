@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/kernels/sgemm.h"
+
 namespace mono::model::cpu {
 
 namespace {
@@ -17,7 +19,8 @@ using CStrided = Eigen::Map<const RowMat, Eigen::Unaligned, Eigen::OuterStride<>
 
 // Below this many rows a linear is memory-bound (decode, GEMV): its weight rows
 // are split over the threads in chunks of kGemvRows. Above it, the output columns
-// are split in chunks of kGemmCols, each one single-threaded Eigen GEMM. The
+// are split in chunks of kGemmCols, each one single-threaded GEMM
+// (kernels::sgemm: OpenBLAS or Eigen, see sgemm.h). The
 // chunks are fixed, so every output is summed the same way whatever the thread
 // count, and threads meet once per linear instead of inside Eigen's GEMM.
 constexpr int64_t kSmallRows = 16;
@@ -72,10 +75,10 @@ void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out,
     const int saved = omp_get_max_threads();
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (int64_t c = 0; c < nChunks; ++c) {
-        omp_set_num_threads(1);  // Eigen must not fork again inside a chunk
+        omp_set_num_threads(1);  // the GEMM must not fork again inside a chunk
         const int64_t c0 = c * chunk, n = std::min(chunk, out - c0);
         Strided y(Y + c0, N, n, Eigen::OuterStride<>(ldy));
-        y.noalias() = x * w.middleRows(c0, n).transpose();
+        kernels::gemm(x, kernels::Op::kN, w.middleRows(c0, n), kernels::Op::kT, y);
         if (b) y.rowwise() += Eigen::Map<const RowVec>(b + c0, n);
         if (epilogue == Epilogue::kGeluTanh) geluTanhBlock(y);
     }

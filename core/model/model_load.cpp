@@ -29,6 +29,7 @@
 #include <sstream>
 
 #include "core/base/file_checks.h"
+#include "core/base/memory_budget.h"
 #include "core/io/format_detect.h"
 #include "core/io/gguf.h"
 #include "core/io/llama2c.h"
@@ -170,6 +171,19 @@ struct HfTensors {
     std::string source;                    // the file errors name by default
 };
 
+// Every weight is held in float32 once loaded (a bf16 checkpoint doubles in
+// memory): a checkpoint that cannot fit is refused with "needs N GiB" before
+// any tensor is read, not by std::bad_alloc or the OOM killer half-way.
+double f32Bytes(const std::vector<io::TensorView>& tensors) {
+    double bytes = 0;
+    for (const io::TensorView& t : tensors) bytes += 4.0 * double(t.numel());
+    return bytes;
+}
+
+Status checkWeightMemory(const std::string& source, double bytes) {
+    return checkMemoryNeed(source + ": holding this model's weights in float32", bytes);
+}
+
 // Opens model.safetensors, or every shard model.safetensors.index.json lists,
 // and checks that each tensor of the index is in the shard it names.
 Result<HfTensors> openHfTensors(const fs::path& dir) {
@@ -299,6 +313,9 @@ Result<std::shared_ptr<Model>> loadHfFolder(const fs::path& dir) {
             (dir / "config.json").string() + ": the configuration says " +
             std::to_string(config.nLayers) + " layers, but the checkpoint holds '" + name +
             "', a layer beyond them: the configuration does not belong to these weights");
+    double bytes = 0;
+    for (const io::SafetensorsFile& f : tensors.files) bytes += f32Bytes(f.tensors());
+    MONO_RETURN_IF_ERROR(checkWeightMemory(dir.string(), bytes));
     auto w = std::make_unique<ModelWeights>();
     MONO_RETURN_IF_ERROR(loadHfWeights(config, tensors, w.get()));
     return Model::fromWeights(config, std::move(*w));
@@ -333,6 +350,7 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
         MONO_RETURN_IF_ERROR(
             checkLayerCount(config, reader, ggufLlamaNames().layer(config.nLayers, "attn_norm"))
                 .withContext(path));
+        MONO_RETURN_IF_ERROR(checkWeightMemory(path, f32Bytes(file.tensors())));
         if (config.arch == Arch::kLlama)
             MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
         else
@@ -341,6 +359,7 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
         MONO_ASSIGN_OR_RETURN(auto file, io::Llama2cFile::open(path));
         config = configFromLlama2c(file.config(), p.filename().string());
         MONO_RETURN_IF_ERROR(config.validate().withContext(path));
+        MONO_RETURN_IF_ERROR(checkWeightMemory(path, f32Bytes(file.tensors())));
         WeightReader reader([&file](const std::string& n) { return file.find(n); }, path);
         MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
     }

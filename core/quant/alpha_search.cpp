@@ -3,6 +3,8 @@
 #include <Eigen/Core>
 #include <cmath>
 
+#include "core/kernels/sgemm.h"
+
 #include "core/model/weights.h"
 
 namespace mono::quant {
@@ -70,8 +72,10 @@ Result<double> groupErrorWithScales(model::Model& fp, const SmoothGroup& group,
     for (int64_t j = 0; j < C; ++j)
         staticMax = std::max(staticMax, stats.channelMax[size_t(j)] / s[size_t(j)]);
     fakeQuantizeActivations(Xq.data(), R, C, C, scheme.act, &seqs, scaleForMax(staticMax));
-    const RowMat Y = Eigen::Map<const RowMat>(X.data(), R, C) * lin.w.transpose();
-    const RowMat Yq = Xq * Wq.transpose();
+    RowMat Y(R, lin.w.rows()), Yq(R, Wq.rows());
+    kernels::gemm(Eigen::Map<const RowMat>(X.data(), R, C), kernels::Op::kN, lin.w, kernels::Op::kT,
+                  Y);
+    kernels::gemm(Xq, kernels::Op::kN, Wq, kernels::Op::kT, Yq);
     const double ref = Y.norm();
     return ref > 0 ? double((Yq - Y).norm()) / ref : 0.0;
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/kernels/sgemm.h"
+
 #include "core/model/weights.h"
 
 namespace mono::quant {
@@ -22,7 +24,8 @@ HookSite inputSite(HookSite s) {
 
 // Y [rows, out] = X · W(ref)ᵀ + b.
 RowMat applyLinear(const RowMat& X, model::LinearRef ref) {
-    RowMat Y = X * ref.weight().transpose();
+    RowMat Y(X.rows(), ref.rows);
+    kernels::gemm(X, kernels::Op::kN, ref.weight(), kernels::Op::kT, Y);
     if (ref.bias().size()) Y.rowwise() += ref.bias().transpose();
     return Y;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/kernels/sgemm.h"
 #include "core/model/weights.h"
 
 namespace mono::quant {
@@ -156,7 +157,7 @@ bool W8A8Model::runAttnFake(const model::LinearCall& c) const {
     CStrided X(c.x, c.rows, c.in, Eigen::OuterStride<>(c.ldx));
     Eigen::Map<const RowMat> W(c.w, c.out, c.in);
     Strided Y(c.y, c.rows, c.out, Eigen::OuterStride<>(c.ldy));
-    Y.noalias() = X * W.transpose();
+    kernels::gemm(X, kernels::Op::kN, W, kernels::Op::kT, Y);
     if (c.bias) Y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(c.bias, c.out);
     quantizeAttnOutput(c);
     return true;

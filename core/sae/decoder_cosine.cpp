@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/kernels/sgemm.h"
+
 namespace mono::sae {
 
 namespace {
@@ -46,7 +48,7 @@ std::vector<std::vector<CosineMatch>> topDecoderCosines(const Matrix& a, const M
     for (int64_t f0 = 0; f0 < Fa; f0 += kBlock) {
         const int64_t rows = std::min(kBlock, Fa - f0);
         cos.resize(rows, Fb);
-        cos.noalias() = ua.middleRows(f0, rows) * ub.transpose();
+        kernels::gemm(ua.middleRows(f0, rows), kernels::Op::kN, ub, kernels::Op::kT, cos);
 #pragma omp parallel
         {
             std::vector<int32_t> idx;

@@ -2,6 +2,8 @@
 
 #include "core/sae/sae.h"
 
+#include "core/kernels/sgemm.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -219,7 +221,7 @@ void Sae::activate(Matrix& h) const {
 void Sae::encodeRows(const float* x, int64_t ldx, int64_t rows, float* out, Stage stage) const {
     Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> xb(x, rows, dIn(), Eigen::OuterStride<>(ldx));
     Eigen::Map<Matrix> h(out, rows, dSae());
-    h.noalias() = xb * m_wEnc;
+    kernels::gemm(xb, kernels::Op::kN, m_wEnc, kernels::Op::kN, h);
     if (stage == Stage::kProduct) return;
     h.rowwise() += m_encBias;
     if (stage == Stage::kCodes) activateRows(out, rows);
@@ -285,7 +287,7 @@ Result<Matrix> Sae::decode(const Matrix& f) const {
             "SAE codes: expected rows of width d_sae=" + std::to_string(dSae()) + ", found " +
             std::to_string(f.cols()));
     Matrix xHat(f.rows(), dIn());  // [B, D]
-    xHat.noalias() = f * m_wDec;
+    kernels::gemm(f, kernels::Op::kN, m_wDec, kernels::Op::kN, xHat);
     xHat.rowwise() += m_bDec;
     return xHat;
 }
@@ -352,10 +354,10 @@ Status Sae::reconstructInPlace(float* x, int64_t rows, int64_t width) const {
         const int64_t n = std::min(kBlock, rows - r0);
         Eigen::Map<Matrix> block(x + r0 * width, n, width);  // [n, D]
         h.resize(n, dSae());
-        h.noalias() = block * m_wEnc;
+        kernels::gemm(block, kernels::Op::kN, m_wEnc, kernels::Op::kN, h);
         h.rowwise() += m_encBias;
         activate(h);
-        block.noalias() = h * m_wDec;
+        kernels::gemm(h, kernels::Op::kN, m_wDec, kernels::Op::kN, block);
         block.rowwise() += m_bDec;
     }
     return Status::success();

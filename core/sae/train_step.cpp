@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "core/kernels/bf16_gemm.h"
+#include "core/kernels/sgemm.h"
 #include "core/sae/active_entries.h"
 #include "core/sae/train_step_phases.h"
 
@@ -95,7 +96,7 @@ int64_t encode(const StepContext& c) {
         if (c.s.bf16)
             kernels::linearBf16(xc.data(), D, n, buf.packEnc, p.bEnc.data(), h.data(), F);
         else
-            h.noalias() = xc * p.wEncT.transpose();
+            kernels::gemm(xc, kernels::Op::kN, p.wEncT, kernels::Op::kT, h);
         for (int64_t r = 0; r < n; ++r)
             nnzDense += static_cast<int64_t>(
                 biasAndRectify(h.row(r).data(), encBias, F, c.standard, c.s.bf16));

@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include "core/kernels/bf16_gemm.h"
+#include "core/kernels/sgemm.h"
 #include "core/sae/relu_backward_bf16.h"
 #include "core/sae/train_step_phases.h"
 
@@ -81,7 +82,7 @@ double decodeBlock(const StepContext& c, int64_t r0, int64_t n) {
     if (c.s.bf16) {
         kernels::linearBf16(fB.data(), c.F, n, c.buf.packDecT, c.p.bDec.data(), xHat.data(), c.D);
     } else {
-        xHat.noalias() = fB * c.p.wDec;
+        kernels::gemm(fB, kernels::Op::kN, c.p.wDec, kernels::Op::kN, xHat);
         xHat.rowwise() += c.p.bDec;
     }
     gX = xHat - c.x.middleRows(r0, n);
@@ -144,7 +145,7 @@ void backwardBlock(const DensePass& d, int64_t r0, int64_t n, DenseThread& t) {
     if (c.s.bf16)
         kernels::linearBf16(gX.data(), c.D, n, c.buf.packDec, nullptr, gHB.data(), c.F);
     else
-        gHB.noalias() = gX * c.p.wDec.transpose();
+        kernels::gemm(gX, kernels::Op::kN, c.p.wDec, kernels::Op::kT, gHB);
     if (d.bf16Grad) {
         reluBackwardBf16(fB.data(), gHB.data(), n, c.F, d.l1.grad.data(), t.sums.gHSum.data(),
                          t.sums.fSum.data(), t.blockFired.data(), c.buf.fT.data() + r0,
@@ -154,8 +155,9 @@ void backwardBlock(const DensePass& d, int64_t r0, int64_t n, DenseThread& t) {
     }
     reluBackwardBlock(fB.data(), gHB.data(), n, c.F, d.l1.grad.data(), t);
     addBlockFired(t);
-    t.gDec->noalias() += fB.transpose() * gX;
-    t.gEnc->noalias() += gHB.transpose() * c.buf.xc.middleRows(r0, n);
+    kernels::gemm(fB, kernels::Op::kT, gX, kernels::Op::kN, *t.gDec, 1.0f, 1.0f);
+    kernels::gemm(gHB, kernels::Op::kT, c.buf.xc.middleRows(r0, n), kernels::Op::kN, *t.gEnc, 1.0f,
+                  1.0f);
 }
 
 // The fused pass over all row blocks; returns how many threads took part.

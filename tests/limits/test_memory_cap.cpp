@@ -22,6 +22,7 @@
 #include "core/acts/capture.h"
 #include "core/features/analysis.h"
 #include "core/features/feature_store.h"
+#include "core/kernels/sgemm.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 #include "tests/support/test_support.h"
@@ -59,6 +60,15 @@ void singleArena() {
     mallopt(M_ARENA_MAX, 1);
 }
 
+// The capped children compute their GEMMs with Eigen: OpenBLAS reserves a
+// 128 MiB buffer per thread on first use (address space, which RLIMIT_DATA
+// counts), more than the whole budget here, and under a cap it cannot meet it
+// retries the allocation forever instead of failing. What this test checks,
+// that the jobs stream their data, does not depend on the GEMM library.
+void useEigenGemm() {
+    kernels::setGemmLibrary(kernels::GemmLibrary::kEigen);
+}
+
 // Caps this process's private memory at what it uses now plus `budget`.
 bool capData(int64_t budget) {
     singleArena();
@@ -92,6 +102,7 @@ int waitChild(pid_t child, int seconds) {
     int64_t budget, int64_t storeBytes, const std::string& modelPath,
     const std::string& tokenizerPath, const std::string& corpusPath, const std::string& hook,
     int64_t rows, const std::string& storeDir, const sae::Sae& sae, const std::string& out) {
+    useEigenGemm();
     if (!capData(budget)) _exit(10);
     if (void* whole = std::malloc(static_cast<size_t>(storeBytes))) {
         std::free(whole);
@@ -184,6 +195,7 @@ private slots:
         if (child == 0) {
             // Cap the child's private memory at what it uses now plus the budget.
             singleArena();
+            useEigenGemm();
             const int64_t base = dataBytes();
             if (base <= 0) _exit(10);
             rlimit limit{};

@@ -317,11 +317,20 @@ void TestQuant::calibrationStatistics() {
     for (float v : s->tokenMax) tkMax = std::max(tkMax, v);
     QCOMPARE(tkMax, chMax);  // both are the overall max |x|
     QVERIFY(hmMax <= chMax);
-    // The same statistics whatever the batching.
+    // The same statistics whatever the batching, up to float rounding: the
+    // f32 GEMM (OpenBLAS) picks its kernel by matrix size, so a row's last bits
+    // can depend on how many rows share the product.
     opt.batchSequences = 1;
     auto c1 = calibrate(**m, w, opt);
     MONO_VERIFY_RESULT(c1);
-    QCOMPARE(c1->find(1, model::HookSite::kMlpIn)->channelMax, s->channelMax);
+    const std::vector<float>& single = c1->find(1, model::HookSite::kMlpIn)->channelMax;
+    QCOMPARE(single.size(), s->channelMax.size());
+    for (size_t j = 0; j < single.size(); ++j)
+        QVERIFY2(std::abs(single[j] - s->channelMax[j]) <= 1e-5f * s->channelMax[j],
+                 qPrintable(QString("channel %1: %2 vs %3")
+                                .arg(j)
+                                .arg(double(single[j]), 0, 'g', 9)
+                                .arg(double(s->channelMax[j]), 0, 'g', 9)));
     // Cancellation.
     StopToken stop;
     stop.requestStop();
