@@ -36,10 +36,7 @@ class TestCompareView : public QObject {
 private slots:
     void initTestCase() {
         MONO_REQUIRE_SHARED(model, "models/stories260K/stories260K.bin");
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName(QStringLiteral("MonoscopeTest"));
-        QCoreApplication::setApplicationName(QStringLiteral("test_ui_compare_view"));
-        QSettings().clear();
+        test::isolateSettings(QStringLiteral("test_ui_compare_view"));
         m_root = test::tempDir();
         auto built = test::buildUiWorkspace(m_root);
         QVERIFY2(built.ok(), qPrintable(QString::fromStdString(built.status().toString())));

@@ -81,10 +81,7 @@ class TestExplorer : public QObject {
 private slots:
     void initTestCase() {
         MONO_REQUIRE_SHARED(model, "models/stories260K/stories260K.bin");
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName(QStringLiteral("MonoscopeTest"));
-        QCoreApplication::setApplicationName(QStringLiteral("test_ui_explorer"));
-        QSettings().clear();
+        test::isolateSettings(QStringLiteral("test_ui_explorer"));
         m_root = test::tempDir();
         QElapsedTimer clock;
         clock.start();

@@ -92,10 +92,7 @@ class TestJobs : public QObject {
 private slots:
     void initTestCase() {
         MONO_REQUIRE_SHARED(model, "models/stories260K/stories260K.bin");
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName(QStringLiteral("MonoscopeTest"));
-        QCoreApplication::setApplicationName(QStringLiteral("test_ui_jobs"));
-        QSettings().clear();
+        test::isolateSettings(QStringLiteral("test_ui_jobs"));
         m_root = test::tempDir();
         auto built = test::buildUiWorkspace(m_root, /*train=*/false);
         QVERIFY2(built.ok(), qPrintable(QString::fromStdString(built.status().toString())));

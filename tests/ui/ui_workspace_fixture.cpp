@@ -1,5 +1,9 @@
 #include "tests/ui/ui_workspace_fixture.h"
 
+#include <QCoreApplication>
+#include <QSettings>
+#include <QStandardPaths>
+
 #include "core/model/corpus_sampler.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
@@ -10,6 +14,13 @@
 namespace mono::test {
 
 namespace fs = std::filesystem;
+
+void isolateSettings(const QString& application) {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("MonoscopeTest"));
+    QCoreApplication::setApplicationName(application);
+    QSettings().clear();
+}
 
 Result<UiWorkspace> buildUiWorkspace(const fs::path& root, bool train) {
     const fs::path models = sharedDir() / "models" / "stories260K";

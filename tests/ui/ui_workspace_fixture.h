@@ -23,6 +23,11 @@ struct UiWorkspace {
 // (false: capture only). Needs models/stories260K under sharedDir().
 Result<UiWorkspace> buildUiWorkspace(const std::filesystem::path& root, bool train = true);
 
+// What every GUI test starts with: QSettings in test mode under the
+// organisation "MonoscopeTest" and `application`, cleared, so that no user's
+// settings are read or changed.
+void isolateSettings(const QString& application);
+
 inline QString qpath(const std::filesystem::path& p) {
     return QString::fromStdString(p.string());
 }
