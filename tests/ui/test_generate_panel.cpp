@@ -390,7 +390,8 @@ private slots:
         for (const ViewTab& v : window.views()) names.append(v.name);
         QCOMPARE(names, (QStringList{QStringLiteral("features"), QStringLiteral("inspector"),
                                      QStringLiteral("jobs"), QStringLiteral("generate"),
-                                     QStringLiteral("steer"), QStringLiteral("quant")}));
+                                     QStringLiteral("steer"), QStringLiteral("quant"),
+                                     QStringLiteral("compare")}));
         QCOMPARE(window.panels()->currentWidget(), window.generatePanel());
     }
 
