@@ -172,6 +172,17 @@ private:
     int64_t m_batches = 0;
 };
 
+// Prints each training report: what the planted-dictionary tests show while they run.
+Progress printingProgress() {
+    return Progress([](const ProgressUpdate& u) {
+        std::printf("  %s loss %.4f mse %.4f l0 %.2f dead %.1f%% ev %.4f lr %.2e %.0f tok/s\n",
+                    u.message.c_str(), u.metrics.at("loss"), u.metrics.at("mse"),
+                    u.metrics.at("l0"), u.metrics.at("dead_pct"),
+                    u.metrics.at("explained_variance"), u.metrics.at("lr"),
+                    u.metrics.at("tokens_per_s"));
+    });
+}
+
 }  // namespace
 
 class TestSaeTrain : public QObject {
@@ -499,12 +510,7 @@ private slots:
         spec.deadTokens = 1024 * 20;
         spec.reportEverySteps = 200;
         spec.outDir = (test::tempDir() / QTest::currentDataTag()).string();
-        Progress progress([](const ProgressUpdate& u) {
-            std::printf("  %s loss %.4f mse %.4f l0 %.2f dead %.1f%% ev %.4f %.0f tok/s\n",
-                        u.message.c_str(), u.metrics.at("loss"), u.metrics.at("mse"),
-                        u.metrics.at("l0"), u.metrics.at("dead_pct"),
-                        u.metrics.at("explained_variance"), u.metrics.at("tokens_per_s"));
-        });
+        Progress progress = printingProgress();
         auto result = trainSae(spec, data, progress, StopToken());
         MONO_VERIFY_RESULT(result);
         const double recovered = test::recoveredFraction(g.atoms, result->sae.wDec());
@@ -549,12 +555,7 @@ private slots:
         spec.reportEverySteps = 100;
         spec.outDir =
             (test::tempDir() / (std::string("defaults-") + QTest::currentDataTag())).string();
-        Progress progress([](const ProgressUpdate& u) {
-            std::printf("  %s loss %.4f mse %.4f l0 %.2f dead %.1f%% ev %.4f lr %.2e\n",
-                        u.message.c_str(), u.metrics.at("loss"), u.metrics.at("mse"),
-                        u.metrics.at("l0"), u.metrics.at("dead_pct"),
-                        u.metrics.at("explained_variance"), u.metrics.at("lr"));
-        });
+        Progress progress = printingProgress();
         auto result = trainSae(spec, data, progress, StopToken());
         MONO_VERIFY_RESULT(result);
         const double recovered = test::recoveredFraction(g.atoms, result->sae.wDec());

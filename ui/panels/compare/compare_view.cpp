@@ -17,6 +17,17 @@
 
 namespace mono::ui {
 
+namespace {
+
+// A feature's label or top snippet from its SAE's store; "" without one.
+QString describeFeature(const std::vector<std::string>& text, int64_t id) {
+    return id >= 0 && id < int64_t(text.size())
+               ? QString::fromStdString(text[static_cast<size_t>(id)])
+               : QString();
+}
+
+}  // namespace
+
 // Every feature of A (or the filtered ones) with its best match in B. Rows
 // are made on demand, so a 1M-feature comparison costs one index per row.
 class MatchTableModel : public QAbstractTableModel {
@@ -61,11 +72,11 @@ public:
             case kA:
                 return qlonglong(i);
             case kDescribeA:
-                return describe(m_result->describeA, i);
+                return describeFeature(m_result->describeA, i);
             case kB:
                 return qlonglong(matches[0].id);
             case kDescribeB:
-                return describe(m_result->describeB, matches[0].id);
+                return describeFeature(m_result->describeB, matches[0].id);
             case kCosine:
                 return QString::number(matches[0].cosine, 'f', 3);
             case kMutual:
@@ -75,10 +86,6 @@ public:
     }
 
 private:
-    static QString describe(const std::vector<std::string>& text, int64_t id) {
-        return id < int64_t(text.size()) ? QString::fromStdString(text[static_cast<size_t>(id)])
-                                         : QString();
-    }
     int64_t best(int64_t i) const {
         const auto& m = m_result->matching.aToB[static_cast<size_t>(i)];
         return m.empty() ? -1 : m[0].id;
@@ -269,9 +276,7 @@ void CompareView::setFilter(Filter filter) {
 }
 
 QString CompareView::describe(bool inA, int64_t id) const {
-    const auto& text = inA ? m_result.describeA : m_result.describeB;
-    return id < int64_t(text.size()) ? QString::fromStdString(text[static_cast<size_t>(id)])
-                                     : QString();
+    return describeFeature(inA ? m_result.describeA : m_result.describeB, id);
 }
 
 void CompareView::fillFamilies() {
