@@ -4,6 +4,7 @@
 
 #include "core/acts/window_stream.h"
 #include "core/model/generate.h"
+#include "core/sae/quality_metrics.h"
 
 namespace mono::sae {
 namespace {
@@ -17,6 +18,17 @@ double sumNll(const model::Logits& logits, const model::Batch& batch, std::vecto
             model::logSoftmax(row.data(), static_cast<int>(logits.vocab));
             total -= row[batch.tokens[t + 1]];
         }
+    }
+    return total;
+}
+
+// Σ KL(clean ‖ spliced) over every row but each window's first (BOS, untouched).
+double sumKl(const model::Logits& clean, const model::Logits& spliced, const model::Batch& batch) {
+    double total = 0;
+    for (int s = 0; s < batch.numSeqs(); ++s) {
+        const int64_t first = batch.offsets[s] + 1, rows = batch.offsets[s + 1] - first;
+        if (rows > 0)
+            total += sumKlDivergence(clean.row(first), spliced.row(first), rows, clean.vocab);
     }
     return total;
 }
@@ -74,10 +86,11 @@ Result<ModelEvalReport> evaluateInModel(model::Model& model, const tok::Tokenize
     options.logits = model::LogitsWanted::kAll;
 
     double nll[3] = {0, 0, 0};
-    int64_t predicted = 0;
+    double kl[3] = {0, 0, 0};
+    int64_t predicted = 0, klRows = 0;
     int64_t windows = 0;
     model::Batch batch;
-    model::Logits logits;
+    model::Logits logits, clean;
     std::vector<float> row;
     acts::Window window;
     while (windows < targetWindows) {
@@ -93,8 +106,11 @@ Result<ModelEvalReport> evaluateInModel(model::Model& model, const tok::Tokenize
             MONO_RETURN_IF_ERROR(model.forward(batch, options, &logits));
             MONO_RETURN_IF_ERROR(hookStatus);
             nll[static_cast<int>(mode)] += sumNll(logits, batch, row);
+            if (mode == Splice::kNone) std::swap(clean, logits);
+            else kl[static_cast<int>(mode)] += sumKl(clean, logits, batch);
         }
         predicted += batch.numTokens() - batch.numSeqs();
+        klRows += batch.numTokens() - batch.numSeqs();
         windows += batch.numSeqs();
         progress.report(static_cast<double>(windows) / targetWindows,
                         "evaluating " + std::to_string(windows * rowsPerWindow) + " tokens");
@@ -107,6 +123,7 @@ Result<ModelEvalReport> evaluateInModel(model::Model& model, const tok::Tokenize
     ModelEvalReport report;
     MONO_ASSIGN_OR_RETURN(report.metrics, evaluate(sae, collected.topRows(collectedRows)));
     report.predictedTokens = predicted;
+    if (spec.keepActivations) report.activations = collected.topRows(collectedRows);
     report.ceClean = nll[0] / predicted;
     report.ceSae = nll[1] / predicted;
     report.ceZeroAblation = nll[2] / predicted;
@@ -114,6 +131,9 @@ Result<ModelEvalReport> evaluateInModel(model::Model& model, const tok::Tokenize
     const double span = report.ceZeroAblation - report.ceClean;
     report.ceLossRecovered =
         std::abs(span) > 1e-12 ? (report.ceZeroAblation - report.ceSae) / span : 0.0;
+    report.klSae = kl[1] / static_cast<double>(klRows);
+    report.klZeroAblation = kl[2] / static_cast<double>(klRows);
+    report.klFidelity = klFidelity(report.klSae, report.klZeroAblation);
     return report;
 }
 

@@ -125,6 +125,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 updateSaeStatus();
                 m_reportError(title, message);
             });
+    // Per-feature quality metrics and token effects on hover.
+    m_views.features->dashboard()->setWorkspaceSession(m_workspace);
     // The steering panel has taken the feature already (views.cpp).
     connect(m_views.features->dashboard(), &FeatureDashboard::steerRequested, this,
             [this] { showView(QStringLiteral("steer")); });

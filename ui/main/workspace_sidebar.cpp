@@ -9,6 +9,7 @@
 #include <QVBoxLayout>
 
 #include "core/features/feature_store.h"
+#include "core/sae/quality_record.h"
 #include "core/sae/sae.h"
 #include "ui/session/feature_store_handle.h"
 #include "ui/session/model_session.h"
@@ -61,7 +62,7 @@ WorkspaceSidebar::WorkspaceSidebar(WorkspaceSession* session, QWidget* parent)
         updateStoreInfo();
     });
     connect(m_session, &WorkspaceSession::saeLoaded, this, &WorkspaceSidebar::updateStoreInfo);
-    connect(m_session, &WorkspaceSession::saeMetricsChanged, this,
+    connect(m_session, &WorkspaceSession::qualityChanged, this,
             &WorkspaceSidebar::updateStoreInfo);
     connect(m_saes, &QListWidget::currentTextChanged, this, [this](const QString& name) {
         if (name.isEmpty() || name == m_session->currentSae()) return;
@@ -154,7 +155,29 @@ void WorkspaceSidebar::updateStoreInfo() {
                              formatFixed(e.value(QStringLiteral("delta_loss")).toDouble(), 3)));
         }
     }
+    if (const QString quality = qualityText(); !quality.isEmpty()) lines.append(quality);
     m_storeInfo->setText(lines.join(QLatin1Char('\n')));
+}
+
+QString WorkspaceSidebar::qualityText() const {
+    const auto record = m_session->quality();
+    if (!record) return {};
+    // SAEBench's metrics (eval-sae --metrics), each only when it was computed.
+    QStringList parts;
+    auto add = [&](const char* key, const QString& label, int decimals, double scale = 1) {
+        if (const double* v = record->find(key))
+            parts.append(label.arg(formatFixed(*v * scale, decimals)));
+    };
+    add("l2_ratio", tr("shrinkage: l2 ratio %1"), 3);
+    add("relative_reconstruction_bias", tr("γ %1"), 3);
+    add("fraction_alive", tr("alive %1 %"), 1, 100);
+    add("kl_fidelity", tr("KL fidelity %1"), 3);
+    add("max_decoder_cosine_mean", tr("max decoder cos %1 (mean)"), 3);
+    add("near_duplicate_fraction", tr("%1 % near-duplicates"), 1, 100);
+    add("absorption_fraction", tr("absorption %1"), 3);
+    add("full_absorption", tr("full absorption %1"), 3);
+    if (parts.isEmpty()) return {};
+    return tr("Quality (SAEBench): %1").arg(parts.join(QStringLiteral(" · ")));
 }
 
 }  // namespace mono::ui

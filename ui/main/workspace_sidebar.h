@@ -26,6 +26,8 @@ public:
     QString detailsText() const;
     // The SAE's shape, analysis and evaluation lines.
     QString storeInfoText() const;
+    // The SAE's quality metrics line (empty without a metrics.json).
+    QString qualityText() const;
 
 private:
     void rebuild();

@@ -7,6 +7,7 @@
 
 #include "core/model/hook_points.h"
 #include "core/model/model.h"
+#include "core/sae/quality_record.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_io.h"
 #include "ui/jobs/job_runner.h"
@@ -25,6 +26,18 @@ WorkspaceSession::WorkspaceSession(ModelSession* models, QObject* parent)
             [this](quint64, const QString&, const QString& message) {
                 emit failed(tr("Could not load the SAE %1").arg(m_sae), message);
             });
+    connect(this, &WorkspaceSession::saeMetricsChanged, this, &WorkspaceSession::reloadQuality);
+}
+
+void WorkspaceSession::reloadQuality() {
+    m_quality.reset();
+    if (m_workspace && !m_sae.isEmpty()) {
+        // A malformed file is as good as none here: eval-sae rewrites it whole.
+        auto record = sae::loadQualityRecord(
+            sae::qualityRecordPath(m_workspace->saeDir(m_sae.toStdString())));
+        if (record.ok()) m_quality = std::make_shared<const sae::QualityRecord>(std::move(*record));
+    }
+    emit qualityChanged();
 }
 
 WorkspaceSession::~WorkspaceSession() = default;
@@ -90,6 +103,7 @@ void WorkspaceSession::close() {
     m_sae.clear();
     m_hook.clear();
     m_loadedSae.reset();
+    m_quality.reset();
     m_store->close();
     emit workspaceChanged();
 }
@@ -143,6 +157,7 @@ Status WorkspaceSession::selectSae(const QString& name) {
     m_sae = name;
     m_hook.clear();
     m_loadedSae.reset();
+    reloadQuality();
     emit saeSelected(name);
 
     const std::string workspaceDir = m_workspace->dir();

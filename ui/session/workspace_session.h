@@ -22,6 +22,9 @@ class Sae;
 namespace mono::model {
 class Model;
 }
+namespace mono::sae {
+struct QualityRecord;
+}
 
 namespace mono::ui {
 
@@ -69,6 +72,9 @@ public:
     bool isSaeLoading() const;
     FeatureStoreHandle* store() const { return m_store; }
     ModelSession* models() const { return m_models; }
+    // The current SAE's quality metrics (metrics.json beside it, written by
+    // eval-sae --metrics), null when there are none. Re-read on saeMetricsChanged.
+    std::shared_ptr<const sae::QualityRecord> quality() const { return m_quality; }
 
 signals:
     void workspaceChanged();
@@ -77,6 +83,8 @@ signals:
     void saeListChanged();
     // An SAE's evaluation was written (its eval.json).
     void saeMetricsChanged();
+    // quality() changed (another SAE, or its metrics.json was rewritten).
+    void qualityChanged();
     void failed(const QString& title, const QString& message);
 
 private:
@@ -89,6 +97,8 @@ private:
     QString m_sae;
     QString m_hook;
     std::shared_ptr<const sae::Sae> m_loadedSae;
+    std::shared_ptr<const sae::QualityRecord> m_quality;
+    void reloadQuality();
 };
 
 }  // namespace mono::ui

@@ -10,6 +10,8 @@
 #include <QToolTip>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace mono::ui {
 
@@ -27,6 +29,7 @@ TokenStrip::TokenStrip(QWidget* parent) : QWidget(parent) {
 void TokenStrip::setTokens(const QStringList& tokens, const QVector<float>& values, float scale,
                            int marked) {
     m_tokens = tokens;
+    m_effects.clear();  // they belonged to the previous tokens
     m_values = values;
     m_values.resize(tokens.size());
     float top = 0;
@@ -35,6 +38,26 @@ void TokenStrip::setTokens(const QStringList& tokens, const QVector<float>& valu
     m_marked = marked;
     markHighlights();
     relayout();
+}
+
+void TokenStrip::setEffects(const QVector<float>& deltas) {
+    m_effects = deltas;
+    m_effects.resize(m_tokens.size(), std::numeric_limits<float>::quiet_NaN());
+    m_effectScale = 0;
+    for (float d : m_effects)
+        if (std::isfinite(d)) m_effectScale = std::max(m_effectScale, std::abs(d));
+    if (m_effectScale <= 0) m_effectScale = 1;
+    update();
+}
+
+void TokenStrip::clearEffects() {
+    if (m_effects.isEmpty()) return;
+    m_effects.clear();
+    update();
+}
+
+float TokenStrip::effect(int i) const {
+    return i >= 0 && i < m_effects.size() ? m_effects[i] : std::numeric_limits<float>::quiet_NaN();
 }
 
 void TokenStrip::setHighlight(const QStringList& words) {
@@ -191,6 +214,14 @@ void TokenStrip::paintEvent(QPaintEvent*) {
             p.setPen(QPen(pal.color(QPalette::Highlight), 2));
             p.drawLine(QPointF(r.left(), r.bottom() - 0.5), QPointF(r.right(), r.bottom() - 0.5));
         }
+        const float delta = effect(i);
+        if (std::isfinite(delta) && std::abs(delta) > 1e-4f) {
+            // The token effect: red where ablating the feature lowers log p (it helped).
+            QColor c = delta < 0 ? QColor(0xdc, 0x26, 0x26) : QColor(0x25, 0x63, 0xeb);
+            c.setAlphaF(0.25 + 0.75 * std::min(1.0f, std::abs(delta) / m_effectScale));
+            p.setPen(QPen(c, 3));
+            p.drawLine(QPointF(r.left() + 1, r.bottom() - 1.5), QPointF(r.right() - 1, r.bottom() - 1.5));
+        }
         p.setPen(strength > 0.6 ? QColor(0x11, 0x18, 0x27) : text);
         const QStaticText& t = m_texts[i];
         p.drawStaticText(QPointF(r.x() + kPadX, r.y() + (r.height() - t.size().height()) / 2), t);
@@ -205,10 +236,17 @@ int TokenStrip::tokenAt(const QPoint& pos) const {
 
 QString TokenStrip::toolTipFor(int i) const {
     if (i < 0 || i >= m_tokens.size()) return {};
-    return tr("“%1”  activation %2").arg(displayText(m_tokens[i])).arg(value(i), 0, 'f', 3);
+    QString tip = tr("“%1”  activation %2").arg(displayText(m_tokens[i])).arg(value(i), 0, 'f', 3);
+    const float delta = effect(i);
+    if (std::isfinite(delta))
+        tip += tr("\nAblating the feature: Δ log p %1%2")
+                   .arg(delta >= 0 ? QStringLiteral("+") : QString())
+                   .arg(delta, 0, 'f', 3);
+    return tip;
 }
 
 bool TokenStrip::event(QEvent* event) {
+    if (event->type() == QEvent::Enter) emit hovered();
     if (event->type() == QEvent::ToolTip) {
         auto* help = static_cast<QHelpEvent*>(event);
         const int i = tokenAt(help->pos());

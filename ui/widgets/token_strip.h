@@ -2,7 +2,10 @@
 // TokenStrip: a run of tokens drawn as text, each token's background shaded by
 // a value (a feature's activation on it), wrapping like a paragraph. Hovering
 // a token shows its text and value. Used for dashboard examples and the
-// prompt inspector's heatmap.
+// prompt inspector's heatmap. Optional token effects (the change of each
+// token's log-probability when the feature is ablated) are drawn as a thin
+// bar under the token — red where the feature helped predict it, blue where
+// it hurt — and added to the token's tooltip.
 
 #include <QRectF>
 #include <QStaticText>
@@ -28,6 +31,12 @@ public:
     // `words` in the strip's text (search matches); empty: none.
     void setHighlight(const QStringList& words);
     bool isHighlighted(int i) const { return m_highlighted.value(i, false); }
+    // One Δ log p per token (NaN: none), from core/steer/token_effects.h.
+    void setEffects(const QVector<float>& deltas);
+    void clearEffects();
+    bool hasEffects() const { return !m_effects.isEmpty(); }
+    // Token i's Δ log p, NaN when there is none.
+    float effect(int i) const;
 
     int tokenCount() const { return static_cast<int>(m_tokens.size()); }
     QString token(int i) const { return m_tokens.value(i); }
@@ -48,6 +57,8 @@ public:
 
 signals:
     void tokenClicked(int index);
+    // The pointer entered the strip (owners compute token effects lazily on it).
+    void hovered();
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -73,6 +84,8 @@ private:
     int m_marked = -1;
     QStringList m_highlightWords;
     QVector<bool> m_highlighted;  // per token
+    QVector<float> m_effects;     // per token Δ log p, or empty
+    float m_effectScale = 1;      // the largest |Δ|
     QString m_caption;
     QVector<QStaticText> m_texts;  // shaped once, drawn many times
     QVector<double> m_widths;      // each token's box width

@@ -3,6 +3,7 @@
 #include <QObject>
 #include <QStringList>
 
+#include "core/sae/quality_record.h"
 #include "ui/widgets/display_format.h"
 
 namespace mono::ui {
@@ -81,6 +82,25 @@ QString coFiringLinksHtml(const std::vector<features::CoFiringMeasure>& coFiring
                         .arg(linkTo(m.id, captions), formatFixed(m.jaccard, 2),
                              QString::number(m.share * 100, 'f', 0) + QStringLiteral(" %")));
     return rows.join(QStringLiteral("<br>"));
+}
+
+QString featureQualityText(const sae::QualityRecord* record, qint64 id) {
+    if (!record || id < 0) return {};
+    const auto i = static_cast<size_t>(id);
+    QStringList parts;
+    if (i < record->maxDecoderCosine.size())
+        parts.append(QObject::tr("max decoder cosine %1")
+                         .arg(static_cast<double>(record->maxDecoderCosine[i]), 0, 'f', 3));
+    auto letter = [](int8_t l) { return QChar(QLatin1Char(static_cast<char>('a' + l))); };
+    if (i < record->mainLetter.size() && record->mainLetter[i] >= 0)
+        parts.append(QObject::tr("first-letter feature for ‘%1’").arg(letter(record->mainLetter[i])));
+    if (i < record->absorbedCount.size() && record->absorbedCount[i] > 0 &&
+        i < record->absorbedLetter.size() && record->absorbedLetter[i] >= 0)
+        parts.append(QObject::tr("absorbs ‘%1’ on %n word(s)", nullptr, record->absorbedCount[i])
+                         .arg(letter(record->absorbedLetter[i])));
+    else if (i < record->absorbedCount.size())
+        parts.append(QObject::tr("absorbs no first letter"));
+    return parts.join(QStringLiteral(" · "));
 }
 
 }  // namespace mono::ui

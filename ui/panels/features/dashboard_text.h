@@ -11,6 +11,10 @@
 #include "core/features/cofiring.h"
 #include "core/features/feature_store.h"
 
+namespace mono::sae {
+struct QualityRecord;
+}
+
 namespace mono::ui {
 
 // Tokens longer than this are elided in the logit lists (the full text is in the store).
@@ -34,5 +38,10 @@ QString neighbourLinksHtml(const std::vector<features::RelatedFeature>& neighbou
 // Co-firing features ranked by Jaccard, each with its Jaccard and its raw share.
 QString coFiringLinksHtml(const std::vector<features::CoFiringMeasure>& coFiring,
                           const QHash<qint64, FeatureCaption>& captions);
+
+// A feature's per-feature quality metrics from the SAE's metrics.json: max
+// decoder cosine, the letter it is a main feature of and the one it absorbs
+// (SAEBench absorption). "" when `record` is null or knows nothing of `id`.
+QString featureQualityText(const sae::QualityRecord* record, qint64 id);
 
 }  // namespace mono::ui

@@ -20,6 +20,8 @@
 #include "core/features/cofiring.h"
 #include "ui/panels/features/dashboard_text.h"
 #include "ui/session/feature_store_handle.h"
+#include "ui/session/token_effects_service.h"
+#include "ui/session/workspace_session.h"
 #include "ui/widgets/display_format.h"
 #include "ui/widgets/plot_style.h"
 #include "ui/widgets/token_strip.h"
@@ -289,6 +291,11 @@ QWidget* FeatureDashboard::buildStats() {
     form->addRow(tr("Fires on"), m_fires);
     form->addRow(tr("Max activation"), m_max);
     form->addRow(tr("Mean when firing"), m_mean);
+    m_quality = valueLabel();
+    m_quality->setObjectName(QStringLiteral("featureQuality"));
+    m_quality->setWordWrap(true);
+    m_quality->setToolTip(tr("SAEBench metrics from the SAE's metrics.json (eval-sae --metrics)"));
+    form->addRow(tr("Quality"), m_quality);
     row->addWidget(statsBox, 0);
 
     auto* histBox = new QGroupBox(tr("Activation histogram (firing tokens)"));
@@ -359,6 +366,7 @@ void FeatureDashboard::populate() {
     m_max->setText(formatActivation(s.maxActivation));
     m_mean->setText(formatActivation(s.meanActivation));
     fillHistogram();
+    fillQuality();
     fillExamples();
     m_positive->setText(logitEffectsHtml(m_record.positiveLogits, true));
     m_negative->setText(logitEffectsHtml(m_record.negativeLogits, false));
@@ -391,6 +399,7 @@ void FeatureDashboard::fillExamples() {
         TokenStrip* strip = pooled(m_topStrips, n++);
         if (m_topLayout->indexOf(strip) < 0) m_topLayout->addWidget(strip);
         showExample(strip, e, scale, m_highlight);
+        watchEffects(strip, e);
     }
     for (int i = n; i < m_topStrips.size(); ++i) m_topStrips[i]->hide();
     m_noExamples->setVisible(m_record.topExamples.empty());
@@ -416,10 +425,58 @@ void FeatureDashboard::fillExamples() {
         TokenStrip* strip = pooled(m_intervalStrips, strips++);
         m_intervalLayout->addWidget(strip);
         showExample(strip, *e, scale, m_highlight);
+        watchEffects(strip, *e);
     }
     for (int i = strips; i < m_intervalStrips.size(); ++i) m_intervalStrips[i]->hide();
     for (int i = headings; i < m_binLabels.size(); ++i) m_binLabels[i]->hide();
     m_intervalExamples->setVisible(!sorted.empty());
+}
+
+void FeatureDashboard::setWorkspaceSession(WorkspaceSession* session) {
+    m_session = session;
+    m_effectsService = new TokenEffectsService(session, this);
+    connect(m_effectsService, &TokenEffectsService::computed, this, &FeatureDashboard::showEffects);
+    connect(session, &WorkspaceSession::qualityChanged, this, &FeatureDashboard::fillQuality);
+    fillQuality();
+}
+
+QString FeatureDashboard::qualityText() const {
+    return m_quality ? m_quality->text() : QString();
+}
+
+void FeatureDashboard::fillQuality() {
+    if (!m_quality) return;
+    const auto record = m_session ? m_session->quality() : nullptr;
+    const QString text = featureQualityText(record.get(), m_id);
+    m_quality->setText(text.isEmpty() ? tr("— (run eval-sae --metrics)") : text);
+}
+
+QList<TokenStrip*> FeatureDashboard::exampleStrips() const {
+    QList<TokenStrip*> out;
+    for (TokenStrip* s : m_topStrips)
+        if (!s->isHidden()) out.append(s);
+    for (TokenStrip* s : m_intervalStrips)
+        if (!s->isHidden()) out.append(s);
+    return out;
+}
+
+void FeatureDashboard::watchEffects(TokenStrip* strip, const features::Example& example) {
+    if (!m_effectsService) return;
+    if (!m_stripTokens.contains(strip))
+        connect(strip, &TokenStrip::hovered, this, [this, strip] {
+            if (!strip->hasEffects())
+                m_effectsService->request(m_stripTokens.value(strip), m_id);
+        });
+    m_stripTokens.insert(strip, example.tokens);
+    const QVector<float> known = m_effectsService->cached(example.tokens, m_id);
+    if (!known.isEmpty()) strip->setEffects(known);
+}
+
+void FeatureDashboard::showEffects(const std::vector<int32_t>& tokens, qint64 feature,
+                                   const QVector<float>& deltas) {
+    if (feature != m_id) return;  // the user moved on to another feature
+    for (auto it = m_stripTokens.cbegin(); it != m_stripTokens.cend(); ++it)
+        if (!it.key()->isHidden() && it.value() == tokens) it.key()->setEffects(deltas);
 }
 
 void FeatureDashboard::fillRelated() {

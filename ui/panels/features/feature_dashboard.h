@@ -4,12 +4,17 @@
 // statistics, the activation histogram, top examples and interval samples as
 // shaded token strips, the output tokens it promotes and suppresses, and its
 // nearest and co-firing features as links. "Steer with this feature" hands
-// the feature to the steering panel through steerRequested().
+// the feature to the steering panel through steerRequested(). With a workspace
+// session, its quality metrics (metrics.json) show beside the statistics, and
+// hovering an example computes its token effects when a model is open.
 // The record is read synchronously: one indexed lookup (see docs/BENCHMARKS.md).
 
+#include <QHash>
 #include <QStringList>
 #include <QTimer>
 #include <QWidget>
+
+#include <vector>
 
 #include "core/features/feature_store.h"
 #include "ui/widgets/error_reporter.h"
@@ -29,7 +34,9 @@ class QVBoxLayout;
 namespace mono::ui {
 
 class FeatureStoreHandle;
+class TokenEffectsService;
 class TokenStrip;
+class WorkspaceSession;
 
 class FeatureDashboard : public QWidget {
     Q_OBJECT
@@ -38,6 +45,14 @@ public:
     explicit FeatureDashboard(FeatureStoreHandle* store, QWidget* parent = nullptr);
 
     void setErrorReporter(ErrorReporter reporter) { m_reportError = std::move(reporter); }
+    // Enables per-feature quality metrics and token effects (`session` must
+    // outlive the dashboard).
+    void setWorkspaceSession(WorkspaceSession* session);
+    TokenEffectsService* tokenEffects() const { return m_effectsService; }
+    // The example strips shown now (top examples, then interval samples).
+    QList<TokenStrip*> exampleStrips() const;
+    // The per-feature quality line ("max decoder cosine 0.41 · …"), "" when none.
+    QString qualityText() const;
 
     // Shows feature `id` (saving unsaved edits of the one shown before).
     // Returns false, and shows why, when the store has no such feature.
@@ -86,6 +101,11 @@ private:
     void fillExamples();
     void fillHistogram();
     void fillRelated();
+    void fillQuality();
+    // Remembers the example's tokens so hovering `strip` computes its effects.
+    void watchEffects(TokenStrip* strip, const features::Example& example);
+    void showEffects(const std::vector<int32_t>& tokens, qint64 feature,
+                     const QVector<float>& deltas);
 
     FeatureStoreHandle* m_store;
     ErrorReporter m_reportError;
@@ -110,6 +130,10 @@ private:
     QLabel* m_fires = nullptr;
     QLabel* m_max = nullptr;
     QLabel* m_mean = nullptr;
+    QLabel* m_quality = nullptr;
+    WorkspaceSession* m_session = nullptr;
+    TokenEffectsService* m_effectsService = nullptr;
+    QHash<TokenStrip*, std::vector<int32_t>> m_stripTokens;  // the example each strip shows
     QCustomPlot* m_histogram = nullptr;
     QCPBars* m_histogramBars = nullptr;
     QLabel* m_positive = nullptr;

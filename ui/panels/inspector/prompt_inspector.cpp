@@ -17,6 +17,7 @@
 #include "ui/jobs/job_runner.h"
 #include "ui/session/feature_store_handle.h"
 #include "ui/session/model_session.h"
+#include "ui/session/token_effects_service.h"
 #include "ui/session/workspace_session.h"
 #include "ui/widgets/display_format.h"
 #include "ui/widgets/token_strip.h"
@@ -48,7 +49,10 @@ Result<std::vector<float>> readStoreMax(const std::string& path, int64_t dSae) {
 }  // namespace
 
 PromptInspector::PromptInspector(WorkspaceSession* session, QWidget* parent)
-    : QWidget(parent), m_session(session), m_runner(new JobRunner(this)) {
+    : QWidget(parent),
+      m_session(session),
+      m_runner(new JobRunner(this)),
+      m_effects(new TokenEffectsService(session, this)) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(12, 10, 12, 10);
     layout->setSpacing(8);
@@ -143,7 +147,29 @@ PromptInspector::PromptInspector(WorkspaceSession* session, QWidget* parent)
     connect(m_session, &WorkspaceSession::saeSelected, this, [this] { updateActions(); });
     connect(m_session->models(), &ModelSession::modelChanged, this, [this] { updateActions(); });
     connect(m_prompt, &QPlainTextEdit::textChanged, this, [this] { updateActions(); });
+    connectTokenEffects();
     updateActions();
+}
+
+void PromptInspector::connectTokenEffects() {
+    // Hovering the prompt asks for the shown feature's effects; they arrive on
+    // the GUI thread and are kept only if prompt and feature are still shown.
+    connect(m_heatmap, &TokenStrip::hovered, this, [this] {
+        if (!m_heatmap->hasEffects() && m_heatmapFeature >= 0)
+            m_effects->request(promptTokens(), m_heatmapFeature);
+    });
+    connect(m_effects, &TokenEffectsService::computed, this,
+            [this](const std::vector<int32_t>& tokens, qint64 feature, const QVector<float>& d) {
+                if (feature == m_heatmapFeature && tokens == promptTokens())
+                    m_heatmap->setEffects(d);
+            });
+}
+
+std::vector<int32_t> PromptInspector::promptTokens() const {
+    std::vector<int32_t> ids;
+    ids.reserve(m_result.tokens.size());
+    for (const features::PromptToken& t : m_result.tokens) ids.push_back(t.token);
+    return ids;
 }
 
 PromptInspector::~PromptInspector() = default;
@@ -297,6 +323,8 @@ void PromptInspector::setHeatmapFeature(qint64 id) {
     if (m_storeMax && id >= 0 && static_cast<size_t>(id) < m_storeMax->size())
         scale = (*m_storeMax)[static_cast<size_t>(id)];
     m_heatmap->setTokens(tokens, values, scale);
+    if (const QVector<float> known = m_effects->cached(promptTokens(), id); !known.isEmpty())
+        m_heatmap->setEffects(known);
     const QString label = m_labels.value(id);
     m_heatmap->setCaption(label.isEmpty() ? QStringLiteral("#%1").arg(id)
                                           : QStringLiteral("#%1 %2").arg(id).arg(label));

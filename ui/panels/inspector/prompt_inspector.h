@@ -4,6 +4,8 @@
 // tokens shaded by a chosen feature's activation, and the ranked list of
 // features (by activation relative to each feature's maximum in the store).
 // Clicking a feature in the list opens its dashboard (featureRequested).
+// Hovering the shaded prompt computes the chosen feature's token effects (the
+// change in each later token's log-probability when it is ablated) on a worker.
 
 #include <QHash>
 #include <QWidget>
@@ -23,6 +25,7 @@ class QTableWidget;
 namespace mono::ui {
 
 class JobRunner;
+class TokenEffectsService;
 class TokenStrip;
 class WorkspaceSession;
 
@@ -45,6 +48,7 @@ public:
     qint64 heatmapFeature() const { return m_heatmapFeature; }
     void setHeatmapFeature(qint64 id);
     TokenStrip* heatmap() const { return m_heatmap; }
+    TokenEffectsService* tokenEffects() const { return m_effects; }
     QTableWidget* rankedTable() const { return m_ranked; }
     // The line beside Inspect ("30 tokens, 412 features fire (the 100 strongest listed)").
     QString statusText() const;
@@ -61,9 +65,12 @@ private:
     void updateActions();
     void showResult();
     void showTokenDetails(int tokenIndex);
+    std::vector<int32_t> promptTokens() const;
+    void connectTokenEffects();
 
     WorkspaceSession* m_session;
     JobRunner* m_runner;
+    TokenEffectsService* m_effects;
     ErrorReporter m_reportError;
     features::PromptResult m_result;
     QHash<qint64, QString> m_labels;
