@@ -117,8 +117,8 @@ int runEvalSae(CliArgs& args) {
         if (metricsText)
             return sae::evaluateQuality(**model, **tokenizer, *loaded, quality, bar.progress());
         sae::QualityResult r;
-        MONO_ASSIGN_OR_RETURN(r.eval,
-                              sae::evaluateInModel(**model, **tokenizer, *loaded, spec, bar.progress()));
+        MONO_ASSIGN_OR_RETURN(
+            r.eval, sae::evaluateInModel(**model, **tokenizer, *loaded, spec, bar.progress()));
         return r;
     };
     Result<sae::QualityResult> result = run();
@@ -169,8 +169,8 @@ const RegisterCommand kRegister({"eval-sae",
                                  "evaluate an SAE: reconstruction and spliced loss",
                                  kUsage,
                                  {"any-hook", "any-model"},
-                                 {"sae", "corpus", "tokens", "ctx", "hook", "tokenizer", "json", "metrics",
-                                  "absorption-words"},
+                                 {"sae", "corpus", "tokens", "ctx", "hook", "tokenizer", "json",
+                                  "metrics", "absorption-words"},
                                  &runEvalSae});
 
 }  // namespace

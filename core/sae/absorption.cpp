@@ -18,7 +18,9 @@ constexpr int kLetters = 26;
 using MatrixD = Eigen::MatrixXd;
 using VectorD = Eigen::VectorXd;
 
-bool isTrain(int64_t i, int testEvery) { return i % testEvery != testEvery - 1; }
+bool isTrain(int64_t i, int testEvery) {
+    return i % testEvery != testEvery - 1;
+}
 
 struct Probe {
     MatrixD w;  // [D, C] in the centred, scaled space; columns are the directions
@@ -85,8 +87,8 @@ double f1Score(int64_t tp, int64_t fp, int64_t fn) {
 }
 
 // The main features of `letter` (see absorption.h, step 4). `codes` [N, F].
-std::vector<int32_t> mainFeatures(const MatrixD& codes, const std::vector<int>& letters,
-                                  int letter, const AbsorptionOptions& o) {
+std::vector<int32_t> mainFeatures(const MatrixD& codes, const std::vector<int>& letters, int letter,
+                                  const AbsorptionOptions& o) {
     const int64_t N = codes.rows(), F = codes.cols();
     VectorD pos = VectorD::Zero(F), neg = VectorD::Zero(F);
     int64_t nPos = 0, nNeg = 0;
@@ -237,11 +239,14 @@ Result<AbsorptionReport> computeAbsorption(const Sae& sae, const Matrix& x,
                                            const AbsorptionOptions& o) {
     const int64_t N = x.rows(), F = sae.dSae();
     if (static_cast<int64_t>(letters.size()) != N || x.cols() != sae.dIn())
-        return Status::invalidArgument("absorption: " + std::to_string(N) + " activation rows of width " +
-                                       std::to_string(x.cols()) + " for " + std::to_string(letters.size()) +
-                                       " letters and an SAE with d_in=" + std::to_string(sae.dIn()));
+        return Status::invalidArgument(
+            "absorption: " + std::to_string(N) + " activation rows of width " +
+            std::to_string(x.cols()) + " for " + std::to_string(letters.size()) +
+            " letters and an SAE with d_in=" + std::to_string(sae.dIn()));
     for (int l : letters)
-        if (l < 0 || l >= kLetters) return Status::invalidArgument("absorption: letter index " + std::to_string(l) + " is not 0..25");
+        if (l < 0 || l >= kLetters)
+            return Status::invalidArgument("absorption: letter index " + std::to_string(l) +
+                                           " is not 0..25");
     if (o.testEvery < 2) return Status::invalidArgument("absorption: testEvery must be ≥ 2");
     const MatrixD xd = x.cast<double>();
     MONO_ASSIGN_OR_RETURN(Matrix codesF, sae.encode(x));
@@ -263,8 +268,10 @@ Result<AbsorptionReport> computeAbsorption(const Sae& sae, const Matrix& x,
         bool trained = false;
         for (int64_t i = 0; i < N; ++i) {
             if (letters[i] != letter) continue;
-            if (isTrain(i, o.testEvery)) trained = true;
-            else if (probe.predicted[i] == letter) truePositives.push_back(i);
+            if (isTrain(i, o.testEvery))
+                trained = true;
+            else if (probe.predicted[i] == letter)
+                truePositives.push_back(i);
         }
         for (int64_t i = 0; i < N; ++i)
             if (!isTrain(i, o.testEvery) && letters[i] == letter) {
@@ -278,11 +285,11 @@ Result<AbsorptionReport> computeAbsorption(const Sae& sae, const Matrix& x,
         for (int32_t f : la.mainFeatures)
             if (report.mainLetter[f] < 0) report.mainLetter[f] = static_cast<int8_t>(letter);
         const VectorD dir = probe.w.col(letter).normalized();  // [D]
-        const VectorD cos = unitDec * dir;                       // [F]
+        const VectorD cos = unitDec * dir;                     // [F]
         double fractions = 0;
         for (int64_t i : truePositives) {
-            const WordScore s = scoreWord(codes.row(i).transpose(), cos, la.mainFeatures,
-                                          xd.row(i).dot(dir), o);
+            const WordScore s =
+                scoreWord(codes.row(i).transpose(), cos, la.mainFeatures, xd.row(i).dot(dir), o);
             fractions += s.fraction;
             if (s.full) {
                 ++la.fullAbsorptions;
@@ -299,9 +306,11 @@ Result<AbsorptionReport> computeAbsorption(const Sae& sae, const Matrix& x,
         report.letters.push_back(std::move(la));
     }
     if (report.letters.empty())
-        return Status::invalidArgument("absorption: no letter has training words and a held-out word the probe gets right (" +
-                                       std::to_string(N) + " words)");
-    report.probeTestAccuracy = tested ? static_cast<double>(correct) / static_cast<double>(tested) : 0;
+        return Status::invalidArgument(
+            "absorption: no letter has training words and a held-out word the probe gets right (" +
+            std::to_string(N) + " words)");
+    report.probeTestAccuracy =
+        tested ? static_cast<double>(correct) / static_cast<double>(tested) : 0;
     for (const LetterAbsorption& la : report.letters) {
         report.meanAbsorptionFraction += la.meanAbsorptionFraction;
         report.meanFullAbsorption += la.fullAbsorptionRate;
@@ -314,7 +323,8 @@ Result<AbsorptionReport> computeAbsorption(const Sae& sae, const Matrix& x,
     for (int64_t f = 0; f < F; ++f) {
         const auto& counts = absorbedBy[f];
         if (counts.empty()) continue;
-        report.absorbedLetter[f] = static_cast<int8_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+        report.absorbedLetter[f] =
+            static_cast<int8_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
     }
     return report;
 }

@@ -52,10 +52,10 @@ struct AbsorptionOptions {
     double probeL2 = 1e-4;
     int maxK = 10;
     double f1Jump = 0.03;
-    double fullCosThreshold = 0.025;     // SAEBench full_absorption_probe_cos_sim_threshold
-    double fractionCosThreshold = 0.1;   // absorption_fraction_probe_cos_sim_threshold
-    double projectionShare = 0.4;        // probe_projection_proportion_threshold
-    int maxAbsorbers = 3;                // absorption_fraction_max_absorbing_latents
+    double fullCosThreshold = 0.025;    // SAEBench full_absorption_probe_cos_sim_threshold
+    double fractionCosThreshold = 0.1;  // absorption_fraction_probe_cos_sim_threshold
+    double projectionShare = 0.4;       // probe_projection_proportion_threshold
+    int maxAbsorbers = 3;               // absorption_fraction_max_absorbing_latents
 };
 
 struct LetterAbsorption {

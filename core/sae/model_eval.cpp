@@ -106,8 +106,10 @@ Result<ModelEvalReport> evaluateInModel(model::Model& model, const tok::Tokenize
             MONO_RETURN_IF_ERROR(model.forward(batch, options, &logits));
             MONO_RETURN_IF_ERROR(hookStatus);
             nll[static_cast<int>(mode)] += sumNll(logits, batch, row);
-            if (mode == Splice::kNone) std::swap(clean, logits);
-            else kl[static_cast<int>(mode)] += sumKl(clean, logits, batch);
+            if (mode == Splice::kNone)
+                std::swap(clean, logits);
+            else
+                kl[static_cast<int>(mode)] += sumKl(clean, logits, batch);
         }
         predicted += batch.numTokens() - batch.numSeqs();
         klRows += batch.numTokens() - batch.numSeqs();

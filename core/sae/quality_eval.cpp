@@ -41,7 +41,9 @@ Result<unsigned> parseQualityMetrics(const std::string& text) {
             return Status::invalidArgument("unknown metric '" + item + "' (known: all, " +
                                            qualityMetricNames() + ")");
     }
-    if (set == 0) return Status::invalidArgument("no metric named (known: all, " + qualityMetricNames() + ")");
+    if (set == 0)
+        return Status::invalidArgument("no metric named (known: all, " + qualityMetricNames() +
+                                       ")");
     return set;
 }
 
@@ -83,10 +85,13 @@ Result<QualityResult> evaluateQuality(model::Model& model, const tok::Tokenizer&
     if (spec.metrics & kAbsorption) {
         progress.report(-1, "absorption: first-letter probe");
         const int32_t bos = tokenizer.bos() >= 0 ? tokenizer.bos() : model.config().bosId;
-        if (bos < 0) return Status::unsupported("absorption needs a BOS token to start prompts with");
+        if (bos < 0)
+            return Status::unsupported("absorption needs a BOS token to start prompts with");
         const FirstLetterWords words = firstLetterVocabulary(tokenizer, spec.absorptionWords);
-        MONO_ASSIGN_OR_RETURN(Matrix x, wordActivations(model, spec.eval.hook, bos, words.tokens, stop));
-        MONO_ASSIGN_OR_RETURN(out.absorption, computeAbsorption(sae, x, words.letters, spec.absorption));
+        MONO_ASSIGN_OR_RETURN(Matrix x,
+                              wordActivations(model, spec.eval.hook, bos, words.tokens, stop));
+        MONO_ASSIGN_OR_RETURN(out.absorption,
+                              computeAbsorption(sae, x, words.letters, spec.absorption));
         const AbsorptionReport& a = out.absorption;
         r.summary.emplace_back("absorption_fraction", a.meanAbsorptionFraction);
         r.summary.emplace_back("full_absorption", a.meanFullAbsorption);

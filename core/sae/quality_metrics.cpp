@@ -48,15 +48,16 @@ Result<ActivationQuality> activationQuality(const Sae& sae, const Matrix& x, int
     q.l0 = sumL0 / n;
     q.l2Ratio = sumRatio / n;
     q.relativeReconstructionBias = sumDot != 0 ? sumHatSq / sumDot : 0.0;
-    q.fractionAlive = static_cast<double>(std::count(alive.begin(), alive.end(), 1)) /
-                      static_cast<double>(F);
+    q.fractionAlive =
+        static_cast<double>(std::count(alive.begin(), alive.end(), 1)) / static_cast<double>(F);
     return q;
 }
 
 Result<DecoderCosineQuality> decoderCosineQuality(const Sae& sae) {
     if (sae.dSae() < 2)
-        return Status::invalidArgument("max decoder cosine needs at least two features, the SAE has " +
-                                       std::to_string(sae.dSae()));
+        return Status::invalidArgument(
+            "max decoder cosine needs at least two features, the SAE has " +
+            std::to_string(sae.dSae()));
     const auto matches = topDecoderCosines(sae.wDec(), sae.wDec(), 1, true);
     DecoderCosineQuality q;
     q.maxCosine.resize(matches.size());

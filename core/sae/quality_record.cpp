@@ -19,10 +19,12 @@ Status readArray(const nlohmann::json& perFeature, const char* key, std::vector<
                  const std::string& path) {
     if (!perFeature.contains(key)) return Status::success();
     const auto& a = perFeature[key];
-    if (!a.is_array()) return Status::invalidArgument(path + ": per_feature." + key + " is not an array");
+    if (!a.is_array())
+        return Status::invalidArgument(path + ": per_feature." + key + " is not an array");
     out->reserve(a.size());
     for (const auto& v : a) {
-        if (!v.is_number()) return Status::invalidArgument(path + ": per_feature." + key + " holds a non-number");
+        if (!v.is_number())
+            return Status::invalidArgument(path + ": per_feature." + key + " holds a non-number");
         out->push_back(static_cast<T>(v.get<double>()));
     }
     return Status::success();
@@ -57,8 +59,11 @@ Status saveQualityRecord(const std::string& path, const QualityRecord& r) {
     if (!r.absorbedCount.empty()) perFeature["absorbed_count"] = r.absorbedCount;
     if (!r.absorbedLetter.empty()) perFeature["absorbed_letter"] = r.absorbedLetter;
     if (!r.mainLetter.empty()) perFeature["main_letter"] = r.mainLetter;
-    const nlohmann::json j = {{"version", kVersion}, {"model", r.model},     {"hook", r.hook},
-                              {"summary", summary},  {"per_feature", perFeature}};
+    const nlohmann::json j = {{"version", kVersion},
+                              {"model", r.model},
+                              {"hook", r.hook},
+                              {"summary", summary},
+                              {"per_feature", perFeature}};
     return writeFileAtomic(path, j.dump() + "\n");
 }
 
@@ -80,11 +85,13 @@ Result<QualityRecord> loadQualityRecord(const std::string& path) {
     for (const auto& e : j["summary"]) {
         if (!e.is_object() || !e.contains("name") || !e["name"].is_string() ||
             !e.contains("value") || !e["value"].is_number())
-            return Status::invalidArgument(path + ": a summary entry lacks a name or a numeric value");
+            return Status::invalidArgument(path +
+                                           ": a summary entry lacks a name or a numeric value");
         r.summary.emplace_back(e["name"].get<std::string>(), e["value"].get<double>());
     }
     const nlohmann::json perFeature = j.value("per_feature", nlohmann::json::object());
-    if (!perFeature.is_object()) return Status::invalidArgument(path + ": per_feature is not an object");
+    if (!perFeature.is_object())
+        return Status::invalidArgument(path + ": per_feature is not an object");
     MONO_RETURN_IF_ERROR(readArray(perFeature, "max_decoder_cosine", &r.maxDecoderCosine, path));
     MONO_RETURN_IF_ERROR(readArray(perFeature, "absorbed_count", &r.absorbedCount, path));
     MONO_RETURN_IF_ERROR(readArray(perFeature, "absorbed_letter", &r.absorbedLetter, path));

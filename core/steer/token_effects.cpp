@@ -24,8 +24,8 @@ Result<TokenEffects> featureTokenEffects(model::Model& model, std::shared_ptr<co
     FeatureEdit zero;
     zero.feature = feature;
     zero.value = 0;
-    MONO_ASSIGN_OR_RETURN(SaeSplice splice, SaeSplice::create(model.config(), sae, hook, {zero},
-                                                              SteerMode::kClamp));
+    MONO_ASSIGN_OR_RETURN(SaeSplice splice,
+                          SaeSplice::create(model.config(), sae, hook, {zero}, SteerMode::kClamp));
     const model::Batch batch = model::Batch::single(tokens);
     // Clean pass: logits, and the hook rows to find where f fires.
     Matrix x;
@@ -53,8 +53,7 @@ Result<TokenEffects> featureTokenEffects(model::Model& model, std::shared_ptr<co
     model::Hooks hooks;
     Status hookError;
     splice.install(
-        hooks, [&](int, int64_t pos) { return ablate[static_cast<size_t>(pos)] != 0; },
-        &hookError);
+        hooks, [&](int, int64_t pos) { return ablate[static_cast<size_t>(pos)] != 0; }, &hookError);
     options.hooks = &hooks;
     MONO_RETURN_IF_ERROR(model.forward(batch, options, &ablated));
     MONO_RETURN_IF_ERROR(hookError);

@@ -22,7 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path dataDir() { return test::sourceDir() / "tests" / "data" / "quality"; }
+fs::path dataDir() {
+    return test::sourceDir() / "tests" / "data" / "quality";
+}
 
 bool near(double got, double want, double tol) {
     if (std::abs(got - want) <= tol * std::max(1.0, std::abs(want))) return true;
@@ -147,7 +149,8 @@ private slots:
         const std::string saeDir = dir.path().toStdString();
         const std::string path = qualityRecordPath(saeDir);
         QCOMPARE(fs::path(path).filename().string(), std::string("metrics.json"));
-        QCOMPARE(qualityRecordPath(saeDir + "/x.safetensors"), saeDir + "/x.safetensors.metrics.json");
+        QCOMPARE(qualityRecordPath(saeDir + "/x.safetensors"),
+                 saeDir + "/x.safetensors.metrics.json");
         QualityRecord r;
         r.model = "m";
         r.hook = "blocks.0.hook_resid_post";

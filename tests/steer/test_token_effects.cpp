@@ -26,9 +26,13 @@ constexpr int32_t kA = 0, kB = 1, kT = 3;
 constexpr const char* kHook = "blocks.0.hook_resid_post";
 
 std::shared_ptr<model::Model> handBuiltModel() {
-    model::ModelConfig cfg = model::llamaConfig(
-        "hand-built",
-        {.dModel = C, .nLayers = 1, .nHeads = 2, .nKvHeads = 2, .dMlp = 8, .vocabSize = V, .maxSeqLen = 16});
+    model::ModelConfig cfg = model::llamaConfig("hand-built", {.dModel = C,
+                                                               .nLayers = 1,
+                                                               .nHeads = 2,
+                                                               .nKvHeads = 2,
+                                                               .dMlp = 8,
+                                                               .vocabSize = V,
+                                                               .maxSeqLen = 16});
     cfg.tiedEmbeddings = false;
     auto base = model::Model::random(cfg, 1);
     if (!base.ok()) qFatal("%s", base.status().toString().c_str());
@@ -118,7 +122,8 @@ private slots:
     void badInput() {
         const std::vector<int32_t> tokens = {kA, kB, kT};
         QVERIFY(!steer::featureTokenEffects(*m_model, m_sae, kHook, tokens, 3).ok());
-        QVERIFY(!steer::featureTokenEffects(*m_model, m_sae, "blocks.5.hook_resid_post", tokens, 0).ok());
+        QVERIFY(!steer::featureTokenEffects(*m_model, m_sae, "blocks.5.hook_resid_post", tokens, 0)
+                     .ok());
         QVERIFY(!steer::featureTokenEffects(*m_model, m_sae, kHook, {kA, 99}, 0).ok());
     }
 };
