@@ -60,6 +60,8 @@ void printQuality(const sae::QualityResult& q) {
     for (size_t i = 4; i < q.record.summary.size(); ++i)
         std::printf("  %-30s %12.6g\n", q.record.summary[i].first.c_str(),
                     q.record.summary[i].second);
+    if (!q.absorptionSkipped.empty())
+        std::printf("  absorption not measured: %s\n", q.absorptionSkipped.c_str());
     if (q.absorption.letters.empty()) return;
     std::printf("  letter  probe TP  main features  absorption fraction  full absorption\n");
     for (const sae::LetterAbsorption& l : q.absorption.letters) {

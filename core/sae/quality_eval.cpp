@@ -90,8 +90,13 @@ Result<QualityResult> evaluateQuality(model::Model& model, const tok::Tokenizer&
         const FirstLetterWords words = firstLetterVocabulary(tokenizer, spec.absorptionWords);
         MONO_ASSIGN_OR_RETURN(Matrix x,
                               wordActivations(model, spec.eval.hook, bos, words.tokens, stop));
-        MONO_ASSIGN_OR_RETURN(out.absorption,
-                              computeAbsorption(sae, x, words.letters, spec.absorption));
+        auto absorption = computeAbsorption(sae, x, words.letters, spec.absorption);
+        if (absorption.status().code() == StatusCode::kInvalidArgument) {
+            out.absorptionSkipped = absorption.status().message();
+            return out;
+        }
+        MONO_RETURN_IF_ERROR(absorption.status());
+        out.absorption = std::move(*absorption);
         const AbsorptionReport& a = out.absorption;
         r.summary.emplace_back("absorption_fraction", a.meanAbsorptionFraction);
         r.summary.emplace_back("full_absorption", a.meanFullAbsorption);

@@ -43,6 +43,10 @@ struct QualityResult {
     ModelEvalReport eval;         // the held-out evaluation (always run)
     AbsorptionReport absorption;  // when asked for
     QualityRecord record;         // summary and per-feature values, ready to save
+    // Why absorption was asked for but not measured (a vocabulary with no letter
+    // the probe gets right on a held-out word); empty otherwise. The other
+    // metrics stand.
+    std::string absorptionSkipped;
 };
 
 Result<QualityResult> evaluateQuality(model::Model& model, const tok::Tokenizer& tokenizer,

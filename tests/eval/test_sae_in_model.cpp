@@ -1,11 +1,13 @@
 // evaluateInModel on stories260K with SAEs whose answers are known exactly:
-// a perfect SAE (x̂ = x) recovers all of the loss, a zero SAE none of it.
+// a perfect SAE (x̂ = x) recovers all of the loss and has KL fidelity 1, a
+// zero SAE none of it (KL fidelity 0); the quality metrics of the perfect SAE.
 
 #include <QtTest>
 
 #include "core/model/model.h"
 #include "core/model/model_files.h"
 #include "core/sae/model_eval.h"
+#include "core/sae/quality_eval.h"
 #include "tests/support/test_support.h"
 
 using namespace mono;
@@ -63,6 +65,9 @@ private slots:
         QVERIFY(report->metrics.explainedVariance > 0.9999);
         QVERIFY(report->ceZeroAblation > report->ceClean + 0.5);  // the hook matters
         QVERIFY(report->ceClean > 0.1 && report->ceClean < 5);
+        QVERIFY(report->klSae < 1e-8);
+        QVERIFY(report->klZeroAblation > 0.5);
+        QVERIFY(std::abs(report->klFidelity - 1.0) < 1e-8);
     }
 
     void zeroSaeRecoversNothing() {
@@ -71,6 +76,42 @@ private slots:
         QVERIFY(std::abs(report->ceSae - report->ceZeroAblation) < 1e-4);
         QVERIFY(std::abs(report->ceLossRecovered) < 1e-4);
         QVERIFY(report->deltaLoss > 0.5);
+        QCOMPARE(report->klSae, report->klZeroAblation);
+        QCOMPARE(report->klFidelity, 0.0);
+    }
+
+    void qualityOfThePerfectSae() {
+        sae::QualitySpec spec;
+        spec.eval = m_spec;
+        auto q = sae::evaluateQuality(*m_model, *m_tokenizer, perfectSae(64, false), spec);
+        MONO_VERIFY_RESULT(q);
+        const sae::QualityRecord& r = q->record;
+        auto value = [&r](const char* key) {
+            const double* v = r.find(key);
+            if (!v) qFatal("no %s in the record", key);
+            return *v;
+        };
+        QVERIFY(std::abs(value("l2_ratio") - 1.0) < 1e-6);
+        QVERIFY(std::abs(value("relative_reconstruction_bias") - 1.0) < 1e-6);
+        QVERIFY(std::abs(value("kl_fidelity") - 1.0) < 1e-8);
+        // Feature i and d + i decode to e_i and −e_i: cosine −1 with each other, 0 with the rest.
+        QCOMPARE(value("max_decoder_cosine_max"), 0.0);
+        QCOMPARE(r.maxDecoderCosine.size(), size_t(128));
+        QVERIFY(value("fraction_alive") > 0.9);
+        // Absorption ran on the model's own words (stories260K has 122 of ≥ 2 letters).
+        QVERIFY2(q->absorptionSkipped.empty() ? value("absorption_words") == 122
+                                              : !q->absorption.letters.size(),
+                 q->absorptionSkipped.c_str());
+        QCOMPARE(sae::firstLetterVocabulary(*m_tokenizer).tokens.size(), size_t(122));
+        auto only = sae::parseQualityMetrics("kl,shrinkage");
+        MONO_VERIFY_RESULT(only);
+        spec.metrics = *only;
+        auto partial = sae::evaluateQuality(*m_model, *m_tokenizer, perfectSae(64, false), spec);
+        MONO_VERIFY_RESULT(partial);
+        QVERIFY(partial->record.find("kl_fidelity") && partial->record.find("l2_ratio"));
+        QVERIFY(!partial->record.find("fraction_alive") && partial->record.maxDecoderCosine.empty());
+        QVERIFY(!sae::parseQualityMetrics("kl,bogus").ok());
+        QVERIFY(!sae::parseQualityMetrics("").ok());
     }
 
     void mismatchedSaeIsRefused() {

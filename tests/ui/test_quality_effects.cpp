@@ -95,7 +95,7 @@ private slots:
 
     void metricsShowInSidebarAndDashboard() {
         FeatureDashboard* dash = m_window->featuresView()->dashboard();
-        m_window->openFeature(5);
+        m_window->featuresView()->openFeature(5);
         QCOMPARE(dash->currentFeature(), qint64(5));
         QVERIFY(m_window->sidebar()->qualityText().isEmpty());
         QVERIFY(dash->qualityText().contains(QStringLiteral("eval-sae --metrics")));
@@ -127,14 +127,14 @@ private slots:
         QVERIFY2(mine.contains(QStringLiteral("max decoder cosine 0.875")), qPrintable(mine));
         QVERIFY(mine.contains(QStringLiteral("‘b’")));
         QVERIFY(mine.contains(QStringLiteral("absorbs ‘s’ on 3 words")));
-        m_window->openFeature(6);
+        m_window->featuresView()->openFeature(6);
         QVERIFY(dash->qualityText().contains(QStringLiteral("0.250")));
         QVERIFY(dash->qualityText().contains(QStringLiteral("absorbs no first letter")));
     }
 
     void hoveringAnExampleShowsItsTokenEffects() {
         FeatureDashboard* dash = m_window->featuresView()->dashboard();
-        m_window->openFeature(m_dense);
+        m_window->featuresView()->openFeature(m_dense);
         QVERIFY(!dash->record().topExamples.empty());
         const features::Example& e = dash->record().topExamples.front();
         TokenStrip* strip = dash->exampleStrips().front();
@@ -152,7 +152,7 @@ private slots:
         QVERIFY2(strip->toolTipFor(t).contains(QStringLiteral("Δ log p")),
                  qPrintable(strip->toolTipFor(t)));
         // Another feature's dashboard reuses the strip: its effects are gone.
-        m_window->openFeature(m_dense == 6 ? 7 : 6);
+        m_window->featuresView()->openFeature(m_dense == 6 ? 7 : 6);
         if (!dash->exampleStrips().isEmpty()) QVERIFY(!dash->exampleStrips().front()->hasEffects());
     }
 

@@ -9,6 +9,7 @@
 #include "core/base/atomic_file.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
+#include "core/sae/quality_eval.h"
 #include "core/sae/sae_io.h"
 #include "core/workspace/job_locks.h"
 #include "core/workspace/workspace.h"
@@ -153,9 +154,16 @@ Result<sae::ModelEvalReport> runEvalJob(const EvalJobSpec& spec, const Progress&
     eval.corpus = m.corpus;
     eval.tokens = spec.tokens;
     eval.contextSize = m.contextSize;
+    // The SAEBench quality metrics too (metrics.json, as eval-sae --metrics all
+    // writes it): the sidebar and the dashboard show them.
+    sae::QualitySpec quality;
+    quality.eval = eval;
     MONO_ASSIGN_OR_RETURN(
-        sae::ModelEvalReport report,
-        sae::evaluateInModel(*model, *tokenizer, sae, eval, progress, std::move(stop)));
+        sae::QualityResult result,
+        sae::evaluateQuality(*model, *tokenizer, sae, quality, progress, std::move(stop)));
+    MONO_RETURN_IF_ERROR(sae::saveQualityRecord(
+        sae::qualityRecordPath(workspace.saeDir(spec.saeName)), result.record));
+    const sae::ModelEvalReport& report = result.eval;
     // The same file `monoscope-cli eval-sae --json` writes: the sidebar shows it from now on.
     const sae::SaeMetrics& s = report.metrics;
     const nlohmann::json j = {{"sae", workspace.saeDir(spec.saeName)},
