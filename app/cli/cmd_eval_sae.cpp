@@ -66,7 +66,10 @@ void printQuality(const sae::QualityResult& q) {
     std::printf("  letter  probe TP  main features  absorption fraction  full absorption\n");
     for (const sae::LetterAbsorption& l : q.absorption.letters) {
         std::string main;
-        for (int32_t f : l.mainFeatures) main += (main.empty() ? "" : ",") + std::to_string(f);
+        for (int32_t f : l.mainFeatures) {
+            if (!main.empty()) main += ',';
+            main += std::to_string(f);
+        }
         std::printf("  %c       %8lld  %-13s  %19.4f  %15.4f\n", 'a' + l.letter,
                     (long long)l.probeTruePositives, main.c_str(), l.meanAbsorptionFraction,
                     l.fullAbsorptionRate);

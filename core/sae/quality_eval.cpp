@@ -21,7 +21,10 @@ constexpr Named kNames[] = {{"shrinkage", kShrinkage},
 
 std::string qualityMetricNames() {
     std::string out;
-    for (const Named& n : kNames) out += (out.empty() ? "" : ", ") + std::string(n.name);
+    for (const Named& n : kNames) {
+        if (!out.empty()) out += ", ";
+        out += n.name;
+    }
     return out;
 }
 

@@ -109,7 +109,8 @@ private slots:
         auto partial = sae::evaluateQuality(*m_model, *m_tokenizer, perfectSae(64, false), spec);
         MONO_VERIFY_RESULT(partial);
         QVERIFY(partial->record.find("kl_fidelity") && partial->record.find("l2_ratio"));
-        QVERIFY(!partial->record.find("fraction_alive") && partial->record.maxDecoderCosine.empty());
+        QVERIFY(!partial->record.find("fraction_alive") &&
+                partial->record.maxDecoderCosine.empty());
         QVERIFY(!sae::parseQualityMetrics("kl,bogus").ok());
         QVERIFY(!sae::parseQualityMetrics("").ok());
     }

@@ -93,15 +93,15 @@ QString featureQualityText(const sae::QualityRecord* record, qint64 id) {
                          .arg(static_cast<double>(record->maxDecoderCosine[i]), 0, 'f', 3));
     auto letter = [](int8_t l) { return QChar(QLatin1Char(static_cast<char>('a' + l))); };
     if (i < record->mainLetter.size() && record->mainLetter[i] >= 0)
-        parts.append(QObject::tr("first-letter feature for ‘%1’").arg(letter(record->mainLetter[i])));
+        parts.append(
+            QObject::tr("first-letter feature for ‘%1’").arg(letter(record->mainLetter[i])));
     if (i < record->absorbedCount.size() && record->absorbedCount[i] > 0 &&
         i < record->absorbedLetter.size() && record->absorbedLetter[i] >= 0) {
         const QChar l = letter(record->absorbedLetter[i]);
         const int n = record->absorbedCount[i];
         parts.append(n == 1 ? QObject::tr("absorbs ‘%1’ on 1 word").arg(l)
                             : QObject::tr("absorbs ‘%1’ on %2 words").arg(l).arg(n));
-    }
-    else if (i < record->absorbedCount.size())
+    } else if (i < record->absorbedCount.size())
         parts.append(QObject::tr("absorbs no first letter"));
     return parts.join(QStringLiteral(" · "));
 }
