@@ -20,6 +20,7 @@
 #include "ui/jobs/job_runner.h"
 #include "ui/main/main_window.h"
 #include "ui/main/new_workspace_wizard.h"
+#include "ui/main/workspace_sidebar.h"
 #include "ui/models/feature_table_model.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/features_view.h"
@@ -283,6 +284,11 @@ private slots:
         QCOMPARE(outcomes().size(), 4);
         QVERIFY2(window->jobsPanel()->log().last().contains(QStringLiteral("CE clean")),
                  qPrintable(window->jobsPanel()->log().last()));
+        // ... and the SAEBench quality metrics land beside the SAE and in the sidebar.
+        QVERIFY(fs::exists(dir / "saes" / "tiny" / "metrics.json"));
+        QVERIFY(window->workspace()->quality() != nullptr);
+        QVERIFY2(window->sidebar()->qualityText().contains(QStringLiteral("KL fidelity")),
+                 qPrintable(window->sidebar()->qualityText()));
     }
 
     void cleanupTestCase() { QSettings().clear(); }

@@ -43,10 +43,9 @@ void hover(QWidget* w) {
 // number of tokens with a nonzero effect.
 int checkAgainstCore(TokenStrip* strip, MainWindow* window, const std::vector<int32_t>& tokens,
                      qint64 feature) {
-    auto core = steer::featureTokenEffects(*window->session()->current().model,
-                                           window->workspace()->sae(),
-                                           window->workspace()->currentHook().toStdString(),
-                                           tokens, feature);
+    auto core = steer::featureTokenEffects(
+        *window->session()->current().model, window->workspace()->sae(),
+        window->workspace()->currentHook().toStdString(), tokens, feature);
     if (!core.ok()) qFatal("%s", core.status().toString().c_str());
     int nonzero = 0;
     for (const steer::TokenEffect& e : core->effects) {
@@ -103,7 +102,9 @@ private slots:
         const int64_t F = m_window->workspace()->sae()->dSae();
         sae::QualityRecord r;
         r.hook = m_ws.hook;
-        r.summary = {{"l2_ratio", 0.9512}, {"fraction_alive", 0.75}, {"kl_fidelity", 0.987},
+        r.summary = {{"l2_ratio", 0.9512},
+                     {"fraction_alive", 0.75},
+                     {"kl_fidelity", 0.987},
                      {"absorption_fraction", 0.125}};
         r.maxDecoderCosine.assign(static_cast<size_t>(F), 0.25f);
         r.maxDecoderCosine[5] = 0.875f;
@@ -158,7 +159,8 @@ private slots:
 
     void hoveringThePromptShowsItsTokenEffects() {
         PromptInspector* inspector = m_window->inspector();
-        inspector->setPrompt(QStringLiteral("Once upon a time, there was a little girl named Lily."));
+        inspector->setPrompt(
+            QStringLiteral("Once upon a time, there was a little girl named Lily."));
         QSignalSpy done(inspector, &PromptInspector::inspected);
         inspector->inspect();
         QVERIFY(done.wait(20000));

@@ -62,8 +62,7 @@ WorkspaceSidebar::WorkspaceSidebar(WorkspaceSession* session, QWidget* parent)
         updateStoreInfo();
     });
     connect(m_session, &WorkspaceSession::saeLoaded, this, &WorkspaceSidebar::updateStoreInfo);
-    connect(m_session, &WorkspaceSession::qualityChanged, this,
-            &WorkspaceSidebar::updateStoreInfo);
+    connect(m_session, &WorkspaceSession::qualityChanged, this, &WorkspaceSidebar::updateStoreInfo);
     connect(m_saes, &QListWidget::currentTextChanged, this, [this](const QString& name) {
         if (name.isEmpty() || name == m_session->currentSae()) return;
         const Status st = m_session->selectSae(name);

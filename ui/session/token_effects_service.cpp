@@ -47,10 +47,10 @@ bool TokenEffectsService::request(const std::vector<int32_t>& tokens, qint64 fea
     const int64_t context = model->config().maxSeqLen;
     m_runner->start(
         tr("Token effects of feature %1").arg(feature),
-        [model, sae, hook, tokens, feature, context](const JobContext&)
-            -> Result<QVector<float>> {
+        [model, sae, hook, tokens, feature, context](const JobContext&) -> Result<QVector<float>> {
             std::vector<int32_t> cut = tokens;  // a store's window never exceeds the context
-            if (static_cast<int64_t>(cut.size()) > context) cut.resize(static_cast<size_t>(context));
+            if (static_cast<int64_t>(cut.size()) > context)
+                cut.resize(static_cast<size_t>(context));
             MONO_ASSIGN_OR_RETURN(steer::TokenEffects e,
                                   steer::featureTokenEffects(*model, sae, hook, cut, feature));
             QVector<float> deltas(static_cast<qsizetype>(tokens.size()),

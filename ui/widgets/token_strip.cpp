@@ -220,7 +220,8 @@ void TokenStrip::paintEvent(QPaintEvent*) {
             QColor c = delta < 0 ? QColor(0xdc, 0x26, 0x26) : QColor(0x25, 0x63, 0xeb);
             c.setAlphaF(0.25 + 0.75 * std::min(1.0f, std::abs(delta) / m_effectScale));
             p.setPen(QPen(c, 3));
-            p.drawLine(QPointF(r.left() + 1, r.bottom() - 1.5), QPointF(r.right() - 1, r.bottom() - 1.5));
+            p.drawLine(QPointF(r.left() + 1, r.bottom() - 1.5),
+                       QPointF(r.right() - 1, r.bottom() - 1.5));
         }
         p.setPen(strength > 0.6 ? QColor(0x11, 0x18, 0x27) : text);
         const QStaticText& t = m_texts[i];

@@ -464,8 +464,7 @@ void FeatureDashboard::watchEffects(TokenStrip* strip, const features::Example& 
     if (!m_effectsService) return;
     if (!m_stripTokens.contains(strip))
         connect(strip, &TokenStrip::hovered, this, [this, strip] {
-            if (!strip->hasEffects())
-                m_effectsService->request(m_stripTokens.value(strip), m_id);
+            if (!strip->hasEffects()) m_effectsService->request(m_stripTokens.value(strip), m_id);
         });
     m_stripTokens.insert(strip, example.tokens);
     const QVector<float> known = m_effectsService->cached(example.tokens, m_id);
