@@ -92,7 +92,7 @@ int runEvalSae(CliArgs& args) {
     const auto metricsText = args.option("metrics");
     if (metricsText) {
         auto set = sae::parseQualityMetrics(*metricsText);
-        if (!set.ok()) return fail(name, "--metrics: " + set.status().message(), 2);
+        if (!set.ok()) return fail(name, "--metrics: " + set.status().message());
         quality.metrics = *set;
     }
     if (auto json = args.option("json")) {

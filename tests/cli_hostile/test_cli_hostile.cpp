@@ -336,6 +336,9 @@ private slots:
             "eval-sae @model.bin --sae @" + sae +
                 " --corpus @corpus.txt --any-hook --hook blocks.2.mlp.hook_post",
             {"width", "topk-64"}, {sae});
+        row("nonsense/unknown quality metric",
+            "eval-sae @model.bin --sae @" + sae + " --corpus @corpus.txt --metrics kl,shrink",
+            {"shrink", "decoder-cosine"}, {sae});
         row("nonsense/store built for another SAE",
             "analyze @ws --sae @ws/saes/relu-32 --out @" + store + " --no-model",
             {"another SAE", "topk-64.sqlite"}, {store});
