@@ -97,7 +97,8 @@ double prefillSeconds(Model& m, const std::vector<TokenId>& ids) {
 }
 
 // Median seconds of a decode step (greedy), after a 4-token prompt; the first
-// 3 steps are the thread tuner's trials and not counted.
+// 3 steps are the thread tuner's trials and not counted (unless there are no
+// others: the 9B run makes one step).
 double decodeSeconds(Model& m, int steps) {
     KvCache cache = m.newKvCache(1, 4 + steps);
     ForwardOptions opt;
@@ -111,7 +112,7 @@ double decodeSeconds(Model& m, int steps) {
             TokenId(std::max_element(out.row(0), out.row(0) + out.vocab) - out.row(0));
         const double t0 = nowSeconds();
         if (!m.forward(Batch::single({next}), opt, &out).ok()) std::exit(1);
-        if (s >= 3) t.push_back(nowSeconds() - t0);
+        if (s >= 3 || steps < 4) t.push_back(nowSeconds() - t0);
     }
     if (t.empty()) return 0;
     std::sort(t.begin(), t.end());
