@@ -14,6 +14,7 @@
 
 #include "core/io/tensor.h"
 #include "core/kernels/bf16_gemm.h"
+#include "core/kernels/bf16_pack.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "core/quant/smoothing.h"
@@ -341,7 +342,12 @@ private slots:
     }
 
     // The families' random checkpoints (bf16 Gemma 2, NeoX's regrouped qkv,
-    // Qwen biases, tied and untied heads, sharded) held in bf16.
+    // Qwen biases, tied and untied heads, sharded) held in bf16. Float32
+    // compute tracks the float32 model within kResidentTol (exactly for the
+    // bf16 checkpoint). bf16 compute rounds activations too: on these d_model
+    // 32 random models that alone moves logits by up to ~5% of the largest
+    // (the float32-weight bf16 backend does the same), so it is compared with
+    // that backend within kResidentTol, and with float32 within 6%.
     void familiesResidentTrackFloat32_data() {
         QTest::addColumn<QString>("folder");
         for (const char* f : {"gemma2", "gemma3_text", "gemma3_multimodal", "neox_parallel",
@@ -355,16 +361,27 @@ private slots:
         MONO_VERIFY_RESULT(f32);
         const std::vector<TokenId> ids = someTokens(12, (*f32)->config().vocabSize, 3);
         const Logits want = forward(**f32, ids);
-        for (const bool bf16Compute : {false, true}) {
-            if (bf16Compute && !kernels::bf16Supported()) continue;
-            auto m = loadResident(dir, bf16Compute);
-            QVERIFY(m);
-            const Agreement g = compare(want, forward(*m, ids));
-            qInfo("%s bf16-resident, %s compute: max |dlogit| / max |logit| = %.4f",
-                  folder.toLatin1().constData(), bf16Compute ? "bf16" : "f32", g.maxRelDiff);
-            QVERIFY2(g.maxRelDiff < kResidentTol, qPrintable(QString::number(g.maxRelDiff)));
-            QVERIFY(m->weightBytes() < (*f32)->weightBytes() * 3 / 4);
-        }
+        auto resident = loadResident(dir, false);
+        QVERIFY(resident);
+        QVERIFY(resident->weightBytes() < (*f32)->weightBytes() * 3 / 4);
+        const Agreement g = compare(want, forward(*resident, ids));
+        qInfo("%s bf16-resident, f32 compute: max |dlogit| / max |logit| = %.4f",
+              folder.toLatin1().constData(), g.maxRelDiff);
+        QVERIFY2(g.maxRelDiff < kResidentTol, qPrintable(QString::number(g.maxRelDiff)));
+        if (folder == "gemma2") QCOMPARE(g.maxRelDiff, 0.0);  // bf16 weights: nothing rounded
+        if (!kernels::bf16Supported()) return;
+        auto bf16 = loadResident(dir, true);
+        auto bf16Backend = loadBf16(dir);
+        QVERIFY(bf16 && bf16Backend);
+        const Logits got = forward(*bf16, ids);
+        const Agreement h = compare(forward(*bf16Backend, ids), got);
+        const Agreement k = compare(want, got);
+        qInfo(
+            "%s bf16-resident, bf16 compute: %.4f against the f32-weight bf16 backend, %.4f "
+            "against float32",
+            folder.toLatin1().constData(), h.maxRelDiff, k.maxRelDiff);
+        QVERIFY2(h.maxRelDiff < kResidentTol, qPrintable(QString::number(h.maxRelDiff)));
+        QVERIFY2(k.maxRelDiff < 0.06, qPrintable(QString::number(k.maxRelDiff)));
     }
 
     // A hook on one part of a fused linear (up_proj: rows 172..344 of

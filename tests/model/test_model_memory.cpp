@@ -103,11 +103,13 @@ void writeSparseLlama(const fs::path& dir, uint64_t params) {
         std::string dims;
         for (int64_t d : shape) {
             n *= uint64_t(d);
-            dims += (dims.empty() ? "" : ",") + std::to_string(d);
+            if (!dims.empty()) dims += ",";
+            dims += std::to_string(d);
         }
-        header += (header.size() > 1 ? "," : "") + std::string("\"") + name +
-                  "\":{\"dtype\":\"BF16\",\"shape\":[" + dims + "],\"data_offsets\":[" +
-                  std::to_string(at) + "," + std::to_string(at + 2 * n) + "]}";
+        if (header.size() > 1) header += ",";
+        header += "\"" + name + "\":{\"dtype\":\"BF16\",\"shape\":[" + dims +
+                  "],\"data_offsets\":[" + std::to_string(at) + "," + std::to_string(at + 2 * n) +
+                  "]}";
         at += 2 * n;
     }
     header += "}";
