@@ -13,6 +13,7 @@ Prints `RESULT torch_prefill_<dtype> <tokens/s> tok/s` (median of 2 after one
 warm-up) and the process's peak resident memory.
 """
 import math
+import os
 import resource
 import sys
 import time
@@ -86,6 +87,8 @@ def main():
     size, name = sys.argv[1], sys.argv[2]
     T = int(sys.argv[3]) if len(sys.argv) > 3 else 64
     dtype = torch.bfloat16 if name == "bf16" else torch.float32
+    # torch counts one thread here by default; Monoscope's bench uses every core.
+    torch.set_num_threads(os.cpu_count())
     from make_random_gemma2 import config
     torch.manual_seed(0)
     t0 = time.time()
