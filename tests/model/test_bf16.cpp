@@ -18,6 +18,7 @@
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "core/quant/smoothing.h"
+#include "core/quant/w8a8.h"
 #include "tests/support/test_support.h"
 
 using namespace mono;
@@ -142,10 +143,14 @@ std::vector<TokenId> someTokens(int n, int vocab, uint32_t seed) {
     return ids;
 }
 
-// Hides AVX-512 BF16 while alive.
+// Hides AVX-512 BF16 while alive (and leaves it hidden when it already was:
+// MONO_NO_AVX512_BF16=1).
 struct NoBf16 {
+    const bool was = kernels::bf16Supported();
     NoBf16() { kernels::setBf16Disabled(true); }
-    ~NoBf16() { kernels::setBf16Disabled(false); }
+    ~NoBf16() {
+        if (was) kernels::setBf16Disabled(false);
+    }
 };
 
 }  // namespace
@@ -452,10 +457,17 @@ private slots:
         QCOMPARE(fold.code(), StatusCode::kUnsupported);
         QVERIFY2(fold.message().find("SmoothQuant folding") != std::string::npos,
                  fold.toString().c_str());
-        const Status fq = m->requireF32Weights("W8A8 fake quantization");
-        QVERIFY2(
-            fq.message().find("W8A8 fake quantization needs float32 weights") != std::string::npos,
-            fq.toString().c_str());
+        auto plan = quant::planSmoothing(m->weights(), m->config(), quant::Calibration{}, {0.5f});
+        QVERIFY(!plan.ok());
+        QVERIFY2(plan.status().message().find("SmoothQuant planning needs float32 weights") !=
+                     std::string::npos,
+                 plan.status().toString().c_str());
+        auto w8a8 = quant::W8A8Model::build(*m, quant::Calibration{}, nullptr, quant::W8A8Scheme{});
+        QVERIFY(!w8a8.ok());
+        QCOMPARE(w8a8.status().code(), StatusCode::kUnsupported);
+        QVERIFY2(w8a8.status().message().find("W8A8 fake quantization needs float32 weights") !=
+                     std::string::npos,
+                 w8a8.status().toString().c_str());
         auto f32 = Model::load(file.string());
         MONO_VERIFY_RESULT(f32);
         QVERIFY((*f32)->requireF32Weights("W8A8 fake quantization").ok());
