@@ -50,11 +50,13 @@ const RegisterCommand kRegister(
      "usage: monoscope-cli generate MODEL --prompt TEXT [-n N] [--temperature T] [--top-k K]\n"
      "                              [--top-p P] [--seed S] [--frequency-penalty F]\n"
      "                              [--tokenizer FILE] [--precision f32|bf16]\n"
+     "                              [--weights f32|bf16]\n"
      "  greedy when T = 0 (the default); an empty prompt starts from BOS; -n defaults to 256.\n"
-     "  A llama2.c .bin needs --tokenizer (e.g. tok512.bin).",
+     "  A llama2.c .bin needs --tokenizer (e.g. tok512.bin). --weights bf16 holds the\n"
+     "  weights in bf16 only (half the memory; f32 checkpoints are rounded at load).",
      {},
      {"prompt", "n", "temperature", "top-k", "top-p", "seed", "frequency-penalty", "tokenizer",
-      "precision"},
+      "precision", "weights"},
      &runGenerate});
 
 }  // namespace

@@ -15,6 +15,9 @@ int runInfo(CliArgs& args) {
     const model::ModelConfig& c = m->model->config();
     std::printf("model            %s\n", m->model->path().c_str());
     std::printf("%s", c.describe().c_str());
+    const bool bf16 = m->model->weightStorage() == model::WeightStorage::kBf16;
+    std::printf("weights in memory %s, %.3f GiB\n", bf16 ? "bf16 (resident)" : "float32",
+                double(m->model->weightBytes()) / double(1 << 30));
     const auto names = model::listHookNames(c);
     std::printf("hook points      %zu (%d per block, then ln_final.hook_normalized)\n",
                 names.size(), c.nLayers > 0 ? int(names.size() - 1) / c.nLayers : 0);
@@ -32,10 +35,10 @@ int runInfo(CliArgs& args) {
 
 const RegisterCommand kRegister({"info",
                                  "show a model's configuration, size and hook points",
-                                 "usage: monoscope-cli info MODEL\n"
+                                 "usage: monoscope-cli info MODEL [--weights f32|bf16]\n"
                                  "  MODEL  a Hugging Face folder, a .gguf file or a llama2.c .bin",
                                  {},
-                                 {"tokenizer"},
+                                 {"tokenizer", "weights"},
                                  &runInfo});
 
 }  // namespace

@@ -41,9 +41,10 @@ const RegisterCommand kRegister(
      "write the logits of every input position to a .npy file",
      "usage: monoscope-cli logits MODEL (--tokens 1,2,3 | --text TEXT) --out FILE.npy [--bos]\n"
      "                            [--tokenizer FILE] [--precision f32|bf16]\n"
+     "                            [--weights f32|bf16]\n"
      "  writes float32 [positions, vocab]; no BOS is added unless --bos.",
      {"bos"},
-     {"tokens", "text", "out", "tokenizer", "precision"},
+     {"tokens", "text", "out", "tokenizer", "precision", "weights"},
      &runLogits});
 
 }  // namespace

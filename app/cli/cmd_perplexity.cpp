@@ -46,11 +46,11 @@ const RegisterCommand kRegister(
     {"perplexity",
      "perplexity of a text file, in windows of --ctx tokens",
      "usage: monoscope-cli perplexity MODEL --text FILE [--ctx N] [--tokenizer FILE]\n"
-     "                                [--precision f32|bf16]\n"
+     "                                [--precision f32|bf16] [--weights f32|bf16]\n"
      "  the text is cut into consecutive windows; each starts with BOS (when the\n"
      "  vocabulary has one) and every later token is predicted from those before it.",
      {},
-     {"text", "ctx", "tokenizer", "precision"},
+     {"text", "ctx", "tokenizer", "precision", "weights"},
      &runPerplexity});
 
 }  // namespace

@@ -12,7 +12,13 @@ Result<LoadedModel> loadModelArgs(CliArgs& args, bool needTokenizer) {
             "missing MODEL (a Hugging Face folder, .gguf or llama2.c .bin)");
     const std::string path = args.positionals()[0];
     LoadedModel out;
-    MONO_ASSIGN_OR_RETURN(out.model, model::Model::load(path));
+    model::LoadOptions load;
+    if (auto weights = args.option("weights"); weights && *weights != "f32") {
+        if (*weights != "bf16")
+            return Status::invalidArgument("--weights must be f32 or bf16, got '" + *weights + "'");
+        load.storage = model::WeightStorage::kBf16;
+    }
+    MONO_ASSIGN_OR_RETURN(out.model, model::Model::load(path, load));
     if (auto precision = args.option("precision"); precision && *precision != "f32") {
         if (*precision != "bf16")
             return Status::invalidArgument("--precision must be f32 or bf16, got '" + *precision +

@@ -21,7 +21,9 @@ struct LoadedModel {
 };
 
 // The first positional is MODEL; --precision bf16 runs it in the CPU's bf16
-// compute mode (see makeCpuBf16Backend). With `needTokenizer`, a llama2.c .bin needs --tokenizer
+// compute mode (see makeCpuBf16Backend); --weights bf16 holds its weights in
+// bf16 only (bf16-resident, half the memory; see model::LoadOptions), with
+// either precision. With `needTokenizer`, a llama2.c .bin needs --tokenizer
 // unless its tokenizer lies beside it (model::findModelTokenizer).
 Result<LoadedModel> loadModelArgs(CliArgs& args, bool needTokenizer);
 

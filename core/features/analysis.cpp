@@ -798,6 +798,9 @@ void computeModelLogitEffects(const AnalysisInputs& in, const AnalysisSpec& spec
     if (!in.model || spec.logitEffects <= 0) return;
     const model::ModelConfig& mc = in.model->config();
     if (mc.dModel != in.sae->dIn()) return;
+    // A bf16-resident model has no float32 unembedding to read: the analysis
+    // goes on without logit effects (as it does without a model).
+    if (in.model->weightStorage() == model::WeightStorage::kBf16) return;
     progress.report(0.92, "computing logit effects");
     const model::ModelWeights& w = in.model->weights();
     std::vector<float> gamma(w.lnFinal.weight.data(),

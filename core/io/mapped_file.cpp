@@ -70,4 +70,13 @@ MappedFile::~MappedFile() {
     if (m_data) ::munmap(const_cast<uint8_t*>(m_data), m_size);
 }
 
+void releaseMappedPages(const void* data, size_t bytes) {
+    static const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
+    if (!data || end <= begin) return;
+    ::madvise(reinterpret_cast<void*>(begin), end - begin,
+              MADV_DONTNEED);  // a hint: errors ignored
+}
+
 }  // namespace mono::io

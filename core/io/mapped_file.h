@@ -32,4 +32,12 @@ private:
     std::string m_path;
 };
 
+// Drops the pages wholly inside [data, data + bytes) from this process's
+// resident set (madvise MADV_DONTNEED); a later read faults them back in from
+// the page cache or the file, unchanged. Only for memory of a read-only
+// MappedFile (on other memory it would discard data): a loader calls it on
+// each tensor once copied, so a model's file does not stay counted in the
+// resident memory beside the weights made from it.
+void releaseMappedPages(const void* data, size_t bytes);
+
 }  // namespace mono::io

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cassert>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -98,8 +100,9 @@ MONO_BF16_TARGET void toBf16(const float* src, int64_t n, uint16_t* dst) {
 
 // Y rows [rBegin, rEnd) × panels [p0, p1), in depth passes of kDepthPairs: the
 // first pass adds the bias, later passes add into Y.
+// Y's column 0 and b[0] belong to output pBase · 16.
 void chunk(const uint16_t* xb, int64_t ldxb, int64_t rBegin, int64_t rEnd, const PackedBf16& W,
-           int64_t p0, int64_t p1, const float* b, float* Y, int64_t ldy) {
+           int64_t p0, int64_t p1, const float* b, float* Y, int64_t ldy, int64_t pBase = 0) {
     const int64_t panelStride = W.pairs * 2 * kLanes;
     // Up to two blocks' worth of rows make one block: W is then read once (the
     // SAE trainer's 192-row blocks, each a serial call on its own thread).
@@ -115,11 +118,11 @@ void chunk(const uint16_t* xb, int64_t ldxb, int64_t rBegin, int64_t rEnd, const
                 const int64_t lastPanelEnd = std::min<int64_t>(W.out, (p + np) * kLanes);
                 const int lastCols = static_cast<int>(lastPanelEnd - (p + np - 1) * kLanes);
                 const uint16_t* w = W.data.data() + p * panelStride + k0 * 2 * kLanes;
-                const float* bias = b ? b + p * kLanes : nullptr;
+                const float* bias = b ? b + (p - pBase) * kLanes : nullptr;
                 for (int64_t r = r0; r < r1; r += kRows) {
                     const int nr = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
                     kTiles[nr - 1][np - 1](xb + r * ldxb + k0 * 2, ldxb, w, panelStride, depth,
-                                           bias, Y + r * ldy + p * kLanes, ldy, lastCols,
+                                           bias, Y + r * ldy + (p - pBase) * kLanes, ldy, lastCols,
                                            accumulate);
                 }
             }
@@ -177,11 +180,27 @@ MONO_BF16_TARGET void packPanel(const float* W, int64_t out, int64_t in, int64_t
 
 }  // namespace
 
+namespace {
+// MONO_NO_AVX512_BF16=1 in the environment, or setBf16Disabled(true), hides
+// the instructions: the no-AVX-512-BF16 paths then run (and are tested) here.
+std::atomic<bool>& bf16Disabled() {
+    static std::atomic<bool> disabled{[] {
+        const char* v = std::getenv("MONO_NO_AVX512_BF16");
+        return v && *v && std::strcmp(v, "0") != 0;
+    }()};
+    return disabled;
+}
+}  // namespace
+
 bool bf16Supported() {
-    static const bool supported = __builtin_cpu_supports("avx512f") &&
-                                  __builtin_cpu_supports("avx512bw") &&
-                                  __builtin_cpu_supports("avx512bf16");
-    return supported;
+    static const bool hardware = __builtin_cpu_supports("avx512f") &&
+                                 __builtin_cpu_supports("avx512bw") &&
+                                 __builtin_cpu_supports("avx512bf16");
+    return hardware && !bf16Disabled().load();
+}
+
+void setBf16Disabled(bool disabled) {
+    bf16Disabled().store(disabled);
 }
 
 PackedBf16 packBf16(const float* W, int64_t out, int64_t in) {
@@ -208,7 +227,17 @@ void packBf16Into(const float* W, int64_t out, int64_t in, int64_t outStride, in
 
 void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, const float* b,
                 float* Y, int64_t ldy) {
-    if (N <= 0 || W.out <= 0) return;
+    linearBf16Panels(X, ldx, N, W, 0, W.panels, b, Y, ldy);
+}
+
+void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W,
+                       const float* b, float* Y, int64_t ldy) {
+    linearBf16RoundedPanels(xb, ldxb, N, W, 0, W.panels, b, Y, ldy);
+}
+
+void linearBf16Panels(const float* X, int64_t ldx, int64_t N, const PackedBf16& W,
+                      int64_t panelBegin, int64_t panelEnd, const float* b, float* Y, int64_t ldy) {
+    if (N <= 0 || W.out <= 0 || panelEnd <= panelBegin) return;
     // Inputs rounded once per call; rows padded to whole pairs with zeros.
     const int64_t ldxb = W.pairs * 2;
     thread_local std::vector<uint16_t> xb;
@@ -218,17 +247,19 @@ void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, con
         toBf16(X + r * ldx, W.in, dst);
         if (ldxb > W.in) dst[W.in] = 0;
     }
-    linearBf16Rounded(xb.data(), ldxb, N, W, b, Y, ldy);
+    linearBf16RoundedPanels(xb.data(), ldxb, N, W, panelBegin, panelEnd, b, Y, ldy);
 }
 
-void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W,
-                       const float* b, float* Y, int64_t ldy) {
-    if (N <= 0 || W.out <= 0) return;
-    const int64_t nChunks = (W.panels + kChunkPanels - 1) / kChunkPanels;
+void linearBf16RoundedPanels(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W,
+                             int64_t panelBegin, int64_t panelEnd, const float* b, float* Y,
+                             int64_t ldy) {
+    if (N <= 0 || W.out <= 0 || panelEnd <= panelBegin) return;
+    const int64_t q0 = panelBegin, panels = panelEnd - panelBegin;
+    const int64_t nChunks = (panels + kChunkPanels - 1) / kChunkPanels;
     const int64_t nRowBlocks = (N + kRowBlock - 1) / kRowBlock;
     const bool serial = omp_in_parallel() || N * W.out * W.in < kSerialWork;
     if (serial) {
-        chunk(xb, ldxb, 0, N, W, 0, W.panels, b, Y, ldy);
+        chunk(xb, ldxb, 0, N, W, q0, panelEnd, b, Y, ldy, q0);
         return;
     }
     // Many rows and few outputs (a weight gradient: F rows, d outputs): split
@@ -237,15 +268,15 @@ void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const Packed
     if (nRowBlocks >= 4 * nChunks) {
 #pragma omp parallel for schedule(dynamic, 1)
         for (int64_t rb = 0; rb < nRowBlocks; ++rb)
-            chunk(xb, ldxb, rb * kRowBlock, std::min(N, (rb + 1) * kRowBlock), W, 0, W.panels, b, Y,
-                  ldy);
+            chunk(xb, ldxb, rb * kRowBlock, std::min(N, (rb + 1) * kRowBlock), W, q0, panelEnd, b,
+                  Y, ldy, q0);
         return;
     }
     const int threads = static_cast<int>(std::min<int64_t>(nChunks, omp_get_max_threads()));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (int64_t c = 0; c < nChunks; ++c) {
-        const int64_t p0 = c * kChunkPanels, p1 = std::min(W.panels, p0 + kChunkPanels);
-        chunk(xb, ldxb, 0, N, W, p0, p1, b, Y, ldy);
+        const int64_t p0 = q0 + c * kChunkPanels, p1 = std::min(panelEnd, p0 + kChunkPanels);
+        chunk(xb, ldxb, 0, N, W, p0, p1, b, Y, ldy, q0);
     }
 }
 

@@ -12,8 +12,12 @@
 
 namespace mono::kernels {
 
-// True when this CPU executes AVX-512 BF16 (checked once, at run time).
+// True when this CPU executes AVX-512 BF16 (checked once, at run time) and
+// the instructions are not disabled: MONO_NO_AVX512_BF16=1 in the environment
+// or setBf16Disabled(true) make it false, to run (and test) the paths of a
+// CPU without them.
 bool bf16Supported();
+void setBf16Disabled(bool disabled);
 
 // W [out, in] (row-major f32) rounded to bf16 and laid out as panels of 16
 // outputs: panel p holds, for each input pair k, the 16 outputs' (W[·][2k],
@@ -47,5 +51,14 @@ void linearBf16(const float* X, int64_t ldx, int64_t N, const PackedBf16& W, con
 // W.in values and is zero up to 2·W.pairs (ldxb even and ≥ 2·W.pairs).
 void linearBf16Rounded(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W,
                        const float* b, float* Y, int64_t ldy);
+
+// Only outputs of panels [panelBegin, panelEnd) (rows 16·panelBegin up to
+// min(out, 16·panelEnd) of W): Y's column 0 and b[0] belong to output
+// 16·panelBegin. A fused matrix's part (q of q|k|v) runs on its own this way.
+void linearBf16Panels(const float* X, int64_t ldx, int64_t N, const PackedBf16& W,
+                      int64_t panelBegin, int64_t panelEnd, const float* b, float* Y, int64_t ldy);
+void linearBf16RoundedPanels(const uint16_t* xb, int64_t ldxb, int64_t N, const PackedBf16& W,
+                             int64_t panelBegin, int64_t panelEnd, const float* b, float* Y,
+                             int64_t ldy);
 
 }  // namespace mono::kernels

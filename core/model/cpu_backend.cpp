@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "core/kernels/bf16_gemm.h"
+#include "core/kernels/bf16_pack.h"
 #include "core/kernels/sgemm.h"
 #include "core/model/cpu_kernels.h"
 #include "core/model/kv_cache_impl.h"
@@ -43,6 +44,25 @@ using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
 float* grow(Buffer& v, int64_t n) {
     if (static_cast<int64_t>(v.size()) < n) v.resize(n);
     return v.data();
+}
+
+// A linear's weight as the backend reads it: rows [row0, row0 + out) of a
+// float32 matrix (f32 points at row0 already) or of a packed bf16 one
+// (bf16-resident models).
+struct WeightView {
+    const float* f32 = nullptr;
+    const kernels::PackedBf16* bf16 = nullptr;
+    int64_t row0 = 0;
+    int64_t out = 0, in = 0;
+};
+
+WeightView viewOf(const Linear& l, int64_t row0, int64_t rows, int64_t in) {
+    if (l.bf16()) return {nullptr, &l.wBf16, row0, rows, in};
+    return {l.w.data() + row0 * in, nullptr, row0, rows, in};
+}
+
+int64_t rowsOf(const Linear& l) {
+    return l.bf16() ? l.wBf16.out : l.w.rows();
 }
 
 // One output range of a linear whose input is shared with other linears.
@@ -130,14 +150,19 @@ private:
                            cpu::Epilogue epilogue = cpu::Epilogue::kNone);
     // One module's linear: the caller's LinearFn when it takes it, else cpu::linear.
     void moduleLinear(int layer, HookSite site, const float* X, int64_t ldx, int64_t N,
-                      const float* W, int64_t out, int64_t in, const float* b, float* Y,
-                      int64_t ldy, cpu::Epilogue epilogue = cpu::Epilogue::kNone);
+                      const WeightView& W, const float* b, float* Y, int64_t ldy,
+                      cpu::Epilogue epilogue = cpu::Epilogue::kNone);
     void attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
                    const std::vector<int>& slots, int64_t N);
     // cpu::linear, or its bf16 counterpart in bf16 mode.
-    void linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out, int64_t in,
-                const float* b, float* Y, int64_t ldy,
-                cpu::Epilogue epilogue = cpu::Epilogue::kNone);
+    void linear(const float* X, int64_t ldx, int64_t N, const WeightView& W, const float* b,
+                float* Y, int64_t ldy, cpu::Epilogue epilogue = cpu::Epilogue::kNone);
+    // bf16-resident weights: read in place by the bf16 GEMM, or converted to
+    // float32 one tile of rows at a time for float32 compute.
+    void residentBf16Linear(const float* X, int64_t ldx, int64_t N, const WeightView& W,
+                            const float* b, float* Y, int64_t ldy);
+    void tiledF32Linear(const float* X, int64_t ldx, int64_t N, const WeightView& W, const float* b,
+                        float* Y, int64_t ldy, cpu::Epilogue epilogue);
 
     struct Entry {
         std::string_view name;
@@ -160,6 +185,9 @@ private:
     Buffer m_last;                 // [nSeq, C] last rows, for LogitsWanted::kLast
     Buffer m_attnRes;              // [N, C] parallel residual: attention output
     std::vector<Buffer> m_scores;  // per thread [T, Tk]
+    Buffer m_partY;                // [N, panels·16] a bf16-resident part that is not panel-aligned
+    Buffer m_tile;                 // [rows, in] float32 tile of bf16-resident weights
+    Buffer m_moduleW;              // [out, in] one bf16-resident module in float32, for a LinearFn
 
     const bool m_bf16;
     // bf16 mode: packed copies of the weights, made on first use and keyed by
@@ -271,7 +299,7 @@ void CpuBackend::sharedInputLinear(int layer, const float* h, int64_t N, int64_t
     bool hooked = false;
     for (int p = 0; p < nParts; ++p) hooked = hooked || has(layer, parts[p].site);
     if (!hooked && !m_linearFn) {
-        linear(h, C, N, lin.w.data(), lin.w.rows(), C, bias, Y, ldy, epilogue);
+        linear(h, C, N, viewOf(lin, 0, rowsOf(lin), C), bias, Y, ldy, epilogue);
         return;
     }
     // Each hooked linear gets its own copy, so replacing its input leaves its siblings alone.
@@ -284,16 +312,22 @@ void CpuBackend::sharedInputLinear(int layer, const float* h, int64_t N, int64_t
             call(layer, part.site, copy, N, C);
             src = copy;
         }
-        moduleLinear(layer, part.site, src, C, N, lin.w.data() + part.rowBegin * C, part.rows, C,
+        moduleLinear(layer, part.site, src, C, N, viewOf(lin, part.rowBegin, part.rows, C),
                      bias ? bias + part.rowBegin : nullptr, Y + part.rowBegin, ldy, epilogue);
     }
 }
 
 void CpuBackend::moduleLinear(int layer, HookSite site, const float* X, int64_t ldx, int64_t N,
-                              const float* W, int64_t out, int64_t in, const float* b, float* Y,
-                              int64_t ldy, cpu::Epilogue epilogue) {
+                              const WeightView& W, const float* b, float* Y, int64_t ldy,
+                              cpu::Epilogue epilogue) {
     if (m_linearFn) {
-        const LinearCall call{HookId{layer, site}, X, ldx, N, in, W, out, b, Y, ldy, &m_seqs};
+        const int64_t out = W.out, in = W.in;
+        const float* Wf = W.f32;
+        if (W.bf16) {  // the LinearFn reads float32: this module's, converted
+            Wf = grow(m_moduleW, out * in);
+            kernels::unpackBf16Rows(*W.bf16, W.row0, out, m_moduleW.data());
+        }
+        const LinearCall call{HookId{layer, site}, X, ldx, N, in, Wf, out, b, Y, ldy, &m_seqs};
         if ((*m_linearFn)(call)) {
             if (epilogue == cpu::Epilogue::kGeluTanh) {
                 const float kS = 0.7978845608028654f;  // sqrt(2/pi), as cpu::linear's epilogue
@@ -306,20 +340,61 @@ void CpuBackend::moduleLinear(int layer, HookSite site, const float* X, int64_t 
             return;
         }
     }
-    linear(X, ldx, N, W, out, in, b, Y, ldy, epilogue);
+    linear(X, ldx, N, W, b, Y, ldy, epilogue);
 }
 
-void CpuBackend::linear(const float* X, int64_t ldx, int64_t N, const float* W, int64_t out,
-                        int64_t in, const float* b, float* Y, int64_t ldy, cpu::Epilogue epilogue) {
-    if (!m_bf16) {
-        cpu::linear(X, ldx, N, W, out, in, b, Y, ldy, epilogue);
+void CpuBackend::linear(const float* X, int64_t ldx, int64_t N, const WeightView& W, const float* b,
+                        float* Y, int64_t ldy, cpu::Epilogue epilogue) {
+    const int64_t out = W.out, in = W.in;
+    if (W.bf16 && !m_bf16) {
+        tiledF32Linear(X, ldx, N, W, b, Y, ldy, epilogue);
         return;
     }
-    auto it = m_packed.find(W);
-    if (it == m_packed.end() || it->second.out != out || it->second.in != in)
-        it = m_packed.insert_or_assign(W, kernels::packBf16(W, out, in)).first;
-    kernels::linearBf16(X, ldx, N, it->second, b, Y, ldy);
+    if (W.bf16) {
+        residentBf16Linear(X, ldx, N, W, b, Y, ldy);
+    } else if (!m_bf16) {
+        cpu::linear(X, ldx, N, W.f32, out, in, b, Y, ldy, epilogue);
+        return;
+    } else {
+        auto it = m_packed.find(W.f32);
+        if (it == m_packed.end() || it->second.out != out || it->second.in != in)
+            it = m_packed.insert_or_assign(W.f32, kernels::packBf16(W.f32, out, in)).first;
+        kernels::linearBf16(X, ldx, N, it->second, b, Y, ldy);
+    }
     if (epilogue == cpu::Epilogue::kGeluTanh) cpu::geluTanh(Y, N, out, ldy);
+}
+
+void CpuBackend::residentBf16Linear(const float* X, int64_t ldx, int64_t N, const WeightView& W,
+                                    const float* b, float* Y, int64_t ldy) {
+    constexpr int64_t kPanel = 16;  // outputs per panel of the packed layout
+    const kernels::PackedBf16& P = *W.bf16;
+    const int64_t p0 = W.row0 / kPanel, p1 = (W.row0 + W.out + kPanel - 1) / kPanel;
+    if (W.row0 % kPanel == 0 && (W.out % kPanel == 0 || W.row0 + W.out == P.out)) {
+        kernels::linearBf16Panels(X, ldx, N, P, p0, p1, b, Y, ldy);
+        return;
+    }
+    // A part of a fused matrix that starts or ends inside a panel (a hooked
+    // gate of a 172-wide MLP): its panels into scratch, then its columns.
+    const int64_t ld = (p1 - p0) * kPanel, skip = W.row0 - p0 * kPanel;
+    float* s = grow(m_partY, N * ld);
+    kernels::linearBf16Panels(X, ldx, N, P, p0, p1, nullptr, s, ld);
+    for (int64_t r = 0; r < N; ++r)
+        for (int64_t o = 0; o < W.out; ++o)
+            Y[r * ldy + o] = s[r * ld + skip + o] + (b ? b[o] : 0.0f);
+}
+
+void CpuBackend::tiledF32Linear(const float* X, int64_t ldx, int64_t N, const WeightView& W,
+                                const float* b, float* Y, int64_t ldy, cpu::Epilogue epilogue) {
+    // Tiles of about 8 MiB: large enough for an efficient sgemm over a prompt,
+    // small enough to stay beside the bf16 weights without counting.
+    const int64_t tileRows =
+        std::clamp<int64_t>((int64_t(1) << 21) / std::max<int64_t>(W.in, 1) / 16 * 16, 16, 4096);
+    for (int64_t o = 0; o < W.out; o += tileRows) {
+        const int64_t n = std::min(tileRows, W.out - o);
+        float* tile = grow(m_tile, n * W.in);
+        kernels::unpackBf16Rows(*W.bf16, W.row0 + o, n, tile);
+        cpu::linear(X, ldx, N, tile, n, W.in, b ? b + o : nullptr, Y + o, ldy, epilogue);
+    }
 }
 
 void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
@@ -487,16 +562,21 @@ void CpuBackend::embed(const ModelConfig& cfg, const ModelWeights& w, const Batc
                        float* x) {
     const int64_t N = batch.numTokens(), C = cfg.dModel;
     const bool gpt2 = cfg.arch == Arch::kGpt2;
+    const bool packed = w.bf16Resident();
 #pragma omp parallel for schedule(static) if (N * C > (1 << 15))
     for (int64_t r = 0; r < N; ++r) {
-        const float* e = w.tokenEmbedding.data() + int64_t(batch.tokens[r]) * C;
         float* xr = x + r * C;
+        const float* e = xr;  // bf16-resident: the row converted in place first
+        if (packed)
+            kernels::bf16RowToFloat(w.tokenEmbeddingBf16, batch.tokens[r], xr);
+        else
+            e = w.tokenEmbedding.data() + int64_t(batch.tokens[r]) * C;
         if (gpt2) {
             const float* p = w.positionEmbedding.data() + m_rowPos[r] * C;
             for (int64_t c = 0; c < C; ++c) xr[c] = e[c] + p[c];
         } else if (cfg.embedScale > 0) {
             for (int64_t c = 0; c < C; ++c) xr[c] = e[c] * cfg.embedScale;
-        } else {
+        } else if (!packed) {
             std::memcpy(xr, e, sizeof(float) * C);
         }
     }
@@ -545,7 +625,7 @@ void CpuBackend::attentionBlock(const ModelConfig& cfg, int L, const LayerWeight
     float* att = m_att.data();  // [N, H·hd], grown by attention()
     call(L, HookSite::kAttnOutProjIn, att, N, width);
     float* out = cfg.parallelResidual ? a.attnRes : a.tmp;
-    moduleLinear(L, HookSite::kAttnOutProjIn, att, width, N, lw.attnOut.w.data(), C, width,
+    moduleLinear(L, HookSite::kAttnOutProjIn, att, width, N, viewOf(lw.attnOut, 0, C, width),
                  lw.attnOut.b.size() ? lw.attnOut.b.data() : nullptr, out, C);
     if (cfg.sandwichNorms) normRows(cfg, lw.postAttn, out, out, N);
     call(L, HookSite::kAttnOut, out, N, C);
@@ -584,7 +664,7 @@ void CpuBackend::mlpBlock(const ModelConfig& cfg, int L, const LayerWeights& lw,
     }
     call(L, HookSite::kMlpPost, a.act, N, F);
     call(L, HookSite::kMlpOutProjIn, a.act, N, F);
-    moduleLinear(L, HookSite::kMlpOutProjIn, a.act, F, N, lw.down.w.data(), C, F,
+    moduleLinear(L, HookSite::kMlpOutProjIn, a.act, F, N, viewOf(lw.down, 0, C, F),
                  lw.down.b.size() ? lw.down.b.data() : nullptr, a.tmp, C);
     if (cfg.sandwichNorms) normRows(cfg, lw.postMlp, a.tmp, a.tmp, N);
     call(L, HookSite::kMlpOut, a.tmp, N, C);
@@ -607,12 +687,13 @@ Status CpuBackend::finalNormAndLogits(const ModelConfig& cfg, const ModelWeights
     call(cfg.nLayers, HookSite::kResidPre, a.h, N, C);
     if (opt.logits == LogitsWanted::kNone) return Status::success();
 
-    const RowMatrix& U = w.unembed();  // [V, C]
+    const WeightView U = w.bf16Resident() ? WeightView{nullptr, &w.unembedBf16(), 0, V, C}
+                                          : WeightView{w.unembed().data(), nullptr, 0, V, C};
     if (opt.logits == LogitsWanted::kAll) {
         out->rows = N;
         out->vocab = V;
         out->data.resize(N * V);
-        linear(a.h, C, N, U.data(), V, C, nullptr, out->data.data(), V);
+        linear(a.h, C, N, U, nullptr, out->data.data(), V);
         if (cfg.finalSoftcap > 0) cpu::softcap(out->data.data(), N * V, cfg.finalSoftcap);
         return Status::success();
     }
@@ -627,7 +708,7 @@ Status CpuBackend::finalNormAndLogits(const ModelConfig& cfg, const ModelWeights
     out->rows = nSeq;
     out->vocab = V;
     out->data.resize(int64_t(nSeq) * V);
-    linear(last, C, nSeq, U.data(), V, C, nullptr, out->data.data(), V);
+    linear(last, C, nSeq, U, nullptr, out->data.data(), V);
     if (cfg.finalSoftcap > 0) cpu::softcap(out->data.data(), int64_t(nSeq) * V, cfg.finalSoftcap);
     return Status::success();
 }

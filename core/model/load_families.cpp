@@ -47,9 +47,9 @@ Status loadLlamaLikeAttention(const ModelConfig& c, const WeightReader& r, const
     const int64_t C = c.dModel, hd = c.headDim;
     const int64_t q = c.nHeads * hd, kv = c.nKvHeads * hd;
     const std::string a = p + "self_attn.";
-    MONO_RETURN_IF_ERROR(
-        r.stacked({{a + "q_proj.weight", q}, {a + "k_proj.weight", kv}, {a + "v_proj.weight", kv}},
-                  C, &lw->qkv.w));
+    MONO_RETURN_IF_ERROR(r.linearStacked(
+        {{a + "q_proj.weight", q}, {a + "k_proj.weight", kv}, {a + "v_proj.weight", kv}}, C,
+        &lw->qkv));
     if (c.qkvBias)
         MONO_RETURN_IF_ERROR(r.stackedVector(
             {{a + "q_proj.bias", q}, {a + "k_proj.bias", kv}, {a + "v_proj.bias", kv}},
@@ -58,7 +58,7 @@ Status loadLlamaLikeAttention(const ModelConfig& c, const WeightReader& r, const
         MONO_RETURN_IF_ERROR(normWeight(c, r, a + "q_norm.weight", hd, &lw->qNorm));
         MONO_RETURN_IF_ERROR(normWeight(c, r, a + "k_norm.weight", hd, &lw->kNorm));
     }
-    MONO_RETURN_IF_ERROR(r.matrix(a + "o_proj.weight", C, q, false, &lw->attnOut.w));
+    MONO_RETURN_IF_ERROR(r.linear(a + "o_proj.weight", C, q, false, &lw->attnOut));
     if (c.outBias) MONO_RETURN_IF_ERROR(r.vector(a + "o_proj.bias", C, &lw->attnOut.b));
     return Status::success();
 }
@@ -81,9 +81,9 @@ Status loadLlamaLikeLayer(const ModelConfig& c, const WeightReader& r, const std
         MONO_RETURN_IF_ERROR(
             normWeight(c, r, p + "post_attention_layernorm.weight", C, &lw->ln2.weight));
     }
-    MONO_RETURN_IF_ERROR(
-        r.stacked({{p + "mlp.gate_proj.weight", F}, {p + "mlp.up_proj.weight", F}}, C, &lw->up.w));
-    MONO_RETURN_IF_ERROR(r.matrix(p + "mlp.down_proj.weight", C, F, false, &lw->down.w));
+    MONO_RETURN_IF_ERROR(r.linearStacked(
+        {{p + "mlp.gate_proj.weight", F}, {p + "mlp.up_proj.weight", F}}, C, &lw->up));
+    MONO_RETURN_IF_ERROR(r.linear(p + "mlp.down_proj.weight", C, F, false, &lw->down));
     if (c.mlpBias) {
         MONO_RETURN_IF_ERROR(r.stackedVector(
             {{p + "mlp.gate_proj.bias", F}, {p + "mlp.up_proj.bias", F}}, &lw->up.b));
@@ -117,21 +117,33 @@ Status loadNeoxLayer(const ModelConfig& c, const WeightReader& r, const std::str
     const int64_t C = c.dModel, F = c.dMlp;
     MONO_RETURN_IF_ERROR(r.vector(p + "input_layernorm.weight", C, &lw->ln1.weight));
     MONO_RETURN_IF_ERROR(r.vector(p + "input_layernorm.bias", C, &lw->ln1.bias));
-    RowMatrix qkv;
-    MONO_RETURN_IF_ERROR(r.matrix(p + "attention.query_key_value.weight", 3 * C, C, false, &qkv));
-    lw->qkv.w = regroupNeoxRows(qkv, c.nHeads, c.headDim);
+    const std::string qkvName = p + "attention.query_key_value.weight";
+    if (r.storage() == WeightStorage::kBf16) {
+        // The same regrouping as regroupNeoxRows, one head's q, k or v at a time.
+        std::vector<WeightReader::RowBlock> blocks;
+        const int64_t H = c.nHeads, hd = c.headDim;
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t part = 0; part < 3; ++part)
+                blocks.push_back({(h * 3 + part) * hd, part * H * hd + h * hd, hd});
+        kernels::allocateBf16(lw->qkv.wBf16, 3 * C, C);
+        MONO_RETURN_IF_ERROR(r.packRows(qkvName, 3 * C, C, false, blocks, &lw->qkv.wBf16));
+    } else {
+        RowMatrix qkv;
+        MONO_RETURN_IF_ERROR(r.matrix(qkvName, 3 * C, C, false, &qkv));
+        lw->qkv.w = regroupNeoxRows(qkv, c.nHeads, c.headDim);
+    }
     if (c.qkvBias) {
         Vector b;
         MONO_RETURN_IF_ERROR(r.vector(p + "attention.query_key_value.bias", 3 * C, &b));
         lw->qkv.b = regroupNeoxBias(b, c.nHeads, c.headDim);
     }
-    MONO_RETURN_IF_ERROR(r.matrix(p + "attention.dense.weight", C, C, false, &lw->attnOut.w));
+    MONO_RETURN_IF_ERROR(r.linear(p + "attention.dense.weight", C, C, false, &lw->attnOut));
     if (c.outBias) MONO_RETURN_IF_ERROR(r.vector(p + "attention.dense.bias", C, &lw->attnOut.b));
     MONO_RETURN_IF_ERROR(r.vector(p + "post_attention_layernorm.weight", C, &lw->ln2.weight));
     MONO_RETURN_IF_ERROR(r.vector(p + "post_attention_layernorm.bias", C, &lw->ln2.bias));
-    MONO_RETURN_IF_ERROR(r.matrix(p + "mlp.dense_h_to_4h.weight", F, C, false, &lw->up.w));
+    MONO_RETURN_IF_ERROR(r.linear(p + "mlp.dense_h_to_4h.weight", F, C, false, &lw->up));
     MONO_RETURN_IF_ERROR(r.vector(p + "mlp.dense_h_to_4h.bias", F, &lw->up.b));
-    MONO_RETURN_IF_ERROR(r.matrix(p + "mlp.dense_4h_to_h.weight", C, F, false, &lw->down.w));
+    MONO_RETURN_IF_ERROR(r.linear(p + "mlp.dense_4h_to_h.weight", C, F, false, &lw->down));
     MONO_RETURN_IF_ERROR(r.vector(p + "mlp.dense_4h_to_h.bias", C, &lw->down.b));
     return Status::success();
 }
@@ -141,43 +153,44 @@ Status loadGgufLayer(const ModelConfig& c, const WeightReader& r, const std::str
     const int64_t C = c.dModel, F = c.dMlp, hd = c.headDim;
     const int64_t q = c.nHeads * hd, kv = c.nKvHeads * hd;
     MONO_RETURN_IF_ERROR(r.vector(p + "attn_norm.weight", C, &lw->ln1.weight));
-    MONO_RETURN_IF_ERROR(
-        r.stacked({{p + "attn_q.weight", q}, {p + "attn_k.weight", kv}, {p + "attn_v.weight", kv}},
-                  C, &lw->qkv.w));
+    MONO_RETURN_IF_ERROR(r.linearStacked(
+        {{p + "attn_q.weight", q}, {p + "attn_k.weight", kv}, {p + "attn_v.weight", kv}}, C,
+        &lw->qkv));
     if (c.qkvBias)
         MONO_RETURN_IF_ERROR(r.stackedVector(
             {{p + "attn_q.bias", q}, {p + "attn_k.bias", kv}, {p + "attn_v.bias", kv}},
             &lw->qkv.b));
-    MONO_RETURN_IF_ERROR(r.matrix(p + "attn_output.weight", C, q, false, &lw->attnOut.w));
+    MONO_RETURN_IF_ERROR(r.linear(p + "attn_output.weight", C, q, false, &lw->attnOut));
     if (c.sandwichNorms) {
         MONO_RETURN_IF_ERROR(r.vector(p + "post_attention_norm.weight", C, &lw->postAttn.weight));
         MONO_RETURN_IF_ERROR(r.vector(p + "post_ffw_norm.weight", C, &lw->postMlp.weight));
     }
     MONO_RETURN_IF_ERROR(r.vector(p + "ffn_norm.weight", C, &lw->ln2.weight));
     MONO_RETURN_IF_ERROR(
-        r.stacked({{p + "ffn_gate.weight", F}, {p + "ffn_up.weight", F}}, C, &lw->up.w));
-    return r.matrix(p + "ffn_down.weight", C, F, false, &lw->down.w);
+        r.linearStacked({{p + "ffn_gate.weight", F}, {p + "ffn_up.weight", F}}, C, &lw->up));
+    return r.linear(p + "ffn_down.weight", C, F, false, &lw->down);
 }
 
 }  // namespace
 
 Status loadGgufFamily(const ModelConfig& c, const WeightReader& r, ModelWeights* w) {
     const int64_t C = c.dModel;
-    MONO_RETURN_IF_ERROR(r.matrix("token_embd.weight", c.vocabSize, C, false, &w->tokenEmbedding));
+    MONO_RETURN_IF_ERROR(r.embedding("token_embd.weight", c.vocabSize, C, &w->tokenEmbedding,
+                                     &w->tokenEmbeddingBf16));
     w->layers.resize(size_t(c.nLayers));
     for (int L = 0; L < c.nLayers; ++L)
         MONO_RETURN_IF_ERROR(
             loadGgufLayer(c, r, "blk." + std::to_string(L) + ".", &w->layers[size_t(L)]));
     MONO_RETURN_IF_ERROR(r.vector("output_norm.weight", C, &w->lnFinal.weight));
     if (c.tiedEmbeddings) return Status::success();
-    return r.matrix("output.weight", c.vocabSize, C, false, &w->unembedding);
+    return r.embedding("output.weight", c.vocabSize, C, &w->unembedding, &w->unembeddingBf16);
 }
 
 Status loadLlamaLikeHf(const ModelConfig& c, const WeightReader& r, ModelWeights* w) {
     const int64_t C = c.dModel;
     const std::string prefix = llamaLikePrefix(r);
-    MONO_RETURN_IF_ERROR(
-        r.matrix(prefix + "embed_tokens.weight", c.vocabSize, C, false, &w->tokenEmbedding));
+    MONO_RETURN_IF_ERROR(r.embedding(prefix + "embed_tokens.weight", c.vocabSize, C,
+                                     &w->tokenEmbedding, &w->tokenEmbeddingBf16));
     w->layers.resize(size_t(c.nLayers));
     for (int L = 0; L < c.nLayers; ++L)
         MONO_RETURN_IF_ERROR(loadLlamaLikeLayer(c, r, prefix + "layers." + std::to_string(L) + ".",
@@ -188,13 +201,13 @@ Status loadLlamaLikeHf(const ModelConfig& c, const WeightReader& r, ModelWeights
     std::string head = "lm_head.weight";
     if (!r.has(head) && r.has("language_model.lm_head.weight"))
         head = "language_model.lm_head.weight";
-    return r.matrix(head, c.vocabSize, C, false, &w->unembedding);
+    return r.embedding(head, c.vocabSize, C, &w->unembedding, &w->unembeddingBf16);
 }
 
 Status loadGptNeoxHf(const ModelConfig& c, const WeightReader& r, ModelWeights* w) {
     const int64_t C = c.dModel;
-    MONO_RETURN_IF_ERROR(
-        r.matrix("gpt_neox.embed_in.weight", c.vocabSize, C, false, &w->tokenEmbedding));
+    MONO_RETURN_IF_ERROR(r.embedding("gpt_neox.embed_in.weight", c.vocabSize, C, &w->tokenEmbedding,
+                                     &w->tokenEmbeddingBf16));
     w->layers.resize(size_t(c.nLayers));
     for (int L = 0; L < c.nLayers; ++L)
         MONO_RETURN_IF_ERROR(loadNeoxLayer(c, r, "gpt_neox.layers." + std::to_string(L) + ".",
@@ -203,7 +216,7 @@ Status loadGptNeoxHf(const ModelConfig& c, const WeightReader& r, ModelWeights* 
     MONO_RETURN_IF_ERROR(r.vector("gpt_neox.final_layer_norm.bias", C, &w->lnFinal.bias));
     // A tied NeoX reads its head from the embedding (tie_word_embeddings true).
     if (c.tiedEmbeddings) return Status::success();
-    return r.matrix("embed_out.weight", c.vocabSize, C, false, &w->unembedding);
+    return r.embedding("embed_out.weight", c.vocabSize, C, &w->unembedding, &w->unembeddingBf16);
 }
 
 }  // namespace mono::model

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "core/kernels/bf16_pack.h"
 #include "core/model/kv_cache_impl.h"
 #include "core/model/weights.h"
 
@@ -82,7 +83,41 @@ void Model::setBackend(std::unique_ptr<ForwardBackend> backend) {
     if (backend) m_backend = std::move(backend);
 }
 
+WeightStorage Model::weightStorage() const {
+    return m_weights->bf16Resident() ? WeightStorage::kBf16 : WeightStorage::kF32;
+}
+
+int64_t Model::weightBytes() const {
+    return residentWeightBytes(*m_weights);
+}
+
+Status Model::requireF32Weights(const std::string& operation) const {
+    if (!m_weights->bf16Resident()) return Status::success();
+    return Status::unsupported(operation + " needs float32 weights, but " +
+                               (m_path.empty() ? m_config.name : m_path) +
+                               " holds its weights in bf16 (loaded bf16-resident, --weights "
+                               "bf16); load it with float32 weights (--weights f32)");
+}
+
+int64_t residentWeightBytes(const ModelWeights& w) {
+    auto f32 = [](const auto& m) { return int64_t(m.size()) * int64_t(sizeof(float)); };
+    auto norm = [&](const Norm& n) { return f32(n.weight) + f32(n.bias); };
+    auto linear = [&](const Linear& l) {
+        return f32(l.w) + f32(l.b) + kernels::bf16Bytes(l.wBf16);
+    };
+    int64_t bytes = f32(w.tokenEmbedding) + f32(w.positionEmbedding) + f32(w.unembedding) +
+                    kernels::bf16Bytes(w.tokenEmbeddingBf16) +
+                    kernels::bf16Bytes(w.unembeddingBf16) + norm(w.lnFinal);
+    for (const LayerWeights& lw : w.layers)
+        bytes += norm(lw.ln1) + norm(lw.ln2) + norm(lw.postAttn) + norm(lw.postMlp) +
+                 f32(lw.qNorm) + f32(lw.kNorm) + linear(lw.qkv) + linear(lw.attnOut) +
+                 linear(lw.up) + linear(lw.down);
+    return bytes;
+}
+
 Result<LinearRef> Model::linear(int layer, std::string_view module) {
+    MONO_RETURN_IF_ERROR(requireF32Weights("linear '" + std::string(module) + "' of layer " +
+                                           std::to_string(layer) + " (its float32 weight)"));
     if (layer < 0 || layer >= m_config.nLayers)
         return Status::notFound("linear '" + std::string(module) + "': layer " +
                                 std::to_string(layer) + " out of range (model has " +

@@ -79,6 +79,17 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
+// How a model holds its linear and embedding weights (weights.h): float32, or
+// bf16-resident — packed bf16 only, half the memory; f32 checkpoints are
+// rounded to bf16 at load. Compute precision is the backend's choice
+// (makeCpuBackend converts bf16-resident weights to float32 by tiles,
+// makeCpuBf16Backend reads them as they are).
+enum class WeightStorage { kF32, kBf16 };
+
+struct LoadOptions {
+    WeightStorage storage = WeightStorage::kF32;
+};
+
 enum class LogitsWanted {
     kNone,  // no unembedding (capture): the pass may stop after the last hooked layer
     kLast,  // one row per sequence: its last position (zeros for an empty sequence)
@@ -114,6 +125,10 @@ public:
     // model-*.safetensors), a .gguf file, or a llama2.c .bin checkpoint.
     // Errors name the file, the tensor or key, what was expected and what was found.
     static Result<std::shared_ptr<Model>> load(const std::string& path);
+    // The same with a choice of weight storage. Before reading any tensor the
+    // weights' size in that storage (4 or 2 bytes a value) is checked against
+    // the usable memory: ResourceExhausted "needs about N GiB" when it cannot fit.
+    static Result<std::shared_ptr<Model>> load(const std::string& path, const LoadOptions& options);
 
     // A model of the given shape with random weights N(0, 0.02²) (norms at 1, biases
     // at 0), deterministic in `seed`. For benchmarks and tests.
@@ -143,7 +158,16 @@ public:
     // L by its hook name suffix ("attn.q_proj", "mlp.c_fc"); NotFound otherwise.
     ModelWeights& weights() { return *m_weights; }
     const ModelWeights& weights() const { return *m_weights; }
+    // Unsupported for a bf16-resident model (its Linear::w is empty).
     Result<LinearRef> linear(int layer, std::string_view module);
+
+    WeightStorage weightStorage() const;
+    // Bytes of the weights in memory (residentWeightBytes in weights.h).
+    int64_t weightBytes() const;
+    // Ok for float32 weights; for bf16-resident ones Unsupported
+    // "<operation> needs float32 weights ...", for operations that read or
+    // edit Linear::w (SmoothQuant folding, fake quantization, logit effects).
+    Status requireF32Weights(const std::string& operation) const;
     // Tells the backend that weights() were edited (a GPU copy must be refreshed).
     void weightsChanged();
 

@@ -47,8 +47,8 @@ namespace fs = std::filesystem;
 Status loadGpt2(const ModelConfig& c, const WeightReader& r, const std::string& prefix,
                 ModelWeights* w) {
     const int64_t C = c.dModel, F = c.dMlp;
-    MONO_RETURN_IF_ERROR(
-        r.matrix(prefix + "wte.weight", c.vocabSize, C, false, &w->tokenEmbedding));
+    MONO_RETURN_IF_ERROR(r.embedding(prefix + "wte.weight", c.vocabSize, C, &w->tokenEmbedding,
+                                     &w->tokenEmbeddingBf16));
     MONO_RETURN_IF_ERROR(
         r.matrix(prefix + "wpe.weight", c.maxSeqLen, C, false, &w->positionEmbedding));
     w->layers.resize(c.nLayers);
@@ -57,21 +57,22 @@ Status loadGpt2(const ModelConfig& c, const WeightReader& r, const std::string& 
         LayerWeights& lw = w->layers[L];
         MONO_RETURN_IF_ERROR(r.vector(p + "ln_1.weight", C, &lw.ln1.weight));
         MONO_RETURN_IF_ERROR(r.vector(p + "ln_1.bias", C, &lw.ln1.bias));
-        MONO_RETURN_IF_ERROR(r.matrix(p + "attn.c_attn.weight", 3 * C, C, true, &lw.qkv.w));
+        MONO_RETURN_IF_ERROR(r.linear(p + "attn.c_attn.weight", 3 * C, C, true, &lw.qkv));
         MONO_RETURN_IF_ERROR(r.vector(p + "attn.c_attn.bias", 3 * C, &lw.qkv.b));
-        MONO_RETURN_IF_ERROR(r.matrix(p + "attn.c_proj.weight", C, C, true, &lw.attnOut.w));
+        MONO_RETURN_IF_ERROR(r.linear(p + "attn.c_proj.weight", C, C, true, &lw.attnOut));
         MONO_RETURN_IF_ERROR(r.vector(p + "attn.c_proj.bias", C, &lw.attnOut.b));
         MONO_RETURN_IF_ERROR(r.vector(p + "ln_2.weight", C, &lw.ln2.weight));
         MONO_RETURN_IF_ERROR(r.vector(p + "ln_2.bias", C, &lw.ln2.bias));
-        MONO_RETURN_IF_ERROR(r.matrix(p + "mlp.c_fc.weight", F, C, true, &lw.up.w));
+        MONO_RETURN_IF_ERROR(r.linear(p + "mlp.c_fc.weight", F, C, true, &lw.up));
         MONO_RETURN_IF_ERROR(r.vector(p + "mlp.c_fc.bias", F, &lw.up.b));
-        MONO_RETURN_IF_ERROR(r.matrix(p + "mlp.c_proj.weight", C, F, true, &lw.down.w));
+        MONO_RETURN_IF_ERROR(r.linear(p + "mlp.c_proj.weight", C, F, true, &lw.down));
         MONO_RETURN_IF_ERROR(r.vector(p + "mlp.c_proj.bias", C, &lw.down.b));
     }
     MONO_RETURN_IF_ERROR(r.vector(prefix + "ln_f.weight", C, &w->lnFinal.weight));
     MONO_RETURN_IF_ERROR(r.vector(prefix + "ln_f.bias", C, &w->lnFinal.bias));
     if (!c.tiedEmbeddings)
-        MONO_RETURN_IF_ERROR(r.matrix("lm_head.weight", c.vocabSize, C, false, &w->unembedding));
+        MONO_RETURN_IF_ERROR(
+            r.embedding("lm_head.weight", c.vocabSize, C, &w->unembedding, &w->unembeddingBf16));
     return Status::success();
 }
 
@@ -89,22 +90,24 @@ Status loadLlama(const ModelConfig& c, const WeightReader& r, const LlamaNames& 
     std::string embed = n.embed();
     // A tied model may store only the output matrix (safetensors drops aliases).
     if (!r.has(embed) && c.tiedEmbeddings && r.has(n.output())) embed = n.output();
-    MONO_RETURN_IF_ERROR(r.matrix(embed, c.vocabSize, C, false, &w->tokenEmbedding));
+    MONO_RETURN_IF_ERROR(
+        r.embedding(embed, c.vocabSize, C, &w->tokenEmbedding, &w->tokenEmbeddingBf16));
     w->layers.resize(c.nLayers);
     for (int L = 0; L < c.nLayers; ++L) {
         LayerWeights& lw = w->layers[L];
         MONO_RETURN_IF_ERROR(r.vector(n.layer(L, "attn_norm"), C, &lw.ln1.weight));
-        MONO_RETURN_IF_ERROR(r.stacked(
-            {{n.layer(L, "q"), q}, {n.layer(L, "k"), kv}, {n.layer(L, "v"), kv}}, C, &lw.qkv.w));
-        MONO_RETURN_IF_ERROR(r.matrix(n.layer(L, "o"), C, q, false, &lw.attnOut.w));
+        MONO_RETURN_IF_ERROR(r.linearStacked(
+            {{n.layer(L, "q"), q}, {n.layer(L, "k"), kv}, {n.layer(L, "v"), kv}}, C, &lw.qkv));
+        MONO_RETURN_IF_ERROR(r.linear(n.layer(L, "o"), C, q, false, &lw.attnOut));
         MONO_RETURN_IF_ERROR(r.vector(n.layer(L, "ffn_norm"), C, &lw.ln2.weight));
         MONO_RETURN_IF_ERROR(
-            r.stacked({{n.layer(L, "gate"), F}, {n.layer(L, "up"), F}}, C, &lw.up.w));
-        MONO_RETURN_IF_ERROR(r.matrix(n.layer(L, "down"), C, F, false, &lw.down.w));
+            r.linearStacked({{n.layer(L, "gate"), F}, {n.layer(L, "up"), F}}, C, &lw.up));
+        MONO_RETURN_IF_ERROR(r.linear(n.layer(L, "down"), C, F, false, &lw.down));
     }
     MONO_RETURN_IF_ERROR(r.vector(n.finalNorm(), C, &w->lnFinal.weight));
     if (!c.tiedEmbeddings)
-        MONO_RETURN_IF_ERROR(r.matrix(n.output(), c.vocabSize, C, false, &w->unembedding));
+        MONO_RETURN_IF_ERROR(
+            r.embedding(n.output(), c.vocabSize, C, &w->unembedding, &w->unembeddingBf16));
     return Status::success();
 }
 
@@ -172,16 +175,21 @@ struct HfTensors {
 };
 
 // Every weight is held in float32 once loaded (a bf16 checkpoint doubles in
-// memory): a checkpoint that cannot fit is refused with "needs N GiB" before
-// any tensor is read, not by std::bad_alloc or the OOM killer half-way.
-double f32Bytes(const std::vector<io::TensorView>& tensors) {
+// memory), or, bf16-resident, every matrix in bf16 (vectors stay float32): a
+// checkpoint that cannot fit is refused with "needs N GiB" before any tensor
+// is read, not by std::bad_alloc or the OOM killer half-way.
+double estimatedWeightBytes(const std::vector<io::TensorView>& tensors, WeightStorage storage) {
     double bytes = 0;
-    for (const io::TensorView& t : tensors) bytes += 4.0 * double(t.numel());
+    for (const io::TensorView& t : tensors)
+        bytes += (storage == WeightStorage::kBf16 && t.shape.size() >= 2 ? 2.0 : 4.0) *
+                 double(t.numel());
     return bytes;
 }
 
-Status checkWeightMemory(const std::string& source, double bytes) {
-    return checkMemoryNeed(source + ": holding this model's weights in float32", bytes);
+Status checkWeightMemory(const std::string& source, double bytes, WeightStorage storage) {
+    return checkMemoryNeed(source + ": holding this model's weights in " +
+                               (storage == WeightStorage::kBf16 ? "bf16" : "float32"),
+                           bytes);
 }
 
 // Opens model.safetensors, or every shard model.safetensors.index.json lists,
@@ -262,7 +270,8 @@ std::string firstLayerBeyond(const HfTensors& t, int64_t nLayers) {
     return first.second;
 }
 
-Status loadHfWeights(const ModelConfig& config, const HfTensors& t, ModelWeights* w) {
+Status loadHfWeights(const ModelConfig& config, const HfTensors& t, WeightStorage storage,
+                     ModelWeights* w) {
     FindFn find = [&t](const std::string& name) -> const io::TensorView* {
         if (auto it = t.byName.find(name); it != t.byName.end())
             return t.files[it->second].find(name);
@@ -275,7 +284,7 @@ Status loadHfWeights(const ModelConfig& config, const HfTensors& t, ModelWeights
         }
         return nullptr;
     };
-    WeightReader reader(find, t.source);
+    WeightReader reader(find, t.source, storage);
     reader.setLocate([&t](const std::string& name) {
         auto it = t.byName.find(name);
         return it == t.byName.end() ? std::string() : t.files[it->second].path();
@@ -299,7 +308,7 @@ Status loadHfWeights(const ModelConfig& config, const HfTensors& t, ModelWeights
     return Status::internal("unknown architecture");
 }
 
-Result<std::shared_ptr<Model>> loadHfFolder(const fs::path& dir) {
+Result<std::shared_ptr<Model>> loadHfFolder(const fs::path& dir, WeightStorage storage) {
     MONO_ASSIGN_OR_RETURN(std::string text, readText(dir / "config.json"));
     MONO_ASSIGN_OR_RETURN(ModelConfig config,
                           configFromHfJson(text, (dir / "config.json").string()));
@@ -314,21 +323,27 @@ Result<std::shared_ptr<Model>> loadHfFolder(const fs::path& dir) {
             std::to_string(config.nLayers) + " layers, but the checkpoint holds '" + name +
             "', a layer beyond them: the configuration does not belong to these weights");
     double bytes = 0;
-    for (const io::SafetensorsFile& f : tensors.files) bytes += f32Bytes(f.tensors());
-    MONO_RETURN_IF_ERROR(checkWeightMemory(dir.string(), bytes));
+    for (const io::SafetensorsFile& f : tensors.files)
+        bytes += estimatedWeightBytes(f.tensors(), storage);
+    MONO_RETURN_IF_ERROR(checkWeightMemory(dir.string(), bytes, storage));
     auto w = std::make_unique<ModelWeights>();
-    MONO_RETURN_IF_ERROR(loadHfWeights(config, tensors, w.get()));
+    MONO_RETURN_IF_ERROR(loadHfWeights(config, tensors, storage, w.get()));
     return Model::fromWeights(config, std::move(*w));
 }
 
 }  // namespace
 
 Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
+    return load(path, LoadOptions{});
+}
+
+Result<std::shared_ptr<Model>> Model::load(const std::string& path, const LoadOptions& options) {
+    const WeightStorage storage = options.storage;
     std::error_code ec;
     const fs::path p(path);
     if (!fs::exists(p, ec)) return Status::notFound(path + ": no such file or folder");
     if (fs::is_directory(p, ec)) {
-        auto m = loadHfFolder(p);
+        auto m = loadHfFolder(p, storage);
         if (m.ok()) (*m)->m_path = path;
         return m;
     }
@@ -346,11 +361,13 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
         MONO_ASSIGN_OR_RETURN(auto file, io::GgufFile::open(path));
         MONO_ASSIGN_OR_RETURN(config, configFromGguf(file));
         config.name = p.filename().string();
-        WeightReader reader([&file](const std::string& n) { return file.findTensor(n); }, path);
+        WeightReader reader([&file](const std::string& n) { return file.findTensor(n); }, path,
+                            storage);
         MONO_RETURN_IF_ERROR(
             checkLayerCount(config, reader, ggufLlamaNames().layer(config.nLayers, "attn_norm"))
                 .withContext(path));
-        MONO_RETURN_IF_ERROR(checkWeightMemory(path, f32Bytes(file.tensors())));
+        MONO_RETURN_IF_ERROR(
+            checkWeightMemory(path, estimatedWeightBytes(file.tensors(), storage), storage));
         if (config.arch == Arch::kLlama)
             MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
         else
@@ -359,8 +376,9 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path) {
         MONO_ASSIGN_OR_RETURN(auto file, io::Llama2cFile::open(path));
         config = configFromLlama2c(file.config(), p.filename().string());
         MONO_RETURN_IF_ERROR(config.validate().withContext(path));
-        MONO_RETURN_IF_ERROR(checkWeightMemory(path, f32Bytes(file.tensors())));
-        WeightReader reader([&file](const std::string& n) { return file.find(n); }, path);
+        MONO_RETURN_IF_ERROR(
+            checkWeightMemory(path, estimatedWeightBytes(file.tensors(), storage), storage));
+        WeightReader reader([&file](const std::string& n) { return file.find(n); }, path, storage);
         MONO_RETURN_IF_ERROR(loadLlama(config, reader, ggufLlamaNames(), w.get()));
     }
     auto m = fromWeights(config, std::move(*w));
@@ -378,7 +396,7 @@ public:
 
     std::string run(const ModelWeights& w) {
         const int64_t C = m_c.dModel, V = m_c.vocabSize;
-        matrix("token embedding", w.tokenEmbedding, V, C);
+        matrix("token embedding", w.tokenEmbedding, w.tokenEmbeddingBf16, V, C);
         if (m_c.arch == Arch::kGpt2)
             matrix("position embedding", w.positionEmbedding, m_c.maxSeqLen, C);
         if (m_err.empty() && static_cast<int>(w.layers.size()) != m_c.nLayers)
@@ -388,13 +406,23 @@ public:
             layer("layer " + std::to_string(L) + " ", w.layers[L]);
         norm("final norm", w.lnFinal, true);
         if (!m_c.tiedEmbeddings)
-            matrix("unembedding", w.unembedding, V, C);
-        else if (m_err.empty() && w.unembedding.size())
+            matrix("unembedding", w.unembedding, w.unembeddingBf16, V, C);
+        else if (m_err.empty() && (w.unembedding.size() || w.unembeddingBf16.out))
             m_err = "unembedding given for a model with tied embeddings";
         return m_err;
     }
 
 private:
+    // A weight held either in float32 (`m`) or packed bf16 (`p`), never both.
+    void matrix(const std::string& what, const RowMatrix& m, const kernels::PackedBf16& p,
+                int64_t wantR, int64_t wantC) {
+        if (!p.out) return matrix(what, m, wantR, wantC);
+        if (m_err.empty() && m.size()) m_err = what + ": held both in float32 and in bf16";
+        if (m_err.empty() && (p.out != wantR || p.in != wantC))
+            m_err = what + ": expected shape [" + std::to_string(wantR) + ", " +
+                    std::to_string(wantC) + "], found [" + std::to_string(p.out) + ", " +
+                    std::to_string(p.in) + "] (bf16)";
+    }
     void matrix(const std::string& what, const RowMatrix& m, int64_t wantR, int64_t wantC) {
         if (m_err.empty() && (m.rows() != wantR || m.cols() != wantC))
             m_err = what + ": expected shape [" + std::to_string(wantR) + ", " +
@@ -425,10 +453,10 @@ private:
         norm(p + "post-MLP norm", lw.postMlp, m_c.sandwichNorms);
         vec(p + "q norm", lw.qNorm, m_c.qkNorm ? hd : 0);
         vec(p + "k norm", lw.kNorm, m_c.qkNorm ? hd : 0);
-        matrix(p + "qkv weight", lw.qkv.w, qkvRows, C);
-        matrix(p + "attention out weight", lw.attnOut.w, C, m_c.nHeads * hd);
-        matrix(p + "mlp up weight", lw.up.w, upRows, C);
-        matrix(p + "mlp down weight", lw.down.w, C, F);
+        matrix(p + "qkv weight", lw.qkv.w, lw.qkv.wBf16, qkvRows, C);
+        matrix(p + "attention out weight", lw.attnOut.w, lw.attnOut.wBf16, C, m_c.nHeads * hd);
+        matrix(p + "mlp up weight", lw.up.w, lw.up.wBf16, upRows, C);
+        matrix(p + "mlp down weight", lw.down.w, lw.down.wBf16, C, F);
         bias(p + "qkv bias", lw.qkv.b, qkvRows, m_c.hasQkvBias());
         bias(p + "attention out bias", lw.attnOut.b, C, m_c.hasOutBias());
         bias(p + "mlp up bias", lw.up.b, upRows, m_c.hasMlpBias());

@@ -1,7 +1,11 @@
 #pragma once
 // Internal to core/model: reading named tensors of a checkpoint into the
-// float32 matrices of ModelWeights, with errors that name the file, the tensor,
+// float32 matrices of ModelWeights — or, for a bf16-resident load, the linear
+// and embedding weights straight into packed bf16, one tensor at a time
+// (never the model in float32) — with errors that name the file, the tensor,
 // the expected and the found shape; and the per-family Hugging Face loaders.
+// Each tensor's pages of the memory-mapped file are released once read, so
+// the file does not stay counted in the resident memory.
 
 #include <cmath>
 #include <cstring>
@@ -10,8 +14,11 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/io/mapped_file.h"
 #include "core/io/tensor.h"
+#include "core/kernels/bf16_pack.h"
 #include "core/model/config.h"
+#include "core/model/model.h"
 #include "core/model/weights.h"
 
 namespace mono::model {
@@ -40,8 +47,9 @@ using FindFn = std::function<const io::TensorView*(const std::string&)>;
 
 class WeightReader {
 public:
-    WeightReader(FindFn find, std::string source)
-        : m_find(std::move(find)), m_source(std::move(source)) {}
+    WeightReader(FindFn find, std::string source, WeightStorage storage = WeightStorage::kF32)
+        : m_find(std::move(find)), m_source(std::move(source)), m_storage(storage) {}
+    WeightStorage storage() const { return m_storage; }
     // Names the file that holds `name` in errors (sharded checkpoints); without
     // it errors name `source`.
     void setLocate(std::function<std::string(const std::string&)> locate) {
@@ -62,6 +70,7 @@ public:
                                            shapeString(t->shape));
         auto f = io::toFloat(*t);
         if (!f.ok()) return f.status().withContext(where(name));
+        io::releaseMappedPages(t->data, t->nbytes);
         MONO_RETURN_IF_ERROR(checkFinite(where(name), name, *f));
         if (transpose) {
             *out = Eigen::Map<const RowMatrix>(f->data(), cols, rows).transpose();
@@ -104,6 +113,25 @@ public:
 
     bool has(const std::string& name) const { return m_find(name) != nullptr; }
 
+    // A linear module's weight [rows, cols] (`transpose`: the file holds
+    // [cols, rows]) into out->w, or out->wBf16 when bf16-resident.
+    Status linear(const std::string& name, int64_t rows, int64_t cols, bool transpose,
+                  Linear* out) const;
+    // Several [rows_i, cols] tensors stacked along rows into one fused linear.
+    Status linearStacked(const std::vector<std::pair<std::string, int64_t>>& parts, int64_t cols,
+                         Linear* out) const;
+    // An embedding or unembedding [rows, cols] into `f32`, or `bf16` when bf16-resident.
+    Status embedding(const std::string& name, int64_t rows, int64_t cols, RowMatrix* f32,
+                     kernels::PackedBf16* bf16) const;
+    // Rows [src, src + rows) of tensor `name` (a [tensorRows, cols] matrix, or
+    // [cols, tensorRows] with `transpose`) into rows [dest, dest + rows) of `p`,
+    // which the caller sized; bf16 values are copied, others rounded.
+    struct RowBlock {
+        int64_t src, dest, rows;
+    };
+    Status packRows(const std::string& name, int64_t tensorRows, int64_t cols, bool transpose,
+                    const std::vector<RowBlock>& blocks, kernels::PackedBf16* p) const;
+
     // Reads a [n] vector stored as 1 + w (Gemma's RMSNorm weights), in float.
     Status onePlusVector(const std::string& name, int64_t n, Vector* out) const {
         MONO_RETURN_IF_ERROR(vector(name, n, out));
@@ -140,6 +168,7 @@ private:
 
     FindFn m_find;
     std::string m_source;
+    WeightStorage m_storage = WeightStorage::kF32;
     std::function<std::string(const std::string&)> m_locate;
 };
 

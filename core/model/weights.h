@@ -16,12 +16,22 @@
 // linear() returns the rows of one named module inside a fused matrix.
 // After editing weights of a model that runs on another backend, call
 // Model::weightsChanged().
+//
+// Storage (LoadOptions::storage in model.h): float32 by default. A model
+// loaded bf16-resident (WeightStorage::kBf16) holds every linear's weight and
+// the token embedding / unembedding only as packed bf16 (Linear::wBf16,
+// tokenEmbeddingBf16, unembeddingBf16, layout of core/kernels/bf16_gemm.h)
+// and leaves the float32 members empty: half the bytes, and the 2-byte
+// weights the bf16 GEMM reads directly. Norms, biases and GPT-2's position
+// embedding stay float32. Code that reads or writes Linear::w must check
+// bf16Resident() first (Model::linear refuses such models).
 
 #include <Eigen/Core>
 #include <string_view>
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/kernels/bf16_gemm.h"
 
 namespace mono::model {
 
@@ -29,8 +39,10 @@ using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 using Vector = Eigen::VectorXf;
 
 struct Linear {
-    RowMatrix w;  // [out, in]
-    Vector b;     // [out], or size 0 when the module has no bias
+    RowMatrix w;                // [out, in]; empty when bf16-resident
+    Vector b;                   // [out], or size 0 when the module has no bias
+    kernels::PackedBf16 wBf16;  // bf16-resident only: the weight [out, in], packed
+    bool bf16() const { return wBf16.out > 0; }
 };
 
 struct Norm {
@@ -58,7 +70,19 @@ struct ModelWeights {
     Norm lnFinal;
     RowMatrix unembedding;  // [V, C]; empty when tied to tokenEmbedding
     const RowMatrix& unembed() const { return unembedding.size() ? unembedding : tokenEmbedding; }
+
+    // bf16-resident only (then tokenEmbedding and unembedding are empty).
+    kernels::PackedBf16 tokenEmbeddingBf16;  // [V, C]
+    kernels::PackedBf16 unembeddingBf16;     // [V, C]; empty when tied
+    bool bf16Resident() const { return tokenEmbeddingBf16.out > 0; }
+    const kernels::PackedBf16& unembedBf16() const {
+        return unembeddingBf16.out ? unembeddingBf16 : tokenEmbeddingBf16;
+    }
 };
+
+// Bytes the weights occupy in memory (float32 members at 4 bytes a value,
+// packed bf16 at 2, padding included).
+int64_t residentWeightBytes(const ModelWeights& w);
 
 // A view of one named linear module inside the fused matrices: weight rows
 // [rowBegin, rowBegin + rows) of `linear`. Module names are those of the

@@ -84,6 +84,7 @@ Result<AlphaSearchResult> searchAlpha(model::Model& fp, const Calibration& calib
                                       const std::vector<std::vector<model::TokenId>>& windows,
                                       const W8A8Scheme& scheme, const std::vector<float>& grid,
                                       const Progress& progress, StopToken stop) {
+    MONO_RETURN_IF_ERROR(fp.requireF32Weights("the SmoothQuant alpha search"));
     if (windows.empty()) return Status::invalidArgument("alpha search: no token windows given");
     if (grid.empty()) return Status::invalidArgument("alpha search: empty grid");
     const model::ModelConfig& cfg = fp.config();

@@ -128,6 +128,7 @@ Result<QuantReport> buildQuantReport(model::Model& fp, const Calibration& calibr
                                      const std::vector<std::vector<model::TokenId>>& evalWindows,
                                      const QuantReportSpec& spec, const Progress& progress,
                                      StopToken stop) {
+    MONO_RETURN_IF_ERROR(fp.requireF32Weights("the quantization report"));
     if (evalWindows.empty()) return Status::invalidArgument("quant report: no evaluation windows");
     const model::ModelConfig& cfg = fp.config();
     QuantReport rep;

@@ -56,8 +56,21 @@ Result<std::vector<float>> smoothingScales(const std::vector<float>& actMax,
     return s;
 }
 
+namespace {
+// Folding and planning read and write Linear::w, which a bf16-resident model
+// leaves empty.
+Status requireF32(const model::ModelWeights& weights, const char* operation) {
+    if (!weights.bf16Resident()) return Status::success();
+    return Status::unsupported(std::string(operation) +
+                               " needs float32 weights, but the model holds its weights in bf16 "
+                               "(loaded bf16-resident, --weights bf16); load it with float32 "
+                               "weights (--weights f32)");
+}
+}  // namespace
+
 Status foldSmoothing(model::ModelWeights& weights, const SmoothGroup& group,
                      const std::vector<float>& s) {
+    MONO_RETURN_IF_ERROR(requireF32(weights, "SmoothQuant folding"));
     if (group.layer < 0 || size_t(group.layer) >= weights.layers.size())
         return Status::invalidArgument("smoothing: layer " + std::to_string(group.layer) +
                                        " does not exist");
@@ -90,6 +103,7 @@ Result<SmoothingPlan> planSmoothing(const model::ModelWeights& weights,
                                     const model::ModelConfig& config,
                                     const Calibration& calibration,
                                     const std::vector<float>& alphas) {
+    MONO_RETURN_IF_ERROR(requireF32(weights, "SmoothQuant planning"));
     SmoothingPlan plan;
     plan.groups = smoothGroups(config);
     if (alphas.size() != 1 && alphas.size() != plan.groups.size())

@@ -8,6 +8,7 @@ Result<std::shared_ptr<SmoothingExplorer>> SmoothingExplorer::create(
     std::shared_ptr<model::Model> model, Calibration calibration,
     const std::vector<std::vector<model::TokenId>>& windows, W8A8Scheme scheme) {
     if (!model) return Status::invalidArgument("smoothing explorer: no model");
+    MONO_RETURN_IF_ERROR(model->requireF32Weights("the smoothing explorer"));
     std::shared_ptr<SmoothingExplorer> e(new SmoothingExplorer());
     e->m_model = std::move(model);
     e->m_calibration = std::move(calibration);

@@ -66,6 +66,7 @@ Result<std::unique_ptr<W8A8Model>> W8A8Model::build(const model::Model& fp,
                                                     const Calibration& calibration,
                                                     const SmoothingPlan* plan,
                                                     const W8A8Scheme& scheme) {
+    MONO_RETURN_IF_ERROR(fp.requireF32Weights("W8A8 fake quantization"));
     const model::ModelConfig& cfg = fp.config();
     std::unique_ptr<W8A8Model> m(new W8A8Model());
     m->m_scheme = scheme;

@@ -119,6 +119,7 @@ Result<std::vector<features::LogitEffect>> topLogitTokens(const model::Model& mo
         return Status::invalidArgument("feature " + std::to_string(feature) +
                                        " is out of range: the SAE has " +
                                        std::to_string(sae.dSae()) + " features");
+    MONO_RETURN_IF_ERROR(model.requireF32Weights("logit effects"));
     const model::ModelWeights& w = model.weights();
     std::vector<float> gamma(w.lnFinal.weight.data(),
                              w.lnFinal.weight.data() + w.lnFinal.weight.size());

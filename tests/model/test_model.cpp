@@ -701,6 +701,13 @@ private slots:
         QCOMPARE(i.code, 0);
         QVERIFY(i.out.contains("rotate_half"));
         QVERIFY(i.out.contains("blocks.0.mlp.down_proj"));
+        QVERIFY(i.out.contains("weights in memory float32"));
+        CliRun ib = runCli({"info", qs(tdir), "--weights", "bf16"});
+        QCOMPARE(ib.code, 0);
+        QVERIFY(ib.out.contains("weights in memory bf16 (resident)"));
+        CliRun iw = runCli({"info", qs(tdir), "--weights", "f16"});
+        QCOMPARE(iw.code, 1);
+        QVERIFY(iw.err.contains("--weights must be f32 or bf16"));
 
         CliRun bad = runCli({"hook", qs(tdir), "--text", "x", "--hook", "blocks.2.hook_resid_pre",
                              "--out", qs(hnpy)});

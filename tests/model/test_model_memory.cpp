@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/model/model.h"
 #include "tests/support/test_support.h"
@@ -70,6 +72,57 @@ void writeHugeSafetensors(const fs::path& file, uint64_t elements) {
     fs::resize_file(file, 8 + n + 2 * elements);
 }
 
+// A Llama-shaped HF folder (tied, zero bf16 weights in a sparse file) of
+// about `params` values: C = 1024, F = 2816, V = 32000, layers to fit.
+void writeSparseLlama(const fs::path& dir, uint64_t params) {
+    const int64_t C = 1024, F = 2816, V = 32000, H = 8;
+    const int64_t perLayer = 4 * C * C + 3 * C * F + 2 * C;
+    const int64_t layers = std::max<int64_t>(1, (int64_t(params) - V * C) / perLayer);
+    std::ofstream(dir / "config.json")
+        << "{\"model_type\": \"llama\", \"hidden_size\": " << C << ", \"intermediate_size\": " << F
+        << ", \"num_attention_heads\": " << H << ", \"num_key_value_heads\": " << H
+        << ", \"num_hidden_layers\": " << layers << ", \"vocab_size\": " << V
+        << ", \"max_position_embeddings\": 256, \"rms_norm_eps\": 1e-5, "
+           "\"tie_word_embeddings\": true}";
+    std::vector<std::pair<std::string, std::vector<int64_t>>> tensors{
+        {"model.embed_tokens.weight", {V, C}}, {"model.norm.weight", {C}}};
+    for (int64_t L = 0; L < layers; ++L) {
+        const std::string p = "model.layers." + std::to_string(L) + ".";
+        for (const char* n : {"q", "k", "v", "o"})
+            tensors.push_back({p + "self_attn." + n + "_proj.weight", {C, C}});
+        tensors.push_back({p + "mlp.gate_proj.weight", {F, C}});
+        tensors.push_back({p + "mlp.up_proj.weight", {F, C}});
+        tensors.push_back({p + "mlp.down_proj.weight", {C, F}});
+        tensors.push_back({p + "input_layernorm.weight", {C}});
+        tensors.push_back({p + "post_attention_layernorm.weight", {C}});
+    }
+    std::string header = "{";
+    uint64_t at = 0;
+    for (const auto& [name, shape] : tensors) {
+        uint64_t n = 1;
+        std::string dims;
+        for (int64_t d : shape) {
+            n *= uint64_t(d);
+            if (!dims.empty()) dims += ",";
+            dims += std::to_string(d);
+        }
+        if (header.size() > 1) header += ",";
+        header += "\"" + name + "\":{\"dtype\":\"BF16\",\"shape\":[" + dims +
+                  "],\"data_offsets\":[" + std::to_string(at) + "," + std::to_string(at + 2 * n) +
+                  "]}";
+        at += 2 * n;
+    }
+    header += "}";
+    header.append((8 - header.size() % 8) % 8, ' ');
+    const fs::path file = dir / "model.safetensors";
+    std::ofstream out(file, std::ios::binary);
+    const uint64_t h = header.size();
+    for (int i = 0; i < 8; ++i) out.put(char((h >> (8 * i)) & 0xff));
+    out << header;
+    out.close();
+    fs::resize_file(file, 8 + h + at);
+}
+
 }  // namespace
 
 class TestModelMemory : public QObject {
@@ -103,6 +156,36 @@ private slots:
         // The estimate refuses only what does not fit.
         auto small = model::Model::load(tiny.string());
         MONO_VERIFY_RESULT(small);
+    }
+
+    // 2 bytes a value bf16-resident: what float32 cannot hold loads and runs.
+    void residentFitsWhereFloat32DoesNot() {
+        QTemporaryDir tmp;
+        const fs::path dir = fs::path(tmp.path().toStdString()) / "sparse-llama";
+        fs::create_directories(dir);
+        const uint64_t base = dataBytes();
+        QVERIFY(base > 0);
+        const uint64_t capBytes = base + (uint64_t(1) << 30);
+        writeSparseLlama(dir, capBytes * 3 / 10);  // bf16 0.6 × the cap, float32 1.2 ×
+        DataCap cap(capBytes);
+        QVERIFY2(cap.ok(), "setrlimit(RLIMIT_DATA) failed");
+        auto f32 = model::Model::load(dir.string());
+        QVERIFY(!f32.ok());
+        QCOMPARE(f32.status().code(), StatusCode::kResourceExhausted);
+        qInfo("%s", f32.status().toString().c_str());
+        QVERIFY(f32.status().message().find("in float32") != std::string::npos);
+        model::LoadOptions opt;
+        opt.storage = model::WeightStorage::kBf16;
+        auto bf16 = model::Model::load(dir.string(), opt);
+        MONO_VERIFY_RESULT(bf16);
+        const double ratio = double((*bf16)->weightBytes()) / double(capBytes);
+        qInfo("bf16-resident: %.2f GiB of weights under a %.2f GiB cap (%.2f)",
+              double((*bf16)->weightBytes()) / double(1 << 30), double(capBytes) / double(1 << 30),
+              ratio);
+        QVERIFY(ratio > 0.5 && ratio < 0.7);
+        model::Logits out;
+        QVERIFY((*bf16)->forward(model::Batch::single({1, 2, 3}), {}, &out).ok());
+        QCOMPARE(out.rows, int64_t(3));
     }
 };
 
