@@ -158,6 +158,33 @@ private slots:
                     .contains(QStringLiteral("40 tokens")));
     }
 
+    // The panel's bf16 switch reaches the load, and the configuration says how
+    // the weights are held and how much memory they take.
+    void weightStorageIsChosenAndShown() {
+        MONO_REQUIRE_SHARED(dir, "models/stories260K");
+        qint64 bytes[2] = {0, 0};
+        for (const bool bf16 : {false, true}) {
+            PanelFixture f;
+            auto* check = f.panel.findChild<QCheckBox*>(QStringLiteral("bf16WeightsCheck"));
+            QVERIFY(check);
+            check->setChecked(bf16);
+            QSignalSpy changed(&f.session, &ModelSession::modelChanged);
+            f.panel.openModel(qpath(dir / "stories260K.bin"), qpath(dir / "tok512.bin"));
+            QTRY_COMPARE_WITH_TIMEOUT(changed.count(), 1, 20000);
+            QVERIFY2(f.errors.isEmpty(), qPrintable(f.errors.value(0).message));
+            const model::Model& m = *f.session.current().model;
+            QCOMPARE(m.weightStorage() == model::WeightStorage::kBf16, bf16);
+            bytes[bf16] = m.weightBytes();
+            const QString shown = bf16 ? QStringLiteral("bfloat16") : QStringLiteral("float32");
+            QTRY_VERIFY2_WITH_TIMEOUT(f.configText().contains(shown), qPrintable(f.configText()),
+                                      5000);
+            QVERIFY2(f.configText().contains(QLocale().formattedDataSize(bytes[bf16])),
+                     qPrintable(f.configText()));
+        }
+        // Every linear and the embedding in 2 bytes instead of 4.
+        QVERIFY2(bytes[1] < bytes[0] * 6 / 10, qPrintable(QString::number(bytes[1])));
+    }
+
     void windowStaysResponsiveWhileGenerating() {
         MONO_REQUIRE_SHARED(tokPath, "models/stories260K/tok512.bin");
         PanelFixture f;

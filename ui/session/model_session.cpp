@@ -21,9 +21,11 @@ struct LoadOutput {
 };
 
 Result<LoadOutput> loadModelAndTokenizer(const std::string& path, const std::string& tokPath,
-                                         const Progress& progress, const StopToken& stop) {
+                                         model::WeightStorage storage, const Progress& progress,
+                                         const StopToken& stop) {
     progress.report(-1.0, "reading the model " + path);
-    MONO_ASSIGN_OR_RETURN(std::shared_ptr<model::Model> loaded, model::Model::load(path));
+    MONO_ASSIGN_OR_RETURN(std::shared_ptr<model::Model> loaded,
+                          model::Model::load(path, model::LoadOptions{storage}));
     // Model::load cannot be interrupted; stop before reading the tokenizer at least.
     if (stop.stopRequested()) return Status::cancelled("loading " + path + " was cancelled");
     progress.report(-1.0, "reading the tokenizer " + tokPath);
@@ -40,7 +42,8 @@ Result<LoadOutput> loadModelAndTokenizer(const std::string& path, const std::str
 
 }  // namespace
 
-ModelSession::ModelSession(QObject* parent) : QObject(parent), m_runner(new JobRunner(this)) {
+ModelSession::ModelSession(QObject* parent)
+    : QObject(parent), m_runner(new JobRunner(this)), m_storage(model::WeightStorage::kF32) {
     connect(m_runner, &JobRunner::busyChanged, this, &ModelSession::busyChanged);
     connect(m_runner, &JobRunner::failed, this,
             [this](quint64, const QString&, const QString& message) {
@@ -52,6 +55,10 @@ ModelSession::ModelSession(QObject* parent) : QObject(parent), m_runner(new JobR
 }
 
 ModelSession::~ModelSession() = default;
+
+void ModelSession::setWeightStorage(model::WeightStorage storage) {
+    m_storage = storage;
+}
 
 bool ModelSession::isLoading() const {
     return m_runner->isBusy();
@@ -100,8 +107,8 @@ void ModelSession::open(const QString& path, const QString& tokenizerPath) {
     const std::string tokFile = QFile::encodeName(tokPath).toStdString();
     m_runner->start(
         tr("Loading %1").arg(displayNameOf(path)),
-        [modelPath, tokFile](const JobContext& job) {
-            return loadModelAndTokenizer(modelPath, tokFile, job.progress(), job.stop());
+        [modelPath, tokFile, storage = m_storage](const JobContext& job) {
+            return loadModelAndTokenizer(modelPath, tokFile, storage, job.progress(), job.stop());
         },
         [this, path, tokPath](LoadOutput out) {
             m_loadingPath.clear();

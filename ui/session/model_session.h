@@ -14,6 +14,7 @@
 
 namespace mono::model {
 class Model;
+enum class WeightStorage;
 }
 namespace mono::tok {
 class Tokenizer;
@@ -43,6 +44,12 @@ public:
     // the tokenizer found beside it (findTokenizerBeside). Emits loadStarted, then
     // modelChanged or loadFailed.
     void open(const QString& path, const QString& tokenizerPath = {});
+
+    // How open() holds the next model's weights: float32 (the default) or
+    // bf16-resident, half the memory (SmoothQuant folding and logit effects
+    // then refuse, as they need float32 weights).
+    void setWeightStorage(model::WeightStorage storage);
+    model::WeightStorage weightStorage() const { return m_storage; }
 
     // Installs a model that is already in memory (tests, the embedded toy model).
     void setModel(LoadedModel loaded);
@@ -78,6 +85,7 @@ private:
     LoadedModel m_current;
     Acceptor m_acceptor;
     QString m_loadingPath;
+    model::WeightStorage m_storage;
 };
 
 }  // namespace mono::ui

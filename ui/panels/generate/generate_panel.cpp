@@ -216,8 +216,17 @@ QWidget* GeneratePanel::buildModelColumn() {
     m_busy->setRange(0, 0);  // indeterminate
     m_busy->setTextVisible(false);
     m_busy->setMaximumHeight(8);
+    m_bf16Weights = new QCheckBox(tr("Keep weights in bf16"));
+    m_bf16Weights->setObjectName(QStringLiteral("bf16WeightsCheck"));
+    m_bf16Weights->setToolTip(
+        tr("Hold the next model's linear and embedding weights in bfloat16 only: about half the "
+           "memory of float32. SmoothQuant folding and logit effects need float32 weights."));
+    connect(m_bf16Weights, &QCheckBox::toggled, this, [this](bool on) {
+        m_session->setWeightStorage(on ? model::WeightStorage::kBf16 : model::WeightStorage::kF32);
+    });
     auto* openRow = new QHBoxLayout;
     openRow->addWidget(m_openButton);
+    openRow->addWidget(m_bf16Weights);
     openRow->addStretch(1);
     modelLayout->addWidget(m_modelName);
     modelLayout->addWidget(m_modelPath);
@@ -383,6 +392,11 @@ void GeneratePanel::updateModelView() {
         c.tiedEmbeddings ? tr("tied (unembedding = embedding)") : tr("separate unembedding"));
     const int64_t params = c.parameterCount();
     row(tr("Parameters"), tr("%1 (%2)").arg(shortCount(params), num(params)));
+    const bool bf16 = loaded.model->weightStorage() == model::WeightStorage::kBf16;
+    row(tr("Weights in memory"),
+        tr("%1, %2").arg(bf16 ? tr("bfloat16") : tr("float32"),
+                         locale.formattedDataSize(loaded.model->weightBytes())),
+        bf16 ? tr("Linear and embedding weights held as bfloat16 only") : QString());
     row(tr("Hook points"), num(int64_t(model::listHookNames(c).size())),
         tr("Named activations (TransformerLens names and linear inputs)"));
     row(tr("BOS / EOS"), tr("%1 / %2").arg(c.bosId).arg(c.eosId));

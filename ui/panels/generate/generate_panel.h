@@ -95,6 +95,7 @@ private:
     QLabel* m_modelName = nullptr;
     QLabel* m_modelPath = nullptr;
     QPushButton* m_openButton = nullptr;
+    QCheckBox* m_bf16Weights = nullptr;
     QProgressBar* m_busy = nullptr;
     QLabel* m_busyLabel = nullptr;
     QFormLayout* m_configForm = nullptr;
