@@ -27,4 +27,9 @@ Result<std::unique_ptr<sae::SaeStepEngine>> makeSaeStepEngine(int device,
 Result<std::unique_ptr<sae::BlockEncoder>> makeBlockEncoder(int device, const sae::Sae& sae,
                                                             int64_t maxRows);
 
+// cuBLAS' float32 GEMM rate on `device` in GFLOP/s (TF32 off): the median of
+// `reps` timed row-major [M, K] x [K, N] products after one warm-up. The
+// benchmarks' yardstick where no PyTorch with CUDA is at hand.
+Result<double> measureSgemmGflops(int device, int64_t M, int64_t N, int64_t K, int reps);
+
 }  // namespace mono::gpu

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/cli/device_args.h"
 #include "app/cli/model_args.h"
 #include "core/model/generate.h"
 
@@ -10,6 +11,8 @@ namespace mono::cli {
 namespace {
 
 int runGenerate(CliArgs& args) {
+    if (Status st = forwardPassDevice(args, "generate"); !st.ok())
+        return fail("generate", st.toString());
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail("generate", m.status().toString());
     model::GenerateOptions g;
@@ -49,12 +52,14 @@ const RegisterCommand kRegister(
      "continue a prompt (greedy or sampled), streaming the text",
      "usage: monoscope-cli generate MODEL --prompt TEXT [-n N] [--temperature T] [--top-k K]\n"
      "                              [--top-p P] [--seed S] [--frequency-penalty F]\n"
-     "                              [--tokenizer FILE] [--precision f32|bf16]\n"
+     "                              [--tokenizer FILE] [--precision f32|bf16] [--device D]\n"
      "  greedy when T = 0 (the default); an empty prompt starts from BOS; -n defaults to 256.\n"
-     "  A llama2.c .bin needs --tokenizer (e.g. tok512.bin).",
+     "  A llama2.c .bin needs --tokenizer (e.g. tok512.bin).\n"
+     "  --device: the model runs on the CPU (cpu, the default); its CUDA forward pass is not\n"
+     "  built yet.",
      {},
      {"prompt", "n", "temperature", "top-k", "top-p", "seed", "frequency-penalty", "tokenizer",
-      "precision"},
+      "precision", "device"},
      &runGenerate});
 
 }  // namespace
