@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
 # The CUDA backend's check on a GPU machine, as one command (issue #21): builds
 # the CUDA code, runs the agreement tests against the CPU path, benchmarks SAE
-# training (d = 768/2304, F = 16k/131k, TopK and ReLU) against PyTorch CUDA of
-# the same algorithm when torch.cuda is available, else against cuBLAS' own
-# f32 GEMM rate, and prints one table. Budget: about 8 minutes on one H100
-# with 16 cores.
+# training (d = 768/2304, F = 16k/131k, TopK and ReLU) and model prefill
+# (GPT-2 small and a Llama shape, 8 x 128 tokens) against PyTorch CUDA of the
+# same algorithm when torch.cuda is available, else against cuBLAS' own f32
+# GEMM rate (and the CPU backend for prefill), and prints one table. Budget:
+# about 8 minutes on one H100 with 16 cores.
 #
 #   bench/gpu_check.sh [BUILD_DIR]     (default: build-gpu; env: JOBS, CUDA_ARCH, QUICK=1)
-#
-# Model prefill is listed but not measured: the forward pass has no CUDA
-# backend yet (docs/GPU.md).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +32,7 @@ t0=$(date +%s)
 cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DMONO_BUILD_GUI=OFF \
     -DMONO_BUILD_TESTS=ON -DMONO_BUILD_BENCH=ON -DMONO_CUDA_ARCHITECTURES="$CUDA_ARCH" >"$OUT/configure.log"
 cmake --build "$BUILD" -j "$JOBS" --target test_gpu_agreement test_device bench_gpu_sae_train \
-    monoscope-cli >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+    bench_gpu_model_forward monoscope-cli >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
 build_s=$(( $(date +%s) - t0 ))
 
 log "agreement tests"
@@ -49,10 +47,13 @@ QUICK_ARG=()
 [ "${QUICK:-0}" = 1 ] && QUICK_ARG=(--quick)
 "$BUILD/bench/bench_gpu_sae_train" "${QUICK_ARG[@]}" | tee "$OUT/cuda.txt" >&2 || true
 
+timeout 180 "$BUILD/bench/bench_gpu_model_forward" | tee -a "$OUT/cuda.txt" >&2 || true
+
 log "benchmark: PyTorch CUDA reference"
 torch_note="PyTorch CUDA"
 if "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 3)' 2>/dev/null; then
     "$PY" "$ROOT/bench/reference/sae_train_torch_cuda.py" "${QUICK_ARG[@]}" | tee "$OUT/torch.txt" >&2 || true
+    timeout 120 "$PY" "$ROOT/bench/reference/gpt2_torch_cuda_prefill.py" | tee -a "$OUT/torch.txt" >&2 || true
 else
     torch_note="none (no torch.cuda): ratio to the cuBLAS f32 GEMM rate"
     : >"$OUT/torch.txt"
@@ -89,6 +90,18 @@ for d, F in [(768, 16384), (768, 131072), (2304, 16384), (2304, 131072)]:
     g = c.get(f"cuda_sgemm_{d}x{F}_gflops")
     if g:
         print(f"  cuBLAS sgemm [4096,{d}]x[{d},{F}]: {g:.0f} GFLOP/s")
-print("  model prefill: not measured (no CUDA forward backend yet)")
+print(f"{'Prefill 8 x 128 tokens, f32':34s} {'Monoscope tok/s':>16s} {'PyTorch tok/s':>14s} "
+      f"{'ratio':>7s} {'CPU tok/s':>10s} {'GFLOP/s':>8s} {'of GEMM':>8s}")
+for m in ("gpt2", "llama"):
+    mono = c.get(f"cuda_prefill_{m}_tok_per_s")
+    ref = t.get(f"torch_cuda_prefill_{m}_tok_per_s")
+    cpu = c.get(f"cpu_prefill_{m}_tok_per_s")
+    gf, gemm = c.get(f"cuda_prefill_{m}_gflops"), c.get(f"cuda_prefill_{m}_sgemm_gflops")
+    if mono is None:
+        print(f"  {m}: no figure (see the log above)")
+        continue
+    ratio = f"{mono / ref:7.2f}" if ref else f"{'-':>7s}"
+    share = f"{100 * gf / gemm:7.0f}%" if gf and gemm else f"{'-':>8s}"
+    print(f"  {m:32s} {mono:16.0f} {ref or 0:14.0f} {ratio} {cpu or 0:10.0f} {gf or 0:8.0f} {share}")
 PYEOF
 exit "$tests_rc"

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gpu/cuda_support.h"
+#include "gpu/forward_cuda.h"
 #include "gpu/sae_encoder_cuda.h"
 #include "gpu/sae_step_cuda.h"
 
@@ -25,6 +26,11 @@ Result<std::unique_ptr<sae::BlockEncoder>> makeBlockEncoder(int device, const sa
     MONO_ASSIGN_OR_RETURN(std::unique_ptr<CudaBlockEncoder> enc,
                           CudaBlockEncoder::create(device, sae, maxRows));
     return std::unique_ptr<sae::BlockEncoder>(std::move(enc));
+}
+
+Result<std::unique_ptr<model::ForwardBackend>> makeForwardBackend(int device) {
+    MONO_ASSIGN_OR_RETURN(std::unique_ptr<CudaForward> f, CudaForward::create(device));
+    return std::unique_ptr<model::ForwardBackend>(std::move(f));
 }
 
 Result<double> measureSgemmGflops(int device, int64_t M, int64_t N, int64_t K, int reps) {

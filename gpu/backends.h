@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/base/result.h"
+#include "core/model/model.h"
 #include "core/sae/block_encoder.h"
 #include "core/sae/step_engine.h"
 
@@ -26,6 +27,12 @@ Result<std::unique_ptr<sae::SaeStepEngine>> makeSaeStepEngine(int device,
 // most `maxRows` rows per block (fewer when the free memory is short).
 Result<std::unique_ptr<sae::BlockEncoder>> makeBlockEncoder(int device, const sae::Sae& sae,
                                                             int64_t maxRows);
+
+// The model forward pass on `device` (model::Model::setBackend): prefill
+// without a KV cache, every family, hooks, float32 (cuBLAS, TF32 off). A
+// forward with a KV cache or a LinearFn is refused (Unsupported); the weights
+// are uploaded on the first forward and after Model::weightsChanged().
+Result<std::unique_ptr<model::ForwardBackend>> makeForwardBackend(int device);
 
 // cuBLAS' float32 GEMM rate on `device` in GFLOP/s (TF32 off): the median of
 // `reps` timed row-major [M, K] x [K, N] products after one warm-up. The

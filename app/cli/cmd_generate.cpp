@@ -11,7 +11,7 @@ namespace mono::cli {
 namespace {
 
 int runGenerate(CliArgs& args) {
-    if (Status st = forwardPassDevice(args, "generate"); !st.ok())
+    if (Status st = cachedForwardDevice(args, "generate"); !st.ok())
         return fail("generate", st.toString());
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail("generate", m.status().toString());
@@ -55,8 +55,8 @@ const RegisterCommand kRegister(
      "                              [--tokenizer FILE] [--precision f32|bf16] [--device D]\n"
      "  greedy when T = 0 (the default); an empty prompt starts from BOS; -n defaults to 256.\n"
      "  A llama2.c .bin needs --tokenizer (e.g. tok512.bin).\n"
-     "  --device: the model runs on the CPU (cpu, the default); its CUDA forward pass is not\n"
-     "  built yet.",
+     "  --device: the model runs on the CPU (cpu, the default); the CUDA forward pass has no\n"
+     "  KV cache yet, so generation refuses a CUDA device.",
      {},
      {"prompt", "n", "temperature", "top-k", "top-p", "seed", "frequency-penalty", "tokenizer",
       "precision", "device"},

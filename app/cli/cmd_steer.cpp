@@ -49,7 +49,9 @@ const char* kUsage =
     "left alone unless --keep-special. Defaults (Neuronpedia's): -n 256,\n"
     "--temperature 0.5, --frequency-penalty 1.0, --seed 0, --mode clamp,\n"
     "--positions all; --steps 11. See docs/STEERING.md.\n"
-    "--device: the model runs on the CPU (cpu, the default); its CUDA forward pass is not built yet.";
+    "--device: the model runs on the CPU (cpu, the default); the CUDA forward pass has no KV "
+    "cache\n"
+    "yet, so steering refuses a CUDA device.";
 
 constexpr const char* kName = "steer";
 
@@ -320,7 +322,7 @@ int sweepOneFeature(CliArgs& args, const LoadedModel& m, const SteerCommand& cmd
 int runSteer(CliArgs& args) {
     SteerCommand cmd;
     if (int rc = parseCommand(args, cmd)) return rc;
-    if (Status st = forwardPassDevice(args, kName); !st.ok()) return fail(kName, st.toString());
+    if (Status st = cachedForwardDevice(args, kName); !st.ok()) return fail(kName, st.toString());
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail(kName, m.status().toString());
     std::shared_ptr<const sae::Sae> sae;

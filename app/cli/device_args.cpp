@@ -46,12 +46,21 @@ Result<std::unique_ptr<sae::BlockEncoder>> blockEncoderFor(const ComputeDevice& 
     return std::unique_ptr<sae::BlockEncoder>();
 }
 
-Status forwardPassDevice(const CliArgs& args, const std::string& command) {
+Result<std::unique_ptr<model::ForwardBackend>> forwardBackendFor(const ComputeDevice& device) {
+#ifdef MONO_HAVE_CUDA
+    if (device.isCuda()) return gpu::makeForwardBackend(device.index);
+#else
+    if (device.isCuda()) return Status::unsupported("built without CUDA");
+#endif
+    return std::unique_ptr<model::ForwardBackend>();
+}
+
+Status cachedForwardDevice(const CliArgs& args, const std::string& command) {
     MONO_ASSIGN_OR_RETURN(const ComputeDevice device, deviceOption(args));
     if (!device.isCuda()) return Status::success();
     return Status::unsupported(command + " --device " + device.name() +
-                               ": the model's forward pass has no CUDA backend yet (issue #21: "
-                               "SAE training and analysis run on CUDA); run with --device cpu");
+                               ": generation needs a KV cache, which the CUDA forward pass does "
+                               "not have yet; run with --device cpu");
 }
 
 }  // namespace mono::cli

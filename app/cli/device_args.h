@@ -11,6 +11,7 @@
 #include "app/cli/cli_args.h"
 #include "core/base/compute_device.h"
 #include "core/base/result.h"
+#include "core/model/model.h"
 #include "core/sae/block_encoder.h"
 #include "core/sae/step_engine.h"
 
@@ -28,9 +29,12 @@ sae::StepEngineFactory stepEngineFor(const ComputeDevice& device);
 Result<std::unique_ptr<sae::BlockEncoder>> blockEncoderFor(const ComputeDevice& device,
                                                            const sae::Sae& sae, int64_t maxRows);
 
-// capture, generate, steer: the --device option, checked as deviceOption()
-// does; then, since the model's forward pass has no CUDA backend yet,
-// Unsupported naming the command for a CUDA device.
-Status forwardPassDevice(const CliArgs& args, const std::string& command);
+// capture: the model's forward backend on `device` (null for the CPU).
+Result<std::unique_ptr<model::ForwardBackend>> forwardBackendFor(const ComputeDevice& device);
+
+// generate, steer: the --device option, checked as deviceOption() does; then,
+// since the CUDA forward pass has no KV cache yet, Unsupported naming the
+// command for a CUDA device.
+Status cachedForwardDevice(const CliArgs& args, const std::string& command);
 
 }  // namespace mono::cli

@@ -458,8 +458,8 @@ private:
     TrainParams m_grad;
     StepBuffers m_buf;
     std::unique_ptr<SaeStepEngine> m_engine;  // null: the steps run on the CPU
-    Matrix m_batch;               // [B, D]
-    std::vector<uint8_t> m_dead;  // [F]
+    Matrix m_batch;                           // [B, D]
+    std::vector<uint8_t> m_dead;              // [F]
     StepStats m_stats;
     double m_lr = 0;  // of the latest step
     Clock::time_point m_start;

@@ -1,7 +1,8 @@
-// The CUDA SAE step and analysis encoder against the CPU path, at the
-// tolerances of issue #21: one step's loss and gradients within 1e-4 relative
-// in float32, identical fired counts, identical top-k feature sets (random
-// data: no ties). Skips when no CUDA device is visible.
+// The CUDA SAE step, analysis encoder and forward pass against the CPU path,
+// at the tolerances of issue #21: one step's loss and gradients within 1e-4
+// relative in float32, identical fired counts, identical top-k feature sets
+// (random data: no ties), logits within 1e-3 relative. Skips when no CUDA
+// device is visible.
 
 #include <QtTest>
 
@@ -10,6 +11,8 @@
 #include <random>
 
 #include "core/acts/batch_provider.h"
+#include "core/model/config.h"
+#include "core/model/model.h"
 #include "core/sae/device_memory.h"
 #include "core/sae/sae.h"
 #include "core/sae/train_step.h"
@@ -90,6 +93,51 @@ TrainParams zerosLike(const TrainParams& p) {
     z.resizeLike(p);
     z.setZero();
     return z;
+}
+
+// Logits and one hooked activation of the same random model on the CPU and
+// on the GPU, for two packed sequences; a second pass edits an activation in
+// a hook (it must travel back to the device).
+void compareForward(const model::ModelConfig& c, const char* what) {
+    auto cpu = model::Model::random(c, 5);
+    auto gpu = model::Model::random(c, 5);
+    QVERIFY2(cpu.ok() && gpu.ok(), what);
+    auto backend = gpu::makeForwardBackend(0);
+    QVERIFY2(backend.ok(), qPrintable(QString::fromStdString(backend.status().toString())));
+    (*gpu)->setBackend(std::move(*backend));
+    std::vector<model::TokenId> a, b;
+    for (int i = 0; i < 40; ++i) a.push_back((i * 37 + 3) % c.vocabSize);
+    for (int i = 0; i < 17; ++i) b.push_back((i * 53 + 11) % c.vocabSize);
+    const model::Batch batch = model::Batch::fromSequences({a, b});
+    const std::string hook = "blocks.0.hook_resid_mid";
+    for (int pass = 0; pass < 2; ++pass) {
+        std::vector<float> seen[2];
+        model::Logits logits[2];
+        for (int d = 0; d < 2; ++d) {
+            model::Hooks hooks;
+            hooks.add(hook, [&, d, pass](const model::HookContext&, model::ActivationBlock blk) {
+                seen[d].assign(blk.data, blk.data + blk.rows * blk.cols);
+                if (pass == 1)  // an edit the rest of the pass must see
+                    for (int64_t i = 0; i < blk.rows * blk.cols; i += 3) blk.data[i] *= -0.5f;
+            });
+            model::ForwardOptions opt;
+            opt.hooks = &hooks;
+            opt.logits = pass == 0 ? model::LogitsWanted::kAll : model::LogitsWanted::kLast;
+            Status st = (d == 0 ? *cpu : *gpu)->forward(batch, opt, &logits[d]);
+            QVERIFY2(st.ok(), qPrintable(QString::fromStdString(st.toString())));
+        }
+        QCOMPARE(logits[1].rows, logits[0].rows);
+        QCOMPARE(seen[1].size(), seen[0].size());
+        const double hookErr =
+            relativeError(seen[1].data(), seen[0].data(), int64_t(seen[0].size()));
+        const double logitErr = relativeError(logits[1].data.data(), logits[0].data.data(),
+                                              int64_t(logits[0].data.size()));
+        std::printf("  %-22s %s: %s relative error %.2e, logits (%lld rows) %.2e\n", what,
+                    pass == 0 ? "all  " : "last+edit", hook.c_str(), hookErr,
+                    (long long)logits[0].rows, logitErr);
+        QVERIFY(hookErr <= 1e-4);
+        QVERIFY(logitErr <= 1e-3);
+    }
 }
 
 }  // namespace
@@ -240,6 +288,36 @@ private slots:
         compareEncoder(Architecture::kTopK, 128, 4096, 333);
         compareEncoder(Architecture::kStandard, 64, 1024, 257);
         compareEncoder(Architecture::kJumpReLU, 64, 1024, 257);
+    }
+
+    void forwardAgrees() {
+        if (!m_noDevice.isEmpty()) QSKIP(qPrintable(m_noDevice));
+        model::ModelConfig g = model::gpt2SmallConfig();
+        g.nLayers = 2;
+        g.dModel = 64;
+        g.nHeads = g.nKvHeads = 4;
+        g.headDim = 16;
+        g.dMlp = 256;
+        g.vocabSize = 300;
+        g.maxSeqLen = 64;
+        compareForward(g, "gpt2");
+        model::LlamaShape shape;
+        shape.nLayers = 2;
+        shape.nKvHeads = 2;  // grouped-query attention
+        model::ModelConfig l = model::llamaConfig("llama", shape);
+        compareForward(l, "llama (GQA)");
+        // Gemma-style extras on the Llama shape: q/k norms, sandwich norms,
+        // soft-caps, a sliding layer with its own RoPE base, embedding scale.
+        l.qkNorm = true;
+        l.sandwichNorms = true;
+        l.attnSoftcap = 50.0f;
+        l.finalSoftcap = 30.0f;
+        l.slidingWindow = 8;
+        l.slidingLayers = {1, 0};
+        l.ropeLocalTheta = 10000.0f;
+        l.ropeTheta = 1e6f;
+        l.embedScale = 8.0f;
+        compareForward(l, "llama + gemma extras");
     }
 
     void trainingRunAgrees() {
