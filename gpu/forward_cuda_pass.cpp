@@ -111,7 +111,9 @@ Status CudaForward::mlpBlock(const model::ModelConfig& cfg, int L) {
     } else {
         const Part parts[] = {{HookSite::kMlpIn, 0, F}, {HookSite::kUpIn, F, F}};
         MONO_RETURN_IF_ERROR(sharedInputLinear(L, lw.up, parts, 2, m_up.data(), 2 * F));
-        gatedMul(m_up.data(), m_act.data(), N, F, act, a == model::Activation::kSilu, st);
+        // As CpuBackend::gatedActivation: GELU (tanh or erf) gates, SiLU otherwise.
+        const bool silu = act != Act::kGeluTanh && act != Act::kGeluErf;
+        gatedMul(m_up.data(), m_act.data(), N, F, act, silu, st);
         hidden = m_act.data();
     }
     MONO_CUDA_LAUNCHED();

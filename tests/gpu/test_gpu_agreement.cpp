@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <random>
 
 #include "core/acts/batch_provider.h"
@@ -175,9 +176,15 @@ class TestGpuAgreement : public QObject {
             QVERIFY(relativeError(got->mse, want.mse) <= 1e-4);
             QVERIFY(std::abs(got->auxLoss - want.auxLoss) <= 1e-4 * std::max(1e-3, want.auxLoss));
             QVERIFY(relativeError(got->l1Loss + 1, want.l1Loss + 1) <= 1e-4);
-            QCOMPARE(got->l0, want.l0);
             QVERIFY(std::abs(got->explainedVariance - want.explainedVariance) <= 1e-4);
-            QCOMPARE(fired, buf.fired);
+            // TopK's selections must match exactly; a ReLU code whose
+            // pre-activation rounds to the other side of 0 may flip (a "tie").
+            QCOMPARE(fired.size(), buf.fired.size());
+            int64_t flips = 0;
+            for (size_t i = 0; i < fired.size(); ++i) flips += std::abs(fired[i] - buf.fired[i]);
+            QVERIFY2(flips <= (s.architecture == Architecture::kStandard ? 2 : 0),
+                     qPrintable(QString("%1 fired counts differ").arg(flips)));
+            QVERIFY(std::abs(got->l0 - want.l0) * double(B) <= double(flips));
             TrainParams gpuGrad;
             QVERIFY((*engine)->gradient(gpuGrad).ok());
             compareParams(gpuGrad, cpuGrad, 1e-4, "gradient");
@@ -223,19 +230,45 @@ class TestGpuAgreement : public QObject {
         std::vector<std::vector<std::pair<int32_t, float>>> cpuCodes, gpuCodes;
         QVERIFY(collect([&](auto v) { return sae->encodeInBlocks(x, v); }, cpuCodes).ok());
         QVERIFY(collect([&](auto v) { return (*enc)->encodeInBlocks(x, v); }, gpuCodes).ok());
-        int64_t nnz = 0;
+        // A code whose pre-activation lies within 1e-4 of where it switches
+        // (0, or θ for jumprelu) may differ by rounding: the "ties".
+        auto h = sae->preActivations(x);
+        QVERIFY(h.ok());
+        const float gate = a == Architecture::kJumpReLU ? 0.6f : 0.0f;
+        int64_t nnz = 0, borderline = 0;
         double worst = 0;
         for (int64_t r = 0; r < rows; ++r) {
-            const auto &c = cpuCodes[size_t(r)], &g = gpuCodes[size_t(r)];
-            QCOMPARE(g.size(), c.size());
-            for (size_t j = 0; j < c.size(); ++j) {
-                QCOMPARE(g[j].first, c[j].first);
-                worst = std::max(worst, relativeError(g[j].second, c[j].second));
+            std::map<int32_t, float> c(cpuCodes[size_t(r)].begin(), cpuCodes[size_t(r)].end());
+            std::map<int32_t, float> g(gpuCodes[size_t(r)].begin(), gpuCodes[size_t(r)].end());
+            QCOMPARE(gpuCodes[size_t(r)].size(), g.size());  // no repeated index
+            for (const auto& [i, v] : c) {
+                const auto it = g.find(i);
+                if (it == g.end()) {
+                    QVERIFY2(
+                        a != Architecture::kTopK && std::abs((*h)(r, i) - gate) < 1e-4f,
+                        qPrintable(QString("row %1: feature %2 missing on the GPU").arg(r).arg(i)));
+                    ++borderline;
+                    continue;
+                }
+                worst =
+                    std::max(worst, std::abs(double(it->second) - v) / std::max(1.0f, std::abs(v)));
             }
+            for (const auto& [i, v] : g)
+                if (!c.count(i)) {
+                    QVERIFY2(
+                        a != Architecture::kTopK && std::abs((*h)(r, i) - gate) < 1e-4f,
+                        qPrintable(QString("row %1: extra feature %2 on the GPU").arg(r).arg(i)));
+                    ++borderline;
+                }
+            // Ascending indices, as Sae::encodeInBlocks hands them out.
+            for (size_t j = 1; j < gpuCodes[size_t(r)].size(); ++j)
+                QVERIFY(gpuCodes[size_t(r)][j - 1].first < gpuCodes[size_t(r)][j].first);
             nnz += int64_t(c.size());
         }
-        std::printf("  %s: %lld codes over %lld rows identical, worst value error %.2e\n",
-                    architectureName(a), (long long)nnz, (long long)rows, worst);
+        std::printf(
+            "  %s: %lld codes over %lld rows, %lld differ at the switch point, worst "
+            "value error %.2e\n",
+            architectureName(a), (long long)nnz, (long long)rows, (long long)borderline, worst);
         QVERIFY(nnz > 0);
         QVERIFY(worst <= 1e-4);
     }
