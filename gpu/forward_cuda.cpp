@@ -58,6 +58,7 @@ Result<std::unique_ptr<CudaForward>> CudaForward::create(int device) {
 Status CudaForward::upload(const model::ModelConfig& cfg, const model::ModelWeights& w) {
     if (m_uploadedFrom == &w) return Status::success();
     m_layers.clear();
+    m_checkedRows = 0;  // the free memory changes with the weights
     MONO_ASSIGN_OR_RETURN(const DeviceMemory mem, deviceMemory(m_ctx));
     const double need = weightBytes(w) + kDeviceReserveBytes;
     if (need > double(mem.freeBytes))

@@ -65,6 +65,7 @@ private:
                   int64_t rows, float* Y, int64_t ldy);
     Status sharedInputLinear(int layer, const DeviceLinear& lin, const Part* parts, int nParts,
                              float* Y, int64_t ldy);
+    Status checkBatchFits(const model::ModelConfig& cfg, int64_t rows, model::LogitsWanted logits);
     Status attentionBlock(const model::ModelConfig& cfg, int layer);
     Status mlpBlock(const model::ModelConfig& cfg, int layer);
     Status logits(const model::ModelConfig& cfg, const model::Batch& batch,
@@ -80,6 +81,7 @@ private:
     std::array<float, 5> m_ropeKey{};  // the tables' (len, dims, theta, scale, local theta)
 
     int64_t m_N = 0, m_maxKeys = 0;
+    int64_t m_checkedRows = 0;  // the largest batch checkBatchFits() passed
     std::vector<model::SeqRows> m_seqs;
     DeviceArray<int32_t> m_tokens, m_pos, m_rowStart, m_lastRows;
     DeviceArray<float> m_x, m_h, m_copy, m_qkv, m_att, m_tmp, m_up, m_act, m_attnRes, m_last,

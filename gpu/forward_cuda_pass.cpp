@@ -29,6 +29,7 @@ Status CudaForward::forward(const model::ModelConfig& cfg, const model::ModelWei
     const int64_t N = m_N, C = cfg.dModel, F = cfg.dMlp;
     const int64_t ldqkv = int64_t(cfg.nHeads + 2 * cfg.nKvHeads) * cfg.headDim;
     const int64_t n = std::max<int64_t>(N, 1);
+    MONO_RETURN_IF_ERROR(checkBatchFits(cfg, n, opt.logits));
     for (DeviceArray<float>* a : {&m_x, &m_h, &m_tmp}) MONO_RETURN_IF_ERROR(a->resize(n * C));
     MONO_RETURN_IF_ERROR(m_qkv.resize(n * ldqkv));
     MONO_RETURN_IF_ERROR(m_att.resize(n * cfg.nHeads * cfg.headDim));
@@ -48,6 +49,28 @@ Status CudaForward::forward(const model::ModelConfig& cfg, const model::ModelWei
     }
     if (layers < cfg.nLayers) return m_ctx.synchronize();
     return logits(cfg, batch, opt, out);
+}
+
+// The activations of a batch of n rows: x, h, the hooked copy and the
+// output [n, C] each, qkv, the heads' outputs, the MLP's [n, 2F] and [n, F],
+// the parallel residual, and the logits of every row. Checked against the
+// free memory only when the batch is larger than any before.
+Status CudaForward::checkBatchFits(const model::ModelConfig& cfg, int64_t n,
+                                   model::LogitsWanted logits) {
+    if (n <= m_checkedRows) return Status::success();
+    const double C = cfg.dModel, F = cfg.dMlp, hd = cfg.headDim;
+    const double perRow = 5.0 * C + (cfg.nHeads + 2.0 * cfg.nKvHeads) * hd + cfg.nHeads * hd +
+                          3.0 * F + (logits == model::LogitsWanted::kAll ? cfg.vocabSize : 0.0);
+    const double need = 4.0 * perRow * double(n);
+    MONO_ASSIGN_OR_RETURN(const DeviceMemory mem, deviceMemory(m_ctx));
+    if (need + kDeviceReserveBytes > double(mem.freeBytes))
+        return Status::resourceExhausted(
+            "a forward of " + std::to_string(n) + " tokens on " + m_ctx.name() + " needs about " +
+            std::to_string(int64_t(need / (1 << 20))) + " MiB of activations, " +
+            std::to_string(int64_t(mem.freeBytes >> 20)) +
+            " MiB free: lower the batch (capture --batch)");
+    m_checkedRows = n;
+    return Status::success();
 }
 
 Status CudaForward::attentionBlock(const model::ModelConfig& cfg, int L) {
