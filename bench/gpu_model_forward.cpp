@@ -78,20 +78,22 @@ int main(int argc, char** argv) {
                                                           {"llama", llamaConfig("llama", shape)}};
     std::mt19937 rng(1);
     for (const auto& [name, cfg] : models) {
-        auto cpu = Model::random(cfg, 0);
-        auto gpu = Model::random(cfg, 0);
+        // One model: timed on the GPU backend, then on the CPU one.
+        auto model = Model::random(cfg, 0);
         auto backend = gpu::makeForwardBackend(device);
-        if (!cpu.ok() || !gpu.ok() || !backend.ok()) {
-            std::printf("  %s: cannot set up\n", name);
+        if (!model.ok() || !backend.ok()) {
+            std::printf("  %s: cannot set up: %s\n", name,
+                        (model.ok() ? backend.status() : model.status()).toString().c_str());
             continue;
         }
-        (*gpu)->setBackend(std::move(*backend));
+        (*model)->setBackend(std::move(*backend));
         std::vector<std::vector<TokenId>> seqs(kSeqs);
         for (auto& s : seqs)
             for (int t = 0; t < kLen; ++t) s.push_back(TokenId(rng() % uint32_t(cfg.vocabSize)));
         const Batch batch = Batch::fromSequences(seqs);
-        const double gpuTps = prefill(**gpu, batch, 10);
-        const double cpuTps = prefill(**cpu, batch, 2);
+        const double gpuTps = prefill(**model, batch, 10);
+        (*model)->setBackend(makeCpuBackend());
+        const double cpuTps = prefill(**model, batch, 2);
         auto gemm = gpu::measureSgemmGflops(device, 1024, 4 * cfg.dModel, cfg.dModel, 5);
         std::printf("%s: %d x %d tokens, %.1f GFLOP a prefill\n", name, kSeqs, kLen,
                     prefillFlops(cfg) / 1e9);
