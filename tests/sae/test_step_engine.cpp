@@ -20,9 +20,15 @@ namespace {
 
 // The CPU step and the trainer's update (trainer.cpp's SaeRun::updateWeights)
 // on a private copy of the state, as a device engine holds it.
+// What an engine was asked to do; kept by the test, since the trainer
+// destroys its engine when the run ends.
+struct Calls {
+    int uploads = 0, downloads = 0, steps = 0;
+};
+
 class CopyingEngine final : public SaeStepEngine {
 public:
-    int uploads = 0, downloads = 0, steps = 0;
+    explicit CopyingEngine(Calls& calls) : m_calls(calls) {}
 
     std::string device() const override { return "test-copy"; }
     Status upload(const TrainParams& p, const TrainParams& m, const TrainParams& v) override {
@@ -30,14 +36,14 @@ public:
         m_m = m;
         m_v = v;
         m_g.resizeLike(p);
-        ++uploads;
+        ++m_calls.uploads;
         return Status::success();
     }
     Status download(TrainParams& p, TrainParams& m, TrainParams& v) const override {
         p = m_p;
         m = m_m;
         v = m_v;
-        ++const_cast<CopyingEngine*>(this)->downloads;
+        ++m_calls.downloads;
         return Status::success();
     }
     Result<StepStats> lossAndGradient(const Matrix& x, const StepSettings& s,
@@ -45,7 +51,7 @@ public:
                                       std::vector<int64_t>& fired) override {
         const StepStats st = sae::lossAndGradient(m_p, x, s, dead, &m_g, m_buf);
         fired = m_buf.fired;
-        ++steps;
+        ++m_calls.steps;
         return st;
     }
     Status gradient(TrainParams& g) const override {
@@ -70,6 +76,7 @@ public:
     }
 
 private:
+    Calls& m_calls;
     TrainParams m_p, m_m, m_v, m_g;
     StepBuffers m_buf;
 };
@@ -117,21 +124,18 @@ private slots:
             trainSae(smallSpec(Architecture(arch), cpuDir.path()), cpuData, progress, StopToken());
         QVERIFY2(cpu.ok(), qPrintable(QString::fromStdString(cpu.status().toString())));
 
-        CopyingEngine* made = nullptr;
+        Calls calls;
         TrainSpec spec = smallSpec(Architecture(arch), engineDir.path());
         spec.stepEngine = [&](const StepShape& shape) -> Result<std::unique_ptr<SaeStepEngine>> {
             if (shape.dIn != 32 || shape.dSae != 128 || shape.batch != 64)
                 return Status::internal("unexpected engine shape");
-            auto e = std::make_unique<CopyingEngine>();
-            made = e.get();
-            return std::unique_ptr<SaeStepEngine>(std::move(e));
+            return std::unique_ptr<SaeStepEngine>(std::make_unique<CopyingEngine>(calls));
         };
         auto viaEngine = trainSae(spec, engineData, progress, StopToken());
         QVERIFY2(viaEngine.ok(), qPrintable(QString::fromStdString(viaEngine.status().toString())));
-        QVERIFY(made != nullptr);
-        QCOMPARE(made->steps, 25);
-        QCOMPARE(made->uploads, 1);
-        QVERIFY2(made->downloads >= 3, "a download before each checkpoint and the result");
+        QCOMPARE(calls.steps, 25);
+        QCOMPARE(calls.uploads, 1);
+        QVERIFY2(calls.downloads >= 3, "a download before each checkpoint and the result");
         QCOMPARE(viaEngine->steps, cpu->steps);
         QCOMPARE(viaEngine->finalLoss, cpu->finalLoss);
         QVERIFY(viaEngine->sae.wDec() == cpu->sae.wDec());
