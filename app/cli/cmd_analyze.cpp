@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "app/cli/command.h"
+#include "app/cli/device_args.h"
 #include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/acts/activation_store.h"
@@ -22,7 +23,7 @@ namespace {
 const char* kUsage =
     "usage: monoscope-cli analyze WORKSPACE --sae DIR [--hook NAME] [--tokens N] [--top-k K]\n"
     "                             [--bins B] [--per-bin P] [--context C] [--out FILE.sqlite]\n"
-    "                             [--no-model] [--fresh] [--any-hook]\n"
+    "                             [--no-model] [--fresh] [--any-hook] [--device D]\n"
     "\n"
     "Streams WORKSPACE/activations/<hook>/ through the SAE once and writes, per feature,\n"
     "density, max/mean, an activation histogram, the top-K examples and P examples from\n"
@@ -34,7 +35,9 @@ const char* kUsage =
     "with --fresh; an SAE trained at another hook is used only with --any-hook.\n"
     "Defaults: --hook from the SAE's cfg.json, else the workspace's first hook;\n"
     "--tokens all --top-k 20 --bins 10 --per-bin 5 --context 24;\n"
-    "--out WORKSPACE/features/<sae folder name>.sqlite.";
+    "--out WORKSPACE/features/<sae folder name>.sqlite.\n"
+    "--device cuda[:N] encodes the rows on that GPU (the rest of the analysis stays on the\n"
+    "CPU); default cpu.";
 
 // A store already at `out` is extended or resumed by the analysis; it is
 // replaced only when the user says --fresh if it was built for another SAE
@@ -93,6 +96,8 @@ int runAnalyze(CliArgs& args) {
     if (args.hasError()) return fail(name, args.error());
     if (context < 1 || spec.topK < 0 || spec.bins < 0 || spec.perBin < 0)
         return fail(name, "--context must be ≥ 1 and --top-k, --bins, --per-bin ≥ 0", 2);
+    const auto device = deviceOption(args);
+    if (!device.ok()) return fail(name, device.status().toString());
     spec.contextLeft = context * 3 / 4;
     spec.contextRight = context - spec.contextLeft - 1;
 
@@ -155,6 +160,10 @@ int runAnalyze(CliArgs& args) {
     in.model = model.get();
     in.tokenizer = tokenizer.get();
     in.saePath = std::filesystem::absolute(*saeDir).string();
+    auto encoder = blockEncoderFor(*device, *sae, spec.chunkRows);
+    if (!encoder.ok()) return fail(name, encoder.status().toString());
+    in.encoder = encoder->get();
+    if (in.encoder) std::printf("encoding on %s\n", in.encoder->device().c_str());
     ProgressBar bar("analyze");
     auto result = features::analyze(in, spec, out, bar.progress(), StopToken());
     bar.finish();
@@ -172,7 +181,7 @@ const RegisterCommand kRegister({"analyze",
                                  kUsage,
                                  {"no-model", "fresh", "any-hook"},
                                  {"sae", "hook", "tokens", "top-k", "bins", "per-bin", "context",
-                                  "out"},
+                                  "out", "device"},
                                  &runAnalyze});
 
 }  // namespace

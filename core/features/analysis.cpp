@@ -597,6 +597,8 @@ public:
 
     double seconds() const { return now() - m_passStart; }
     double encodeSeconds() const { return m_encodeSeconds; }
+    // Encodes on `encoder` (a device) instead of the SAE's CPU path; null: the CPU.
+    void useEncoder(const sae::BlockEncoder* encoder) { m_encoder = encoder; }
 
 private:
     // The rows [s0, s1) of shard s.
@@ -646,7 +648,7 @@ private:
         const auto x = shard.acts.middleRows(local, rows);  // no copy
         const int64_t offset = w.end - w.begin;             // of the chunk in the window
         const int64_t w0 = w.begin;
-        return m_sae.encodeInBlocks(x, [&](const sae::Sae::SparseBlock& blk, int thread) {
+        const auto visit = [&](const sae::Sae::SparseBlock& blk, int thread) {
             Gather& g = m_gathers[static_cast<size_t>(thread)];
             g.firings += blk.rowStart[blk.rows];
             for (int64_t r = 0; r < blk.rows; ++r) {
@@ -665,7 +667,8 @@ private:
                 g.coCandidates.push_back(detail::CoRow{
                     p, global, std::vector<int32_t>(blk.indices + j0, blk.indices + j1)});
             }
-        });
+        };
+        return m_encoder ? m_encoder->encodeInBlocks(x, visit) : m_sae.encodeInBlocks(x, visit);
     }
 
     // Ends the chunk's segment in every gather; returns the firings it added.
@@ -758,6 +761,7 @@ private:
 
     const acts::ActivationStoreReader& m_store;
     const sae::Sae& m_sae;
+    const sae::BlockEncoder* m_encoder = nullptr;
     const AnalysisSpec& m_spec;
     const StateFile& m_state;
     const int64_t m_target;
@@ -988,6 +992,7 @@ Result<AnalysisSummary> analyzeUnguarded(const AnalysisInputs& in, const Analysi
     if (rowsDone == 0) acc.init(F, spec.topK, spec.bins, spec.perBin, spec.coFiringSampleRows);
 
     StreamingPass pass(store, sae, spec, state, target, acc, rowsDone, progress, stop);
+    pass.useEncoder(in.encoder);
     MONO_RETURN_IF_ERROR(pass.run());
     summary.passSeconds = pass.seconds();
     summary.encodeSeconds = pass.encodeSeconds();

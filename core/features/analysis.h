@@ -20,6 +20,7 @@
 #include "core/base/progress.h"
 #include "core/base/result.h"
 #include "core/features/feature_store.h"
+#include "core/sae/block_encoder.h"
 #include "core/sae/sae.h"
 
 namespace mono::acts {
@@ -56,6 +57,9 @@ struct AnalysisInputs {
     model::Model* model = nullptr;              // optional: logit effects (needs d_in == d_model)
     const tok::Tokenizer* tokenizer = nullptr;  // optional: token strings
     std::string saePath;                        // recorded in the run info
+    // Encodes the streaming pass on a device (block_encoder.h); null: the
+    // SAE's own CPU encoder. The context windows are always encoded on the CPU.
+    const sae::BlockEncoder* encoder = nullptr;
 };
 
 struct AnalysisSummary {
