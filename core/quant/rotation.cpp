@@ -53,7 +53,11 @@ Result<ResidualRotation> ResidualRotation::make(int64_t dModel, RotationKind kin
     ResidualRotation r;
     r.m_signs.assign(size_t(dModel), 1.0f);
     r.m_block = kind == RotationKind::kNone ? 1 : hadamardBlock(dModel);
-    if (kind == RotationKind::kRandomHadamard) {
+    // With all signs +1 the Hadamard maps the ones vector onto channel 0, and the
+    // reflection that brings it back would leave channel 0 unspread: families
+    // that keep the ones vector always get the random signs.
+    if (kind == RotationKind::kRandomHadamard ||
+        (keepOnesVector && kind == RotationKind::kHadamard)) {
         std::mt19937_64 rng(seed);
         for (float& s : r.m_signs) s = (rng() & 1) ? -1.0f : 1.0f;
     }

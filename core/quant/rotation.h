@@ -5,7 +5,8 @@
 // whole Hadamard block.
 //
 // Q = D · H · R (acting on row vectors, x → x·Q):
-//   D  diagonal ±1 (all +1 for "hadamard", seeded random signs for "random-hadamard")
+//   D  diagonal ±1 (all +1 for "hadamard", seeded random signs for "random-hadamard"
+//      and for LayerNorm families, where all +1 would leave channel 0 unspread)
 //   H  block-diagonal normalized Walsh–Hadamard matrix; the block is the
 //      largest power of two dividing d_model (all of it when d_model is one),
 //      applied with the fast Walsh–Hadamard transform

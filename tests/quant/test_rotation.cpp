@@ -136,9 +136,13 @@ void TestRotation::rotationIsOrthogonal() {
                 const double offI =
                     (q * q.transpose() - model::RowMatrix::Identity(d, d)).cwiseAbs().maxCoeff();
                 QVERIFY2(offI < 1e-5, qPrintable(QString::number(offI)));
-                // An outlier on one channel is spread: no entry above 2/sqrt(block).
-                QVERIFY(q.cwiseAbs().maxCoeff() <
-                        2.0f / std::sqrt(float(hadamardBlock(d))) + 1e-5f);
+                // An outlier on one channel is spread: every entry is ±1/sqrt(block)
+                // (Hadamard), a little more after the reflection.
+                const float flat = 1.0f / std::sqrt(float(hadamardBlock(d)));
+                const float maxEntry = q.cwiseAbs().maxCoeff();
+                qInfo("d %lld %s%s: max |Q_ij| %.3f (1/sqrt(block) %.3f)", (long long)d,
+                      rotationName(k), keepOnes ? " + reflection" : "", maxEntry, flat);
+                QVERIFY(maxEntry < (keepOnes ? 3.0f : 1.0f) * flat + 1e-5f);
                 if (keepOnes) {
                     const Eigen::RowVectorXf ones = Eigen::RowVectorXf::Ones(d);
                     QVERIFY((ones * q - ones).cwiseAbs().maxCoeff() < 1e-4f);
