@@ -137,12 +137,15 @@ void TestRotation::rotationIsOrthogonal() {
                     (q * q.transpose() - model::RowMatrix::Identity(d, d)).cwiseAbs().maxCoeff();
                 QVERIFY2(offI < 1e-5, qPrintable(QString::number(offI)));
                 // An outlier on one channel is spread: every entry is ±1/sqrt(block)
-                // (Hadamard), a little more after the reflection.
+                // (Hadamard). After the reflection (LayerNorm families) one input
+                // direction is spread like a random vector instead (entries up to
+                // 0.33–0.5 at d = 32–64): no output channel gets more than 36% of any
+                // input channel's energy.
                 const float flat = 1.0f / std::sqrt(float(hadamardBlock(d)));
                 const float maxEntry = q.cwiseAbs().maxCoeff();
                 qInfo("d %lld %s%s: max |Q_ij| %.3f (1/sqrt(block) %.3f)", (long long)d,
                       rotationName(k), keepOnes ? " + reflection" : "", maxEntry, flat);
-                QVERIFY(maxEntry < (keepOnes ? 3.0f : 1.0f) * flat + 1e-5f);
+                QVERIFY(maxEntry < (keepOnes ? 0.6f : flat + 1e-5f));
                 if (keepOnes) {
                     const Eigen::RowVectorXf ones = Eigen::RowVectorXf::Ones(d);
                     QVERIFY((ones * q - ones).cwiseAbs().maxCoeff() < 1e-4f);

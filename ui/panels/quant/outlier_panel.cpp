@@ -279,7 +279,8 @@ void OutlierPanel::fillTable() {
         for (int L : o.layers) layers << QString::number(L);
         const QString cells[] = {QString::number(o.channel), QString::number(double(o.max), 'g', 4),
                                  QString::number(double(o.ratio), 'f', 1),
-                                 QString::number(double(o.pctAbove), 'f', 1), layers.join(QStringLiteral(", "))};
+                                 QString::number(double(o.pctAbove), 'f', 1),
+                                 layers.join(QStringLiteral(", "))};
         for (int c = 0; c < 5; ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
             item->setData(Qt::UserRole, o.channel);
@@ -303,7 +304,7 @@ void OutlierPanel::drawMassive() {
             label->position->setCoords(m.layer, std::max(double(m.top[0]), kLogFloor));
             label->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
             label->setText(QStringLiteral("%1 @%2 ch %3")
-                               .arg(QString::fromStdString(m.topToken[0]).toHtmlEscaped().left(12))
+                               .arg(QString::fromStdString(m.topToken[0]).left(12))
                                .arg(m.topPosition[0])
                                .arg(m.topChannel[0]));
             label->setFont(QFont(font().family(), 7));
@@ -350,10 +351,10 @@ QStringList OutlierPanel::exportTo(const QString& dir) const {
     written << table;
     // The massive-activation numbers behind the plot.
     QTableWidget massive(0, 8);
-    massive.setHorizontalHeaderLabels(
-        {QStringLiteral("layer"), QStringLiteral("top1"), QStringLiteral("top1_token"),
-         QStringLiteral("top1_channel"), QStringLiteral("top2"), QStringLiteral("top3"),
-         QStringLiteral("median"), QStringLiteral("top1_position")});
+    massive.setHorizontalHeaderLabels({QStringLiteral("layer"), QStringLiteral("top1"),
+                                       QStringLiteral("top1_token"), QStringLiteral("top1_channel"),
+                                       QStringLiteral("top2"), QStringLiteral("top3"),
+                                       QStringLiteral("median"), QStringLiteral("top1_position")});
     if (m_data)
         for (const quant::MassiveLayer& m : m_data->massive) {
             const int r = massive.rowCount();

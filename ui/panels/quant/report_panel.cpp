@@ -177,7 +177,7 @@ void ReportPanel::drawBars() {
         bars->setData(keys, values);
         plot->xAxis->setTicker(ticker);
         plot->rescaleAxes();
-        plot->xAxis->scaleRange(1.1);
+        plot->xAxis->setRange(0.3, double(keys.size()) + 0.7);
         if (plot == m_top1Plot && !values.isEmpty())
             plot->yAxis->setRange(
                 std::max(0.0, *std::min_element(values.begin(), values.end()) - 5), 100.5);
