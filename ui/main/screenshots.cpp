@@ -1,11 +1,14 @@
 #include "ui/main/screenshots.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QEventLoop>
 #include <QPixmap>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -25,6 +28,7 @@
 #include "ui/panels/generate/generate_panel.h"
 #include "ui/panels/inspector/prompt_inspector.h"
 #include "ui/panels/jobs/jobs_panel.h"
+#include "ui/panels/quant/outlier_panel.h"
 #include "ui/panels/quant/quant_view.h"
 #include "ui/panels/steer/steering_panel.h"
 #include "ui/session/feature_store_handle.h"
@@ -89,6 +93,9 @@ private:
     bool prepareGenerate();
     bool prepareSteering();
     bool prepareQuant();
+    bool prepareOutliers();
+    bool prepareOutliersRotated();
+    bool prepareReport();
     bool prepareCompare();
     // Waits for the workspace's model and SAE to load (or fail).
     bool loaded();
@@ -137,6 +144,9 @@ int ScreenshotRun::run() {
         {"generate", "generate", &ScreenshotRun::prepareGenerate},
         {"steer", "steer", &ScreenshotRun::prepareSteering},
         {"quant", "quant", &ScreenshotRun::prepareQuant},
+        {"quant-outliers", "quant", &ScreenshotRun::prepareOutliers},
+        {"quant-outliers-rotated", "quant", &ScreenshotRun::prepareOutliersRotated},
+        {"quant-report", "quant", &ScreenshotRun::prepareReport},
         {"compare", "compare", &ScreenshotRun::prepareCompare},
     };
     if (!m_dir.exists() && !QDir().mkpath(m_options.dir)) {
@@ -260,8 +270,37 @@ bool ScreenshotRun::prepareSteering() {
 bool ScreenshotRun::prepareQuant() {
     if (!loaded()) return false;
     QuantView* view = m_window.quantView();
+    view->tabs()->setCurrentIndex(0);
     view->calibrate();
     return m_wait.until([view] { return !view->runner()->isBusy(); });
+}
+
+// The Outliers tab of the same calibration, the strongest outlier channel selected.
+bool ScreenshotRun::prepareOutliers() {
+    QuantView* view = m_window.quantView();
+    if (view->outlierPanel()->outlierTable()->rowCount() == 0 && !prepareQuant()) return false;
+    view->tabs()->setCurrentIndex(1);
+    OutlierPanel* panel = view->outlierPanel();
+    panel->rotationToggle()->setChecked(false);
+    if (panel->outlierTable()->rowCount() > 0) panel->outlierTable()->selectRow(0);
+    return true;
+}
+
+// The end-to-end report at the default settings (O1, per-channel, rotation on).
+bool ScreenshotRun::prepareReport() {
+    if (!loaded()) return false;
+    QuantView* view = m_window.quantView();
+    view->tabs()->setCurrentIndex(2);
+    view->runReport();
+    return m_wait.until([view] { return !view->runner()->isBusy(); });
+}
+
+bool ScreenshotRun::prepareOutliersRotated() {
+    if (!prepareOutliers()) return false;
+    OutlierPanel* panel = m_window.quantView()->outlierPanel();
+    panel->rotationToggle()->setChecked(true);
+    panel->sortedToggle()->setChecked(true);
+    return true;
 }
 
 // The first two SAEs of the workspace, when it has two.
