@@ -95,7 +95,11 @@ void FeatureMapPlot::rebuildGraphs(const std::vector<int>& bins, const QVector<Q
     const double size = n > 20000 ? 2.5 : n > 2000 ? 4 : 6;
     for (int b = 0; b < colours.size(); ++b) {
         QCPGraph* g = m_plot->addGraph();
-        styleScatter(g, QCPScatterStyle(QCPScatterStyle::ssDisc, colours[b], size));
+        // Past 20 k points a square (one fillRect) instead of a disc (an
+        // ellipse path each): at 2-3 pixels they look alike and draw faster.
+        const auto shape = n > 20000 ? QCPScatterStyle::ssSquare : QCPScatterStyle::ssDisc;
+        QCPScatterStyle style(shape, colours[b], colours[b], size);
+        styleScatter(g, style);
         std::sort(data[b].begin(), data[b].end(), qcpLessThanSortKey<QCPGraphData>);
         g->data()->set(data[b], true);
         m_binGraphs.push_back(g);
