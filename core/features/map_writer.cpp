@@ -1,5 +1,7 @@
 #include "core/features/map_writer.h"
 
+#include <filesystem>
+
 #include "core/features/analysis.h"
 #include "core/features/feature_store.h"
 #include "core/sae/sae.h"
@@ -9,6 +11,10 @@ namespace mono::features {
 Result<FeatureMap> writeFeatureMap(const sae::Sae& sae, const std::string& saePath,
                                    const std::string& storePath, const FeatureMapSpec& spec,
                                    const Progress& progress, const StopToken& stop) {
+    // Opening read-write would create a missing file: refuse it instead.
+    std::error_code ec;
+    if (!std::filesystem::exists(storePath, ec))
+        return Status::notFound(storePath + ": no such feature store");
     MONO_ASSIGN_OR_RETURN(FeatureStore store,
                           FeatureStore::open(storePath, FeatureStore::Mode::kReadWrite));
     auto run = store.runInfo();
