@@ -117,6 +117,7 @@ void FeatureMapView::reload() {
     m_plot->clear();
     m_caption->clear();
     m_clear->setEnabled(false);
+    m_compute->setText(tr("Compute map"));
     const features::FeatureStore* store = m_store->store();
     if (!store) {
         setMessage(tr("Open a feature store to see its map."));
@@ -142,6 +143,7 @@ void FeatureMapView::reload() {
     setMessage({});
     const MapColouring c = colourFeatures(m_summaries, MapColour(m_colour->currentData().toInt()));
     m_plot->setPoints(map->xy, c.bins, c.colours);
+    m_compute->setText(tr("Recompute map"));
     m_caption->setText(c.caption);
     m_plot->setCurrentFeature(m_current);
 }
