@@ -6,11 +6,13 @@
 
 #include "app/cli/command.h"
 #include "app/cli/device_args.h"
+#include "app/cli/feature_map_args.h"
 #include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/acts/activation_store.h"
 #include "core/features/analysis.h"
 #include "core/features/feature_store.h"
+#include "core/features/map_writer.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
 #include "core/sae/sae_io.h"
@@ -23,7 +25,7 @@ namespace {
 const char* kUsage =
     "usage: monoscope-cli analyze WORKSPACE --sae DIR [--hook NAME] [--tokens N] [--top-k K]\n"
     "                             [--bins B] [--per-bin P] [--context C] [--out FILE.sqlite]\n"
-    "                             [--no-model] [--fresh] [--any-hook] [--device D]\n"
+    "                             [--no-model] [--fresh] [--any-hook] [--map] [--device D]\n"
     "\n"
     "Streams WORKSPACE/activations/<hook>/ through the SAE once and writes, per feature,\n"
     "density, max/mean, an activation histogram, the top-K examples and P examples from\n"
@@ -33,6 +35,8 @@ const char* kUsage =
     "a grown store extends the previous one (--fresh starts over). Labels are kept.\n"
     "A store built for another SAE, or over more tokens than this run, is replaced only\n"
     "with --fresh; an SAE trained at another hook is used only with --any-hook.\n"
+    "--map then lays out the features in 2-D for the browser's map (as feature-map\n"
+    "with its defaults).\n"
     "Defaults: --hook from the SAE's cfg.json, else the workspace's first hook;\n"
     "--tokens all --top-k 20 --bins 10 --per-bin 5 --context 24;\n"
     "--out WORKSPACE/features/<sae folder name>.sqlite.\n"
@@ -173,13 +177,20 @@ int runAnalyze(CliArgs& args) {
         "(pass %.1f s, of which encoding and gathering firings %.1f s)\n",
         (long long)result->rowsAnalysed, (long long)result->rowsResumed,
         (long long)result->features, result->seconds, result->passSeconds, result->encodeSeconds);
+    if (!args.flag("map")) return 0;
+    ProgressBar mapBar("feature map");
+    auto map = features::writeFeatureMap(*sae, *saeDir, out, features::FeatureMapSpec{},
+                                         mapBar.progress(), StopToken());
+    mapBar.finish();
+    if (!map.ok()) return fail(name, map.status().toString());
+    printFeatureMapTimes(*map);
     return 0;
 }
 
 const RegisterCommand kRegister({"analyze",
                                  "analyse SAE features into a feature store",
                                  kUsage,
-                                 {"no-model", "fresh", "any-hook"},
+                                 {"no-model", "fresh", "any-hook", "map"},
                                  {"sae", "hook", "tokens", "top-k", "bins", "per-bin", "context",
                                   "out", "device"},
                                  &runAnalyze});

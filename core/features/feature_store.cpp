@@ -26,6 +26,7 @@ namespace mono::features {
 namespace {
 
 using sql::Stmt;
+using sql::Transaction;
 
 // PRAGMA application_id: "MONO" in ASCII, so foreign databases are recognised.
 constexpr int32_t kApplicationId = 0x4D4F4E4F;
@@ -86,30 +87,6 @@ void summaryFromRow(const Stmt& s, FeatureSummary* out) {
 
 constexpr const char* kSummaryColumns =
     "f.id, f.fire_count, f.density, f.max_act, f.mean_act, a.label, f.top_snippet";
-
-// A transaction that rolls back unless committed.
-class Transaction {
-public:
-    Transaction(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {}
-    ~Transaction() {
-        if (m_open) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    Status begin() {
-        MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "BEGIN IMMEDIATE"));
-        m_open = true;
-        return Status::success();
-    }
-    Status commit() {
-        MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "COMMIT"));
-        m_open = false;
-        return Status::success();
-    }
-
-private:
-    sqlite3* m_db;
-    std::string m_path;
-    bool m_open = false;
-};
 
 // Adds feature `id`'s row of search_content to search_fts, or with `remove`
 // takes it out (FTS5's 'delete' needs the values it was indexed with). An id
@@ -641,12 +618,17 @@ Result<FeaturePage> FeatureStore::page(const PageRequest& req) const {
                 [t = f.activatingToken](Stmt& s, int i) { s.bind(i, std::string_view(t)); });
     }
     if (!f.ids.empty()) {
-        where += " AND f.id IN (";
+        // One JSON array parameter, not one parameter per id: a lasso on the
+        // feature map can hold more ids than SQLite allows parameters (32766).
+        std::string list = "[";
         for (size_t k = 0; k < f.ids.size(); ++k) {
-            where += k ? ",?" : "?";
-            binds.push_back([id = f.ids[k]](Stmt& s, int i) { s.bind(i, id); });
+            if (k) list += ',';
+            list += std::to_string(f.ids[k]);
         }
-        where += ")";
+        list += ']';
+        where += " AND f.id IN (SELECT value FROM json_each(?))";
+        binds.push_back(
+            [list = std::move(list)](Stmt& s, int i) { s.bind(i, std::string_view(list)); });
     }
     const char* dir = req.descending ? " DESC" : " ASC";
     std::string order;

@@ -119,6 +119,20 @@ struct DensityHistogram {
     int64_t dead = 0;  // features that never fired (no log10)
 };
 
+// The feature map of a store: one 2-D position per feature (feature_map.h
+// computes it from the SAE's decoder), and what it was computed from.
+struct StoredFeatureMap {
+    std::vector<float> xy;     // x, y of feature 0, then feature 1, ...
+    std::string saeHash;       // RunInfo::saeHash of the SAE it was computed from
+    std::string settingsJson;  // FeatureMapSpec::toJson()
+    std::string date;          // ISO-8601 UTC; filled in on write when empty
+    int64_t size() const { return static_cast<int64_t>(xy.size() / 2); }
+    // Laid out from this store's SAE, one position per feature.
+    bool matches(const RunInfo& run, int64_t featureCount) const {
+        return saeHash == run.saeHash && size() == featureCount;
+    }
+};
+
 enum class SortKey { kId, kDensity, kMaxActivation, kMeanActivation, kLabel };
 
 struct FeatureFilter {
@@ -205,6 +219,14 @@ public:
     // transaction is rolled back and the previous contents stay.
     Status replaceAnalysis(const RunInfo& run, int64_t numFeatures,
                            const std::function<Status(int64_t id, FeatureRecord* out)>& produce);
+
+    // The stored feature map. NotFound when none was written (a store from
+    // before feature maps has no map tables); Corruption when rows are
+    // missing or not finite. A map outlives a new analysis: check matches().
+    Result<StoredFeatureMap> featureMap() const;
+    // Replaces the map (creating its tables on first use) in one transaction.
+    // InvalidArgument on a read-only store or a non-finite position.
+    Status replaceFeatureMap(const StoredFeatureMap& map);
 
 private:
     FeatureStore(sqlite3* db, std::string path, bool readOnly);

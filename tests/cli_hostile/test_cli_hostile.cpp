@@ -342,6 +342,11 @@ private slots:
         row("nonsense/store built for another SAE",
             "analyze @ws --sae @ws/saes/relu-32 --out @" + store + " --no-model",
             {"another SAE", "topk-64.sqlite"}, {store});
+        row("nonsense/feature map of a store built for another SAE",
+            "feature-map @" + store + " --sae @ws/saes/relu-32", {"another SAE", "topk-64.sqlite"},
+            {store});
+        row("nonsense/feature map of a missing store", "feature-map @no-store.sqlite --sae @" + sae,
+            {"no-store.sqlite", "no such feature store"}, {"no-store.sqlite"});
         row("nonsense/steering values from another SAE's store",
             "steer @model.bin --sae @ws/saes/relu-32 --features @" + store +
                 " --feature 3=2x --prompt Once -n 2",

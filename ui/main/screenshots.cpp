@@ -24,6 +24,7 @@
 #include "ui/panels/compare/compare_view.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/feature_dashboard.h"
+#include "ui/panels/features/feature_map_view.h"
 #include "ui/panels/features/features_view.h"
 #include "ui/panels/generate/generate_panel.h"
 #include "ui/panels/inspector/prompt_inspector.h"
@@ -88,6 +89,7 @@ private:
     // Each brings its view into a state worth showing; false when time ran out.
     bool prepareFeatures();
     bool prepareDashboard();
+    bool prepareMap();
     bool prepareInspector();
     bool prepareJobs();
     bool prepareGenerate();
@@ -123,6 +125,7 @@ ScreenshotRun::ScreenshotRun(MainWindow& window, const ScreenshotOptions& option
     m_wait.wakeOn(window.steeringPanel(), &SteeringPanel::steeringFinished);
     m_wait.wakeOn(window.quantView()->runner(), &JobRunner::finished);
     m_wait.wakeOn(window.compareView()->runner(), &JobRunner::finished);
+    m_wait.wakeOn(window.featuresView()->mapView()->runner(), &JobRunner::finished);
     // A model that fails to load still gets its (empty) picture, but the run fails.
     QObject::connect(window.session(), &ModelSession::loadFailed, &m_context, [this] {
         if (m_exitCode == 0) m_exitCode = 3;
@@ -139,6 +142,7 @@ int ScreenshotRun::run() {
         {"features", "features", &ScreenshotRun::prepareFeatures},
         // The dashboard is taller than the window: its lower half gets a picture of its own.
         {"feature-dashboard", "features", &ScreenshotRun::prepareDashboard},
+        {"feature-map", "features", &ScreenshotRun::prepareMap},
         {"inspector", "inspector", &ScreenshotRun::prepareInspector},
         {"jobs", "jobs", &ScreenshotRun::prepareJobs},
         {"generate", "generate", &ScreenshotRun::prepareGenerate},
@@ -194,6 +198,7 @@ bool ScreenshotRun::prepareFeatures() {
     // The strongest features make the most telling list; the chosen one (or
     // the strongest) fills the dashboard.
     FeaturesView* view = m_window.featuresView();
+    view->tabs()->setCurrentWidget(view->dashboard());
     FeatureBrowser* browser = view->browser();
     browser->table()->sortByColumn(FeatureTableModel::kMaxColumn, Qt::DescendingOrder);
     const qint64 id = m_options.feature >= 0 ? m_options.feature : browser->model()->featureId(0);
@@ -206,6 +211,18 @@ bool ScreenshotRun::prepareDashboard() {
     if (!prepareFeatures()) return false;
     m_window.featuresView()->dashboard()->revealEffects();
     return true;
+}
+
+// The map beside the list (computed first when the store has none), the
+// current feature marked.
+bool ScreenshotRun::prepareMap() {
+    if (!prepareFeatures()) return false;
+    FeaturesView* view = m_window.featuresView();
+    view->showMap();
+    FeatureMapView* map = view->mapView();
+    if (!m_window.workspace()->store()->isOpen() || map->hasMap()) return true;
+    map->computeMap();
+    return m_wait.until([map] { return !map->runner()->isBusy(); });
 }
 
 bool ScreenshotRun::prepareInspector() {

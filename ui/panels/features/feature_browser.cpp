@@ -201,6 +201,7 @@ void FeatureBrowser::resetFilters() {
     m_kind->setCurrentIndex(0);
     m_searchIn->setCurrentIndex(0);
     m_densityRange.reset();
+    m_mapSelection.reset();
     m_histogram->clearSelection();
     applyFilter();
     clearSelection();
@@ -208,6 +209,11 @@ void FeatureBrowser::resetFilters() {
 
 void FeatureBrowser::clearSelection() {
     m_table->selectionModel()->clear();
+}
+
+void FeatureBrowser::setMapSelection(std::optional<std::vector<int64_t>> ids) {
+    m_mapSelection = std::move(ids);
+    applyFilterNow();
 }
 
 QString FeatureBrowser::emptyMessage() const {
@@ -246,6 +252,10 @@ void FeatureBrowser::applyFilter() {
         case Kind::kUnlabelled:
             filter.hasLabel = false;
             break;
+    }
+    if (m_mapSelection) {
+        // No feature has id −1: an empty lasso leaves the list empty.
+        filter.ids = m_mapSelection->empty() ? std::vector<int64_t>{-1} : *m_mapSelection;
     }
     const qint64 keep = selectedFeature();
     m_model->setFilter(filter);
@@ -286,8 +296,11 @@ void FeatureBrowser::updateEmptyMessage(qint64 total) {
             message = tr("No dead features: every feature fired on the analysed tokens.");
         else if (Kind(m_kind->currentData().toInt()) == Kind::kDense)
             message = tr("No dense features: none fires on more than 10 % of tokens.");
+        else if (m_mapSelection && m_mapSelection->empty())
+            message = tr("No feature inside the lasso on the map.");
         else
             message = tr("No feature matches this filter.");
+        if (m_mapSelection) message += tr(" Clear the map selection to see every feature.");
         if (m_densityRange) message += tr(" Click the histogram bar again to clear its range.");
     }
     m_empty->setText(message);
