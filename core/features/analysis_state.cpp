@@ -170,8 +170,8 @@ void Accumulators::addRun(int64_t i, const float* values, const int64_t* rows, i
         const double histMul = kHistBins / a.scale, coarseMul = coarseBins / a.scale;
         const double scale = a.scale;
         do {
-            addWithinScale(a, i, values[j], rows[j], histMul, coarseMul, topK, coarseBins,
-                           resPerBin);
+            addWithinScale(a, firstFeature + i, values[j], rows[j], histMul, coarseMul, topK,
+                           coarseBins, resPerBin);
             ++j;
         } while (j < n && static_cast<double>(values[j]) <= scale);
     }

@@ -87,6 +87,9 @@ private:
     QTableView* m_table;
     QTimer m_filterTimer;
     std::optional<std::pair<double, double>> m_densityRange;
+    // The SAE's width when the store holds only some of its features (built a
+    // range at a time: analyze --features A:B); 0 when it holds all.
+    qint64 m_saeWidth = 0;
 };
 
 }  // namespace mono::ui
