@@ -283,17 +283,21 @@ std::vector<ContextJob> contextJobs(const AnalysisSpec& spec, int64_t rows, int 
     return jobs;
 }
 
-// The SAE's activations of the features [f0, f1) on stored rows, the same
-// values the streaming pass saw.
+// The SAE's activations of the features [f0, f1) on stored rows, the values
+// the streaming pass saw (to float rounding: a dot product here, a GEMM
+// there). TopK: a feature's value depends on the whole row, through the row's
+// floor (Accumulators::rowFloor): the pre-activation is kept when it reaches
+// the smallest code the row kept, within 1e-5 of it (rounding; a latent that
+// close to the k-th is shown as firing).
 class GroupEncoder {
 public:
-    GroupEncoder(const sae::Sae& sae, int64_t f0, int64_t f1)
+    GroupEncoder(const sae::Sae& sae, int64_t f0, int64_t f1, const std::vector<float>& rowFloor)
         : m_sae(sae),
           m_f0(f0),
           m_topk(sae.config().architecture == sae::Architecture::kTopK),
           m_jump(sae.config().architecture == sae::Architecture::kJumpReLU ||
-                 sae.config().architecture == sae::Architecture::kBatchTopK) {
-        if (m_topk) return;
+                 sae.config().architecture == sae::Architecture::kBatchTopK),
+          m_rowFloor(rowFloor) {
         // Encoder columns of this feature group as rows [n, D], and their biases.
         m_wT = sae.wEnc().middleCols(f0, f1 - f0).transpose();
         m_bias.resize(f1 - f0);
@@ -304,30 +308,15 @@ public:
         }
     }
 
-    // TopK: a feature's value depends on the whole row, so the shard rows
-    // [s0, s1) that the jobs in [first, last) cover are encoded first.
-    template <class It>
-    Status prepareShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first, It last) {
-        if (!m_topk) return Status::success();
-        m_encodedAt.clear();
-        for (auto it = first; it != last; ++it)
-            for (int64_t q = std::max(it->a, s0); q <= std::min(it->b, s1 - 1); ++q)
-                m_encodedAt.emplace(q, 0);
-        Matrix x(static_cast<int64_t>(m_encodedAt.size()), m_sae.dIn());
-        int64_t k = 0;
-        for (auto& [q, at] : m_encodedAt) {
-            at = k;
-            x.row(k++) = shard.acts.row(q - s0);
-        }
-        MONO_ASSIGN_OR_RETURN(m_codes, m_sae.encode(x));
-        return Status::success();
-    }
-
     // The activation of `feature` on global row q, stored at shard row `local`.
     float value(const acts::Shard& shard, int64_t q, int64_t local, int64_t feature) const {
-        if (m_topk) return m_codes(m_encodedAt.at(q), feature);
         const float h =
             shard.acts.row(local).dot(m_wT.row(feature - m_f0)) + m_bias(feature - m_f0);
+        if (m_topk) {
+            const float floor = m_rowFloor[static_cast<size_t>(q)];
+            return floor == 0.f ? std::max(h, 0.f)
+                                : (h >= floor - 1e-5f * std::abs(floor) ? h : 0.f);
+        }
         return m_jump ? ((h > m_sae.threshold()(feature) && h > 0.f) ? h : 0.f) : std::max(h, 0.f);
     }
 
@@ -335,18 +324,24 @@ private:
     const sae::Sae& m_sae;
     int64_t m_f0;
     bool m_topk, m_jump;
+    const std::vector<float>& m_rowFloor;
     Matrix m_wT;
     Eigen::VectorXf m_bias;
-    std::map<int64_t, int64_t> m_encodedAt;  // TopK: global row → row of m_codes
-    Matrix m_codes;
 };
+
+// The floor of a TopK row from its sparse codes: the smallest kept code, or 0
+// when fewer than k latents were kept (a zero among the k: any positive
+// pre-activation is then kept).
+inline float rowFloorOf(const float* values, int64_t n, int64_t k) {
+    if (n < k || n == 0) return 0.f;
+    return *std::min_element(values, values + n);
+}
 
 // Fills the tokens, positions and activations of the jobs in [first, last)
 // from the rows [s0, s1) of one shard.
 template <class It>
-Status fillFromShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first, It last,
-                     GroupEncoder& encoder) {
-    MONO_RETURN_IF_ERROR(encoder.prepareShard(shard, s0, s1, first, last));
+void fillFromShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first, It last,
+                   const GroupEncoder& encoder) {
     std::vector<ContextJob*> todo;
     for (auto it = first; it != last; ++it)
         if (it->b >= s0) todo.push_back(&*it);
@@ -360,7 +355,6 @@ Status fillFromShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first,
             j.ex->values[k] = encoder.value(shard, q, local, j.feature);
         }
     }
-    return Status::success();
 }
 
 // Keeps the stretch of the example's own window: positions must step by one
@@ -388,13 +382,14 @@ void clipToOwnWindow(ContextJob& j, TokenText& text) {
 // clip the context.
 Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sae,
                     const AnalysisSpec& spec, int64_t f0, int64_t f1, int64_t base,
-                    std::vector<Selection>& sels, TokenText& text, const StopToken& stop) {
+                    const std::vector<float>& rowFloor, std::vector<Selection>& sels,
+                    TokenText& text, const StopToken& stop) {
     const int64_t D = sae.dIn();
     const int rpw = std::max(1, store.index().contextSize - 1);
     RowSource src(store);
     std::vector<ContextJob> jobs = contextJobs(spec, src.rows(), rpw, f0, f1, base, sels);
     const int64_t maxSpan = spec.contextLeft + spec.contextRight + 1;
-    GroupEncoder encoder(sae, base + f0, base + f1);
+    const GroupEncoder encoder(sae, base + f0, base + f1, rowFloor);
     auto startsBefore = [](const ContextJob& j, int64_t v) { return j.a < v; };
     for (int s = 0; s < src.numShards() && !jobs.empty(); ++s) {
         if (stop.stopRequested()) return Status::cancelled("feature analysis cancelled");
@@ -409,7 +404,7 @@ Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sa
             return Status::corruption(store.dir() + ": shard " + std::to_string(s) + " has width " +
                                       std::to_string(shard.acts.cols()) + ", the SAE expects " +
                                       std::to_string(D));
-        MONO_RETURN_IF_ERROR(fillFromShard(shard, s0, s1, first, last, encoder));
+        fillFromShard(shard, s0, s1, first, last, encoder);
     }
     for (ContextJob& j : jobs) clipToOwnWindow(j, text);
     return Status::success();
@@ -588,6 +583,7 @@ public:
           m_resumedAt(rowsDone),
           m_f0(spec.featureBegin),
           m_f1(featureRangeEnd(spec, sae.dSae())),
+          m_topk(sae.config().architecture == sae::Architecture::kTopK),
           m_nBlocks((m_f1 - m_f0 + kFeatureBlock - 1) / kFeatureBlock),
           m_gathers(static_cast<size_t>(omp_get_max_threads())) {
         for (Gather& g : m_gathers) {
@@ -672,6 +668,9 @@ private:
             for (int64_t r = 0; r < blk.rows; ++r) {
                 const int32_t j0 = blk.rowStart[r], j1 = blk.rowStart[r + 1];
                 const auto inWindow = static_cast<uint32_t>(offset + blk.firstRow + r);
+                if (m_topk)
+                    m_acc.rowFloor[static_cast<size_t>(w0 + inWindow)] =
+                        rowFloorOf(blk.values + j0, j1 - j0, m_sae.config().k);
                 for (int32_t j = j0; j < j1; ++j) {
                     const int64_t f = blk.indices[j];
                     if (!all && (f < m_f0 || f >= m_f1)) continue;
@@ -793,6 +792,7 @@ private:
     double m_encodeSeconds = 0;
     const int64_t m_resumedAt;
     const int64_t m_f0, m_f1;  // the features analysed; accumulator i is feature m_f0 + i
+    const bool m_topk;         // rows' floors are recorded (Accumulators::rowFloor)
     const int64_t m_nBlocks;
     std::vector<Gather> m_gathers;  // [threads]
 };
@@ -973,6 +973,34 @@ void fillRecord(int64_t id, const FeatureAcc& a, int64_t rowsDone, FeatureResult
     rec->coFiring = std::move(r.coFiring[i]);
 }
 
+// TopK: the floors of every row a context window may cover: those of the
+// analysed rows, and of the up to contextRight rows after them (a window of
+// the last examples reaches past the analysed rows), encoded here.
+Result<std::vector<float>> contextRowFloors(const acts::ActivationStoreReader& store,
+                                            const sae::Sae& sae, const AnalysisSpec& spec,
+                                            const Accumulators& acc, int64_t rowsDone) {
+    std::vector<float> floors(
+        acc.rowFloor.begin(),
+        acc.rowFloor.begin() + std::min<int64_t>(rowsDone, int64_t(acc.rowFloor.size())));
+    const RowSource src(store);
+    const int64_t end = std::min(src.rows(), rowsDone + spec.contextRight);
+    floors.resize(static_cast<size_t>(std::max(end, rowsDone)), 0.f);
+    for (int s = 0; s < src.numShards() && rowsDone < end; ++s) {
+        const int64_t s0 = src.shardStart(s), s1 = src.shardEnd(s);
+        if (s1 <= rowsDone || s0 >= end) continue;
+        MONO_ASSIGN_OR_RETURN(acts::Shard shard, store.readShard(s));
+        const int64_t a = std::max(s0, rowsDone), b = std::min(s1, end);
+        const Matrix x = shard.acts.middleRows(a - s0, b - a);
+        MONO_ASSIGN_OR_RETURN(sae::SparseCodes codes, sae.encodeSparse(x));
+        for (int64_t r = 0; r < b - a; ++r) {
+            const int64_t j0 = codes.rowStart[r], j1 = codes.rowStart[r + 1];
+            floors[static_cast<size_t>(a + r)] =
+                rowFloorOf(codes.values.data() + j0, j1 - j0, sae.config().k);
+        }
+    }
+    return floors;
+}
+
 // Writes the range's features in one transaction (`extend`: keeping the
 // store's other features); the example contexts are read back group by group,
 // in groups of about 256 MiB of context.
@@ -986,12 +1014,17 @@ Status writeStore(FeatureStore& out, bool extend, const AnalysisInputs& in,
                                     1;
     const int64_t group = std::max<int64_t>(1, (int64_t(256) << 20) / perFeatureBytes);
     TokenText text(in.tokenizer);
+    std::vector<float> rowFloor;
+    if (in.sae->config().architecture == sae::Architecture::kTopK) {
+        MONO_ASSIGN_OR_RETURN(rowFloor,
+                              contextRowFloors(*in.store, *in.sae, spec, acc, run.tokensAnalysed));
+    }
     auto produce = [&](int64_t id, FeatureRecord* rec) -> Status {
         const int64_t i = id - f0;
         if (i % group == 0) {
             progress.report(0.96 + 0.04 * double(i) / double(n), "reading example contexts");
             MONO_RETURN_IF_ERROR(fillContexts(*in.store, *in.sae, spec, i, std::min(n, i + group),
-                                              f0, results.selections, text, stop));
+                                              f0, rowFloor, results.selections, text, stop));
         }
         fillRecord(id, acc.features[i], run.tokensAnalysed, results, text, rec);
         return Status::success();
@@ -1064,6 +1097,8 @@ Result<AnalysisSummary> analyzeUnguarded(const AnalysisInputs& in, const Analysi
     if (rowsDone == 0)
         acc.init(f1 - f0, spec.topK, spec.bins, spec.perBin, spec.coFiringSampleRows);
     acc.firstFeature = f0;
+    if (sae.config().architecture == sae::Architecture::kTopK)
+        acc.rowFloor.resize(static_cast<size_t>(target), 0.f);
 
     StreamingPass pass(store, sae, spec, state, target, acc, rowsDone, progress, stop);
     MONO_RETURN_IF_ERROR(pass.run());

@@ -77,6 +77,12 @@ struct Accumulators {
     int64_t firstFeature = 0;
     std::vector<FeatureAcc> features;  // [F]
     std::vector<CoRow> coSample;       // heap, highest priority at the front
+    // TopK SAEs: per analysed row, the smallest code the row kept (0 when
+    // fewer than k latents fired). A feature's value on the row is then its
+    // pre-activation when that reaches the floor, which lets the example
+    // contexts be re-encoded one feature at a time instead of whole rows
+    // (4 bytes a token). Empty for the other architectures.
+    std::vector<float> rowFloor;
 
     void init(int64_t numFeatures, int topK, int bins, int perBin, int64_t coSampleRows);
     // One firing of features[i] (v > 0) on global row `row`. Touches only features[i].
