@@ -149,9 +149,9 @@ int runAnalyze(CliArgs& args) {
     std::string rangeError;
     if (auto range = args.option("features");
         range && !parseFeatureRange(*range, sae->dSae(), &spec, &rangeError))
-        return fail(name, rangeError, 2);
+        return fail(name, rangeError);
     if (auto method = args.option("neighbours"); method && !parseNeighbourMethod(*method, &spec))
-        return fail(name, "--neighbours " + *method + ": expected auto, exact or approx", 2);
+        return fail(name, "--neighbours " + *method + ": expected auto, exact or approx");
     std::string hook = args.option("hook").value_or(sae->config().metadata.hookName);
     if (hook.empty() && !workspace->manifest().hooks.empty()) hook = workspace->manifest().hooks[0];
     if (hook.empty())
