@@ -268,6 +268,11 @@ private slots:
             {"--features"}, {"ws"});
         row("abort/zero: analyze --context 0", "analyze @ws --sae @" + sae + " --context 0",
             {"--context"}, {store});
+        row("abort/range: analyze --features beyond the SAE",
+            "analyze @ws --sae @" + sae + " --features 10:100000",
+            {"--features 10:100000", "the SAE's features"}, {store});
+        row("abort/range: analyze --neighbours of an unknown kind",
+            "analyze @ws --sae @" + sae + " --neighbours fast", {"--neighbours fast"}, {store});
         row("abort/zero: train-lm --heads 0", "train-lm --corpus @corpus.txt --out @lm --heads 0",
             {"--heads"}, {"corpus.txt"});
 

@@ -138,11 +138,16 @@ FeatureBrowser::FeatureBrowser(FeatureStoreHandle* store, QWidget* parent)
 
 void FeatureBrowser::reloadHistogram() {
     m_densityRange.reset();
+    m_saeWidth = 0;
     const features::FeatureStore* store = m_store->store();
     if (!store) {
         m_histogram->clear();
         return;
     }
+    // Features not analysed yet have no rows: the count line says how many there are.
+    if (auto run = store->runInfo(); run.ok() && run->dSae > m_store->featureCount())
+        m_saeWidth = run->dSae;
+    updateCount(m_model->rowCount());
     auto histogram = store->densityHistogram();
     if (histogram.ok())
         m_histogram->setHistogram(*histogram);
@@ -275,6 +280,9 @@ void FeatureBrowser::updateCount(qint64 total) {
         return;
     }
     QString text = tr("%1 of %2 features").arg(total).arg(m_store->featureCount());
+    if (m_saeWidth > 0)
+        text += tr(" (the SAE has %1; the others are not analysed yet: analyze --features)")
+                    .arg(m_saeWidth);
     if (!m_model->lastError().isEmpty()) text += QStringLiteral(" — ") + m_model->lastError();
     m_count->setText(text);
     updateEmptyMessage(total);

@@ -93,6 +93,9 @@ private:
     QTimer m_filterTimer;
     std::optional<std::pair<double, double>> m_densityRange;
     std::optional<std::vector<int64_t>> m_mapSelection;
+    // The SAE's width when the store holds only some of its features (built a
+    // range at a time: analyze --features A:B); 0 when it holds all.
+    qint64 m_saeWidth = 0;
 };
 
 }  // namespace mono::ui
