@@ -15,8 +15,8 @@ std::vector<DeviceInfo> listDevices(std::string* why) {
     for (int i = 0; i < count; ++i) {
         cudaDeviceProp prop{};
         if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) continue;
-        devices.push_back({i, prop.name, prop.major, prop.minor, prop.totalGlobalMem,
-                           prop.multiProcessorCount});
+        devices.push_back(
+            {i, prop.name, prop.major, prop.minor, prop.totalGlobalMem, prop.multiProcessorCount});
     }
     if (devices.empty() && why) *why = "no CUDA device visible";
     return devices;

@@ -10,6 +10,7 @@ MONO_APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config git
     qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
     libeigen3-dev libopenblas-openmp-dev nlohmann-json3-dev libsqlite3-dev zlib1g-dev
+    libhnswlib-dev
     python3
 )
 # What the tests add (scripts/test): clang for the fuzz targets, and the

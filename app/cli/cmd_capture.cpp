@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "app/cli/command.h"
+#include "app/cli/device_args.h"
 #include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/acts/activation_store.h"
@@ -22,14 +23,15 @@ const char* kUsage =
     "usage: monoscope-cli capture MODEL --corpus FILE [--corpus FILE ...] --hook NAME [--hook NAME "
     "...]\n"
     "                             --out WORKSPACE [--tokens N] [--ctx L] [--batch B]\n"
-    "                             [--dtype f16|f32] [--tokenizer FILE] [--restart]\n"
+    "                             [--dtype f16|f32] [--tokenizer FILE] [--restart] [--device D]\n"
     "\n"
     "Tokenizes the corpus (plain text, or .jsonl with a \"text\" field), packs it into\n"
     "windows of L tokens that start with BOS, runs the model up to the last hook and\n"
     "stores N activations per hook (BOS rows excluded) in WORKSPACE/activations/<hook>/.\n"
     "An interrupted capture resumes where it stopped; --restart discards it. A resume\n"
     "must read the same corpus, and one WORKSPACE takes one capture at a time.\n"
-    "Defaults: --tokens 1000000 --ctx 128 --batch 16 --dtype f16.";
+    "Defaults: --tokens 1000000 --ctx 128 --batch 16 --dtype f16.\n"
+    "--device cuda[:N] runs the model on that GPU (float32, cuBLAS); default cpu.";
 
 std::string joined(const std::vector<std::string>& items) {
     std::string out;
@@ -78,6 +80,8 @@ int runCapture(CliArgs& args) {
     const std::string name = "capture";
     if (args.positionals().size() != 1)
         return fail(name, std::string("expected one MODEL\n\n") + kUsage, 2);
+    const auto device = deviceOption(args);
+    if (!device.ok()) return fail(name, device.status().toString());
     const auto out = args.option("out");
     const auto corpus = args.options("corpus");
     const auto hooks = args.options("hook");
@@ -101,6 +105,9 @@ int runCapture(CliArgs& args) {
     const std::string tokenizerOption = args.option("tokenizer").value_or("");
     auto model = model::Model::load(modelPath);
     if (!model.ok()) return fail(name, model.status().toString());
+    auto backend = forwardBackendFor(*device);
+    if (!backend.ok()) return fail(name, backend.status().toString());
+    if (*backend) (*model)->setBackend(std::move(*backend));
     auto tokenizerPath = model::findModelTokenizer(modelPath, tokenizerOption);
     if (!tokenizerPath.ok()) return fail(name, tokenizerPath.status().toString());
     auto tokenizer = tok::loadTokenizer(*tokenizerPath);
@@ -154,7 +161,7 @@ const RegisterCommand kRegister({"capture",
                                  kUsage,
                                  {"restart"},
                                  {"corpus", "hook", "out", "tokens", "ctx", "batch", "dtype",
-                                  "tokenizer"},
+                                  "tokenizer", "device"},
                                  &runCapture});
 
 }  // namespace

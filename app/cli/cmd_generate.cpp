@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/cli/device_args.h"
 #include "app/cli/model_args.h"
 #include "core/model/generate.h"
 
@@ -10,6 +11,8 @@ namespace mono::cli {
 namespace {
 
 int runGenerate(CliArgs& args) {
+    if (Status st = cachedForwardDevice(args, "generate"); !st.ok())
+        return fail("generate", st.toString());
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail("generate", m.status().toString());
     model::GenerateOptions g;
@@ -50,13 +53,15 @@ const RegisterCommand kRegister(
      "usage: monoscope-cli generate MODEL --prompt TEXT [-n N] [--temperature T] [--top-k K]\n"
      "                              [--top-p P] [--seed S] [--frequency-penalty F]\n"
      "                              [--tokenizer FILE] [--precision f32|bf16]\n"
-     "                              [--weights f32|bf16]\n"
+     "                              [--weights f32|bf16] [--device D]\n"
      "  greedy when T = 0 (the default); an empty prompt starts from BOS; -n defaults to 256.\n"
      "  A llama2.c .bin needs --tokenizer (e.g. tok512.bin). --weights bf16 holds the\n"
-     "  weights in bf16 only (half the memory; f32 checkpoints are rounded at load).",
+     "  weights in bf16 only (half the memory; f32 checkpoints are rounded at load).\n"
+     "  --device: the model runs on the CPU (cpu, the default); the CUDA forward pass has no\n"
+     "  KV cache yet, so generation refuses a CUDA device.",
      {},
      {"prompt", "n", "temperature", "top-k", "top-p", "seed", "frequency-penalty", "tokenizer",
-      "precision", "weights"},
+      "precision", "weights", "device"},
      &runGenerate});
 
 }  // namespace

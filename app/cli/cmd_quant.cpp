@@ -8,7 +8,9 @@
 #include "app/cli/output_guard.h"
 #include "core/base/atomic_file.h"
 #include "core/quant/calibration.h"
+#include "core/quant/planted.h"
 #include "core/quant/report.h"
+#include "core/quant/rotation.h"
 #include "core/workspace/workspace.h"
 
 namespace mono::cli {
@@ -27,6 +29,18 @@ int runQuant(CliArgs& args) {
         return fail(kName, st.toString());
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail(kName, m.status().toString());
+    if (args.option("plant")) {
+        // Outlier channels planted without changing the float function (planted.h).
+        quant::PlantSpec plant;
+        plant.factor = float(args.doubleOption("plant", 100.0, 1e-3, 1e6));
+        if (args.hasError()) return fail(kName, args.error());
+        model::ModelWeights w = m->model->weights();
+        if (auto st = quant::plantOutlierChannels(w, m->model->config(), plant); !st.ok())
+            return fail(kName, st.toString());
+        auto planted = model::Model::fromWeights(m->model->config(), std::move(w));
+        if (!planted.ok()) return fail(kName, planted.status().toString());
+        m->model = *planted;
+    }
     model::Model& fp = *m->model;
     const int samples = int(args.intOption("samples", 64, 1, 1'000'000));
     const int evalWindows = int(args.intOption("eval", 16, 1, 1'000'000));
@@ -36,6 +50,18 @@ int runQuant(CliArgs& args) {
     if (args.option("alpha")) spec.alphas = {float(args.doubleOption("alpha", 0.5, 0, 1))};
     spec.autoAlpha = args.flag("auto-alpha");
     spec.scheme.quantizeAttnInputs = args.flag("attn-inputs");
+    spec.w4 = !args.flag("no-w4");
+    spec.granularity = args.flag("granularity");
+    if (auto r = args.option("rotate")) {
+        auto kind = quant::parseRotation(*r);
+        if (!kind.ok()) return fail(kName, kind.status().message(), 2);
+        spec.rotation = *kind;
+        if (auto st = quant::checkRotatable(fp.config());
+            !st.ok() && *kind != quant::RotationKind::kNone)
+            return fail(kName, st.message());
+    }
+    if (args.option("rotate-seed"))
+        spec.rotationSeed = uint64_t(args.intOption("rotate-seed", 0, 0, INT64_MAX));
     if (args.hasError()) return fail(kName, args.error());
     if (samples <= 0 || evalWindows <= 0 || seqLen < 2 || seqLen > fp.config().maxSeqLen)
         return fail(kName,
@@ -90,11 +116,11 @@ int runQuant(CliArgs& args) {
     const Status st = writeFileAtomic(*reportPath, quant::quantReportJson(*rep));
     if (!st.ok()) return fail(kName, st.toString());
 
-    std::printf("%-17s %10s %10s %10s %10s %8s %8s\n", "config", "ppl", "dPPL", "KL mean",
+    std::printf("%-26s %10s %10s %10s %10s %8s %8s\n", "config", "ppl", "dPPL", "KL mean",
                 "KL p99.9", "top1 %", "RMS dp%");
     for (const auto& c : rep->configs) {
         const auto& e = c.endToEnd;
-        std::printf("%-17s %10.4f %10.4f %10.6f %10.6f %8.2f %8.3f\n", c.name.c_str(), e.perplexity,
+        std::printf("%-26s %10.4f %10.4f %10.6f %10.6f %8.2f %8.3f\n", c.name.c_str(), e.perplexity,
                     e.deltaPpl, e.klMean, e.klP999, e.sameTop1Pct, e.rmsDpPct);
     }
     std::printf("alpha per group:");
@@ -109,17 +135,22 @@ const RegisterCommand kRegister(
      "SmoothQuant W8A8: calibrate, smooth, quantize and report the error",
      "usage: monoscope-cli quant MODEL --corpus FILE --report OUT.json [--samples N]\n"
      "         [--eval N] [--seq-len T] [--alpha A | --auto-alpha] [--scheme O1|O2|O3]\n"
-     "         [--weights per-channel|per-tensor] [--attn-inputs] [--workspace DIR]\n"
-     "         [--tokenizer FILE]\n"
+     "         [--weights per-channel|per-tensor|per-group-128] [--attn-inputs]\n"
+     "         [--rotate hadamard|random-hadamard] [--rotate-seed N] [--no-w4] [--granularity]\n"
+     "         [--plant FACTOR] [--workspace DIR] [--tokenizer FILE]\n"
      "  calibrates on N windows of T tokens (default 64 × 256), smooths with α (default\n"
      "  per family: GPT-2 0.5, Llama 0.85; --auto-alpha searches per layer), and compares\n"
      "  float, naive W8A8 (per-tensor weights, O2), W8A8 at the scheme (default O1,\n"
-     "  per-channel) and SmoothQuant W8A8 on the next --eval windows (default 16).\n"
+     "  per-channel) and SmoothQuant W8A8 on the next --eval windows (default 16),\n"
+     "  with W4A8 and W4A4 (per-group 128) columns unless --no-w4. --rotate adds the\n"
+     "  columns of a Hadamard-rotated copy (alone and with SmoothQuant); --granularity\n"
+     "  adds the weight x activation granularity table; --plant F first plants outlier\n"
+     "  channels (x F) that leave the float function unchanged.\n"
      "  The report's JSON is described in docs/QUANT_REPORT.md. With --workspace the\n"
      "  calibration is saved to its quant/calibration.json.",
-     {"auto-alpha", "attn-inputs"},
+     {"auto-alpha", "attn-inputs", "no-w4", "granularity"},
      {"corpus", "report", "samples", "eval", "seq-len", "alpha", "scheme", "weights", "workspace",
-      "tokenizer"},
+      "tokenizer", "rotate", "rotate-seed", "plant"},
      &runQuant});
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "app/cli/command.h"
+#include "app/cli/device_args.h"
 #include "app/cli/model_args.h"
 #include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
@@ -30,6 +31,7 @@ const char* kUsage =
     "...]\n"
     "                           [--mode clamp|cond|add] [--positions prompt|gen|all]\n"
     "                           [--features STORE.sqlite] [--keep-special] [--hook NAME]\n"
+    "                           [--device D]\n"
     "                           [-n N] [--seed S] [--temperature T] [--top-k K] [--top-p P]\n"
     "                           [--frequency-penalty F] [--reference FILE] [--ctx L]\n"
     "                           [--tokenizer FILE] [--json OUT]\n"
@@ -46,7 +48,10 @@ const char* kUsage =
     "f_i := v; cond: only where f_i > 0; add: h += v W_dec[i]. BOS/special rows are\n"
     "left alone unless --keep-special. Defaults (Neuronpedia's): -n 256,\n"
     "--temperature 0.5, --frequency-penalty 1.0, --seed 0, --mode clamp,\n"
-    "--positions all; --steps 11. See docs/STEERING.md.";
+    "--positions all; --steps 11. See docs/STEERING.md.\n"
+    "--device: the model runs on the CPU (cpu, the default); the CUDA forward pass has no KV "
+    "cache\n"
+    "yet, so steering refuses a CUDA device.";
 
 constexpr const char* kName = "steer";
 
@@ -317,6 +322,7 @@ int sweepOneFeature(CliArgs& args, const LoadedModel& m, const SteerCommand& cmd
 int runSteer(CliArgs& args) {
     SteerCommand cmd;
     if (int rc = parseCommand(args, cmd)) return rc;
+    if (Status st = cachedForwardDevice(args, kName); !st.ok()) return fail(kName, st.toString());
     auto m = loadModelArgs(args, true);
     if (!m.ok()) return fail(kName, m.status().toString());
     std::shared_ptr<const sae::Sae> sae;
@@ -348,6 +354,7 @@ const RegisterCommand kRegister({"steer",
                                   "ctx",
                                   "tokenizer",
                                   "json",
+                                  "device",
                                   "sweep",
                                   "from",
                                   "to",

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "app/cli/command.h"
+#include "app/cli/device_args.h"
 #include "app/cli/output_guard.h"
 #include "app/cli/progress_bar.h"
 #include "core/acts/activation_store.h"
@@ -31,7 +32,7 @@ const char* kUsage =
     "                               [--prefixes W1,W2,...] [--tokens N]\n"
     "                               [--batch B] [--lr LR] [--seed S] [--hook NAME]\n"
     "                               [--resume | --force]\n"
-    "                               [--precision f32|bf16]\n"
+    "                               [--precision f32|bf16] [--device cpu|cuda[:N]]\n"
     "\n"
     "With WORKSPACE, trains on its store for --hook and saves to WORKSPACE/saes/<arch>-<F>\n"
     "unless --out is given. Otherwise trains on a 2-D .npy activation matrix [tokens, d_in] (the "
@@ -42,6 +43,8 @@ const char* kUsage =
     "a DIR that already holds a trained SAE is replaced only with --force.\n"
     "--precision bf16 runs the GEMMs on bf16 operands with float32 sums (weights,\n"
     "gradients and Adam stay float32; needs AVX-512 BF16): about twice as fast.\n"
+    "--device cuda[:N] trains relu and topk SAEs on that GPU in float32 (cuBLAS, TF32 off);\n"
+    "the other architectures and bf16 train on the CPU (the default, --device cpu).\n"
     "--l0 is jumprelu's sparsity coefficient λ: of λ·Σ tanh(2·f·|W_dec|) (default), or with\n"
     "--sparsity-loss step of the paper's L0. --arch matryoshka is Matryoshka BatchTopK: the\n"
     "nested prefixes --prefixes (default F/16,F/8,F/4,F/2,F, leaving out those below k; F is\n"
@@ -169,6 +172,9 @@ int runTrainSae(CliArgs& args) {
         return fail(name,
                     "--precision bf16 needs a CPU with AVX-512 BF16 (avx512_bf16); this one has "
                     "none, use --precision f32");
+    const auto device = deviceOption(args);
+    if (!device.ok()) return fail(name, device.status().toString());
+    spec.stepEngine = stepEngineFor(*device);
     spec.outDir = *out;
     spec.metadata.hookName = args.option("hook").value_or("");
     spec.metadata.datasetPath = std::filesystem::absolute(*activations).string();
@@ -213,7 +219,7 @@ int runTrainSae(CliArgs& args) {
                 arch.c_str(), (long long)data->dim(), (long long)spec.dSae,
                 (long long)spec.totalTokens, (long long)spec.batchSize);
     const sae::LearningRateChoice lr = sae::chooseLearningRate(spec.lr, spec.dSae, data->dim());
-    std::printf("lr %.3g (%s)\n", lr.lr, lr.reason.c_str());
+    std::printf("lr %.3g (%s), on %s\n", lr.lr, lr.reason.c_str(), device->name().c_str());
     ProgressBar bar("train-sae");
     Progress progress = bar.progress();
     auto result = sae::trainSae(spec, *data, progress, StopToken());
@@ -244,7 +250,7 @@ const RegisterCommand kRegister({"train-sae",
                                  {"resume", "force"},
                                  {"activations", "arch", "features", "k", "l1", "l0",
                                   "sparsity-loss", "prefixes", "tokens", "batch", "lr", "seed",
-                                  "hook", "out", "precision"},
+                                  "hook", "out", "precision", "device"},
                                  &runTrainSae});
 
 }  // namespace

@@ -103,8 +103,11 @@ void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bo
     }
 }
 
-std::vector<std::vector<RelatedFeature>> decoderNeighbours(const Matrix& wDec, int n) {
-    const auto matches = sae::topDecoderCosines(wDec, wDec, n, true);
+std::vector<std::vector<RelatedFeature>> decoderNeighbours(const Matrix& wDec, int n, int64_t f0,
+                                                           int64_t f1,
+                                                           sae::NeighbourMethod method) {
+    if (f1 <= 0) f1 = wDec.rows();
+    const auto matches = sae::decoderNeighbourSearch(wDec, f0, f1, n, method);
     std::vector<std::vector<RelatedFeature>> out(matches.size());
     for (size_t i = 0; i < matches.size(); ++i)
         for (const sae::CosineMatch& m : matches[i]) out[i].push_back({m.id, m.cosine, 0});
@@ -250,11 +253,13 @@ struct ContextJob {
     std::vector<int32_t> positions;  // as stored, to find the example's own window
 };
 
-// The context jobs of the examples of features [f0, f1), sorted by first row.
-// Windows are rowsPerWindow stored rows; the example's position in its window
-// is inferred here and checked against the stored positions later.
+// The context jobs of the examples of selections [f0, f1), sorted by first
+// row; selection s is feature base + s. Windows are rowsPerWindow stored rows;
+// the example's position in its window is inferred here and checked against
+// the stored positions later.
 std::vector<ContextJob> contextJobs(const AnalysisSpec& spec, int64_t rows, int rowsPerWindow,
-                                    int64_t f0, int64_t f1, std::vector<Selection>& sels) {
+                                    int64_t f0, int64_t f1, int64_t base,
+                                    std::vector<Selection>& sels) {
     std::vector<ContextJob> jobs;
     for (int64_t f = f0; f < f1; ++f) {
         for (auto* list : {&sels[f].top, &sels[f].interval}) {
@@ -264,7 +269,7 @@ std::vector<ContextJob> contextJobs(const AnalysisSpec& spec, int64_t rows, int 
                 const int64_t right = std::min<int64_t>(spec.contextRight, rowsPerWindow - p);
                 const int64_t a = std::max<int64_t>(0, e.row - left);
                 const int64_t b = std::min<int64_t>(rows - 1, e.row + right);
-                ContextJob j{a, b, f, &e, {}};
+                ContextJob j{a, b, base + f, &e, {}};
                 e.tokens.assign(b - a + 1, -1);
                 e.values.assign(b - a + 1, 0.f);
                 j.positions.assign(b - a + 1, -1);
@@ -278,17 +283,21 @@ std::vector<ContextJob> contextJobs(const AnalysisSpec& spec, int64_t rows, int 
     return jobs;
 }
 
-// The SAE's activations of the features [f0, f1) on stored rows, the same
-// values the streaming pass saw.
+// The SAE's activations of the features [f0, f1) on stored rows, the values
+// the streaming pass saw (to float rounding: a dot product here, a GEMM
+// there). TopK: a feature's value depends on the whole row, through the row's
+// floor (Accumulators::rowFloor): the pre-activation is kept when it reaches
+// the smallest code the row kept, within 1e-5 of it (rounding; a latent that
+// close to the k-th is shown as firing).
 class GroupEncoder {
 public:
-    GroupEncoder(const sae::Sae& sae, int64_t f0, int64_t f1)
+    GroupEncoder(const sae::Sae& sae, int64_t f0, int64_t f1, const std::vector<float>& rowFloor)
         : m_sae(sae),
           m_f0(f0),
           m_topk(sae.config().architecture == sae::Architecture::kTopK),
           m_jump(sae.config().architecture == sae::Architecture::kJumpReLU ||
-                 sae.config().architecture == sae::Architecture::kBatchTopK) {
-        if (m_topk) return;
+                 sae.config().architecture == sae::Architecture::kBatchTopK),
+          m_rowFloor(rowFloor) {
         // Encoder columns of this feature group as rows [n, D], and their biases.
         m_wT = sae.wEnc().middleCols(f0, f1 - f0).transpose();
         m_bias.resize(f1 - f0);
@@ -299,30 +308,15 @@ public:
         }
     }
 
-    // TopK: a feature's value depends on the whole row, so the shard rows
-    // [s0, s1) that the jobs in [first, last) cover are encoded first.
-    template <class It>
-    Status prepareShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first, It last) {
-        if (!m_topk) return Status::success();
-        m_encodedAt.clear();
-        for (auto it = first; it != last; ++it)
-            for (int64_t q = std::max(it->a, s0); q <= std::min(it->b, s1 - 1); ++q)
-                m_encodedAt.emplace(q, 0);
-        Matrix x(static_cast<int64_t>(m_encodedAt.size()), m_sae.dIn());
-        int64_t k = 0;
-        for (auto& [q, at] : m_encodedAt) {
-            at = k;
-            x.row(k++) = shard.acts.row(q - s0);
-        }
-        MONO_ASSIGN_OR_RETURN(m_codes, m_sae.encode(x));
-        return Status::success();
-    }
-
     // The activation of `feature` on global row q, stored at shard row `local`.
     float value(const acts::Shard& shard, int64_t q, int64_t local, int64_t feature) const {
-        if (m_topk) return m_codes(m_encodedAt.at(q), feature);
         const float h =
             shard.acts.row(local).dot(m_wT.row(feature - m_f0)) + m_bias(feature - m_f0);
+        if (m_topk) {
+            const float floor = m_rowFloor[static_cast<size_t>(q)];
+            return floor == 0.f ? std::max(h, 0.f)
+                                : (h >= floor - 1e-5f * std::abs(floor) ? h : 0.f);
+        }
         return m_jump ? ((h > m_sae.threshold()(feature) && h > 0.f) ? h : 0.f) : std::max(h, 0.f);
     }
 
@@ -330,18 +324,24 @@ private:
     const sae::Sae& m_sae;
     int64_t m_f0;
     bool m_topk, m_jump;
+    const std::vector<float>& m_rowFloor;
     Matrix m_wT;
     Eigen::VectorXf m_bias;
-    std::map<int64_t, int64_t> m_encodedAt;  // TopK: global row → row of m_codes
-    Matrix m_codes;
 };
+
+// The floor of a TopK row from its sparse codes: the smallest kept code, or 0
+// when fewer than k latents were kept (a zero among the k: any positive
+// pre-activation is then kept).
+inline float rowFloorOf(const float* values, int64_t n, int64_t k) {
+    if (n < k || n == 0) return 0.f;
+    return *std::min_element(values, values + n);
+}
 
 // Fills the tokens, positions and activations of the jobs in [first, last)
 // from the rows [s0, s1) of one shard.
 template <class It>
-Status fillFromShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first, It last,
-                     GroupEncoder& encoder) {
-    MONO_RETURN_IF_ERROR(encoder.prepareShard(shard, s0, s1, first, last));
+void fillFromShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first, It last,
+                   const GroupEncoder& encoder) {
     std::vector<ContextJob*> todo;
     for (auto it = first; it != last; ++it)
         if (it->b >= s0) todo.push_back(&*it);
@@ -355,7 +355,6 @@ Status fillFromShard(const acts::Shard& shard, int64_t s0, int64_t s1, It first,
             j.ex->values[k] = encoder.value(shard, q, local, j.feature);
         }
     }
-    return Status::success();
 }
 
 // Keeps the stretch of the example's own window: positions must step by one
@@ -377,18 +376,20 @@ void clipToOwnWindow(ContextJob& j, TokenText& text) {
 }
 
 // Fills tokens, strings and per-token activations of the examples of
-// features [f0, f1) by reading the rows of their windows back from the store
-// and re-encoding them. Windows are contextSize − 1 stored rows (BOS not
-// stored); positions read back confirm the layout and clip the context.
+// selections [f0, f1) (features base + f0 ...) by reading the rows of their
+// windows back from the store and re-encoding them. Windows are contextSize − 1
+// stored rows (BOS not stored); positions read back confirm the layout and
+// clip the context.
 Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sae,
-                    const AnalysisSpec& spec, int64_t f0, int64_t f1, std::vector<Selection>& sels,
+                    const AnalysisSpec& spec, int64_t f0, int64_t f1, int64_t base,
+                    const std::vector<float>& rowFloor, std::vector<Selection>& sels,
                     TokenText& text, const StopToken& stop) {
     const int64_t D = sae.dIn();
     const int rpw = std::max(1, store.index().contextSize - 1);
     RowSource src(store);
-    std::vector<ContextJob> jobs = contextJobs(spec, src.rows(), rpw, f0, f1, sels);
+    std::vector<ContextJob> jobs = contextJobs(spec, src.rows(), rpw, f0, f1, base, sels);
     const int64_t maxSpan = spec.contextLeft + spec.contextRight + 1;
-    GroupEncoder encoder(sae, f0, f1);
+    const GroupEncoder encoder(sae, base + f0, base + f1, rowFloor);
     auto startsBefore = [](const ContextJob& j, int64_t v) { return j.a < v; };
     for (int s = 0; s < src.numShards() && !jobs.empty(); ++s) {
         if (stop.stopRequested()) return Status::cancelled("feature analysis cancelled");
@@ -403,7 +404,7 @@ Status fillContexts(const acts::ActivationStoreReader& store, const sae::Sae& sa
             return Status::corruption(store.dir() + ": shard " + std::to_string(s) + " has width " +
                                       std::to_string(shard.acts.cols()) + ", the SAE expects " +
                                       std::to_string(D));
-        MONO_RETURN_IF_ERROR(fillFromShard(shard, s0, s1, first, last, encoder));
+        fillFromShard(shard, s0, s1, first, last, encoder);
     }
     for (ContextJob& j : jobs) clipToOwnWindow(j, text);
     return Status::success();
@@ -420,7 +421,9 @@ json specJson(const AnalysisSpec& s) {
             {"neighbours", s.neighbours},
             {"co_firing", s.coFiring},
             {"co_firing_sample_rows", s.coFiringSampleRows},
-            {"histogram_bins", detail::kHistBins}};
+            {"histogram_bins", detail::kHistBins},
+            {"feature_begin", s.featureBegin},
+            {"feature_end", s.featureEnd}};
 }
 
 // What a state file must agree on to be continued.
@@ -434,7 +437,9 @@ json stateIdentity(const acts::ActivationStoreReader& store, const sae::Sae& sae
             {"top_k", spec.topK},
             {"bins", spec.bins},
             {"per_bin", spec.perBin},
-            {"co_firing_sample_rows", spec.coFiringSampleRows}};
+            {"co_firing_sample_rows", spec.coFiringSampleRows},
+            {"feature_begin", spec.featureBegin},
+            {"feature_end", featureRangeEnd(spec, sae.dSae())}};
 }
 
 json shardsJson(const acts::StoreIndex& index, int64_t rowsDone) {
@@ -463,6 +468,13 @@ Status validateInputs(const AnalysisInputs& in, const AnalysisSpec& spec) {
         spec.contextRight < 0 || spec.chunkRows <= 0)
         return Status::invalidArgument(
             "analysis: negative settings (top-k, bins, per-bin, context)");
+    const int64_t end = featureRangeEnd(spec, sae.dSae());
+    if (spec.featureBegin < 0 || spec.featureEnd < 0 || end > sae.dSae() ||
+        spec.featureBegin >= end)
+        return Status::invalidArgument("analysis: feature range [" +
+                                       std::to_string(spec.featureBegin) + ", " +
+                                       std::to_string(end) + ") is not within the SAE's " +
+                                       std::to_string(sae.dSae()) + " features");
     if (spec.chunkRows > kMaxChunkRows)
         return Status::invalidArgument("analysis: at most " + std::to_string(kMaxChunkRows) +
                                        " rows per chunk");
@@ -569,7 +581,10 @@ public:
           m_passStart(now()),
           m_lastSave(now()),
           m_resumedAt(rowsDone),
-          m_nBlocks((sae.dSae() + kFeatureBlock - 1) / kFeatureBlock),
+          m_f0(spec.featureBegin),
+          m_f1(featureRangeEnd(spec, sae.dSae())),
+          m_topk(sae.config().architecture == sae::Architecture::kTopK),
+          m_nBlocks((m_f1 - m_f0 + kFeatureBlock - 1) / kFeatureBlock),
           m_gathers(static_cast<size_t>(omp_get_max_threads())) {
         for (Gather& g : m_gathers) {
             g.byBlock.resize(static_cast<size_t>(m_nBlocks));
@@ -597,6 +612,8 @@ public:
 
     double seconds() const { return now() - m_passStart; }
     double encodeSeconds() const { return m_encodeSeconds; }
+    // Encodes on `encoder` (a device) instead of the SAE's CPU path; null: the CPU.
+    void useEncoder(const sae::BlockEncoder* encoder) { m_encoder = encoder; }
 
 private:
     // The rows [s0, s1) of shard s.
@@ -646,14 +663,21 @@ private:
         const auto x = shard.acts.middleRows(local, rows);  // no copy
         const int64_t offset = w.end - w.begin;             // of the chunk in the window
         const int64_t w0 = w.begin;
-        return m_sae.encodeInBlocks(x, [&](const sae::Sae::SparseBlock& blk, int thread) {
+        const bool all = m_f0 == 0 && m_f1 == m_sae.dSae();
+        const auto visit = [&](const sae::Sae::SparseBlock& blk, int thread) {
             Gather& g = m_gathers[static_cast<size_t>(thread)];
-            g.firings += blk.rowStart[blk.rows];
+            if (all) g.firings += blk.rowStart[blk.rows];
             for (int64_t r = 0; r < blk.rows; ++r) {
                 const int32_t j0 = blk.rowStart[r], j1 = blk.rowStart[r + 1];
                 const auto inWindow = static_cast<uint32_t>(offset + blk.firstRow + r);
+                if (m_topk)
+                    m_acc.rowFloor[static_cast<size_t>(w0 + inWindow)] =
+                        rowFloorOf(blk.values + j0, j1 - j0, m_sae.config().k);
                 for (int32_t j = j0; j < j1; ++j) {
-                    const auto i = static_cast<uint32_t>(blk.indices[j]);
+                    const int64_t f = blk.indices[j];
+                    if (!all && (f < m_f0 || f >= m_f1)) continue;
+                    const auto i = static_cast<uint32_t>(f - m_f0);
+                    if (!all) ++g.firings;
                     g.byBlock[i >> kBlockShift].push_back(Firing{
                         inWindow << kBlockShift | (i & ((1u << kBlockShift) - 1)), blk.values[j]});
                 }
@@ -665,7 +689,8 @@ private:
                 g.coCandidates.push_back(detail::CoRow{
                     p, global, std::vector<int32_t>(blk.indices + j0, blk.indices + j1)});
             }
-        });
+        };
+        return m_encoder ? m_encoder->encodeInBlocks(x, visit) : m_sae.encodeInBlocks(x, visit);
     }
 
     // Ends the chunk's segment in every gather; returns the firings it added.
@@ -758,6 +783,7 @@ private:
 
     const acts::ActivationStoreReader& m_store;
     const sae::Sae& m_sae;
+    const sae::BlockEncoder* m_encoder = nullptr;
     const AnalysisSpec& m_spec;
     const StateFile& m_state;
     const int64_t m_target;
@@ -769,14 +795,20 @@ private:
     double m_lastSave;
     double m_encodeSeconds = 0;
     const int64_t m_resumedAt;
+    const int64_t m_f0, m_f1;  // the features analysed; accumulator i is feature m_f0 + i
+    const bool m_topk;         // rows' floors are recorded (Accumulators::rowFloor)
     const int64_t m_nBlocks;
     std::vector<Gather> m_gathers;  // [threads]
 };
 
 // ---- per-feature results ----------------------------------------------------
 
-// What the store gets besides the accumulators, per feature.
+// What the store gets besides the accumulators, per feature of the range
+// (index i is feature begin + i).
 struct FeatureResults {
+    int64_t begin = 0;
+    double neighbourSeconds = 0;
+    bool approximate = false;
     std::vector<Selection> selections;
     std::vector<std::vector<LogitEffect>> positiveLogits, negativeLogits;  // empty without a model
     std::vector<std::vector<RelatedFeature>> neighbours, coFiring;
@@ -805,7 +837,9 @@ void computeModelLogitEffects(const AnalysisInputs& in, const AnalysisSpec& spec
     const model::ModelWeights& w = in.model->weights();
     std::vector<float> gamma(w.lnFinal.weight.data(),
                              w.lnFinal.weight.data() + w.lnFinal.weight.size());
-    computeLogitEffects(in.sae->wDec(), gamma, mc.layerNorm(), w.unembed(), spec.logitEffects,
+    const int64_t end = featureRangeEnd(spec, in.sae->dSae());
+    const Matrix rows = in.sae->wDec().middleRows(spec.featureBegin, end - spec.featureBegin);
+    computeLogitEffects(rows, gamma, mc.layerNorm(), w.unembed(), spec.logitEffects,
                         &r->positiveLogits, &r->negativeLogits);
 }
 
@@ -814,11 +848,12 @@ void computeModelLogitEffects(const AnalysisInputs& in, const AnalysisSpec& spec
 // dense feature that fires on nearly every row does not top every list. Each
 // keeps its share of i's rows (c_ij / n_i) and the joint count. Ranks compare
 // the integer cross products, exact and deterministic; ties: more joint rows,
-// then lower id.
+// then lower id. Of the features [f0, f1) (out[i − f0]); partners range over all.
 std::vector<std::vector<RelatedFeature>> countCoFiring(const std::vector<detail::CoRow>& sample,
-                                                       int64_t numFeatures, int n) {
+                                                       int64_t numFeatures, int n, int64_t f0,
+                                                       int64_t f1) {
     const int64_t F = numFeatures;
-    std::vector<std::vector<RelatedFeature>> coFiring(static_cast<size_t>(F));
+    std::vector<std::vector<RelatedFeature>> coFiring(static_cast<size_t>(f1 - f0));
     if (n <= 0 || sample.empty()) return coFiring;
     std::vector<std::vector<int32_t>> rowsOf(static_cast<size_t>(F));
     for (size_t r = 0; r < sample.size(); ++r)
@@ -828,7 +863,7 @@ std::vector<std::vector<RelatedFeature>> countCoFiring(const std::vector<detail:
         std::vector<int64_t> counts(static_cast<size_t>(F), 0);
         std::vector<int32_t> touched;
 #pragma omp for schedule(dynamic, 64)
-        for (int64_t i = 0; i < F; ++i) {
+        for (int64_t i = f0; i < f1; ++i) {
             touched.clear();
             for (int32_t r : rowsOf[i])
                 for (int32_t j : sample[r].features) {
@@ -851,8 +886,9 @@ std::vector<std::vector<RelatedFeature>> countCoFiring(const std::vector<detail:
             std::partial_sort(touched.begin(), touched.begin() + static_cast<std::ptrdiff_t>(m),
                               touched.end(), higher);
             for (size_t k = 0; k < m; ++k)
-                coFiring[i].push_back({touched[k], float(double(counts[touched[k]]) / double(ni)),
-                                       counts[touched[k]]});
+                coFiring[i - f0].push_back({touched[k],
+                                            float(double(counts[touched[k]]) / double(ni)),
+                                            counts[touched[k]]});
             for (int32_t j : touched) counts[j] = 0;
         }
     }
@@ -863,16 +899,23 @@ Result<FeatureResults> computeFeatureResults(const AnalysisInputs& in, const Ana
                                              const Accumulators& acc, const Progress& progress,
                                              const StopToken& stop) {
     const int64_t F = in.sae->dSae();
+    const int64_t f0 = spec.featureBegin, f1 = featureRangeEnd(spec, F);
     FeatureResults r;
+    r.begin = f0;
     progress.report(0.9, "selecting examples");
-    r.selections = selectAllExamples(acc, spec, F);
+    r.selections = selectAllExamples(acc, spec, f1 - f0);
     computeModelLogitEffects(in, spec, progress, &r);
-    progress.report(0.94, "finding decoder neighbours");
-    r.neighbours = decoderNeighbours(in.sae->wDec(), spec.neighbours);
+    r.approximate =
+        sae::resolveNeighbourMethod(spec.neighbourMethod, F) == sae::NeighbourMethod::kApproximate;
+    progress.report(0.94, r.approximate ? "finding decoder neighbours (approximate index)"
+                                        : "finding decoder neighbours");
+    const double tn = now();
+    r.neighbours = decoderNeighbours(in.sae->wDec(), spec.neighbours, f0, f1, spec.neighbourMethod);
+    r.neighbourSeconds = now() - tn;
     if (stop.stopRequested()) return Status::cancelled("feature analysis cancelled (state saved)");
     // Co-firing over the row sample: per feature, the rows of the sample where it fires.
     progress.report(0.95, "counting co-firing");
-    r.coFiring = countCoFiring(acc.coSample, F, spec.coFiring);
+    r.coFiring = countCoFiring(acc.coSample, F, spec.coFiring, f0, f1);
     return r;
 }
 
@@ -922,40 +965,106 @@ void fillRecord(int64_t id, const FeatureAcc& a, int64_t rowsDone, FeatureResult
                 TokenText& text, FeatureRecord* rec) {
     rec->summary = summaryOf(id, a, rowsDone);
     rec->histogram = histogramOf(a);
-    Selection& sel = r.selections[id];
+    const int64_t i = id - r.begin;  // index in the range's results
+    Selection& sel = r.selections[i];
     rec->intervalBinWidth = sel.intervalWidth;
     rec->topExamples = std::move(sel.top);
     rec->intervalExamples = std::move(sel.interval);
-    if (static_cast<size_t>(id) < r.positiveLogits.size()) {
-        rec->positiveLogits = std::move(r.positiveLogits[id]);
-        rec->negativeLogits = std::move(r.negativeLogits[id]);
+    if (static_cast<size_t>(i) < r.positiveLogits.size()) {
+        rec->positiveLogits = std::move(r.positiveLogits[i]);
+        rec->negativeLogits = std::move(r.negativeLogits[i]);
         for (LogitEffect& e : rec->positiveLogits) e.text = text(e.token);
         for (LogitEffect& e : rec->negativeLogits) e.text = text(e.token);
     }
-    rec->neighbours = std::move(r.neighbours[id]);
-    rec->coFiring = std::move(r.coFiring[id]);
+    rec->neighbours = std::move(r.neighbours[i]);
+    rec->coFiring = std::move(r.coFiring[i]);
 }
 
-// Writes every feature in one transaction; the example contexts are read back
-// group by group, in groups of about 256 MiB of context.
-Status writeStore(FeatureStore& out, const AnalysisInputs& in, const AnalysisSpec& spec,
-                  const RunInfo& run, const Accumulators& acc, FeatureResults& results,
-                  const Progress& progress, const StopToken& stop) {
-    const int64_t F = run.dSae;
+// TopK: the floors of every row a context window may cover: those of the
+// analysed rows, and of the up to contextRight rows after them (a window of
+// the last examples reaches past the analysed rows), encoded here.
+Result<std::vector<float>> contextRowFloors(const acts::ActivationStoreReader& store,
+                                            const sae::Sae& sae, const AnalysisSpec& spec,
+                                            const Accumulators& acc, int64_t rowsDone) {
+    std::vector<float> floors(
+        acc.rowFloor.begin(),
+        acc.rowFloor.begin() + std::min<int64_t>(rowsDone, int64_t(acc.rowFloor.size())));
+    const RowSource src(store);
+    const int64_t end = std::min(src.rows(), rowsDone + spec.contextRight);
+    floors.resize(static_cast<size_t>(std::max(end, rowsDone)), 0.f);
+    for (int s = 0; s < src.numShards() && rowsDone < end; ++s) {
+        const int64_t s0 = src.shardStart(s), s1 = src.shardEnd(s);
+        if (s1 <= rowsDone || s0 >= end) continue;
+        MONO_ASSIGN_OR_RETURN(acts::Shard shard, store.readShard(s));
+        const int64_t a = std::max(s0, rowsDone), b = std::min(s1, end);
+        const Matrix x = shard.acts.middleRows(a - s0, b - a);
+        MONO_ASSIGN_OR_RETURN(sae::SparseCodes codes, sae.encodeSparse(x));
+        for (int64_t r = 0; r < b - a; ++r) {
+            const int64_t j0 = codes.rowStart[r], j1 = codes.rowStart[r + 1];
+            floors[static_cast<size_t>(a + r)] =
+                rowFloorOf(codes.values.data() + j0, j1 - j0, sae.config().k);
+        }
+    }
+    return floors;
+}
+
+// Writes the range's features in one transaction (`extend`: keeping the
+// store's other features); the example contexts are read back group by group,
+// in groups of about 256 MiB of context.
+Status writeStore(FeatureStore& out, bool extend, const AnalysisInputs& in,
+                  const AnalysisSpec& spec, const RunInfo& run, const Accumulators& acc,
+                  FeatureResults& results, const Progress& progress, const StopToken& stop) {
+    const int64_t f0 = spec.featureBegin, f1 = featureRangeEnd(spec, run.dSae);
+    const int64_t n = f1 - f0;
     const int64_t perFeatureBytes = int64_t(spec.topK + spec.bins * spec.perBin) *
                                         (spec.contextLeft + spec.contextRight + 1) * 16 +
                                     1;
     const int64_t group = std::max<int64_t>(1, (int64_t(256) << 20) / perFeatureBytes);
     TokenText text(in.tokenizer);
-    return out.replaceAnalysis(run, F, [&](int64_t id, FeatureRecord* rec) -> Status {
-        if (id % group == 0) {
-            progress.report(0.96 + 0.04 * double(id) / double(F), "reading example contexts");
-            MONO_RETURN_IF_ERROR(fillContexts(*in.store, *in.sae, spec, id, std::min(F, id + group),
-                                              results.selections, text, stop));
+    std::vector<float> rowFloor;
+    if (in.sae->config().architecture == sae::Architecture::kTopK) {
+        MONO_ASSIGN_OR_RETURN(rowFloor,
+                              contextRowFloors(*in.store, *in.sae, spec, acc, run.tokensAnalysed));
+    }
+    auto produce = [&](int64_t id, FeatureRecord* rec) -> Status {
+        const int64_t i = id - f0;
+        if (i % group == 0) {
+            progress.report(0.96 + 0.04 * double(i) / double(n), "reading example contexts");
+            MONO_RETURN_IF_ERROR(fillContexts(*in.store, *in.sae, spec, i, std::min(n, i + group),
+                                              f0, rowFloor, results.selections, text, stop));
         }
-        fillRecord(id, acc.features[id], run.tokensAnalysed, results, text, rec);
+        fillRecord(id, acc.features[i], run.tokensAnalysed, results, text, rec);
         return Status::success();
-    });
+    };
+    return out.writeAnalysis(run, f0, f1, extend, produce);
+}
+
+// The state file of spec's feature range: one per range, so that building a
+// store range by range keeps each range's resumable state.
+std::string statePath(const std::string& outPath, const AnalysisSpec& spec, int64_t F) {
+    const int64_t end = featureRangeEnd(spec, F);
+    if (spec.featureBegin == 0 && end == F) return outPath + ".analysis-state";
+    return outPath + ".analysis-state." + std::to_string(spec.featureBegin) + "-" +
+           std::to_string(end);
+}
+
+// Whether the range is added to the store's other features (extend) or the
+// store is replaced. A range is added to a store of the same SAE over the
+// same tokens; a store of this SAE over other tokens would mix densities of
+// two analyses and is refused unless spec.fresh (then it is replaced).
+Result<bool> extendsStore(const FeatureStore& out, const AnalysisSpec& spec, int64_t F,
+                          const std::string& saeHash, int64_t rowsDone) {
+    if (spec.featureBegin == 0 && featureRangeEnd(spec, F) == F) return false;
+    auto run = out.runInfo();
+    if (!run.ok() || run->saeHash != saeHash || run->featuresAnalysed == 0) return false;
+    if (run->tokensAnalysed == rowsDone) return true;
+    if (spec.fresh) return false;
+    return Status::invalidArgument(
+        out.path() + ": holds " + std::to_string(run->featuresAnalysed) +
+        " features of this SAE analysed over " + std::to_string(run->tokensAnalysed) +
+        " tokens, and this range covers " + std::to_string(rowsDone) +
+        "; analyse the range over the same tokens (--tokens " +
+        std::to_string(run->tokensAnalysed) + "), or start the store over with --fresh");
 }
 
 Result<AnalysisSummary> analyzeUnguarded(const AnalysisInputs& in, const AnalysisSpec& spec,
@@ -966,13 +1075,17 @@ Result<AnalysisSummary> analyzeUnguarded(const AnalysisInputs& in, const Analysi
     const acts::ActivationStoreReader& store = *in.store;
     const sae::Sae& sae = *in.sae;
     const int64_t F = sae.dSae();
+    const int64_t f0 = spec.featureBegin, f1 = featureRangeEnd(spec, F);
     const int64_t vocab = in.model ? in.model->config().vocabSize : 0;
+    const std::string what = f1 - f0 == F ? std::to_string(F) + " features"
+                                          : "features " + std::to_string(f0) + ".." +
+                                                std::to_string(f1 - 1) + " of " + std::to_string(F);
     MONO_RETURN_IF_ERROR(checkMemoryNeed(
-        "analysing " + std::to_string(F) + " features (top-k " + std::to_string(spec.topK) + ", " +
+        "analysing " + what + " (top-k " + std::to_string(spec.topK) + ", " +
             std::to_string(spec.bins) + " bins × " + std::to_string(spec.perBin) + " samples)",
         analysisMemoryBytes(F, sae.dIn(), vocab, spec)));
     const std::string saeHash = saeContentHash(sae);
-    const StateFile state{outPath + ".analysis-state", stateIdentity(store, sae, saeHash, spec),
+    const StateFile state{statePath(outPath, spec, F), stateIdentity(store, sae, saeHash, spec),
                           store.index()};
     const int64_t storeRows = RowSource(store).rows();
     const int64_t target = spec.maxTokens > 0 ? std::min(spec.maxTokens, storeRows) : storeRows;
@@ -981,25 +1094,42 @@ Result<AnalysisSummary> analyzeUnguarded(const AnalysisInputs& in, const Analysi
     MONO_ASSIGN_OR_RETURN(FeatureStore out,
                           FeatureStore::open(outPath, FeatureStore::Mode::kReadWrite));
 
+    // Whether a range joins the store's features: decided before any work.
+    MONO_ASSIGN_OR_RETURN(const bool extend, extendsStore(out, spec, F, saeHash, target));
+
     AnalysisSummary summary;
     Accumulators acc;
-    int64_t rowsDone = spec.fresh ? 0 : state.resume(F, target, progress, &acc);
+    int64_t rowsDone = spec.fresh ? 0 : state.resume(f1 - f0, target, progress, &acc);
     summary.rowsResumed = rowsDone;
-    if (rowsDone == 0) acc.init(F, spec.topK, spec.bins, spec.perBin, spec.coFiringSampleRows);
+    if (rowsDone == 0)
+        acc.init(f1 - f0, spec.topK, spec.bins, spec.perBin, spec.coFiringSampleRows);
+    acc.firstFeature = f0;
+    if (sae.config().architecture == sae::Architecture::kTopK)
+        acc.rowFloor.resize(static_cast<size_t>(target), 0.f);
 
     StreamingPass pass(store, sae, spec, state, target, acc, rowsDone, progress, stop);
+    pass.useEncoder(in.encoder);
     MONO_RETURN_IF_ERROR(pass.run());
     summary.passSeconds = pass.seconds();
     summary.encodeSeconds = pass.encodeSeconds();
     MONO_RETURN_IF_ERROR(
         state.save(acc, rowsDone));  // the complete state: what a later merge extends
 
+    const double tr = now();
     MONO_ASSIGN_OR_RETURN(FeatureResults results,
                           computeFeatureResults(in, spec, acc, progress, stop));
-    MONO_RETURN_IF_ERROR(writeStore(out, in, spec, runInfoOf(in, spec, saeHash, rowsDone), acc,
-                                    results, progress, stop));
+    summary.resultsSeconds = now() - tr;
+    summary.neighbourSeconds = results.neighbourSeconds;
+    summary.approximateNeighbours = results.approximate;
+    const double tw = now();
+    MONO_RETURN_IF_ERROR(writeStore(out, extend, in, spec, runInfoOf(in, spec, saeHash, rowsDone),
+                                    acc, results, progress, stop));
+    summary.writeSeconds = now() - tw;
+    MONO_ASSIGN_OR_RETURN(summary.featuresInStore, out.featureCount());
     summary.rowsAnalysed = rowsDone;
-    summary.features = F;
+    summary.features = f1 - f0;
+    summary.featureBegin = f0;
+    summary.featureEnd = f1;
     summary.seconds = now() - t0;
     progress.report(1.0, "analysis written to " + outPath);
     return summary;

@@ -20,6 +20,8 @@
 #include "core/base/progress.h"
 #include "core/base/result.h"
 #include "core/features/feature_store.h"
+#include "core/sae/block_encoder.h"
+#include "core/sae/decoder_cosine.h"
 #include "core/sae/sae.h"
 
 namespace mono::acts {
@@ -48,6 +50,15 @@ struct AnalysisSpec {
     int64_t chunkRows = 2048;            // rows encoded per SAE call
     double checkpointSeconds = 30;       // at most this long between state saves (0: every shard)
     bool fresh = false;                  // ignore an existing state file
+    // Analyse only the features [featureBegin, featureEnd) (featureEnd 0: to
+    // the last). Their accumulators and results are all that is held per
+    // feature; encoding, co-firing partners and decoder neighbours still range
+    // over every feature. Into a store that holds other features of the same
+    // analysis (same SAE, same tokens) the range is added, and those features
+    // are kept (see analyze()).
+    int64_t featureBegin = 0;
+    int64_t featureEnd = 0;
+    sae::NeighbourMethod neighbourMethod = sae::NeighbourMethod::kAuto;
 };
 
 struct AnalysisInputs {
@@ -56,6 +67,9 @@ struct AnalysisInputs {
     model::Model* model = nullptr;              // optional: logit effects (needs d_in == d_model)
     const tok::Tokenizer* tokenizer = nullptr;  // optional: token strings
     std::string saePath;                        // recorded in the run info
+    // Encodes the streaming pass on a device (block_encoder.h); null: the
+    // SAE's own CPU encoder. The context windows are always encoded on the CPU.
+    const sae::BlockEncoder* encoder = nullptr;
 };
 
 struct AnalysisSummary {
@@ -63,13 +77,27 @@ struct AnalysisSummary {
     int64_t rowsResumed = 0;   // of which came from a state file (resume or merge)
     int64_t features = 0;
     double seconds = 0;
-    double passSeconds = 0;    // the streaming pass alone
-    double encodeSeconds = 0;  // of which SAE encoding and gathering its firings
+    double passSeconds = 0;                    // the streaming pass alone
+    double encodeSeconds = 0;                  // of which SAE encoding and gathering its firings
+    double resultsSeconds = 0;                 // examples, logit effects, neighbours, co-firing
+    double neighbourSeconds = 0;               // of which decoder neighbours
+    double writeSeconds = 0;                   // reading contexts back and writing the store
+    bool approximateNeighbours = false;        // the HNSW index was used
+    int64_t featureBegin = 0, featureEnd = 0;  // the range analysed by this run
+    int64_t featuresInStore = 0;               // rows the store holds now
 };
 
 // Analyses `inputs.store` with `inputs.sae` into the feature store at `outPath`
 // (created when missing). Cancelled when `stop` is requested: the state file
 // then holds the rows done so far and the store is unchanged.
+//
+// A feature range (spec.featureBegin/End short of all features) has its own
+// state file, "<out>.analysis-state.<begin>-<end>", and is written with
+// FeatureStore::writeAnalysis(keepOthers) when the store holds features of this
+// SAE over the same tokens (those stay, with labels and notes); a store of
+// this SAE over other tokens is refused (InvalidArgument: analyse the range
+// over the same tokens, or everything with --fresh); any other store is
+// replaced. A run over all features replaces the computed tables as before.
 Result<AnalysisSummary> analyze(const AnalysisInputs& inputs, const AnalysisSpec& spec,
                                 const std::string& outPath, const Progress& progress,
                                 StopToken stop);
@@ -77,8 +105,9 @@ Result<AnalysisSummary> analyze(const AnalysisInputs& inputs, const AnalysisSpec
 // The most memory analyze() holds for an SAE of `numFeatures` latents reading
 // width `dIn` (`vocab`: the model's vocabulary for logit effects, 0 without a
 // model), in bytes: every reservoir full, the per-feature results, and the
-// largest block of each later step. analyze() refuses up front ("needs about
-// N GiB") when this exceeds what the process may use.
+// largest block of each later step. The per-feature parts count only the
+// features of spec's range; co-firing and neighbours range over all of them. analyze() refuses up
+// front ("needs about N GiB") when this exceeds what the process may use.
 double analysisMemoryBytes(int64_t numFeatures, int64_t dIn, int64_t vocab,
                            const AnalysisSpec& spec);
 
@@ -94,8 +123,15 @@ void computeLogitEffects(const Matrix& wDec, const std::vector<float>& gamma, bo
                          std::vector<std::vector<LogitEffect>>* bottom);
 
 // The n nearest other features by cosine of decoder rows, largest first (ties:
-// lower id); their count is 0.
-std::vector<std::vector<RelatedFeature>> decoderNeighbours(const Matrix& wDec, int n);
+// lower id); their count is 0. Of rows [f0, f1) (f1 0: all), by `method`.
+std::vector<std::vector<RelatedFeature>> decoderNeighbours(
+    const Matrix& wDec, int n, int64_t f0 = 0, int64_t f1 = 0,
+    sae::NeighbourMethod method = sae::NeighbourMethod::kAuto);
+
+// The end of spec's feature range for an SAE of numFeatures latents.
+inline int64_t featureRangeEnd(const AnalysisSpec& spec, int64_t numFeatures) {
+    return spec.featureEnd > 0 ? spec.featureEnd : numFeatures;
+}
 
 // Content hash of the SAE's weights and architecture (hex), the state file's key.
 std::string saeContentHash(const sae::Sae& sae);

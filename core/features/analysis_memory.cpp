@@ -38,21 +38,29 @@ double resultBytes(const AnalysisSpec& spec) {
 double analysisMemoryBytes(int64_t numFeatures, int64_t dIn, int64_t vocab,
                            const AnalysisSpec& spec) {
     const double F = double(numFeatures);
+    const double inRange = double(std::clamp<int64_t>(
+        featureRangeEnd(spec, numFeatures) - spec.featureBegin, 0, numFeatures));
     const double threads = omp_get_max_threads();
     constexpr double kActivePerRow = 64;  // latents kept per sampled row (TopK k, or ReLU L0)
     const double coSample = double(spec.coFiringSampleRows) *
                             (double(sizeof(CoRow)) + kActivePerRow * 2 * sizeof(int32_t));
     const double coCounting = F * (24.0 + 8.0 * threads);
-    const double neighbours = F * double(dIn) * 4 + 512.0 * F * 4;  // unit rows, one cosine block
-    const double logits = 256.0 * double(vocab + dIn) * 4;          // one block of logit rows
+    // Unit rows and one cosine block; above the exact width, hnswlib's copy of
+    // the unit rows with its graph (2·M = 32 links a node on layer 0, a label;
+    // the upper layers hold about 1/M of that) instead.
+    const bool exact = sae::resolveNeighbourMethod(spec.neighbourMethod, numFeatures) ==
+                       sae::NeighbourMethod::kExact;
+    const double neighbours =
+        exact ? F * double(dIn) * 4 + 512.0 * F * 4 : F * (double(dIn) * 4 + 32 * 4 + 4 + 8) * 1.1;
+    const double logits = 256.0 * double(vocab + dIn) * 4;  // one block of logit rows
     // One group of example windows (analysis.cpp reads them 256 MiB at a time).
     const double window = double(spec.contextLeft + spec.contextRight + 1);
     const double examples = spec.topK + double(spec.bins) * spec.perBin;
-    const double contexts = std::min(F * examples * window * 16, 256.0 * (1 << 20));
+    const double contexts = std::min(inRange * examples * window * 16, 256.0 * (1 << 20));
     // The encoder's blocks: rows of inputs and of up to 8192 latents per thread.
     const double chunk = double(spec.chunkRows) * (double(dIn) + std::min(F, 8192.0)) * 4 * threads;
-    return F * (accumulatorBytes(spec) + resultBytes(spec)) + coSample + coCounting + neighbours +
-           logits + contexts + chunk;
+    return inRange * (accumulatorBytes(spec) + resultBytes(spec)) + coSample + coCounting +
+           neighbours + logits + contexts + chunk;
 }
 
 }  // namespace mono::features

@@ -97,6 +97,7 @@ void Accumulators::init(int64_t numFeatures, int k, int bins, int perBin, int64_
     coSampleRows = coRows;
     features.assign(static_cast<size_t>(numFeatures), FeatureAcc{});
     coSample.clear();
+    rowFloor.clear();
 }
 
 namespace {
@@ -170,8 +171,8 @@ void Accumulators::addRun(int64_t i, const float* values, const int64_t* rows, i
         const double histMul = kHistBins / a.scale, coarseMul = coarseBins / a.scale;
         const double scale = a.scale;
         do {
-            addWithinScale(a, i, values[j], rows[j], histMul, coarseMul, topK, coarseBins,
-                           resPerBin);
+            addWithinScale(a, firstFeature + i, values[j], rows[j], histMul, coarseMul, topK,
+                           coarseBins, resPerBin);
             ++j;
         } while (j < n && static_cast<double>(values[j]) <= scale);
     }
@@ -209,7 +210,7 @@ void Accumulators::addCoRow(uint64_t prio, int64_t row, std::vector<int32_t> act
 namespace {
 
 constexpr char kMagic[16] = "MONO-FEAT-STATE";
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;  // 2: rowFloor
 
 uint64_t checksum(const char* p, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -298,6 +299,7 @@ std::string serializeState(const std::string& headerJson, int64_t rowsDone,
         o.put(r.row);
         o.putArray(r.features);
     }
+    o.putArray(acc.rowFloor);
     o.put<uint64_t>(checksum(o.buf.data(), o.buf.size()));
     return std::move(o.buf);
 }
@@ -358,6 +360,8 @@ Status deserializeState(const std::string& bytes, const std::string& path, std::
         if (!in.ok) return bad("truncated co-firing sample");
     }
     std::make_heap(acc->coSample.begin(), acc->coSample.end(), coHigher);
+    in.getArray(&acc->rowFloor, uint64_t(1) << 40);
+    if (!in.ok) return bad("truncated row floors");
     if (in.pos != body.size()) return bad("trailing bytes");
     return Status::success();
 }

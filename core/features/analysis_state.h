@@ -70,11 +70,22 @@ struct CoRow {
 struct Accumulators {
     int topK = 20, coarseBins = 20, resPerBin = 10;
     int64_t coSampleRows = 0;
+    // features[i] is feature firstFeature + i (analysing a range of the
+    // SAE's features): the interval samples draw on the feature's own id, so a
+    // range picks exactly the examples a whole analysis does. Not saved: the
+    // state file's identity holds the range.
+    int64_t firstFeature = 0;
     std::vector<FeatureAcc> features;  // [F]
     std::vector<CoRow> coSample;       // heap, highest priority at the front
+    // TopK SAEs: per analysed row, the smallest code the row kept (0 when
+    // fewer than k latents fired). A feature's value on the row is then its
+    // pre-activation when that reaches the floor, which lets the example
+    // contexts be re-encoded one feature at a time instead of whole rows
+    // (4 bytes a token). Empty for the other architectures.
+    std::vector<float> rowFloor;
 
     void init(int64_t numFeatures, int topK, int bins, int perBin, int64_t coSampleRows);
-    // One firing of feature i (v > 0) on global row `row`. Touches only features[i].
+    // One firing of features[i] (v > 0) on global row `row`. Touches only features[i].
     void add(int64_t i, float v, int64_t row);
     // n firings of feature i, in this order; the same as n calls of add(), with
     // the per-scale constants computed once per run of values below the scale.

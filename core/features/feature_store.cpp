@@ -26,6 +26,7 @@ namespace mono::features {
 namespace {
 
 using sql::Stmt;
+using sql::Transaction;
 
 // PRAGMA application_id: "MONO" in ASCII, so foreign databases are recognised.
 constexpr int32_t kApplicationId = 0x4D4F4E4F;
@@ -87,30 +88,6 @@ void summaryFromRow(const Stmt& s, FeatureSummary* out) {
 constexpr const char* kSummaryColumns =
     "f.id, f.fire_count, f.density, f.max_act, f.mean_act, a.label, f.top_snippet";
 
-// A transaction that rolls back unless committed.
-class Transaction {
-public:
-    Transaction(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {}
-    ~Transaction() {
-        if (m_open) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    Status begin() {
-        MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "BEGIN IMMEDIATE"));
-        m_open = true;
-        return Status::success();
-    }
-    Status commit() {
-        MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "COMMIT"));
-        m_open = false;
-        return Status::success();
-    }
-
-private:
-    sqlite3* m_db;
-    std::string m_path;
-    bool m_open = false;
-};
-
 // Adds feature `id`'s row of search_content to search_fts, or with `remove`
 // takes it out (FTS5's 'delete' needs the values it was indexed with). An id
 // that search_content does not have is not in the index either.
@@ -140,10 +117,15 @@ struct Annotation {
 };
 using Annotations = std::map<int64_t, Annotation>;
 
-Result<Annotations> readAnnotations(sqlite3* db, const std::string& path) {
+// The annotations of features [begin, end).
+Result<Annotations> readAnnotations(sqlite3* db, const std::string& path, int64_t begin = 0,
+                                    int64_t end = INT64_MAX) {
     Annotations out;
-    MONO_ASSIGN_OR_RETURN(Stmt s,
-                          Stmt::prepare(db, path, "SELECT feature, label, notes FROM annotations"));
+    MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(db, path,
+                                                "SELECT feature, label, notes FROM annotations "
+                                                "WHERE feature >= ? AND feature < ?"));
+    s.bind(1, begin);
+    s.bind(2, end);
     while (true) {
         MONO_ASSIGN_OR_RETURN(bool row, s.step());
         if (!row) break;
@@ -198,6 +180,27 @@ public:
         return Status::success();
     }
 
+    // Extending a store: the token texts already stored win (the kept
+    // features' examples read them), and the density histogram counts the
+    // kept features too.
+    Status loadKept() {
+        MONO_ASSIGN_OR_RETURN(Stmt texts,
+                              Stmt::prepare(m_db, m_path, "SELECT token, text FROM token_text"));
+        while (true) {
+            MONO_ASSIGN_OR_RETURN(bool row, texts.step());
+            if (!row) break;
+            m_texts.emplace(static_cast<int32_t>(texts.int64(0)), texts.text(1));
+        }
+        MONO_ASSIGN_OR_RETURN(
+            Stmt dens, Stmt::prepare(m_db, m_path, "SELECT fire_count, density FROM features"));
+        while (true) {
+            MONO_ASSIGN_OR_RETURN(bool row, dens.step());
+            if (!row) break;
+            noteDensity(dens.int64(0), dens.real(1));
+        }
+        return Status::success();
+    }
+
     Status putFeature(int64_t id, const FeatureRecord& rec) {
         MONO_RETURN_IF_ERROR(putSummary(id, rec));
         std::string topText;  // the top examples' text, for search
@@ -232,10 +235,7 @@ public:
 private:
     Status putSummary(int64_t id, const FeatureRecord& rec) {
         const FeatureSummary& sm = rec.summary;
-        if (sm.fireCount > 0)
-            m_logDensities.push_back(std::log10(sm.density));
-        else
-            ++m_dead;
+        noteDensity(sm.fireCount, sm.density);
         std::string snippet = sm.topSnippet;
         if (snippet.empty() && !rec.topExamples.empty()) snippet = snippetOf(rec.topExamples[0]);
         m_insFeature.bind(1, id);
@@ -245,6 +245,13 @@ private:
         m_insFeature.bind(5, static_cast<double>(sm.meanActivation));
         m_insFeature.bind(6, std::string_view(sanitizeUtf8(snippet)));
         return m_insFeature.run();
+    }
+
+    void noteDensity(int64_t fireCount, double density) {
+        if (fireCount > 0)
+            m_logDensities.push_back(std::log10(density));
+        else
+            ++m_dead;
     }
 
     // Records the example's token texts (a token without a string keeps the
@@ -287,8 +294,8 @@ private:
 
     Status putTokenTexts() {
         MONO_ASSIGN_OR_RETURN(
-            Stmt ins,
-            Stmt::prepare(m_db, m_path, "INSERT INTO token_text(token, text) VALUES(?, ?)"));
+            Stmt ins, Stmt::prepare(m_db, m_path,
+                                    "INSERT OR IGNORE INTO token_text(token, text) VALUES(?, ?)"));
         for (const auto& [token, text] : m_texts) {
             ins.bind(1, static_cast<int64_t>(token));
             ins.bind(2, std::string_view(text));
@@ -308,6 +315,8 @@ private:
             {"d_in", std::to_string(run.dIn)},
             {"d_sae", std::to_string(run.dSae)},
             {"tokens_analysed", std::to_string(run.tokensAnalysed)},
+            {"features_analysed",
+             std::to_string(static_cast<int64_t>(m_logDensities.size()) + m_dead)},
             {"settings", run.settingsJson.empty() ? "{}" : run.settingsJson},
             {"date", run.date.empty() ? isoNowUtc() : run.date},
             {"version", run.version.empty() ? std::string(kVersion) : run.version},
@@ -552,6 +561,8 @@ Result<RunInfo> FeatureStore::runInfo() const {
     r.dIn = std::atoll(kv["d_in"].c_str());
     r.dSae = std::atoll(kv["d_sae"].c_str());
     r.tokensAnalysed = std::atoll(kv["tokens_analysed"].c_str());
+    r.featuresAnalysed =
+        kv.count("features_analysed") ? std::atoll(kv["features_analysed"].c_str()) : r.dSae;
     r.settingsJson = kv["settings"];
     r.date = kv["date"];
     r.version = kv["version"];
@@ -641,12 +652,17 @@ Result<FeaturePage> FeatureStore::page(const PageRequest& req) const {
                 [t = f.activatingToken](Stmt& s, int i) { s.bind(i, std::string_view(t)); });
     }
     if (!f.ids.empty()) {
-        where += " AND f.id IN (";
+        // One JSON array parameter, not one parameter per id: a lasso on the
+        // feature map can hold more ids than SQLite allows parameters (32766).
+        std::string list = "[";
         for (size_t k = 0; k < f.ids.size(); ++k) {
-            where += k ? ",?" : "?";
-            binds.push_back([id = f.ids[k]](Stmt& s, int i) { s.bind(i, id); });
+            if (k) list += ',';
+            list += std::to_string(f.ids[k]);
         }
-        where += ")";
+        list += ']';
+        where += " AND f.id IN (SELECT value FROM json_each(?))";
+        binds.push_back(
+            [list = std::move(list)](Stmt& s, int i) { s.bind(i, std::string_view(list)); });
     }
     const char* dir = req.descending ? " DESC" : " ASC";
     std::string order;
@@ -887,27 +903,79 @@ Status FeatureStore::annotate(int64_t id, const std::string* label, const std::s
 Status FeatureStore::replaceAnalysis(
     const RunInfo& run, int64_t numFeatures,
     const std::function<Status(int64_t id, FeatureRecord* out)>& produce) {
+    return writeAnalysis(run, 0, numFeatures, false, produce);
+}
+
+namespace {
+
+// Takes the features [begin, end) out of a version-2 store's computed tables
+// and its search index (their annotations stay in theirs).
+Status dropFeatureRange(sqlite3* db, const std::string& path, int64_t begin, int64_t end) {
+    std::vector<int64_t> ids;
+    {
+        MONO_ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(db, path,
+                                                    "SELECT id FROM features WHERE id >= ?1 AND "
+                                                    "id < ?2 UNION SELECT feature FROM "
+                                                    "annotations WHERE feature >= ?1 AND "
+                                                    "feature < ?2"));
+        s.bind(1, begin);
+        s.bind(2, end);
+        while (true) {
+            MONO_ASSIGN_OR_RETURN(bool row, s.step());
+            if (!row) break;
+            ids.push_back(s.int64(0));
+        }
+    }
+    for (int64_t id : ids) MONO_RETURN_IF_ERROR(indexSearchRow(db, path, id, true));
+    for (const char* sqlText : {"DELETE FROM feature_data WHERE feature >= ? AND feature < ?",
+                                "DELETE FROM features WHERE id >= ? AND id < ?"}) {
+        MONO_ASSIGN_OR_RETURN(Stmt del, Stmt::prepare(db, path, sqlText));
+        del.bind(1, begin);
+        del.bind(2, end);
+        MONO_RETURN_IF_ERROR(del.run());
+    }
+    return Status::success();
+}
+
+}  // namespace
+
+Status FeatureStore::writeAnalysis(
+    const RunInfo& run, int64_t begin, int64_t end, bool keepOthers,
+    const std::function<Status(int64_t id, FeatureRecord* out)>& produce) {
     if (m_readOnly)
         return Status::invalidArgument(m_path +
                                        ": opened read-only; analysis needs a read-write store");
+    if (begin < 0 || end < begin)
+        return Status::invalidArgument(m_path + ": invalid feature range [" +
+                                       std::to_string(begin) + ", " + std::to_string(end) + ")");
     Transaction tx(m_db, m_path);
     MONO_RETURN_IF_ERROR(tx.begin());
     MONO_RETURN_IF_ERROR(refreshCaches());
     // A version-1 store gets the version-2 tables in this same transaction:
     // if the analysis fails or is killed, the old tables are all still there.
     const bool converting = m_schema < schema::kV2;
+    keepOthers = keepOthers && !converting;
     if (converting)
         MONO_RETURN_IF_ERROR(schema::convertV1(m_db, m_path));
+    else if (keepOthers)
+        MONO_RETURN_IF_ERROR(dropFeatureRange(m_db, m_path, begin, end));
     else
         MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path,
                                        "INSERT INTO search_fts(search_fts) VALUES('delete-all'); "
                                        "DELETE FROM feature_data; DELETE FROM features;"));
-    MONO_RETURN_IF_ERROR(sql::exec(m_db, m_path, "DELETE FROM meta; DELETE FROM token_text;"));
-    MONO_ASSIGN_OR_RETURN(Annotations annotations, readAnnotations(m_db, m_path));
+    // Kept features keep their search rows and annotations: only the range's
+    // annotations go through the writer.
+    MONO_ASSIGN_OR_RETURN(Annotations annotations, keepOthers
+                                                       ? readAnnotations(m_db, m_path, begin, end)
+                                                       : readAnnotations(m_db, m_path));
     AnalysisWriter writer(m_db, m_path, std::move(annotations));
     MONO_RETURN_IF_ERROR(writer.prepare());
+    if (keepOthers) MONO_RETURN_IF_ERROR(writer.loadKept());
+    MONO_RETURN_IF_ERROR(
+        sql::exec(m_db, m_path,
+                  keepOthers ? "DELETE FROM meta;" : "DELETE FROM meta; DELETE FROM token_text;"));
     FeatureRecord rec;
-    for (int64_t id = 0; id < numFeatures; ++id) {
+    for (int64_t id = begin; id < end; ++id) {
         rec = FeatureRecord{};
         MONO_RETURN_IF_ERROR(produce(id, &rec));
         MONO_RETURN_IF_ERROR(writer.putFeature(id, rec));

@@ -107,6 +107,11 @@ struct RunInfo {
     std::string model, hook, saePath, saeHash;  // saeHash: hex content hash of the weights
     int64_t dIn = 0, dSae = 0;
     int64_t tokensAnalysed = 0;
+    // Features the store holds rows for: dSae after a whole analysis, fewer
+    // while it is built a range of features at a time (analyze --features).
+    // Filled in by the store when it writes; read back as dSae from stores
+    // written before ranges existed.
+    int64_t featuresAnalysed = 0;
     std::string settingsJson;  // the AnalysisSpec as a JSON object
     std::string date;          // ISO-8601 UTC of the last write
     std::string version;       // Monoscope version of the last writer
@@ -117,6 +122,20 @@ struct DensityHistogram {
     double lo = 0, width = 0;
     std::vector<int64_t> counts;
     int64_t dead = 0;  // features that never fired (no log10)
+};
+
+// The feature map of a store: one 2-D position per feature (feature_map.h
+// computes it from the SAE's decoder), and what it was computed from.
+struct StoredFeatureMap {
+    std::vector<float> xy;     // x, y of feature 0, then feature 1, ...
+    std::string saeHash;       // RunInfo::saeHash of the SAE it was computed from
+    std::string settingsJson;  // FeatureMapSpec::toJson()
+    std::string date;          // ISO-8601 UTC; filled in on write when empty
+    int64_t size() const { return static_cast<int64_t>(xy.size() / 2); }
+    // Laid out from this store's SAE, one position per feature.
+    bool matches(const RunInfo& run, int64_t featureCount) const {
+        return saeHash == run.saeHash && size() == featureCount;
+    }
 };
 
 enum class SortKey { kId, kDensity, kMaxActivation, kMeanActivation, kLabel };
@@ -205,6 +224,24 @@ public:
     // transaction is rolled back and the previous contents stay.
     Status replaceAnalysis(const RunInfo& run, int64_t numFeatures,
                            const std::function<Status(int64_t id, FeatureRecord* out)>& produce);
+
+    // The stored feature map. NotFound when none was written (a store from
+    // before feature maps has no map tables); Corruption when rows are
+    // missing or not finite. A map outlives a new analysis: check matches().
+    Result<StoredFeatureMap> featureMap() const;
+    // Replaces the map (creating its tables on first use) in one transaction.
+    // InvalidArgument on a read-only store or a non-finite position.
+    Status replaceFeatureMap(const StoredFeatureMap& map);
+    // Writes the features [begin, end) of an analysis in ONE transaction, as
+    // replaceAnalysis does (which is writeAnalysis(run, 0, n, false, ...)).
+    // With keepOthers, the rows of every other feature already in the store
+    // stay (examples, histograms, relations, the token texts they use); the
+    // caller checks that they come from the same analysis (same SAE and
+    // tokens: analyze() does). Without, the store then holds only [begin, end).
+    // The run info and the density histogram describe all rows held. A
+    // version-1 store is converted and keeps only [begin, end).
+    Status writeAnalysis(const RunInfo& run, int64_t begin, int64_t end, bool keepOthers,
+                         const std::function<Status(int64_t id, FeatureRecord* out)>& produce);
 
 private:
     FeatureStore(sqlite3* db, std::string path, bool readOnly);

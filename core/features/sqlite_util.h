@@ -89,4 +89,30 @@ private:
     std::string m_file;
 };
 
+// A transaction (BEGIN IMMEDIATE) that rolls back unless committed.
+class Transaction {
+public:
+    Transaction(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {}
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    ~Transaction() {
+        if (m_open) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    Status begin() {
+        MONO_RETURN_IF_ERROR(exec(m_db, m_path, "BEGIN IMMEDIATE"));
+        m_open = true;
+        return Status::success();
+    }
+    Status commit() {
+        MONO_RETURN_IF_ERROR(exec(m_db, m_path, "COMMIT"));
+        m_open = false;
+        return Status::success();
+    }
+
+private:
+    sqlite3* m_db;
+    std::string m_path;
+    bool m_open = false;
+};
+
 }  // namespace mono::features::sql

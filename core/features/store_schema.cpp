@@ -64,6 +64,17 @@ DROP TABLE related;
 DROP TABLE features;
 )sql";
 
+// Not part of either version's required tables: a store may lack them.
+// feature_map_info holds what the layout was computed from (sae_hash,
+// settings, date); analysis never touches either table.
+constexpr const char* kMapTables = R"sql(
+CREATE TABLE IF NOT EXISTS feature_map(
+  feature INTEGER PRIMARY KEY,
+  x REAL NOT NULL,
+  y REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS feature_map_info(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+)sql";
+
 Status stampV2(sqlite3* db, const std::string& path) {
     const std::string pragma = "PRAGMA user_version = " + std::to_string(kV2);
     return sql::exec(db, path, pragma.c_str());
@@ -81,6 +92,10 @@ Status convertV1(sqlite3* db, const std::string& path) {
     MONO_RETURN_IF_ERROR(sql::exec(db, path, kDropV1));
     MONO_RETURN_IF_ERROR(sql::exec(db, path, kComputedTablesV2));
     return stampV2(db, path);
+}
+
+Status createMapTables(sqlite3* db, const std::string& path) {
+    return sql::exec(db, path, kMapTables);
 }
 
 }  // namespace mono::features::schema

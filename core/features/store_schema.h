@@ -26,4 +26,9 @@ Status create(sqlite3* db, const std::string& path);
 // and stamps version 2, inside the caller's transaction.
 Status convertV1(sqlite3* db, const std::string& path);
 
+// The feature map's tables (docs/FEATURE_STORE.md), created on demand by the
+// first map written: any store of version 1 or 2 without them stays valid
+// and simply has no map. Idempotent.
+Status createMapTables(sqlite3* db, const std::string& path);
+
 }  // namespace mono::features::schema

@@ -64,14 +64,17 @@ Result<double> groupErrorWithScales(model::Model& fp, const SmoothGroup& group,
     std::vector<float> sc;
     for (const std::string& mod : in->modules) {
         MONO_ASSIGN_OR_RETURN(model::LinearRef ref, fp.linear(group.layer, mod));
-        quantizeWeights(Wq.data() + ref.rowBegin * C, ref.rows, C, scheme.weight, &q, &sc);
+        quantizeWeights(Wq.data() + ref.rowBegin * C, ref.rows, C, scheme.weight, &q, &sc,
+                        levelsForBits(scheme.weightBits));
     }
     // X' = X / s, quantized.
     RowMat Xq = Eigen::Map<const RowMat>(X.data(), R, C).array().rowwise() / sRow.array();
     float staticMax = 0.0f;
     for (int64_t j = 0; j < C; ++j)
         staticMax = std::max(staticMax, stats.channelMax[size_t(j)] / s[size_t(j)]);
-    fakeQuantizeActivations(Xq.data(), R, C, C, scheme.act, &seqs, scaleForMax(staticMax));
+    const float levels = levelsForBits(scheme.actBits);
+    fakeQuantizeActivations(Xq.data(), R, C, C, scheme.act, &seqs, scaleForMax(staticMax, levels),
+                            levels);
     RowMat Y(R, lin.w.rows()), Yq(R, Wq.rows());
     kernels::gemm(Eigen::Map<const RowMat>(X.data(), R, C), kernels::Op::kN, lin.w, kernels::Op::kT,
                   Y);

@@ -52,6 +52,7 @@ struct Accumulator {
     std::vector<float> previous;  // [C] maxima before the current sample
     std::vector<float> seqSum;    // [C] Σ|x| over the current sample
     int64_t tokens = 0;
+    double sum2 = 0.0, sum4 = 0.0;  // Σx², Σx⁴ over every value
 };
 
 void accumulate(Accumulator& acc, const model::HookContext& ctx, model::ActivationBlock a,
@@ -67,12 +68,18 @@ void accumulate(Accumulator& acc, const model::HookContext& ctx, model::Activati
         for (int64_t r = seq.row0; r < seq.row0 + seq.rows; ++r) {
             const float* x = a.row(r);
             float tokenMax = 0.0f;
+            double s2 = 0.0, s4 = 0.0;
             for (int64_t j = 0; j < C; ++j) {
                 const float v = std::fabs(x[j]);
                 tokenMax = tokenMax < v ? v : tokenMax;
                 cmax[j] = cmax[j] < v ? v : cmax[j];
                 ssum[j] += v;
+                const double v2 = double(v) * double(v);
+                s2 += v2;
+                s4 += v2 * v2;
             }
+            acc.sum2 += s2;
+            acc.sum4 += s4;
             st.tokenMax.push_back(tokenMax);
             if (st.heatmapRows < heatmapRows) {
                 for (int64_t j = 0; j < C; ++j) st.heatmap.push_back(std::fabs(x[j]));
@@ -149,6 +156,9 @@ Result<Calibration> calibrate(model::Model& model,
         for (size_t j = 0; j < acc.sumAbs.size(); ++j)
             acc.stats->channelMeanAbs[j] =
                 acc.tokens ? float(acc.sumAbs[j] / double(acc.tokens)) : 0.0f;
+        const double n = double(acc.tokens) * double(acc.sumAbs.size());
+        const double m2 = n > 0 ? acc.sum2 / n : 0.0;
+        acc.stats->kurtosis = m2 > 0 ? (acc.sum4 / n) / (m2 * m2) : 0.0;
     }
     return calib;
 }
@@ -228,6 +238,7 @@ Status saveCalibration(const Calibration& c, const std::string& path) {
         e["heatmap_rows"] = s.heatmapRows;
         e["heatmap"] = s.heatmap;
         e["convergence"] = s.convergence;
+        e["kurtosis"] = s.kurtosis;
         inputs.push_back(std::move(e));
     }
     j["inputs"] = std::move(inputs);
@@ -275,6 +286,7 @@ Result<Calibration> loadCalibration(const std::string& path) {
             MONO_ASSIGN_OR_RETURN(s.heatmap,
                                   floats(e, "heatmap", where, size_t(s.heatmapRows) * C));
             MONO_ASSIGN_OR_RETURN(s.convergence, floats(e, "convergence", where, size_t(-1)));
+            s.kurtosis = e.value("kurtosis", 0.0);
             c.inputs.push_back(std::move(s));
         }
     } catch (const json::exception& ex) {

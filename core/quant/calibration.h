@@ -42,6 +42,9 @@ struct InputStats {
     // [samples] after sample i: Σ_j |max_j(i) − max_j(i−1)| / Σ_j max_j(i) (1 for the first):
     // how much the maxima still move per added sample.
     std::vector<float> convergence;
+    // E[x⁴] / E[x²]² over every value of the input (3 for a Gaussian; large
+    // when a few channels carry outliers); 0 in files written before it existed.
+    double kurtosis = 0.0;
 };
 
 struct Calibration {

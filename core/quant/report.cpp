@@ -1,6 +1,7 @@
 #include "core/quant/report.h"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -69,9 +70,9 @@ Result<std::vector<std::vector<ModuleError>>> ModuleErrorProbe::run(
                 if (s)
                     Xq.array().rowwise() /=
                         Eigen::Map<const Eigen::RowVectorXf>(s->data(), Xq.cols()).array();
-                fakeQuantizeActivations(Xq.data(), Xq.rows(), Xq.cols(), Xq.cols(),
-                                        var.scheme().act, ctx.seqs,
-                                        var.staticScale(e.layer, e.site));
+                fakeQuantizeActivations(
+                    Xq.data(), Xq.rows(), Xq.cols(), Xq.cols(), var.scheme().act, ctx.seqs,
+                    var.staticScale(e.layer, e.site), levelsForBits(var.scheme().actBits));
                 auto qref = var.model().linear(e.layer, e.module);
                 if (!qref.ok()) {
                     failure = qref.status();
@@ -123,6 +124,113 @@ Result<std::vector<EndToEnd>> compareEndToEnd(
     return out;
 }
 
+const ConfigReport* QuantReport::find(const std::string& name) const {
+    for (const ConfigReport& c : configs)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+InputOutlierStats outlierStats(const InputStats& st) {
+    InputOutlierStats o;
+    o.kurtosis = st.kurtosis;
+    if (st.channelMax.empty()) return o;
+    std::vector<float> v = st.channelMax;
+    std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
+    const float median = v[v.size() / 2];
+    o.max = *std::max_element(st.channelMax.begin(), st.channelMax.end());
+    o.maxOverMedian = median > 0 ? o.max / median : 0.0f;
+    return o;
+}
+
+namespace {
+
+// One quantized configuration of the report: which base (float or rotated),
+// smoothed or not, at which scheme.
+struct VariantSpec {
+    std::string name;
+    bool rotated = false;
+    bool smoothed = false;
+    W8A8Scheme scheme;
+    bool int8 = false;  // end to end on the int8 GEMM
+};
+
+std::vector<VariantSpec> variantSpecs(const QuantReportSpec& spec) {
+    const W8A8Scheme naive{ActScheme::kPerTensorDynamic, WeightScheme::kPerTensor,
+                           spec.scheme.quantizeAttnInputs};
+    W8A8Scheme w4a8{spec.scheme.act, WeightScheme::kPerGroup, spec.scheme.quantizeAttnInputs, 4, 8};
+    W8A8Scheme w4a4{ActScheme::kPerTokenGroup, WeightScheme::kPerGroup,
+                    spec.scheme.quantizeAttnInputs, 4, 4};
+    const bool rot = spec.rotation != RotationKind::kNone;
+    std::vector<VariantSpec> v = {{"naive", false, false, naive},
+                                  {"w8a8", false, false, spec.scheme},
+                                  {"smoothquant", false, true, spec.scheme},
+                                  {"smoothquant-int8", false, true, spec.scheme, true}};
+    if (rot) {
+        v.push_back({"naive-rotated", true, false, naive});
+        v.push_back({"w8a8-rotated", true, false, spec.scheme});
+        v.push_back({"smoothquant-rotated", true, true, spec.scheme});
+    }
+    if (!spec.w4) return v;
+    for (const auto& [prefix, scheme] : {std::pair{"w4a8", w4a8}, std::pair{"w4a4", w4a4}}) {
+        v.push_back({prefix, false, false, scheme});
+        v.push_back({std::string(prefix) + "-smoothquant", false, true, scheme});
+        if (rot) {
+            v.push_back({std::string(prefix) + "-rotated", true, false, scheme});
+            v.push_back({std::string(prefix) + "-smoothquant-rotated", true, true, scheme});
+        }
+    }
+    return v;
+}
+
+// The float base a variant quantizes: the model, its calibration and smoothing plan.
+struct Base {
+    model::Model* model = nullptr;
+    const Calibration* calibration = nullptr;
+    const SmoothingPlan* plan = nullptr;
+};
+
+std::vector<RotationStats> rotationStats(const Calibration& before, const Calibration& after) {
+    std::vector<RotationStats> out;
+    for (const InputStats& b : before.inputs) {
+        if (b.input.site != HookSite::kAttnIn && b.input.site != HookSite::kMlpIn) continue;
+        const InputStats* a = after.find(b.input.layer, b.input.site);
+        if (!a) continue;
+        out.push_back({b.input.hook, b.input.layer, outlierStats(b), outlierStats(*a)});
+    }
+    return out;
+}
+
+Result<std::vector<GranularityRow>> granularityTable(
+    model::Model& fp, const Calibration& calibration,
+    const std::vector<std::vector<model::TokenId>>& windows, StopToken stop) {
+    std::vector<GranularityRow> rows;
+    std::vector<std::unique_ptr<W8A8Model>> models;
+    ModuleErrorProbe probe;
+    for (int wb : {8, 4})
+        for (WeightScheme w :
+             {WeightScheme::kPerTensor, WeightScheme::kPerChannel, WeightScheme::kPerGroup})
+            for (ActScheme a :
+                 {ActScheme::kPerTensorDynamic, ActScheme::kPerToken, ActScheme::kPerTokenGroup}) {
+                const W8A8Scheme scheme{a, w, false, wb, 8};
+                MONO_ASSIGN_OR_RETURN(auto m, W8A8Model::build(fp, calibration, nullptr, scheme));
+                probe.addVariant(m.get());
+                models.push_back(std::move(m));
+                rows.push_back({wb, 8, w, a, 0, 0});
+            }
+    MONO_ASSIGN_OR_RETURN(auto errs, probe.run(fp, windows, stop));
+    for (size_t v = 0; v < rows.size(); ++v) {
+        double sum = 0;
+        for (const ModuleError& e : errs[v]) {
+            sum += e.error.relError;
+            rows[v].maxRelError = std::max(rows[v].maxRelError, e.error.relError);
+        }
+        rows[v].meanRelError = errs[v].empty() ? 0 : sum / double(errs[v].size());
+    }
+    return rows;
+}
+
+}  // namespace
+
 Result<QuantReport> buildQuantReport(model::Model& fp, const Calibration& calibration,
                                      const std::vector<std::vector<model::TokenId>>& calibWindows,
                                      const std::vector<std::vector<model::TokenId>>& evalWindows,
@@ -156,38 +264,82 @@ Result<QuantReport> buildQuantReport(model::Model& fp, const Calibration& calibr
                           planSmoothing(fp.weights(), cfg, calibration, alphas));
     rep.alpha = plan.alpha;
 
-    progress.report(0.2, "building W8A8 models");
-    const W8A8Scheme naiveScheme{ActScheme::kPerTensorDynamic, WeightScheme::kPerTensor,
-                                 spec.scheme.quantizeAttnInputs};
-    MONO_ASSIGN_OR_RETURN(auto naive, W8A8Model::build(fp, calibration, nullptr, naiveScheme));
-    MONO_ASSIGN_OR_RETURN(auto plain, W8A8Model::build(fp, calibration, nullptr, spec.scheme));
-    MONO_ASSIGN_OR_RETURN(auto smooth, W8A8Model::build(fp, calibration, &plan, spec.scheme));
+    // The rotated base: its own calibration (the quantizer sees rotated inputs)
+    // and a plan with the same α.
+    std::shared_ptr<model::Model> rotated;
+    Calibration rotCalib;
+    SmoothingPlan rotPlan;
+    if (spec.rotation != RotationKind::kNone) {
+        progress.report(0.15, "rotating");
+        MONO_ASSIGN_OR_RETURN(rotated, rotateModel(fp, spec.rotation, spec.rotationSeed));
+        MONO_ASSIGN_OR_RETURN(rotCalib, calibrate(*rotated, calibWindows, {}, {}, stop));
+        MONO_ASSIGN_OR_RETURN(rotPlan,
+                              planSmoothing(rotated->weights(), cfg, rotCalib, plan.alpha));
+        rep.rotation = rotationStats(calibration, rotCalib);
+    }
+    const Base bases[2] = {{&fp, &calibration, &plan}, {rotated.get(), &rotCalib, &rotPlan}};
+
+    progress.report(0.2, "building quantized models");
+    const std::vector<VariantSpec> specs = variantSpecs(spec);
+    std::vector<std::unique_ptr<W8A8Model>> models;
+    ModuleErrorProbe probes[2];
+    std::vector<size_t> probeIndex;  // [variant] its index in its base's probe
+    size_t counts[2] = {0, 0};
+    std::vector<W8A8Model*> all;
+    std::vector<bool> int8;
+    for (const VariantSpec& v : specs) {
+        const Base& b = bases[v.rotated ? 1 : 0];
+        if (v.int8) {  // the same model as the previous config, on the int8 GEMM
+            all.push_back(models.back().get());
+            int8.push_back(true);
+            probeIndex.push_back(size_t(-1));
+            continue;
+        }
+        MONO_ASSIGN_OR_RETURN(auto m, W8A8Model::build(*b.model, *b.calibration,
+                                                       v.smoothed ? b.plan : nullptr, v.scheme));
+        probes[v.rotated ? 1 : 0].addVariant(m.get());
+        probeIndex.push_back(counts[v.rotated ? 1 : 0]++);
+        all.push_back(m.get());
+        int8.push_back(false);
+        models.push_back(std::move(m));
+    }
 
     progress.report(0.3, "per-module errors");
-    ModuleErrorProbe probe;
-    probe.addVariant(naive.get());
-    probe.addVariant(plain.get());
-    probe.addVariant(smooth.get());
-    MONO_ASSIGN_OR_RETURN(auto modules, probe.run(fp, evalWindows, stop));
+    std::vector<std::vector<ModuleError>> modules[2];
+    MONO_ASSIGN_OR_RETURN(modules[0], probes[0].run(fp, evalWindows, stop));
+    if (rotated) {
+        MONO_ASSIGN_OR_RETURN(modules[1], probes[1].run(*rotated, evalWindows, stop));
+    }
 
     progress.report(0.6, "end-to-end comparison");
     double fpPpl = 0.0;
-    MONO_ASSIGN_OR_RETURN(
-        auto e2e, compareEndToEnd(fp, {naive.get(), plain.get(), smooth.get(), smooth.get()},
-                                  {false, false, false, true}, evalWindows, &fpPpl, stop));
+    MONO_ASSIGN_OR_RETURN(auto e2e, compareEndToEnd(fp, all, int8, evalWindows, &fpPpl, stop));
     ConfigReport f32{"fp32", "float32", {}, {}};
     f32.endToEnd.perplexity = fpPpl;
     f32.endToEnd.sameTop1Pct = 100.0;
     f32.endToEnd.tokens = e2e[0].tokens;
     rep.configs.push_back(f32);
-    rep.configs.push_back({"naive", naiveScheme.describe(), modules[0], e2e[0]});
-    rep.configs.push_back({"w8a8", spec.scheme.describe(), modules[1], e2e[1]});
-    rep.configs.push_back(
-        {"smoothquant", spec.scheme.describe() + ", smoothed", modules[2], e2e[2]});
-    rep.configs.push_back({"smoothquant-int8",
-                           spec.scheme.describe() + ", smoothed, int8 GEMM (" + rep.kernel + ")",
-                           {},
-                           e2e[3]});
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const VariantSpec& v = specs[i];
+        ConfigReport c;
+        c.name = v.name;
+        c.description =
+            v.scheme.describe() + (v.smoothed ? ", smoothed" : "") +
+            (v.rotated ? std::string(", rotated (") + rotationName(spec.rotation) + ")" : "") +
+            (v.int8 ? ", int8 GEMM (" + rep.kernel + ")" : "");
+        if (!v.int8) c.modules = modules[v.rotated ? 1 : 0][probeIndex[i]];
+        c.endToEnd = e2e[i];
+        c.weightBits = v.scheme.weightBits;
+        c.actBits = v.scheme.actBits;
+        c.smoothed = v.smoothed;
+        c.rotation = v.rotated ? rotationName(spec.rotation) : "none";
+        rep.configs.push_back(std::move(c));
+    }
+    if (spec.granularity) {
+        progress.report(0.9, "granularity table");
+        MONO_ASSIGN_OR_RETURN(rep.granularity,
+                              granularityTable(fp, calibration, evalWindows, stop));
+    }
     progress.report(1.0, "done");
     return rep;
 }
@@ -235,6 +387,9 @@ std::string quantReportJson(const QuantReport& r) {
                             {"same_top1_pct", num(e.sameTop1Pct)},
                             {"rms_dp_pct", num(e.rmsDpPct)},
                             {"tokens", e.tokens}};
+        cj["bits"] = {{"weights", c.weightBits}, {"activations", c.actBits}};
+        cj["smoothed"] = c.smoothed;
+        cj["rotation"] = c.rotation;
         json mods = json::array();
         for (const ModuleError& m : c.modules)
             mods.push_back({{"module", m.module},
@@ -246,6 +401,28 @@ std::string quantReportJson(const QuantReport& r) {
         configs.push_back(cj);
     }
     j["configs"] = configs;
+    j["rotation"] = {{"kind", rotationName(r.spec.rotation)}};
+    json inputs = json::array();
+    for (const RotationStats& s : r.rotation) {
+        auto stats = [](const InputOutlierStats& o) {
+            return json{{"max", num(o.max)},
+                        {"max_over_median", num(o.maxOverMedian)},
+                        {"kurtosis", num(o.kurtosis)}};
+        };
+        inputs.push_back({{"input", s.input},
+                          {"layer", s.layer},
+                          {"before", stats(s.before)},
+                          {"after", stats(s.after)}});
+    }
+    j["rotation"]["inputs"] = inputs;
+    json gran = json::array();
+    for (const GranularityRow& g : r.granularity)
+        gran.push_back({{"bits", {{"weights", g.weightBits}, {"activations", g.actBits}}},
+                        {"weights", weightSchemeName(g.weight)},
+                        {"activations", actSchemeName(g.act)},
+                        {"mean_rel_error", num(g.meanRelError)},
+                        {"max_rel_error", num(g.maxRelError)}});
+    j["granularity"] = gran;
     return j.dump(2);
 }
 

@@ -13,6 +13,7 @@
 #include "core/quant/alpha_search.h"
 #include "core/quant/calibration.h"
 #include "core/quant/error_metrics.h"
+#include "core/quant/rotation.h"
 #include "core/quant/w8a8.h"
 
 namespace mono::quant {
@@ -50,13 +51,44 @@ struct QuantReportSpec {
     std::vector<float> alphas;  // one for all groups, or one per group; empty: the default
     bool autoAlpha = false;     // search α per group (overrides alphas)
     int searchWindows = 4;      // calibration windows the α search captures
+    // kNone: no rotated columns. Otherwise the rotated model is calibrated on
+    // the same windows and smoothed with the same α.
+    RotationKind rotation = RotationKind::kNone;
+    uint64_t rotationSeed = 0x5eed;
+    bool w4 = true;            // the W4A8 and W4A4 (per-group 128) columns
+    bool granularity = false;  // the weight × activation granularity table
 };
 
 struct ConfigReport {
-    std::string name;                  // "fp32", "naive", "w8a8", "smoothquant", "smoothquant-int8"
-    std::string description;           // "W8A8 O1, weights per-channel, smoothed"
+    std::string name;         // "fp32", "naive", "w8a8", "smoothquant", ... (QUANT_REPORT.md)
+    std::string description;  // "W8A8 O1, weights per-channel, smoothed"
     std::vector<ModuleError> modules;  // empty for fp32 and for the int8 run
     EndToEnd endToEnd;
+    int weightBits = 32, actBits = 32;
+    bool smoothed = false;
+    std::string rotation = "none";
+};
+
+// The outlier statistics of one residual-reading linear input, before and
+// after the rotation (from the two calibrations).
+struct InputOutlierStats {
+    float max = 0, maxOverMedian = 0;  // of the per-channel maxima
+    double kurtosis = 0;               // InputStats::kurtosis
+};
+struct RotationStats {
+    std::string input;  // hook name of the input, "blocks.0.attn.q_proj"
+    int layer = 0;
+    InputOutlierStats before, after;
+};
+InputOutlierStats outlierStats(const InputStats& stats);
+
+// Mean per-module relative error of one weight × activation granularity (no
+// smoothing, no rotation).
+struct GranularityRow {
+    int weightBits = 8, actBits = 8;
+    WeightScheme weight = WeightScheme::kPerChannel;
+    ActScheme act = ActScheme::kPerToken;
+    double meanRelError = 0, maxRelError = 0;
 };
 
 struct QuantReport {
@@ -71,9 +103,13 @@ struct QuantReport {
     std::vector<float> alpha;  // [group] as used
     AlphaSearchResult search;  // filled with autoAlpha
     std::vector<ConfigReport> configs;
+    std::vector<RotationStats> rotation;      // with a rotation: every attn / MLP input
+    std::vector<GranularityRow> granularity;  // with spec.granularity
+    // The config called `name`; null when absent.
+    const ConfigReport* find(const std::string& name) const;
 };
 
-// Builds the four variants and measures them. `calibWindows` feed the α search.
+// Builds the variants and measures them. `calibWindows` feed the α search.
 Result<QuantReport> buildQuantReport(model::Model& fp, const Calibration& calibration,
                                      const std::vector<std::vector<model::TokenId>>& calibWindows,
                                      const std::vector<std::vector<model::TokenId>>& evalWindows,

@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/kernels/sgemm.h"
 #include "core/model/weights.h"
@@ -12,7 +13,9 @@ namespace mono::quant {
 using model::HookSite;
 
 std::string W8A8Scheme::describe() const {
-    return std::string("W8A8 ") + actSchemeName(act) + ", weights " + weightSchemeName(weight) +
+    char bits[32];
+    std::snprintf(bits, sizeof bits, "W%dA%d ", weightBits, actBits);
+    return bits + std::string(actSchemeName(act)) + ", weights " + weightSchemeName(weight) +
            (quantizeAttnInputs ? ", attention inputs int8" : "");
 }
 
@@ -25,20 +28,24 @@ HookSite moduleSite(const LinearInput& input, size_t index) {
 }
 
 void fakeQuantizeActivations(float* x, int64_t rows, int64_t cols, int64_t ld, ActScheme act,
-                             const std::vector<model::SeqRows>* seqs, float staticScale) {
+                             const std::vector<model::SeqRows>* seqs, float staticScale,
+                             float levels) {
     switch (act) {
         case ActScheme::kPerToken:
-            fakeQuantizeRows(x, rows, cols, ld);
+            fakeQuantizeRows(x, rows, cols, ld, levels);
+            return;
+        case ActScheme::kPerTokenGroup:
+            fakeQuantizeRowGroups(x, rows, cols, ld, levels);
             return;
         case ActScheme::kPerTensorStatic:
-            for (int64_t r = 0; r < rows; ++r) fakeQuantize(x + r * ld, cols, staticScale);
+            for (int64_t r = 0; r < rows; ++r) fakeQuantize(x + r * ld, cols, staticScale, levels);
             return;
         case ActScheme::kPerTensorDynamic: {
             auto block = [&](int64_t r0, int64_t n) {
                 float m = 0.0f;
                 for (int64_t r = r0; r < r0 + n; ++r) m = std::max(m, maxAbs(x + r * ld, cols));
-                const float s = scaleForMax(m);
-                for (int64_t r = r0; r < r0 + n; ++r) fakeQuantize(x + r * ld, cols, s);
+                const float s = scaleForMax(m, levels);
+                for (int64_t r = r0; r < r0 + n; ++r) fakeQuantize(x + r * ld, cols, s, levels);
             };
             if (!seqs) return block(0, rows);
             for (const model::SeqRows& s : *seqs) block(s.row0, s.rows);
@@ -48,18 +55,24 @@ void fakeQuantizeActivations(float* x, int64_t rows, int64_t cols, int64_t ld, A
 }
 
 void quantizeWeights(float* w, int64_t out, int64_t in, WeightScheme scheme, std::vector<int8_t>* q,
-                     std::vector<float>* scales) {
+                     std::vector<float>* scales, float levels) {
     q->resize(size_t(out * in));
-    scales->resize(size_t(out));
-    const float tensorScale = scaleForMax(maxAbs(w, out * in));
-    for (int64_t o = 0; o < out; ++o) {
-        float* row = w + o * in;
-        const float s =
-            scheme == WeightScheme::kPerTensor ? tensorScale : scaleForMax(maxAbs(row, in));
-        (*scales)[size_t(o)] = s;
-        quantize(row, in, s, q->data() + o * in);
-        for (int64_t i = 0; i < in; ++i) row[i] = float((*q)[size_t(o * in + i)]) * s;
-    }
+    const int64_t group = scheme == WeightScheme::kPerGroup ? kGroupSize : in;
+    const int64_t groups = (in + group - 1) / group;
+    scales->resize(size_t(out * groups));
+    const float tensorScale = scaleForMax(maxAbs(w, out * in), levels);
+    for (int64_t o = 0; o < out; ++o)
+        for (int64_t g = 0; g < groups; ++g) {
+            float* part = w + o * in + g * group;
+            int8_t* qp = q->data() + o * in + g * group;
+            const int64_t n = std::min(group, in - g * group);
+            const float s = scheme == WeightScheme::kPerTensor
+                                ? tensorScale
+                                : scaleForMax(maxAbs(part, n), levels);
+            (*scales)[size_t(o * groups + g)] = s;
+            quantize(part, n, s, qp, levels);
+            for (int64_t i = 0; i < n; ++i) part[i] = float(qp[i]) * s;
+        }
 }
 
 Result<std::unique_ptr<W8A8Model>> W8A8Model::build(const model::Model& fp,
@@ -95,20 +108,24 @@ Result<std::unique_ptr<W8A8Model>> W8A8Model::build(const model::Model& fp,
             Module mod;
             std::vector<int8_t> q;
             float* w = ref.linear->w.data() + ref.rowBegin * ref.linear->w.cols();
-            quantizeWeights(w, ref.rows, ref.linear->w.cols(), scheme.weight, &q, &mod.wScale);
-            mod.w = kernels::PackedInt8::pack(q.data(), ref.rows, ref.linear->w.cols());
+            quantizeWeights(w, ref.rows, ref.linear->w.cols(), scheme.weight, &q, &mod.wScale,
+                            levelsForBits(scheme.weightBits));
+            if (scheme.int8Capable())
+                mod.w = kernels::PackedInt8::pack(q.data(), ref.rows, ref.linear->w.cols());
             auto b = ref.bias();
             mod.bias.assign(b.data(), b.data() + b.size());
-            mod.staticScale = scaleForMax(staticMax);
+            mod.staticScale = scaleForMax(staticMax, levelsForBits(scheme.actBits));
             const HookSite site = moduleSite(in, i);
             m->m_modules[key(in.layer, site)] = std::move(mod);
 
             const std::string hook = model::hookName(cfg, model::HookId{in.layer, site});
             const float stat = m->m_modules[key(in.layer, site)].staticScale;
             const ActScheme act = scheme.act;
+            const float levels = levelsForBits(scheme.actBits);
             m->m_hooks.add(
-                hook, [act, stat](const model::HookContext& ctx, model::ActivationBlock a) {
-                    fakeQuantizeActivations(a.data, a.rows, a.cols, a.cols, act, ctx.seqs, stat);
+                hook, [act, stat, levels](const model::HookContext& ctx, model::ActivationBlock a) {
+                    fakeQuantizeActivations(a.data, a.rows, a.cols, a.cols, act, ctx.seqs, stat,
+                                            levels);
                 });
         }
     }
@@ -126,7 +143,7 @@ float W8A8Model::staticScale(int layer, HookSite site) const {
 
 model::ForwardOptions W8A8Model::forwardOptions(bool int8) const {
     model::ForwardOptions o;
-    if (int8) {
+    if (int8 && m_scheme.int8Capable()) {
         o.linearFn = &m_int8Fn;
     } else {
         o.hooks = &m_hooks;
@@ -172,11 +189,13 @@ bool W8A8Model::runInt8(const model::LinearCall& c) {
     m_a.resize(size_t(R * K));
     m_rowScale.resize(size_t(R));
     m_acc.resize(size_t(R * N));
+    const float levels = levelsForBits(m_scheme.actBits);
     // The row scales, as fakeQuantizeActivations picks them.
     switch (m_scheme.act) {
         case ActScheme::kPerToken:
+        case ActScheme::kPerTokenGroup:  // not int8Capable: never reached
             for (int64_t r = 0; r < R; ++r)
-                m_rowScale[size_t(r)] = scaleForMax(maxAbs(c.x + r * c.ldx, K));
+                m_rowScale[size_t(r)] = scaleForMax(maxAbs(c.x + r * c.ldx, K), levels);
             break;
         case ActScheme::kPerTensorStatic:
             std::fill(m_rowScale.begin(), m_rowScale.end(), mod.staticScale);
@@ -185,7 +204,8 @@ bool W8A8Model::runInt8(const model::LinearCall& c) {
             auto block = [&](int64_t r0, int64_t n) {
                 float mx = 0.0f;
                 for (int64_t r = r0; r < r0 + n; ++r) mx = std::max(mx, maxAbs(c.x + r * c.ldx, K));
-                for (int64_t r = r0; r < r0 + n; ++r) m_rowScale[size_t(r)] = scaleForMax(mx);
+                for (int64_t r = r0; r < r0 + n; ++r)
+                    m_rowScale[size_t(r)] = scaleForMax(mx, levels);
             };
             if (!c.seqs) {
                 block(0, R);
@@ -196,7 +216,7 @@ bool W8A8Model::runInt8(const model::LinearCall& c) {
         }
     }
     for (int64_t r = 0; r < R; ++r)
-        quantize(c.x + r * c.ldx, K, m_rowScale[size_t(r)], m_a.data() + r * K);
+        quantize(c.x + r * c.ldx, K, m_rowScale[size_t(r)], m_a.data() + r * K, levels);
     kernels::gemmInt8(m_a.data(), K, R, mod.w, m_acc.data(), N);
     for (int64_t r = 0; r < R; ++r) {
         float* y = c.y + r * c.ldy;

@@ -24,27 +24,36 @@
 
 namespace mono::quant {
 
+// The name says W8A8; the bit widths make it W4A8 or W4A4 as well.
 struct W8A8Scheme {
     ActScheme act = ActScheme::kPerToken;
     WeightScheme weight = WeightScheme::kPerChannel;
     bool quantizeAttnInputs = false;
+    int weightBits = 8;            // 8 or 4
+    int actBits = 8;               // 8 or 4
     std::string describe() const;  // "W8A8 O1, weights per-channel"
+    // The int8 GEMM takes one scale per input row and per weight row: no per-group scheme.
+    bool int8Capable() const {
+        return weight != WeightScheme::kPerGroup && act != ActScheme::kPerTokenGroup;
+    }
 };
 
 // The hook site of module `index` of a linear input (q, k, v → kAttnIn, kKIn, kVIn).
 model::HookSite moduleSite(const LinearInput& input, size_t index);
 
 // Fake-quantizes a [rows, cols] block (row stride ld) as `act` says: per row (O1),
-// per sequence of `seqs` (O2; the whole block when seqs is null), or with
-// `staticScale` (O3).
+// per sequence of `seqs` (O2; the whole block when seqs is null), with
+// `staticScale` (O3), or per group of kGroupSize channels of each row (O1-g128).
 void fakeQuantizeActivations(float* x, int64_t rows, int64_t cols, int64_t ld, ActScheme act,
-                             const std::vector<model::SeqRows>* seqs, float staticScale);
+                             const std::vector<model::SeqRows>* seqs, float staticScale,
+                             float levels = kInt8Levels);
 
-// Quantizes W [out, in] (contiguous) in place to its dequantized int8 values;
-// `q` gets the int8 levels and `scales` one scale per row (the same value in
-// every row for per-tensor).
+// Quantizes W [out, in] (contiguous) in place to its dequantized values;
+// `q` gets the integer levels and `scales` one scale per row (the same value in
+// every row for per-tensor), or for per-group one per group of each row
+// ([out, ceil(in / kGroupSize)]).
 void quantizeWeights(float* w, int64_t out, int64_t in, WeightScheme scheme, std::vector<int8_t>* q,
-                     std::vector<float>* scales);
+                     std::vector<float>* scales, float levels = kInt8Levels);
 
 class W8A8Model {
 public:
@@ -63,7 +72,8 @@ public:
     // O3's scale of a module's input (after smoothing).
     float staticScale(int layer, model::HookSite site) const;
 
-    // Options for model().forward(): the fake path (false) or the int8 kernels (true).
+    // Options for model().forward(): the fake path (false) or the int8 kernels
+    // (true; schemes that are not int8Capable() take the fake path).
     model::ForwardOptions forwardOptions(bool int8) const;
 
 private:

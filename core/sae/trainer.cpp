@@ -431,7 +431,9 @@ public:
 private:
     Status resume();
     Status step();  // one step on the next batch
-    void updateWeights(double lr);
+    Status updateWeights(double lr);
+    // The device engine's parameters and moments into m_st (checkpoints).
+    Status pullFromDevice();
     void recordStep();
     void report(Clock::time_point now) const;
     Status checkpoint();
@@ -455,8 +457,9 @@ private:
     int64_t m_checkpointStep = 0;
     TrainParams m_grad;
     StepBuffers m_buf;
-    Matrix m_batch;               // [B, D]
-    std::vector<uint8_t> m_dead;  // [F]
+    std::unique_ptr<SaeStepEngine> m_engine;  // null: the steps run on the CPU
+    Matrix m_batch;                           // [B, D]
+    std::vector<uint8_t> m_dead;              // [F]
     StepStats m_stats;
     double m_lr = 0;  // of the latest step
     Clock::time_point m_start;
@@ -504,7 +507,15 @@ Status SaeRun::open() {
     m_haveCheckpoint = m_spec.resume;
     m_checkpointStep = m_st.step;
     m_grad.resizeLike(m_st.params);
+    if (m_spec.stepEngine) {
+        MONO_ASSIGN_OR_RETURN(m_engine, m_spec.stepEngine(StepShape{m_D, m_F, m_B, m_settings}));
+        MONO_RETURN_IF_ERROR(m_engine->upload(m_st.params, m_st.adamM, m_st.adamV));
+    }
     return Status::success();
+}
+
+Status SaeRun::pullFromDevice() {
+    return m_engine ? m_engine->download(m_st.params, m_st.adamM, m_st.adamV) : Status::success();
 }
 
 Status SaeRun::resume() {
@@ -531,6 +542,7 @@ Result<TrainResult> SaeRun::train(StopToken stop) {
     m_firstStep = m_st.step;
     // Only finite weights are saved: a diverged run keeps its last good checkpoint.
     auto checkpointIfFinite = [this] {
+        MONO_RETURN_IF_ERROR(pullFromDevice());
         if (!allFinite(m_st.params)) return diverged("the weights turned NaN/Inf");
         return checkpoint();
     };
@@ -554,7 +566,12 @@ Status SaeRun::step() {
     for (int64_t i = 0; i < m_F; ++i) m_dead[i] = m_st.tokensSinceFired[i] >= m_spec.deadTokens;
     m_settings.l1 = sparsityCoefficient(m_spec, m_spec.l1, m_st.step, m_steps);
     m_settings.l0 = sparsityCoefficient(m_spec, m_spec.l0, m_st.step, m_steps);
-    m_stats = lossAndGradient(m_st.params, m_batch, m_settings, m_dead, &m_grad, m_buf);
+    if (m_engine) {
+        MONO_ASSIGN_OR_RETURN(m_stats,
+                              m_engine->lossAndGradient(m_batch, m_settings, m_dead, m_buf.fired));
+    } else {
+        m_stats = lossAndGradient(m_st.params, m_batch, m_settings, m_dead, &m_grad, m_buf);
+    }
     if (!std::isfinite(m_stats.loss)) {
         std::ostringstream what;
         what << "the loss is " << m_stats.loss << " (mse " << m_stats.mse << ", l1 "
@@ -562,16 +579,24 @@ Status SaeRun::step() {
         return diverged(what.str());
     }
     m_lr = train::learningRate(m_schedule, m_st.step);
-    updateWeights(m_lr);
-    if (!m_st.params.bEnc.allFinite() || !m_st.params.bDec.allFinite())
-        return diverged("the weights turned NaN/Inf");
+    MONO_RETURN_IF_ERROR(updateWeights(m_lr));
+    bool finite = true;
+    if (m_engine) {
+        MONO_ASSIGN_OR_RETURN(finite, m_engine->biasesFinite());
+    } else {
+        finite = m_st.params.bEnc.allFinite() && m_st.params.bDec.allFinite();
+    }
+    if (!finite) return diverged("the weights turned NaN/Inf");
     recordStep();
     return Status::success();
 }
 
 // Adam, keeping the decoder rows unit-norm where the architecture has them so.
-void SaeRun::updateWeights(double lr) {
+Status SaeRun::updateWeights(double lr) {
     const bool unitDecoder = unitNormDecoder(m_spec);
+    // The engines run the same three stages (step_engine.h); jumprelu, whose
+    // log θ takes its own rate, never runs on one.
+    if (m_engine) return m_engine->update(train::adamStep(m_adam, m_st.step + 1, lr), unitDecoder);
     if (unitDecoder) projectDecoderGradient(m_st.params.wDec, m_grad.wDec);
     // Adam moves each weight by about lr a step, so a unit-norm row of D entries
     // turns by about lr·sqrt(D) (default_lr.h); log θ moves by about its own
@@ -583,6 +608,7 @@ void SaeRun::updateWeights(double lr) {
                train::adamStep(m_adam, m_st.step + 1, thresholdLr), m_st.params, m_grad, m_st.adamM,
                m_st.adamV);
     if (unitDecoder) normalizeRows(m_st.params.wDec);
+    return Status::success();
 }
 
 // Firing counters, batchtopk's threshold and the step count after a step.
@@ -632,6 +658,7 @@ Status SaeRun::checkpoint() {
 }
 
 Status SaeRun::stopped() {
+    MONO_RETURN_IF_ERROR(pullFromDevice());
     MONO_RETURN_IF_ERROR(checkpoint());
     return Status::cancelled("SAE training stopped at step " + std::to_string(m_st.step) + " of " +
                              std::to_string(m_steps) + "; checkpoint saved to " + m_checkpointPath +

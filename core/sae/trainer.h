@@ -33,6 +33,7 @@
 #include "core/sae/jumprelu_sparsity.h"
 #include "core/sae/metrics.h"
 #include "core/sae/sae.h"
+#include "core/sae/step_engine.h"
 
 namespace mono::sae {
 
@@ -75,6 +76,11 @@ struct TrainSpec {
     // if it has not. A resumed run may change it (the checkpoint records the
     // precision of the latest segment).
     bool bf16 = false;
+
+    // Where the steps run: empty for the CPU (the reference); else the factory
+    // of a device engine (step_engine.h), called once the run's shapes are
+    // known. Checkpoints and the result are the same either way.
+    StepEngineFactory stepEngine;
 
     std::string outDir;   // checkpoint and final SAE; required
     bool resume = false;  // continue from outDir's checkpoint

@@ -268,6 +268,11 @@ private slots:
             {"--features"}, {"ws"});
         row("abort/zero: analyze --context 0", "analyze @ws --sae @" + sae + " --context 0",
             {"--context"}, {store});
+        row("abort/range: analyze --features beyond the SAE",
+            "analyze @ws --sae @" + sae + " --features 10:100000",
+            {"--features 10:100000", "the SAE's features"}, {store});
+        row("abort/range: analyze --neighbours of an unknown kind",
+            "analyze @ws --sae @" + sae + " --neighbours fast", {"--neighbours fast"}, {store});
         row("abort/zero: train-lm --heads 0", "train-lm --corpus @corpus.txt --out @lm --heads 0",
             {"--heads"}, {"corpus.txt"});
 
@@ -342,6 +347,11 @@ private slots:
         row("nonsense/store built for another SAE",
             "analyze @ws --sae @ws/saes/relu-32 --out @" + store + " --no-model",
             {"another SAE", "topk-64.sqlite"}, {store});
+        row("nonsense/feature map of a store built for another SAE",
+            "feature-map @" + store + " --sae @ws/saes/relu-32", {"another SAE", "topk-64.sqlite"},
+            {store});
+        row("nonsense/feature map of a missing store", "feature-map @no-store.sqlite --sae @" + sae,
+            {"no-store.sqlite", "no such feature store"}, {"no-store.sqlite"});
         row("nonsense/steering values from another SAE's store",
             "steer @model.bin --sae @ws/saes/relu-32 --features @" + store +
                 " --feature 3=2x --prompt Once -n 2",

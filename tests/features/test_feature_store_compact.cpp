@@ -461,6 +461,31 @@ private slots:
         verifyOldRecord(*rw->feature(3), 3);
     }
 
+    // The feature map's tables are optional: a version-1 store has none, takes
+    // a map without a schema change, and keeps it through its upgrade.
+    void previousSchemaStoreTakesAFeatureMap() {
+        const std::string path = (test::tempDir() / "old.sqlite").string();
+        writeOldStore(path);
+        auto rw = FeatureStore::open(path, FeatureStore::Mode::kReadWrite);
+        MONO_VERIFY_RESULT(rw);
+        QCOMPARE(rw->featureMap().status().code(), StatusCode::kNotFound);
+        StoredFeatureMap map;
+        for (int i = 0; i < 12; ++i) map.xy.push_back(0.5f * float(i));
+        map.saeHash = "abc";
+        MONO_VERIFY_OK(rw->replaceFeatureMap(map));
+        QCOMPARE(userVersion(path), int64_t(1));
+        auto ro = FeatureStore::open(path, FeatureStore::Mode::kReadOnly);
+        MONO_VERIFY_RESULT(ro);
+        QVERIFY(ro->featureMap()->xy == map.xy);
+        QVERIFY(ro->featureMap()->matches(*ro->runInfo(), *ro->featureCount()));
+        verifyOldRecord(*ro->feature(4), 4);
+        // Analysed with another SAE ("def"): the map stays but no longer matches.
+        MONO_VERIFY_OK(reanalyse(*rw));
+        QCOMPARE(userVersion(path), int64_t(2));
+        QVERIFY(rw->featureMap()->xy == map.xy);
+        QVERIFY(!rw->featureMap()->matches(*rw->runInfo(), 6));
+    }
+
     void interruptedUpgradeLeavesTheOldStore() {
         const std::string path = (test::tempDir() / "old.sqlite").string();
         writeOldStore(path);

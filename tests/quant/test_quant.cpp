@@ -651,7 +651,10 @@ void TestQuant::reportOnRealModel() {
     spec.searchWindows = 2;
     auto rep = buildQuantReport(**m, *calib, cw, ew, spec);
     MONO_VERIFY_RESULT(rep);
-    QCOMPARE(rep->configs.size(), size_t(5));
+    // fp32, naive, w8a8, smoothquant, smoothquant-int8, then w4a8, w4a8-smoothquant,
+    // w4a4, w4a4-smoothquant (no rotation asked for).
+    QCOMPARE(rep->configs.size(), size_t(9));
+    QCOMPARE(rep->configs[5].name, std::string("w4a8"));
     QCOMPARE(rep->alpha.size(), size_t(2 * 5));
     QCOMPARE(rep->configs[0].endToEnd.tokens, int64_t(2 * 63));
     QCOMPARE(rep->configs[3].modules.size(), size_t(5 * 7));
@@ -661,7 +664,7 @@ void TestQuant::reportOnRealModel() {
     QVERIFY(std::fabs(fake.perplexity - int8.perplexity) < 0.01 * fake.perplexity);
     const auto j = nlohmann::json::parse(quantReportJson(*rep));
     QCOMPARE(j["format"].get<std::string>(), std::string("monoscope-quant-report"));
-    QCOMPARE(j["configs"].size(), size_t(5));
+    QCOMPARE(j["configs"].size(), size_t(9));
     QCOMPARE(j["configs"][2]["modules"].size(), size_t(35));
     QVERIFY(j["configs"][1]["end_to_end"]["kl_mean"].get<double>() > 0);
     QCOMPARE(j["alpha"]["groups"][0]["search_error"].size(), size_t(21));

@@ -1,11 +1,14 @@
 #include "ui/main/screenshots.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QEventLoop>
 #include <QPixmap>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -21,10 +24,12 @@
 #include "ui/panels/compare/compare_view.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/feature_dashboard.h"
+#include "ui/panels/features/feature_map_view.h"
 #include "ui/panels/features/features_view.h"
 #include "ui/panels/generate/generate_panel.h"
 #include "ui/panels/inspector/prompt_inspector.h"
 #include "ui/panels/jobs/jobs_panel.h"
+#include "ui/panels/quant/outlier_panel.h"
 #include "ui/panels/quant/quant_view.h"
 #include "ui/panels/steer/steering_panel.h"
 #include "ui/session/feature_store_handle.h"
@@ -84,11 +89,15 @@ private:
     // Each brings its view into a state worth showing; false when time ran out.
     bool prepareFeatures();
     bool prepareDashboard();
+    bool prepareMap();
     bool prepareInspector();
     bool prepareJobs();
     bool prepareGenerate();
     bool prepareSteering();
     bool prepareQuant();
+    bool prepareOutliers();
+    bool prepareOutliersRotated();
+    bool prepareReport();
     bool prepareCompare();
     // Waits for the workspace's model and SAE to load (or fail).
     bool loaded();
@@ -116,6 +125,7 @@ ScreenshotRun::ScreenshotRun(MainWindow& window, const ScreenshotOptions& option
     m_wait.wakeOn(window.steeringPanel(), &SteeringPanel::steeringFinished);
     m_wait.wakeOn(window.quantView()->runner(), &JobRunner::finished);
     m_wait.wakeOn(window.compareView()->runner(), &JobRunner::finished);
+    m_wait.wakeOn(window.featuresView()->mapView()->runner(), &JobRunner::finished);
     // A model that fails to load still gets its (empty) picture, but the run fails.
     QObject::connect(window.session(), &ModelSession::loadFailed, &m_context, [this] {
         if (m_exitCode == 0) m_exitCode = 3;
@@ -132,11 +142,15 @@ int ScreenshotRun::run() {
         {"features", "features", &ScreenshotRun::prepareFeatures},
         // The dashboard is taller than the window: its lower half gets a picture of its own.
         {"feature-dashboard", "features", &ScreenshotRun::prepareDashboard},
+        {"feature-map", "features", &ScreenshotRun::prepareMap},
         {"inspector", "inspector", &ScreenshotRun::prepareInspector},
         {"jobs", "jobs", &ScreenshotRun::prepareJobs},
         {"generate", "generate", &ScreenshotRun::prepareGenerate},
         {"steer", "steer", &ScreenshotRun::prepareSteering},
         {"quant", "quant", &ScreenshotRun::prepareQuant},
+        {"quant-outliers", "quant", &ScreenshotRun::prepareOutliers},
+        {"quant-outliers-rotated", "quant", &ScreenshotRun::prepareOutliersRotated},
+        {"quant-report", "quant", &ScreenshotRun::prepareReport},
         {"compare", "compare", &ScreenshotRun::prepareCompare},
     };
     if (!m_dir.exists() && !QDir().mkpath(m_options.dir)) {
@@ -184,6 +198,7 @@ bool ScreenshotRun::prepareFeatures() {
     // The strongest features make the most telling list; the chosen one (or
     // the strongest) fills the dashboard.
     FeaturesView* view = m_window.featuresView();
+    view->tabs()->setCurrentWidget(view->dashboard());
     FeatureBrowser* browser = view->browser();
     browser->table()->sortByColumn(FeatureTableModel::kMaxColumn, Qt::DescendingOrder);
     const qint64 id = m_options.feature >= 0 ? m_options.feature : browser->model()->featureId(0);
@@ -196,6 +211,18 @@ bool ScreenshotRun::prepareDashboard() {
     if (!prepareFeatures()) return false;
     m_window.featuresView()->dashboard()->revealEffects();
     return true;
+}
+
+// The map beside the list (computed first when the store has none), the
+// current feature marked.
+bool ScreenshotRun::prepareMap() {
+    if (!prepareFeatures()) return false;
+    FeaturesView* view = m_window.featuresView();
+    view->showMap();
+    FeatureMapView* map = view->mapView();
+    if (!m_window.workspace()->store()->isOpen() || map->hasMap()) return true;
+    map->computeMap();
+    return m_wait.until([map] { return !map->runner()->isBusy(); });
 }
 
 bool ScreenshotRun::prepareInspector() {
@@ -260,8 +287,37 @@ bool ScreenshotRun::prepareSteering() {
 bool ScreenshotRun::prepareQuant() {
     if (!loaded()) return false;
     QuantView* view = m_window.quantView();
+    view->tabs()->setCurrentIndex(0);
     view->calibrate();
     return m_wait.until([view] { return !view->runner()->isBusy(); });
+}
+
+// The Outliers tab of the same calibration, the strongest outlier channel selected.
+bool ScreenshotRun::prepareOutliers() {
+    QuantView* view = m_window.quantView();
+    if (view->outlierPanel()->outlierTable()->rowCount() == 0 && !prepareQuant()) return false;
+    view->tabs()->setCurrentIndex(1);
+    OutlierPanel* panel = view->outlierPanel();
+    panel->rotationToggle()->setChecked(false);
+    if (panel->outlierTable()->rowCount() > 0) panel->outlierTable()->selectRow(0);
+    return true;
+}
+
+// The end-to-end report at the default settings (O1, per-channel, rotation on).
+bool ScreenshotRun::prepareReport() {
+    if (!loaded()) return false;
+    QuantView* view = m_window.quantView();
+    view->tabs()->setCurrentIndex(2);
+    view->runReport();
+    return m_wait.until([view] { return !view->runner()->isBusy(); });
+}
+
+bool ScreenshotRun::prepareOutliersRotated() {
+    if (!prepareOutliers()) return false;
+    OutlierPanel* panel = m_window.quantView()->outlierPanel();
+    panel->rotationToggle()->setChecked(true);
+    panel->sortedToggle()->setChecked(true);
+    return true;
 }
 
 // The first two SAEs of the workspace, when it has two.

@@ -138,11 +138,16 @@ FeatureBrowser::FeatureBrowser(FeatureStoreHandle* store, QWidget* parent)
 
 void FeatureBrowser::reloadHistogram() {
     m_densityRange.reset();
+    m_saeWidth = 0;
     const features::FeatureStore* store = m_store->store();
     if (!store) {
         m_histogram->clear();
         return;
     }
+    // Features not analysed yet have no rows: the count line says how many there are.
+    if (auto run = store->runInfo(); run.ok() && run->dSae > m_store->featureCount())
+        m_saeWidth = run->dSae;
+    updateCount(m_model->rowCount());
     auto histogram = store->densityHistogram();
     if (histogram.ok())
         m_histogram->setHistogram(*histogram);
@@ -201,6 +206,7 @@ void FeatureBrowser::resetFilters() {
     m_kind->setCurrentIndex(0);
     m_searchIn->setCurrentIndex(0);
     m_densityRange.reset();
+    m_mapSelection.reset();
     m_histogram->clearSelection();
     applyFilter();
     clearSelection();
@@ -208,6 +214,11 @@ void FeatureBrowser::resetFilters() {
 
 void FeatureBrowser::clearSelection() {
     m_table->selectionModel()->clear();
+}
+
+void FeatureBrowser::setMapSelection(std::optional<std::vector<int64_t>> ids) {
+    m_mapSelection = std::move(ids);
+    applyFilterNow();
 }
 
 QString FeatureBrowser::emptyMessage() const {
@@ -247,6 +258,10 @@ void FeatureBrowser::applyFilter() {
             filter.hasLabel = false;
             break;
     }
+    if (m_mapSelection) {
+        // No feature has id −1: an empty lasso leaves the list empty.
+        filter.ids = m_mapSelection->empty() ? std::vector<int64_t>{-1} : *m_mapSelection;
+    }
     const qint64 keep = selectedFeature();
     m_model->setFilter(filter);
     updateFilteredHistogram(filter);
@@ -265,6 +280,9 @@ void FeatureBrowser::updateCount(qint64 total) {
         return;
     }
     QString text = tr("%1 of %2 features").arg(total).arg(m_store->featureCount());
+    if (m_saeWidth > 0)
+        text += tr(" (the SAE has %1; the others are not analysed yet: analyze --features)")
+                    .arg(m_saeWidth);
     if (!m_model->lastError().isEmpty()) text += QStringLiteral(" — ") + m_model->lastError();
     m_count->setText(text);
     updateEmptyMessage(total);
@@ -286,8 +304,11 @@ void FeatureBrowser::updateEmptyMessage(qint64 total) {
             message = tr("No dead features: every feature fired on the analysed tokens.");
         else if (Kind(m_kind->currentData().toInt()) == Kind::kDense)
             message = tr("No dense features: none fires on more than 10 % of tokens.");
+        else if (m_mapSelection && m_mapSelection->empty())
+            message = tr("No feature inside the lasso on the map.");
         else
             message = tr("No feature matches this filter.");
+        if (m_mapSelection) message += tr(" Clear the map selection to see every feature.");
         if (m_densityRange) message += tr(" Click the histogram bar again to clear its range.");
     }
     m_empty->setText(message);

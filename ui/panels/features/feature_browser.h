@@ -10,6 +10,7 @@
 #include <QWidget>
 
 #include <optional>
+#include <vector>
 
 #include "core/features/feature_store.h"
 
@@ -50,6 +51,10 @@ public:
     void resetFilters();
     // Leaves no row selected (the dashboard shows a feature the list does not).
     void clearSelection();
+    // Restricts the list to these features (a lasso on the feature map; an
+    // empty list shows none); nullopt lifts the restriction.
+    void setMapSelection(std::optional<std::vector<int64_t>> ids);
+    bool hasMapSelection() const { return m_mapSelection.has_value(); }
     // Where the search looks: example text, labels and notes; or the strongest token.
     enum class SearchIn { kText, kTopToken };
     void setSearchIn(SearchIn where);
@@ -87,6 +92,10 @@ private:
     QTableView* m_table;
     QTimer m_filterTimer;
     std::optional<std::pair<double, double>> m_densityRange;
+    std::optional<std::vector<int64_t>> m_mapSelection;
+    // The SAE's width when the store holds only some of its features (built a
+    // range at a time: analyze --features A:B); 0 when it holds all.
+    qint64 m_saeWidth = 0;
 };
 
 }  // namespace mono::ui

@@ -8,11 +8,13 @@
 #include <QMenu>
 #include <QRegularExpression>
 #include <QSplitter>
+#include <QTabWidget>
 
 #include "ui/models/feature_table_model.h"
 #include "ui/panels/features/feature_browser.h"
 #include "ui/panels/features/feature_dashboard.h"
 #include "ui/panels/features/feature_exporter.h"
+#include "ui/panels/features/feature_map_view.h"
 #include "ui/session/feature_store_handle.h"
 
 namespace mono::ui {
@@ -37,8 +39,13 @@ FeaturesView::FeaturesView(FeatureStoreHandle* store, QWidget* parent)
     m_splitter = new QSplitter(Qt::Horizontal);
     m_browser = new FeatureBrowser(store);
     m_dashboard = new FeatureDashboard(store);
+    m_map = new FeatureMapView(store);
+    m_tabs = new QTabWidget;
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_dashboard, tr("Dashboard"));
+    m_tabs->addTab(m_map, tr("Map"));
     m_splitter->addWidget(m_browser);
-    m_splitter->addWidget(m_dashboard);
+    m_splitter->addWidget(m_tabs);
     m_splitter->setStretchFactor(0, 2);
     m_splitter->setStretchFactor(1, 3);
     m_splitter->setChildrenCollapsible(false);
@@ -55,7 +62,9 @@ FeaturesView::FeaturesView(FeatureStoreHandle* store, QWidget* parent)
     connect(m_store, &FeatureStoreHandle::storeChanged, this, [this] {
         m_history.clear();
         updateNavigation();
+        if (m_browser->hasMapSelection()) m_browser->setMapSelection(std::nullopt);
     });
+    connectMap();
 
     auto* back = new QAction(tr("Back"), this);
     back->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Left));
@@ -77,7 +86,25 @@ void FeaturesView::openFeature(qint64 id) {
     if (m_dashboard->currentFeature() != id) m_dashboard->showFeature(id);
 }
 
+void FeaturesView::connectMap() {
+    connect(m_map, &FeatureMapView::featureClicked, this, &FeaturesView::openFeature);
+    connect(m_map, &FeatureMapView::featureActivated, this, [this](qint64 id) {
+        openFeature(id);
+        m_tabs->setCurrentWidget(m_dashboard);
+    });
+    connect(m_map, &FeatureMapView::selectionChanged, this, [this](const QVector<qint64>& ids) {
+        m_browser->setMapSelection(std::vector<int64_t>(ids.begin(), ids.end()));
+    });
+    connect(m_map, &FeatureMapView::selectionCleared, this,
+            [this] { m_browser->setMapSelection(std::nullopt); });
+}
+
+void FeaturesView::showMap() {
+    m_tabs->setCurrentWidget(m_map);
+}
+
 void FeaturesView::onShown(qint64 id) {
+    m_map->setCurrentFeature(id);
     if (!m_navigating) m_history.visit(id);
     updateNavigation();
 }
@@ -104,6 +131,7 @@ void FeaturesView::updateNavigation() {
 }
 
 void FeaturesView::resetForWorkspace() {
+    m_map->clearSelection();
     m_browser->resetFilters();
     m_history.clear();
     updateNavigation();

@@ -1,8 +1,8 @@
 #pragma once
-// The Features view: the browser on the left and the selected feature's
-// dashboard on the right, kept in step (selection, links between features,
-// go-to-id), with a back / forward history of the features shown (Alt+Left,
-// Alt+Right) and the dashboard's export menu.
+// The Features view: the browser on the left and, on the right, the selected
+// feature's dashboard and the feature map in two tabs, kept in step (selection, links between
+// features, go-to-id), with a back / forward history of the features shown (Alt+Left, Alt+Right)
+// and the dashboard's export menu.
 
 #include <QWidget>
 
@@ -10,12 +10,14 @@
 
 class QAction;
 class QSplitter;
+class QTabWidget;
 
 namespace mono::ui {
 
 class FeatureBrowser;
 class FeatureDashboard;
 class FeatureExporter;
+class FeatureMapView;
 class FeatureStoreHandle;
 
 class FeaturesView : public QWidget {
@@ -26,6 +28,11 @@ public:
     FeatureBrowser* browser() const { return m_browser; }
     FeatureDashboard* dashboard() const { return m_dashboard; }
     QSplitter* splitter() const { return m_splitter; }
+    // The right-hand tabs: the dashboard, then the map.
+    QTabWidget* tabs() const { return m_tabs; }
+    FeatureMapView* mapView() const { return m_map; }
+    // Brings the map tab to the front.
+    void showMap();
     FeatureExporter* exporter() const { return m_exporter; }
     const FeatureHistory& history() const { return m_history; }
 
@@ -45,6 +52,7 @@ public:
 
 private:
     void buildExportMenu();
+    void connectMap();
     void onShown(qint64 id);
     // Opens a feature reached by back / forward without recording a new visit.
     bool revisit(qint64 id);
@@ -53,6 +61,8 @@ private:
     FeatureStoreHandle* m_store;
     FeatureBrowser* m_browser;
     FeatureDashboard* m_dashboard;
+    FeatureMapView* m_map;
+    QTabWidget* m_tabs;
     QSplitter* m_splitter;
     FeatureExporter* m_exporter;
     FeatureHistory m_history;
