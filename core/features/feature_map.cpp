@@ -34,14 +34,24 @@ Status checkSpec(const Matrix& decoder, const FeatureMapSpec& s) {
     return Status::success();
 }
 
-// The exact k nearest decoder rows by cosine distance 1 − cos.
+// The k nearest decoder rows by cosine distance 1 − cos: exact up to
+// sae::kExactNeighbourMaxFeatures rows, above from the HNSW index the analysis
+// uses too (as umap-learn uses an approximate search, NN-descent), because the
+// exact search grows with the square of the width.
 Result<umap::KnnGraph> decoderKnn(const Matrix& decoder, int k, const Progress& progress,
                                   const StopToken& stop) {
     const int64_t n = decoder.rows();
-    auto matches = sae::topDecoderCosines(decoder, decoder, k, true, [&](int64_t done) {
-        progress.report(0.5 * double(done) / double(n), "finding decoder neighbours");
-        return !stop.stopRequested();
-    });
+    std::vector<std::vector<sae::CosineMatch>> matches;
+    if (sae::resolveNeighbourMethod(sae::NeighbourMethod::kAuto, n) ==
+        sae::NeighbourMethod::kExact) {
+        matches = sae::topDecoderCosines(decoder, decoder, k, true, [&](int64_t done) {
+            progress.report(0.5 * double(done) / double(n), "finding decoder neighbours");
+            return !stop.stopRequested();
+        });
+    } else {
+        progress.report(0.0, "finding decoder neighbours (approximate index)");
+        matches = sae::approximateNeighbours(decoder, 0, n, k);
+    }
     if (stop.stopRequested()) return Status::cancelled("feature map cancelled");
     umap::KnnGraph g;
     g.n = n;

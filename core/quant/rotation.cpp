@@ -160,7 +160,8 @@ Status rotateWeights(model::ModelWeights& w, model::ModelConfig& config,
         rotateWriter(lw.attnOut, rot);
         rotateWriter(lw.down, rot);
     }
-    Linear head{std::move(w.unembedding), {}};
+    Linear head;
+    head.w = std::move(w.unembedding);
     foldNormAndRotate(w.lnFinal, head, rot);
     w.unembedding = std::move(head.w);
     rot.applyRows(w.tokenEmbedding);
@@ -170,6 +171,7 @@ Status rotateWeights(model::ModelWeights& w, model::ModelConfig& config,
 
 Result<std::shared_ptr<model::Model>> rotateModel(const model::Model& fp, RotationKind kind,
                                                   uint64_t seed) {
+    MONO_RETURN_IF_ERROR(fp.requireF32Weights("the Hadamard rotation"));
     model::ModelConfig cfg = fp.config();
     MONO_RETURN_IF_ERROR(checkRotatable(cfg));
     MONO_ASSIGN_OR_RETURN(ResidualRotation rot,
