@@ -17,6 +17,7 @@ Result<AttentionSinks> attentionSinks(model::Model& model,
     model::ForwardOptions opt;
     opt.logits = model::LogitsWanted::kNone;
     opt.stopAfterLastHook = false;
+    double uniform = 0;  // Σ over the queries counted of 1 / (keys it sees)
     for (size_t i = 0; i < windows.size(); ++i) {
         const auto& w = windows[i];
         if (stop.stopRequested()) return Status::cancelled("attention sinks cancelled");
@@ -35,6 +36,7 @@ Result<AttentionSinks> attentionSinks(model::Model& model,
         MONO_RETURN_IF_ERROR(
             cpu->forward(cfg, model.weights(), model::Batch::single(w), opt, nullptr)
                 .withContext("attention sinks"));
+        for (size_t t = 1; t < w.size(); ++t) uniform += 1.0 / double(t + 1);
     }
     if (cfg.nLayers > 0 && stats.queries[0] == 0)
         return Status::invalidArgument("attention sinks: no window has two tokens");
@@ -42,6 +44,7 @@ Result<AttentionSinks> attentionSinks(model::Model& model,
     out.layers = cfg.nLayers;
     out.heads = cfg.nHeads;
     out.queries = cfg.nLayers > 0 ? stats.queries[0] : 0;
+    out.uniform = out.queries > 0 ? float(uniform / double(out.queries)) : 0.0f;
     out.mass.resize(stats.mass.size());
     for (int L = 0; L < cfg.nLayers; ++L)
         for (int h = 0; h < cfg.nHeads; ++h)

@@ -18,6 +18,9 @@ struct AttentionSinks {
     int layers = 0, heads = 0;
     std::vector<float> mass;  // [layers · heads] mean weight on position 0, queries at ≥ 1
     int64_t queries = 0;      // queries averaged per (layer, head)
+    // The same mean if every query attended uniformly to the keys it sees
+    // (full causal attention): the "no sink" reference, ≈ ln(T)/T for windows of T.
+    float uniform = 0;
     float at(int layer, int head) const { return mass[size_t(layer) * size_t(heads) + head]; }
     bool empty() const { return mass.empty(); }
 };

@@ -442,7 +442,7 @@ std::string quantReportJson(const QuantReport& r) {
                         {"mean_rel_error", num(g.meanRelError)},
                         {"max_rel_error", num(g.maxRelError)}});
     j["granularity"] = gran;
-    json sinks = {{"queries", r.sinks.queries}};
+    json sinks = {{"queries", r.sinks.queries}, {"uniform_mass", num(r.sinks.uniform)}};
     if (!r.sinksNote.empty()) sinks["note"] = r.sinksNote;
     json layers = json::array();
     for (int L = 0; L < r.sinks.layers; ++L) {

@@ -96,6 +96,7 @@ private slots:
         double expected = 0;
         for (int t = 1; t < T; ++t) expected += 1.0 / (t + 1) / (T - 1);
         QCOMPARE(sinks->queries, int64_t(3 * (T - 1)));
+        QVERIFY(std::fabs(sinks->uniform - expected) < 1e-6);  // uniform attention is the reference
         for (int L = 0; L < sinks->layers; ++L)
             for (int h = 0; h < sinks->heads; ++h)
                 QVERIFY(std::fabs(sinks->at(L, h) - expected) < 1e-5);

@@ -34,7 +34,6 @@ AttentionSinkPlot::AttentionSinkPlot(QWidget* parent) : QCustomPlot(parent) {
     m_map->setColorScale(scale);
     m_map->setGradient(QCPColorGradient(QCPColorGradient::gpThermal));
     m_map->setInterpolate(false);
-    m_map->setDataRange(QCPRange(0, 1));  // a probability: the same scale for every model
     PlotTools::attach(this);
     connect(this, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
         const QString t = hoverText(e->position());
@@ -51,19 +50,31 @@ void AttentionSinkPlot::setSinks(const quant::AttentionSinks* sinks, const QStri
     m_map->data()->setRange(QCPRange(0, std::max(m_heads - 1, 1)),
                             QCPRange(0, std::max(m_layers - 1, 1)));
     m_map->data()->fill(0);
-    float mean = 0;
+    float top = 0;
+    int topLayer = 0, topHead = 0;
     for (int L = 0; L < m_layers; ++L)
         for (int h = 0; h < m_heads; ++h) {
-            m_map->data()->setCell(h, L, double(sinks->at(L, h)));
-            mean += sinks->at(L, h);
+            const float v = sinks->at(L, h);
+            m_map->data()->setCell(h, L, double(v));
+            if (v > top) {
+                top = v;
+                topLayer = L;
+                topHead = h;
+            }
         }
     if (has)
-        m_title->setText(tr("Attention sinks: mean weight on the first token (all heads %1)")
-                             .arg(double(mean) / double(m_layers * m_heads), 0, 'f', 2));
+        m_title->setText(tr("Attention on the first token\nlargest %1 (layer %2, head %3), "
+                            "uniform %4")
+                             .arg(double(top), 0, 'f', 3)
+                             .arg(topLayer)
+                             .arg(topHead)
+                             .arg(double(sinks->uniform), 0, 'f', 3));
     else
         m_title->setText(note.isEmpty() ? tr("Attention sinks")
                                         : tr("Attention sinks: %1").arg(note));
-    m_map->setDataRange(QCPRange(0, 1));
+    // Colours span 0 to the largest head (at least the uniform reference), so
+    // small models without sinks still show their pattern; hover gives values.
+    m_map->setDataRange(QCPRange(0, has ? std::max(double(top), double(sinks->uniform)) : 1.0));
     rescaleAxes();
     xAxis->setRange(-0.5, std::max(m_heads, 1) - 0.5);
     yAxis->setRange(-0.5, std::max(m_layers, 1) - 0.5);

@@ -142,6 +142,9 @@ OutlierPanel::OutlierPanel(QWidget* parent) : QWidget(parent) {
     bottom->addWidget(tables);
     bottom->addWidget(m_massivePlot);
     bottom->addWidget(m_sinkPlot);
+    bottom->setStretchFactor(0, 4);  // the tables' text needs the width more than the plots
+    bottom->setStretchFactor(1, 3);
+    bottom->setStretchFactor(2, 2);
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(top);
     split->addWidget(bottom);
