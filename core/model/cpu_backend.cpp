@@ -25,6 +25,7 @@
 #include "core/kernels/bf16_pack.h"
 #include "core/kernels/sgemm.h"
 #include "core/model/cpu_kernels.h"
+#include "core/model/first_key_attention.h"
 #include "core/model/kv_cache_impl.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
@@ -114,7 +115,8 @@ void RopeTable::prepare(int maxLen, int dims, float base, float linearScale) {
 
 class CpuBackend final : public ForwardBackend {
 public:
-    explicit CpuBackend(bool bf16 = false) : m_bf16(bf16) {}
+    explicit CpuBackend(bool bf16 = false, FirstKeyAttention* firstKey = nullptr)
+        : m_firstKey(firstKey), m_bf16(bf16) {}
     const char* name() const override { return m_bf16 ? "cpu-bf16" : "cpu"; }
     void weightsChanged() override { m_packed.clear(); }
     Status forward(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
@@ -154,6 +156,8 @@ private:
                       cpu::Epilogue epilogue = cpu::Epilogue::kNone);
     void attention(const ModelConfig& cfg, int layer, KvCache::Impl* cache,
                    const std::vector<int>& slots, int64_t N);
+    // Adds head h's attention on key 0 (queries at positions ≥ 1) to m_firstKey.
+    void addFirstKeyMass(int layer, int head, const Eigen::Map<RowMat>& S, const SeqRows& sr);
     // cpu::linear, or its bf16 counterpart in bf16 mode.
     void linear(const float* X, int64_t ldx, int64_t N, const WeightView& W, const float* b,
                 float* Y, int64_t ldy, cpu::Epilogue epilogue = cpu::Epilogue::kNone);
@@ -171,8 +175,9 @@ private:
     std::vector<std::vector<Entry>>
         m_table;  // [(layers + 1) · sites]; final norm at layers · sites
     std::vector<SeqRows> m_seqs;
-    const LinearFn* m_linearFn = nullptr;  // this forward's ForwardOptions::linearFn
-    std::vector<int64_t> m_rowPos;         // [N] position of each row in its sequence
+    const LinearFn* m_linearFn = nullptr;     // this forward's ForwardOptions::linearFn
+    FirstKeyAttention* m_firstKey = nullptr;  // makeFirstKeyAttentionBackend's statistics
+    std::vector<int64_t> m_rowPos;            // [N] position of each row in its sequence
 
     Buffer m_x;                    // [N, C] residual stream
     Buffer m_h;                    // [N, C] normed
@@ -473,6 +478,7 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
             if (first > 0) S.row(i).head(first).setZero();
             if (visible < Tk) S.row(i).tail(Tk - visible).setZero();
         }
+        if (m_firstKey) addFirstKeyMass(layer, h, S, sr);
         Strided O(att + sr.row0 * ldatt + int64_t(h) * hd, T, hd,
                   Eigen::OuterStride<>(ldatt));  // [T, hd]
         kernels::gemm(S, kernels::Op::kN, Vm, kernels::Op::kN, O);
@@ -480,8 +486,33 @@ void CpuBackend::attention(const ModelConfig& cfg, int layer, KvCache::Impl* cac
     omp_set_num_threads(saved);
 }
 
+void CpuBackend::addFirstKeyMass(int layer, int head, const Eigen::Map<RowMat>& S,
+                                 const SeqRows& sr) {
+    double mass = 0;
+    int64_t queries = 0;
+    for (int64_t i = 0; i < sr.rows; ++i) {
+        if (sr.pos0 + i == 0) continue;  // the first query has nowhere else to look
+        mass += S(i, 0);
+        ++queries;
+    }
+    double& total = m_firstKey->mass[size_t(layer) * m_firstKey->heads + head];
+#pragma omp atomic
+    total += mass;
+    // Every head sees the same queries: head 0 counts them.
+    if (head == 0) {
+#pragma omp atomic
+        m_firstKey->queries[layer] += queries;
+    }
+}
+
 Status CpuBackend::forward(const ModelConfig& cfg, const ModelWeights& w, const Batch& batch,
                            const ForwardOptions& opt, Logits* out) {
+    if (m_firstKey && (m_firstKey->layers != cfg.nLayers || m_firstKey->heads != cfg.nHeads ||
+                       m_firstKey->mass.size() != size_t(cfg.nLayers) * size_t(cfg.nHeads) ||
+                       m_firstKey->queries.size() != size_t(cfg.nLayers)))
+        return Status::invalidArgument(
+            "forward: the first-key attention statistics were not reset to this model's " +
+            std::to_string(cfg.nLayers) + " layers × " + std::to_string(cfg.nHeads) + " heads");
     const int maxThreads = omp_get_max_threads();
     if (maxThreads < 2) return forwardImpl(cfg, w, batch, opt, out);
     const int64_t N = batch.numTokens();
@@ -532,7 +563,8 @@ void CpuBackend::bindRows(const Batch& batch, const ForwardOptions& opt,
 
 // How many blocks to run: capture without logits stops after its last hook.
 int CpuBackend::layersToRun(const ModelConfig& cfg, const ForwardOptions& opt, bool cached) const {
-    if (opt.logits != LogitsWanted::kNone || cached || !opt.stopAfterLastHook) return cfg.nLayers;
+    if (opt.logits != LogitsWanted::kNone || cached || !opt.stopAfterLastHook || m_firstKey)
+        return cfg.nLayers;
     int layers = 0;
     for (int L = 0; L <= cfg.nLayers; ++L)
         for (int s = 0; s < kHookSitesPerLayer; ++s)
@@ -717,6 +749,22 @@ Status CpuBackend::finalNormAndLogits(const ModelConfig& cfg, const ModelWeights
 
 std::unique_ptr<ForwardBackend> makeCpuBackend() {
     return std::make_unique<CpuBackend>();
+}
+
+std::unique_ptr<ForwardBackend> makeFirstKeyAttentionBackend(FirstKeyAttention* stats) {
+    return std::make_unique<CpuBackend>(false, stats);
+}
+
+void FirstKeyAttention::reset(int nLayers, int nHeads) {
+    layers = nLayers;
+    heads = nHeads;
+    mass.assign(size_t(nLayers) * size_t(nHeads), 0.0);
+    queries.assign(size_t(nLayers), 0);
+}
+
+double FirstKeyAttention::mean(int layer, int head) const {
+    const int64_t q = queries[size_t(layer)];
+    return q > 0 ? mass[size_t(layer) * size_t(heads) + size_t(head)] / double(q) : 0.0;
 }
 
 Result<std::unique_ptr<ForwardBackend>> makeCpuBf16Backend() {

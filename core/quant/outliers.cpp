@@ -143,11 +143,18 @@ Result<OutlierData> buildOutlierData(model::Model& model,
     }
     progress.report(-1.0, "massive activations");
     const size_t n = std::min<size_t>(windows.size(), 8);
-    MONO_ASSIGN_OR_RETURN(d.massive,
-                          massiveActivations(model,
-                                             std::vector<std::vector<model::TokenId>>(
-                                                 windows.begin(), windows.begin() + long(n)),
-                                             tokenizer));
+    const std::vector<std::vector<model::TokenId>> sample(windows.begin(),
+                                                          windows.begin() + long(n));
+    MONO_ASSIGN_OR_RETURN(d.massive, massiveActivations(model, sample, tokenizer));
+    progress.report(-1.0, "attention sinks");
+    // A backend without attention weights (CUDA) leaves the sinks out, not the panel.
+    auto sinks = attentionSinks(model, sample, stop);
+    if (sinks.ok())
+        d.sinks = std::move(*sinks);
+    else if (sinks.status().code() == StatusCode::kCancelled)
+        return sinks.status();
+    else
+        d.sinksNote = sinks.status().message();
     return d;
 }
 

@@ -15,6 +15,7 @@
 #include "core/base/progress.h"
 #include "core/base/result.h"
 #include "core/model/model.h"
+#include "core/quant/attention_sinks.h"
 #include "core/quant/calibration.h"
 #include "core/quant/rotation.h"
 #include "core/tokenizer/tokenizer.h"
@@ -62,11 +63,13 @@ struct OutlierData {
     std::vector<OutlierRow> table;
     std::vector<OutlierRow> rotatedTable;
     std::vector<MassiveLayer> massive;
+    AttentionSinks sinks;   // on the massive-activation windows; empty when the backend cannot
+    std::string sinksNote;  // why there are no attention sinks
     bool hasRotation() const { return !rotated.inputs.empty(); }
 };
 
 // Calibrates `model` (and a Hadamard-rotated copy) on `windows`, builds the
-// tables and the massive-activation picture.
+// tables, the massive-activation picture and the attention sinks.
 Result<OutlierData> buildOutlierData(model::Model& model,
                                      const std::vector<std::vector<model::TokenId>>& windows,
                                      const tok::Tokenizer* tokenizer, int heatmapRows = 64,

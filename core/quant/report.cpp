@@ -231,6 +231,24 @@ Result<std::vector<GranularityRow>> granularityTable(
 
 }  // namespace
 
+namespace {
+// The float model's attention sinks on the first 8 calibration windows; a
+// failure other than a cancel is kept as the report's note, not an error.
+Status addAttentionSinks(model::Model& fp,
+                         const std::vector<std::vector<model::TokenId>>& calibWindows,
+                         StopToken stop, QuantReport* rep) {
+    const size_t n = std::min<size_t>(calibWindows.size(), 8);
+    auto sinks = attentionSinks(fp, {calibWindows.begin(), calibWindows.begin() + long(n)}, stop);
+    if (sinks.ok())
+        rep->sinks = std::move(*sinks);
+    else if (sinks.status().code() == StatusCode::kCancelled)
+        return sinks.status();
+    else
+        rep->sinksNote = sinks.status().message();
+    return Status::success();
+}
+}  // namespace
+
 Result<QuantReport> buildQuantReport(model::Model& fp, const Calibration& calibration,
                                      const std::vector<std::vector<model::TokenId>>& calibWindows,
                                      const std::vector<std::vector<model::TokenId>>& evalWindows,
@@ -248,6 +266,7 @@ Result<QuantReport> buildQuantReport(model::Model& fp, const Calibration& calibr
     rep.seqLen = int(evalWindows.front().size());
     rep.spec = spec;
     rep.groups = smoothGroups(cfg);
+    MONO_RETURN_IF_ERROR(addAttentionSinks(fp, calibWindows, stop, &rep));
 
     std::vector<float> alphas =
         spec.alphas.empty() ? std::vector<float>{defaultAlpha(cfg)} : spec.alphas;
@@ -423,6 +442,16 @@ std::string quantReportJson(const QuantReport& r) {
                         {"mean_rel_error", num(g.meanRelError)},
                         {"max_rel_error", num(g.maxRelError)}});
     j["granularity"] = gran;
+    json sinks = {{"queries", r.sinks.queries}, {"uniform_mass", num(r.sinks.uniform)}};
+    if (!r.sinksNote.empty()) sinks["note"] = r.sinksNote;
+    json layers = json::array();
+    for (int L = 0; L < r.sinks.layers; ++L) {
+        json heads = json::array();
+        for (int h = 0; h < r.sinks.heads; ++h) heads.push_back(num(r.sinks.at(L, h)));
+        layers.push_back(heads);
+    }
+    sinks["first_token_mass"] = layers;  // [layer][head] mean attention on position 0
+    j["attention_sinks"] = sinks;
     return j.dump(2);
 }
 

@@ -11,6 +11,7 @@
 #include "core/base/result.h"
 #include "core/model/model.h"
 #include "core/quant/alpha_search.h"
+#include "core/quant/attention_sinks.h"
 #include "core/quant/calibration.h"
 #include "core/quant/error_metrics.h"
 #include "core/quant/rotation.h"
@@ -105,6 +106,8 @@ struct QuantReport {
     std::vector<ConfigReport> configs;
     std::vector<RotationStats> rotation;      // with a rotation: every attn / MLP input
     std::vector<GranularityRow> granularity;  // with spec.granularity
+    AttentionSinks sinks;                     // of the FP32 model on the first calibration windows
+    std::string sinksNote;  // why sinks is empty (a backend without attention weights)
     // The config called `name`; null when absent.
     const ConfigReport* find(const std::string& name) const;
 };

@@ -2,6 +2,8 @@
 
 #include "core/quant/alpha_search.h"
 
+#include <cmath>
+
 namespace mono::quant {
 
 Result<std::shared_ptr<SmoothingExplorer>> SmoothingExplorer::create(
@@ -88,6 +90,62 @@ Result<std::vector<GroupErrorRow>> SmoothingExplorer::errors(float alpha) const 
         rows.push_back(std::move(r));
     }
     return rows;
+}
+
+namespace {
+bool sameScheme(const W8A8Scheme& a, const W8A8Scheme& b) {
+    return a.act == b.act && a.weight == b.weight && a.quantizeAttnInputs == b.quantizeAttnInputs &&
+           a.weightBits == b.weightBits && a.actBits == b.actBits;
+}
+}  // namespace
+
+Result<std::vector<GroupErrorRow>> SmoothingExplorer::errors(const std::vector<float>& alphas,
+                                                             const W8A8Scheme& scheme) const {
+    if (alphas.size() != m_groups.size())
+        return Status::invalidArgument("smoothing errors: " + std::to_string(alphas.size()) +
+                                       " alphas for " + std::to_string(m_groups.size()) +
+                                       " groups");
+    for (float a : alphas)
+        if (!(a >= 0.0f && a <= 1.0f))
+            return Status::invalidArgument("smoothing errors: alpha " + std::to_string(a) +
+                                           " is outside [0, 1]");
+    const bool own = sameScheme(scheme, m_scheme);
+    std::vector<GroupErrorRow> rows;
+    for (size_t g = 0; g < m_groups.size(); ++g) {
+        GroupErrorRow r;
+        r.group = m_groups[g].name();
+        if (own) {
+            r.plainError = m_plainError[g];
+        } else {
+            const std::vector<float> ones(m_weightMax[g].size(), 1.0f);
+            MONO_ASSIGN_OR_RETURN(
+                r.plainError, groupErrorWithScales(*m_model, m_groups[g], *m_stats[g], m_inputs[g],
+                                                   m_seqs[g], scheme, ones));
+        }
+        MONO_ASSIGN_OR_RETURN(r.smoothedError,
+                              groupError(*m_model, m_groups[g], *m_stats[g], m_inputs[g], m_seqs[g],
+                                         scheme, alphas[g]));
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+Result<std::vector<float>> SmoothingExplorer::bestAlphas(const W8A8Scheme& scheme,
+                                                         const std::vector<float>& grid) const {
+    if (grid.empty()) return Status::invalidArgument("alpha search: empty grid");
+    std::vector<float> best(m_groups.size(), grid.front());
+    for (size_t g = 0; g < m_groups.size(); ++g) {
+        double bestError = INFINITY;
+        for (float a : grid) {
+            MONO_ASSIGN_OR_RETURN(double e, groupError(*m_model, m_groups[g], *m_stats[g],
+                                                       m_inputs[g], m_seqs[g], scheme, a));
+            if (e < bestError || (e == bestError && a < best[g])) {
+                bestError = e;
+                best[g] = a;
+            }
+        }
+    }
+    return best;
 }
 
 }  // namespace mono::quant

@@ -48,6 +48,16 @@ public:
     // InvalidArgument for a group out of range or α outside [0, 1].
     Result<SmoothingView> view(size_t group, float alpha) const;
     Result<std::vector<GroupErrorRow>> errors(float alpha) const;
+    // The same under another `scheme` (O1/O2/O3, weight granularity, bits) with
+    // one α per group. InvalidArgument when alphas has not one value per group
+    // in [0, 1]. The unsmoothed error is recomputed when the scheme is not the
+    // explorer's own.
+    Result<std::vector<GroupErrorRow>> errors(const std::vector<float>& alphas,
+                                              const W8A8Scheme& scheme) const;
+    // Each group's α on `grid` with the smallest smoothed error under `scheme`
+    // (ties: the smaller α): the automatic α, on the captured inputs.
+    Result<std::vector<float>> bestAlphas(const W8A8Scheme& scheme,
+                                          const std::vector<float>& grid) const;
 
 private:
     SmoothingExplorer() = default;

@@ -668,6 +668,12 @@ void TestQuant::reportOnRealModel() {
     QCOMPARE(j["configs"][2]["modules"].size(), size_t(35));
     QVERIFY(j["configs"][1]["end_to_end"]["kl_mean"].get<double>() > 0);
     QCOMPARE(j["alpha"]["groups"][0]["search_error"].size(), size_t(21));
+    // Attention sinks: [layer][head] mean weights on position 0, in (0, 1].
+    const auto& sinks = j["attention_sinks"]["first_token_mass"];
+    QCOMPARE(sinks.size(), size_t((*m)->config().nLayers));
+    QCOMPARE(sinks[0].size(), size_t((*m)->config().nHeads));
+    QVERIFY(sinks[0][0].get<double>() > 0 && sinks[0][0].get<double>() <= 1);
+    QVERIFY(j["attention_sinks"]["queries"].get<int64_t>() > 0);
 }
 
 void TestQuant::smoothingExplorer() {

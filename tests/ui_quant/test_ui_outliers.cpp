@@ -18,7 +18,10 @@
 #include "core/quant/outliers.h"
 #include "core/quant/planted.h"
 #include "core/quant/report.h"
+#include "core/sae/sae.h"
 #include "tests/support/test_support.h"
+#include "ui/panels/quant/attention_sink_plot.h"
+#include "ui/panels/quant/channel_feature_list.h"
 #include "ui/panels/quant/outlier_panel.h"
 #include "ui/panels/quant/report_panel.h"
 
@@ -48,6 +51,8 @@ class TestUiOutliers : public QObject {
 private slots:
     void panelShowsPlantedOutliers();
     void reportPanelShowsEveryConfig();
+    void attentionSinkMap();
+    void plantedFeatureWritesTheChannel();
 };
 
 void TestUiOutliers::panelShowsPlantedOutliers() {
@@ -111,10 +116,10 @@ void TestUiOutliers::panelShowsPlantedOutliers() {
     qInfo("max/median channel: %.1f before rotation, %.1f after", ratio(before), ratio(after));
     QVERIFY(ratio(after) < ratio(before) / 4);
 
-    // Export: three plots as PNG and SVG, two CSV tables.
+    // Export: four plots as PNG and SVG, three CSV tables.
     const auto dir = test::tempDir() / "export";
     const QStringList files = panel.exportTo(QString::fromStdString(dir.string()));
-    QCOMPARE(files.size(), 8);
+    QCOMPARE(files.size(), 11);
     for (const QString& f : files) QVERIFY2(QFileInfo(f).size() > 0, qPrintable(f));
     const QString csv = QString::fromStdString(test::readFile(dir / "outliers.csv"));
     QVERIFY(csv.startsWith(QStringLiteral("channel,")));
@@ -168,6 +173,100 @@ void TestUiOutliers::reportPanelShowsEveryConfig() {
     QCOMPARE(
         QString::fromStdString(test::readFile(dir / "end_to_end.csv")).count(QLatin1Char('\n')),
         17);
+}
+
+// The attention-sink map: one cell per (head, layer), the core's numbers,
+// and a hover that names them.
+void TestUiOutliers::attentionSinkMap() {
+    auto data = plantedData();
+    QVERIFY(data);
+    QVERIFY2(data->sinksNote.empty(), data->sinksNote.c_str());
+    QCOMPARE(data->sinks.layers, 2);
+    QCOMPARE(data->sinks.heads, 4);
+    ui::OutlierPanel panel;
+    panel.resize(1400, 800);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    panel.setData(data);
+    QCPColorMap* map = panel.sinkPlot()->map();
+    QCOMPARE(map->data()->keySize(), 4);
+    QCOMPARE(map->data()->valueSize(), 2);
+    for (int L = 0; L < 2; ++L)
+        for (int h = 0; h < 4; ++h) {
+            const double v = map->data()->cell(h, L);
+            QCOMPARE(v, double(data->sinks.at(L, h)));
+            QVERIFY(v > 0 && v <= 1);
+        }
+    const QRect area = panel.sinkPlot()->axisRect()->rect();
+    const QString hover = panel.sinkPlot()->hoverText(QPointF(area.center()));
+    QVERIFY2(hover.contains(QStringLiteral("first token")), qPrintable(hover));
+}
+
+// Outliers meet features: an SAE whose feature 21 writes planted channel 17
+// hardest lists it first when that channel's row is selected, and activating
+// it asks for that feature's dashboard.
+void TestUiOutliers::plantedFeatureWritesTheChannel() {
+    auto data = plantedData();
+    QVERIFY(data);
+    const int64_t dIn = 64, dSae = 48;
+    std::mt19937 rng(8);
+    std::normal_distribution<float> n(0.0f, 0.05f);
+    Matrix wEnc(dIn, dSae), wDec(dSae, dIn);
+    for (int64_t i = 0; i < wEnc.size(); ++i) wEnc.data()[i] = n(rng);
+    for (int64_t i = 0; i < wDec.size(); ++i) wDec.data()[i] = n(rng);
+    wDec(21, 17) = 2.0f;
+    sae::SaeConfig cfg;
+    cfg.dIn = dIn;
+    cfg.dSae = dSae;
+    cfg.metadata.hookName = "blocks.0.hook_resid_post";
+    auto sae = sae::Sae::create(cfg, wEnc, wDec, Vector::Zero(dSae), Vector::Zero(dIn));
+    MONO_VERIFY_RESULT(sae);
+
+    ui::OutlierPanel panel;
+    panel.resize(1400, 900);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    panel.setData(data);
+    QTableWidget* list = panel.featureList()->table();
+    QCOMPARE(list->rowCount(), 0);  // no SAE yet
+    panel.setFeatureSource(std::make_shared<const sae::Sae>(std::move(*sae)), nullptr,
+                           QStringLiteral("planted-sae"));
+    QTableWidget* t = panel.outlierTable();
+    int row = -1;
+    for (int r = 0; r < t->rowCount(); ++r)
+        if (t->item(r, 0)->text() == QStringLiteral("17")) row = r;
+    QVERIFY(row >= 0);
+    t->selectRow(row);
+    QCOMPARE(panel.channel(), 17);
+    QCOMPARE(list->rowCount(), 10);
+    QCOMPARE(list->item(0, 0)->text(), QStringLiteral("21"));
+    QCOMPARE(list->item(0, 2)->text().toDouble(), 2.0);
+    QVERIFY(panel.featureList()->message().contains(QStringLiteral("channel 17")));
+
+    QSignalSpy spy(&panel, &ui::OutlierPanel::featureRequested);
+    list->setFocus();
+    list->setCurrentCell(0, 0);
+    QTest::keyClick(list, Qt::Key_Return);  // activates the row, as a double-click does
+    QCOMPARE(spy.count(), 1);
+    QCOMPARE(spy.front().front().toLongLong(), qint64(21));
+
+    // The rotated basis is not the decoder's: the list empties.
+    panel.rotationToggle()->setChecked(true);
+    QCOMPARE(list->rowCount(), 0);
+    panel.rotationToggle()->setChecked(false);
+    QCOMPARE(list->item(0, 0)->text(), QStringLiteral("21"));
+
+    // An SAE of another width is refused with a message naming both widths.
+    sae::SaeConfig narrow = cfg;
+    narrow.dIn = 32;
+    auto other = sae::Sae::create(narrow, Matrix::Zero(32, dSae), Matrix::Zero(dSae, 32),
+                                  Vector::Zero(dSae), Vector::Zero(32));
+    MONO_VERIFY_RESULT(other);
+    panel.setFeatureSource(std::make_shared<const sae::Sae>(std::move(*other)), nullptr,
+                           QStringLiteral("narrow"));
+    QCOMPARE(list->rowCount(), 0);
+    QVERIFY2(panel.featureList()->message().contains(QStringLiteral("width 32")),
+             qPrintable(panel.featureList()->message()));
 }
 
 QTEST_MAIN(TestUiOutliers)

@@ -3,6 +3,7 @@
 // group's W8A8 error with and without smoothing. Offscreen; with
 // MONO_SCREENSHOT_DIR set it saves the panel there as quant_panel.png.
 
+#include <QComboBox>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QTableWidget>
@@ -76,6 +77,49 @@ void TestUiQuant::sliderMovesMaximaAndFillsTable() {
     QCOMPARE(t->item(0, 0)->text(), QStringLiteral("blocks.0.attn"));
     bool ok = false;
     QVERIFY(t->item(0, 2)->text().toDouble(&ok) > 0 && ok);
+
+    // The scheme controls: O2 with per-tensor weights changes the errors shown.
+    auto column = [t](int c) {
+        std::vector<double> v;
+        for (int r = 0; r < t->rowCount(); ++r) v.push_back(t->item(r, c)->text().toDouble());
+        return v;
+    };
+    const std::vector<double> o1Plain = column(1), o1Smoothed = column(2);
+    int mark = updated.count();
+    panel.schemeBox()->setCurrentText(QStringLiteral("O2"));
+    panel.weightsBox()->setCurrentText(QStringLiteral("per-tensor"));
+    QCOMPARE(panel.scheme().act, quant::ActScheme::kPerTensorDynamic);
+    QCOMPARE(panel.scheme().weight, quant::WeightScheme::kPerTensor);
+    QTRY_VERIFY_WITH_TIMEOUT(updated.count() > mark, 20000);
+    const std::vector<double> o2Plain = column(1), o2Smoothed = column(2);
+    QVERIFY(o2Plain != o1Plain);
+    QVERIFY(o2Smoothed != o1Smoothed);
+    qInfo("blocks.0.attn naive error: O1 per-channel %.4g, O2 per-tensor %.4g", o1Plain[0],
+          o2Plain[0]);
+
+    // Automatic α per group: each group's error is the grid's minimum, so no
+    // larger than at the shared α = 0.90 (a grid point).
+    panel.setAlphaMode(ui::QuantPanel::AlphaMode::kAutomatic);
+    QVERIFY(!panel.alphaSlider()->isEnabled());
+    mark = updated.count();
+    QTRY_VERIFY_WITH_TIMEOUT(updated.count() > mark, 60000);
+    const std::vector<double> autoSmoothed = column(2);
+    for (size_t r = 0; r < autoSmoothed.size(); ++r)
+        QVERIFY2(autoSmoothed[r] <= o2Smoothed[r] * (1 + 1e-3),
+                 qPrintable(
+                     QStringLiteral("%1: %2 > %3").arg(r).arg(autoSmoothed[r]).arg(o2Smoothed[r])));
+    QCOMPARE(panel.alphas().size(), size_t(t->rowCount()));
+    QCOMPARE(t->item(0, 4)->text().toDouble(), double(std::lround(panel.alphas()[0] * 100)) / 100);
+
+    // Per-group α: the slider moves only the shown group's.
+    panel.setAlphaMode(ui::QuantPanel::AlphaMode::kPerGroup);
+    const std::vector<float> alphasBefore = panel.alphas();
+    panel.setGroup(1);
+    panel.alphaSlider()->setValue(panel.alphaSlider()->value() == 30 ? 40 : 30);
+    for (size_t g = 0; g < alphasBefore.size(); ++g)
+        if (g != 1) QCOMPARE(panel.alphas()[g], alphasBefore[g]);
+    QVERIFY(panel.alphas()[1] != alphasBefore[1]);
+    QTRY_VERIFY_WITH_TIMEOUT(updated.count() > mark + 1, 20000);
 
     const QByteArray dir = qgetenv("MONO_SCREENSHOT_DIR");
     if (!dir.isEmpty())

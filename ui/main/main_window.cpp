@@ -33,6 +33,7 @@
 #include "ui/panels/inspector/prompt_inspector.h"
 #include "ui/panels/jobs/jobs_panel.h"
 #include "ui/panels/jobs/training_monitor.h"
+#include "ui/panels/quant/outlier_panel.h"
 #include "ui/panels/quant/quant_view.h"
 #include "ui/panels/steer/steering_panel.h"
 #include "ui/session/model_session.h"
@@ -131,6 +132,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_views.features->dashboard(), &FeatureDashboard::steerRequested, this,
             [this] { showView(QStringLiteral("steer")); });
     connect(m_views.inspector, &PromptInspector::featureRequested, this, &MainWindow::openFeature);
+    connect(m_views.quant->outlierPanel(), &OutlierPanel::featureRequested, this,
+            &MainWindow::openFeature);
     // A feature of either compared SAE: that SAE becomes the one explored.
     connect(m_views.compare, &CompareView::featureRequested, this,
             [this](const QString& sae, qint64 id) {

@@ -9,6 +9,7 @@
 #include "ui/panels/generate/generate_panel.h"
 #include "ui/panels/inspector/prompt_inspector.h"
 #include "ui/panels/jobs/jobs_panel.h"
+#include "ui/panels/quant/outlier_panel.h"
 #include "ui/panels/quant/quant_view.h"
 #include "ui/panels/steer/steering_panel.h"
 #include "ui/session/feature_store_handle.h"
@@ -48,6 +49,14 @@ void followSessions(QuantView* view, ModelSession* models, WorkspaceSession* wor
                 corpus << QString::fromStdString(file);
         view->setCorpus(corpus);
     });
+    // The features that write an outlier channel: those of the loaded SAE.
+    auto source = [view, workspace] {
+        view->outlierPanel()->setFeatureSource(workspace->sae(), workspace->store(),
+                                               workspace->currentSae());
+    };
+    QObject::connect(workspace, &WorkspaceSession::saeLoaded, view, source);
+    QObject::connect(workspace, &WorkspaceSession::saeSelected, view, source);
+    QObject::connect(workspace, &WorkspaceSession::workspaceChanged, view, source);
 }
 
 }  // namespace

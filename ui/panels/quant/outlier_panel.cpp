@@ -18,6 +18,9 @@
 
 #include "core/quant/outliers.h"
 #include "core/quant/report.h"
+#include "core/sae/sae.h"
+#include "ui/panels/quant/attention_sink_plot.h"
+#include "ui/panels/quant/channel_feature_list.h"
 #include "ui/widgets/plot_style.h"
 #include "ui/widgets/plot_tools.h"
 #include "ui/widgets/table_export.h"
@@ -128,9 +131,20 @@ OutlierPanel::OutlierPanel(QWidget* parent) : QWidget(parent) {
     auto* top = new QSplitter(Qt::Horizontal);
     top->addWidget(m_heatPlot);
     top->addWidget(m_maxPlot);
+    m_sinkPlot = new AttentionSinkPlot;
+    m_features = new ChannelFeatureList;
+    connect(m_features, &ChannelFeatureList::featureRequested, this,
+            &OutlierPanel::featureRequested);
+    auto* tables = new QSplitter(Qt::Vertical);
+    tables->addWidget(m_table);
+    tables->addWidget(m_features);
     auto* bottom = new QSplitter(Qt::Horizontal);
-    bottom->addWidget(m_table);
+    bottom->addWidget(tables);
     bottom->addWidget(m_massivePlot);
+    bottom->addWidget(m_sinkPlot);
+    bottom->setStretchFactor(0, 4);  // the tables' text needs the width more than the plots
+    bottom->setStretchFactor(1, 3);
+    bottom->setStretchFactor(2, 2);
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(top);
     split->addWidget(bottom);
@@ -173,7 +187,15 @@ void OutlierPanel::setData(std::shared_ptr<const quant::OutlierData> data) {
                                               : m_rotate->toolTip());
     fillTable();
     drawMassive();
+    m_sinkPlot->setSinks(m_data ? &m_data->sinks : nullptr,
+                         m_data ? QString::fromStdString(m_data->sinksNote) : QString());
     redraw();
+}
+
+void OutlierPanel::setFeatureSource(std::shared_ptr<const sae::Sae> sae,
+                                    const FeatureStoreHandle* store, const QString& name) {
+    m_features->setSource(std::move(sae), store, name);
+    setChannel(m_channel);
 }
 
 void OutlierPanel::setInput(int index) {
@@ -221,6 +243,9 @@ void OutlierPanel::setChannel(int channel) {
                                .arg(channel)
                                .arg(double(s.channelMax[size_t(channel)]), 0, 'g', 4));
     }
+    // Decoder directions live in the model's own basis, not the rotated one.
+    const quant::InputStats* s = shownInput();
+    m_features->setChannel(rotated() || !s ? -1 : channel, s ? int(s->channelMax.size()) : 0);
     m_heatPlot->replot();
     m_maxPlot->replot();
 }
@@ -338,7 +363,8 @@ QStringList OutlierPanel::exportTo(const QString& dir) const {
     if (!QDir().mkpath(dir)) return {};
     QStringList written;
     const QDir d(dir);
-    for (QCustomPlot* plot : {m_heatPlot, m_maxPlot, m_massivePlot}) {
+    for (QCustomPlot* plot :
+         {m_heatPlot, m_maxPlot, m_massivePlot, static_cast<QCustomPlot*>(m_sinkPlot)}) {
         auto* tools = plot->findChild<PlotTools*>();
         for (const char* suffix : {".png", ".svg"}) {
             const QString path = d.filePath(plot->objectName() + QLatin1String(suffix));
@@ -372,6 +398,23 @@ QStringList OutlierPanel::exportTo(const QString& dir) const {
     const QString massivePath = d.filePath(QStringLiteral("massive_activations.csv"));
     if (!writeTableCsv(massivePath, &massive)) return {};
     written << massivePath;
+    // Attention sinks, one row per (layer, head).
+    QTableWidget sinks(0, 3);
+    sinks.setHorizontalHeaderLabels(
+        {QStringLiteral("layer"), QStringLiteral("head"), QStringLiteral("first_token_mass")});
+    if (m_data)
+        for (int L = 0; L < m_data->sinks.layers; ++L)
+            for (int h = 0; h < m_data->sinks.heads; ++h) {
+                const int r = sinks.rowCount();
+                sinks.insertRow(r);
+                sinks.setItem(r, 0, new QTableWidgetItem(QString::number(L)));
+                sinks.setItem(r, 1, new QTableWidgetItem(QString::number(h)));
+                sinks.setItem(
+                    r, 2, new QTableWidgetItem(QString::number(double(m_data->sinks.at(L, h)))));
+            }
+    const QString sinksPath = d.filePath(QStringLiteral("attention_sinks.csv"));
+    if (!writeTableCsv(sinksPath, &sinks)) return {};
+    written << sinksPath;
     return written;
 }
 

@@ -5,7 +5,10 @@
 // table (sorted by ratio to the median channel; selecting a row moves both
 // plots to that channel), the per-layer massive-activation picture of the
 // residual stream, and a toggle that shows the same input after a Hadamard
-// rotation of the residual stream. Everything is computed by core
+// rotation of the residual stream; beside it the attention-sink map (layer ×
+// head attention on the first token), and under the table the SAE features
+// that write the selected channel (ChannelFeatureList, when a workspace SAE is
+// loaded). Everything is computed by core
 // (quant::buildOutlierData); the panel only draws and exports.
 
 #include <QStringList>
@@ -22,12 +25,19 @@ class QCustomPlot;
 class QLabel;
 class QTableWidget;
 
+namespace mono::sae {
+class Sae;
+}
 namespace mono::quant {
 struct OutlierData;
 struct InputStats;
 }  // namespace mono::quant
 
 namespace mono::ui {
+
+class AttentionSinkPlot;
+class ChannelFeatureList;
+class FeatureStoreHandle;
 
 class OutlierPanel : public QWidget {
     Q_OBJECT
@@ -36,6 +46,11 @@ public:
 
     // Shows `data` (null: empty panel).
     void setData(std::shared_ptr<const quant::OutlierData> data);
+
+    // The SAE whose features are listed for the selected channel (null: none)
+    // and the store of its labels and examples; `name` titles the list.
+    void setFeatureSource(std::shared_ptr<const sae::Sae> sae, const FeatureStoreHandle* store,
+                          const QString& name);
 
     // The input shown: index into the attention / MLP inputs, in forward order.
     void setInput(int index);
@@ -50,6 +65,8 @@ public:
     QCPColorMap* heatmap() const { return m_heatmap; }
     QCustomPlot* maximaPlot() const { return m_maxPlot; }
     QCustomPlot* massivePlot() const { return m_massivePlot; }
+    AttentionSinkPlot* sinkPlot() const { return m_sinkPlot; }
+    ChannelFeatureList* featureList() const { return m_features; }
     QTableWidget* outlierTable() const { return m_table; }
     QCheckBox* rotationToggle() const { return m_rotate; }
     QCheckBox* sortedToggle() const { return m_sort; }
@@ -60,10 +77,14 @@ public:
     // The tooltip of the heatmap at a pixel; "" outside the map.
     QString heatmapHoverText(const QPointF& pixel) const;
 
-    // Writes heatmap, maxima and massive-activation plots (PNG and SVG) and the
-    // outlier and massive-activation tables (CSV) into `dir`; the files
-    // written, empty on failure.
+    // Writes heatmap, maxima, massive-activation and attention-sink plots (PNG
+    // and SVG) and the outlier, massive-activation and attention-sink tables
+    // (CSV) into `dir`; the files written, empty on failure.
     QStringList exportTo(const QString& dir) const;
+
+signals:
+    // A feature of the channel list was activated: open its dashboard.
+    void featureRequested(qint64 id);
 
 private:
     void redraw();
@@ -83,6 +104,8 @@ private:
     QCustomPlot* m_maxPlot = nullptr;
     QCPItemStraightLine* m_maxMark = nullptr;
     QCustomPlot* m_massivePlot = nullptr;
+    AttentionSinkPlot* m_sinkPlot = nullptr;
+    ChannelFeatureList* m_features = nullptr;
     QTableWidget* m_table = nullptr;
     std::vector<float> m_shownMax;
     std::vector<int> m_order;  // column → channel

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 
+#include "core/quant/alpha_search.h"
 #include "core/quant/smoothing_explorer.h"
 #include "ui/widgets/plot_style.h"
 
@@ -34,11 +35,28 @@ QVector<double> toPlot(const std::vector<float>& v) {
 }
 }  // namespace
 
-QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
+QLayout* QuantPanel::buildControls() {
     auto* controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Group")));
     m_groupBox = new QComboBox;
     controls->addWidget(m_groupBox, 1);
+    m_actBox = new QComboBox;
+    for (const char* a : {"O1", "O2", "O3", "O1-g128"}) m_actBox->addItem(QString::fromLatin1(a));
+    m_actBox->setToolTip(
+        tr("Activations: O1 per token, O2 per tensor (dynamic), O3 per tensor (static, from "
+           "calibration), O1-g128 per token and group of 128 channels"));
+    m_weightBox = new QComboBox;
+    for (const char* w : {"per-channel", "per-tensor", "per-group-128"})
+        m_weightBox->addItem(QString::fromLatin1(w));
+    m_weightBox->setToolTip(tr("Weight scales: per output channel, per tensor, per group of 128"));
+    m_alphaModeBox = new QComboBox;
+    m_alphaModeBox->addItems(
+        {tr("α: one for all groups"), tr("α: per group"), tr("α: automatic per group")});
+    controls->addWidget(new QLabel(tr("Scheme")));
+    controls->addWidget(m_actBox);
+    controls->addWidget(new QLabel(tr("Weights")));
+    controls->addWidget(m_weightBox);
+    controls->addWidget(m_alphaModeBox);
     controls->addWidget(new QLabel(QStringLiteral("α")));
     m_slider = new QSlider(Qt::Horizontal);
     m_slider->setRange(0, 100);
@@ -46,6 +64,11 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
     controls->addWidget(m_slider, 2);
     m_alphaLabel = new QLabel(QStringLiteral("0.50"));
     controls->addWidget(m_alphaLabel);
+    return controls;
+}
+
+QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
+    QLayout* controls = buildControls();
 
     m_plot = new QCustomPlot;
     m_plot->setMinimumHeight(260);
@@ -80,9 +103,9 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
                      QCustomPlot::limAbove);
     m_plot->graph(1)->setLayer(QStringLiteral("front"));
 
-    m_table = new QTableWidget(0, 4);
+    m_table = new QTableWidget(0, 5);
     m_table->setHorizontalHeaderLabels(
-        {tr("group"), tr("W8A8 error"), tr("SmoothQuant error"), tr("gain")});
+        {tr("group"), tr("W8A8 error"), tr("SmoothQuant error"), tr("gain"), QStringLiteral("α")});
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     m_table->verticalHeader()->setVisible(false);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -102,10 +125,54 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
 
     connect(m_slider, &QSlider::valueChanged, this, [this](int v) {
         m_alphaLabel->setText(QString::number(v / 100.0, 'f', 2));
+        const float a = float(v / 100.0);
+        if (alphaMode() == AlphaMode::kShared)
+            std::fill(m_alphas.begin(), m_alphas.end(), a);
+        else if (alphaMode() == AlphaMode::kPerGroup && group() >= 0 &&
+                 size_t(group()) < m_alphas.size())
+            m_alphas[size_t(group())] = a;
         redraw();
         requestErrors();
     });
-    connect(m_groupBox, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
+    connect(m_groupBox, &QComboBox::currentIndexChanged, this, [this] {
+        showAlphaOfGroup();
+        redraw();
+    });
+    connect(m_actBox, &QComboBox::currentIndexChanged, this, [this] { requestErrors(); });
+    connect(m_weightBox, &QComboBox::currentIndexChanged, this, [this] { requestErrors(); });
+    connect(m_alphaModeBox, &QComboBox::currentIndexChanged, this, [this] {
+        m_slider->setEnabled(alphaMode() != AlphaMode::kAutomatic);
+        // Back to one α: every group takes the one shown.
+        if (alphaMode() == AlphaMode::kShared)
+            std::fill(m_alphas.begin(), m_alphas.end(), float(m_slider->value() / 100.0));
+        redraw();
+        requestErrors();
+    });
+}
+
+QuantPanel::AlphaMode QuantPanel::alphaMode() const {
+    return static_cast<AlphaMode>(std::max(0, m_alphaModeBox->currentIndex()));
+}
+
+void QuantPanel::setAlphaMode(AlphaMode mode) {
+    m_alphaModeBox->setCurrentIndex(static_cast<int>(mode));
+}
+
+quant::W8A8Scheme QuantPanel::scheme() const {
+    quant::W8A8Scheme s;
+    if (auto a = quant::parseActScheme(m_actBox->currentText().toStdString()); a.ok()) s.act = *a;
+    if (auto w = quant::parseWeightScheme(m_weightBox->currentText().toStdString()); w.ok())
+        s.weight = *w;
+    return s;
+}
+
+// The slider follows the shown group's α (without asking for errors again).
+void QuantPanel::showAlphaOfGroup() {
+    const int g = group();
+    if (g < 0 || size_t(g) >= m_alphas.size()) return;
+    const QSignalBlocker block(m_slider);
+    m_slider->setValue(int(std::lround(m_alphas[size_t(g)] * 100.0f)));
+    m_alphaLabel->setText(QString::number(m_slider->value() / 100.0, 'f', 2));
 }
 
 QuantPanel::~QuantPanel() = default;
@@ -119,13 +186,16 @@ void QuantPanel::setExplorer(std::shared_ptr<const quant::SmoothingExplorer> exp
             for (const auto& g : m_explorer->groups())
                 m_groupBox->addItem(QString::fromStdString(g.name()));
     }
+    m_alphas.assign(m_explorer ? m_explorer->groups().size() : 0, float(m_slider->value() / 100.0));
     m_table->setRowCount(0);
     redraw();
     requestErrors();
 }
 
 double QuantPanel::alpha() const {
-    return m_slider->value() / 100.0;
+    const int g = group();
+    return g >= 0 && size_t(g) < m_alphas.size() ? double(m_alphas[size_t(g)])
+                                                 : m_slider->value() / 100.0;
 }
 
 void QuantPanel::setAlpha(double alpha) {
@@ -175,38 +245,62 @@ void QuantPanel::redraw() {
     m_lastRedrawMs = double(timer.nsecsElapsed()) / 1e6;
 }
 
+namespace {
+struct ErrorResult {
+    std::vector<float> alphas;
+    std::vector<quant::GroupErrorRow> rows;
+};
+}  // namespace
+
 void QuantPanel::requestErrors() {
     if (!m_explorer) return;
     const quint64 generation = ++m_generation;
-    const float a = float(alpha());
+    const bool automatic = alphaMode() == AlphaMode::kAutomatic;
+    const std::vector<float> alphas = m_alphas;
+    const quant::W8A8Scheme scheme = this->scheme();
     auto explorer = m_explorer;
-    m_status->setText(tr("computing errors at α = %1…").arg(a, 0, 'f', 2));
-    auto* watcher = new QFutureWatcher<Result<std::vector<quant::GroupErrorRow>>>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation, a] {
+    m_status->setText(automatic ? tr("searching α per group…") : tr("computing errors…"));
+    auto* watcher = new QFutureWatcher<Result<ErrorResult>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
         watcher->deleteLater();
-        if (generation != m_generation) return;  // a newer α is on its way
-        const auto rows = watcher->result();
-        if (!rows.ok()) {
-            m_status->setText(QString::fromStdString(rows.status().toString()));
+        if (generation != m_generation) return;  // a newer α or scheme is on its way
+        const auto result = watcher->result();
+        if (!result.ok()) {
+            m_status->setText(QString::fromStdString(result.status().toString()));
             return;
         }
-        m_table->setRowCount(int(rows->size()));
-        for (int r = 0; r < int(rows->size()); ++r) {
-            const auto& row = (*rows)[size_t(r)];
+        m_alphas = result->alphas;
+        showAlphaOfGroup();
+        redraw();
+        const auto& rows = result->rows;
+        m_table->setRowCount(int(rows.size()));
+        for (int r = 0; r < int(rows.size()); ++r) {
+            const auto& row = rows[size_t(r)];
             const double gain = row.smoothedError > 0 ? row.plainError / row.smoothedError : 0.0;
             const QString cells[] = {QString::fromStdString(row.group),
                                      QString::number(row.plainError, 'g', 4),
                                      QString::number(row.smoothedError, 'g', 4),
-                                     QStringLiteral("%1×").arg(gain, 0, 'f', 2)};
-            for (int c = 0; c < 4; ++c) m_table->setItem(r, c, new QTableWidgetItem(cells[c]));
+                                     QStringLiteral("%1×").arg(gain, 0, 'f', 2),
+                                     QString::number(double(m_alphas[size_t(r)]), 'f', 2)};
+            for (int c = 0; c < 5; ++c) m_table->setItem(r, c, new QTableWidgetItem(cells[c]));
         }
-        m_status->setText(tr("relative W8A8 output error per group at α = %1").arg(a, 0, 'f', 2));
+        m_status->setText(tr("relative output error per group, %1, %2")
+                              .arg(QString::fromStdString(this->scheme().describe()),
+                                   m_alphaModeBox->currentText()));
         emit errorsUpdated();
     });
-    watcher->setFuture(QtConcurrent::run([explorer, a] {
-        omp_set_num_threads(1);  // leave the other core to the GUI thread (2-core machines)
-        return explorer->errors(a);
-    }));
+    watcher->setFuture(
+        QtConcurrent::run([explorer, alphas, scheme, automatic]() -> Result<ErrorResult> {
+            omp_set_num_threads(1);  // leave the other core to the GUI thread (2-core machines)
+            ErrorResult r;
+            r.alphas = alphas;
+            if (automatic) {
+                MONO_ASSIGN_OR_RETURN(r.alphas,
+                                      explorer->bestAlphas(scheme, quant::defaultAlphaGrid()));
+            }
+            MONO_ASSIGN_OR_RETURN(r.rows, explorer->errors(r.alphas, scheme));
+            return r;
+        }));
 }
 
 }  // namespace mono::ui
