@@ -60,7 +60,8 @@ Status CudaForward::upload(const model::ModelConfig& cfg, const model::ModelWeig
     // The device copy is built from the float32 matrices, which a bf16-resident
     // model does not hold.
     if (w.bf16Resident())
-        return Status::unsupported(cfg.name + ": the CUDA forward needs float32 weights; load the "
+        return Status::unsupported(cfg.name +
+                                   ": the CUDA forward needs float32 weights; load the "
                                    "model with --weights f32");
     m_layers.clear();
     m_checkedRows = 0;  // the free memory changes with the weights

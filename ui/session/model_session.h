@@ -15,7 +15,7 @@
 namespace mono::model {
 class Model;
 enum class WeightStorage;
-}
+}  // namespace mono::model
 namespace mono::tok {
 class Tokenizer;
 }
