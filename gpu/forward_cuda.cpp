@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/model/cpu_kernels.h"
 #include "gpu/forward_kernels.h"
 
 namespace mono::gpu {
@@ -29,22 +30,6 @@ double weightBytes(const model::ModelWeights& w) {
     for (const model::LayerWeights& l : w.layers)
         n += double(l.qkv.w.size() + l.attnOut.w.size() + l.up.w.size() + l.down.w.size());
     return 4.0 * n;
-}
-
-// cos/sin of RoPE as CpuBackend's RopeTable computes them (float, like HF).
-void ropeTable(int maxLen, int dims, float base, float linearScale, std::vector<float>& cosT,
-               std::vector<float>& sinT) {
-    const int h = dims / 2;
-    cosT.resize(size_t(maxLen) * h);
-    sinT.resize(size_t(maxLen) * h);
-    for (int i = 0; i < h; ++i) {
-        const float freq = 1.0f / std::pow(base, float(2 * i) / float(dims)) / linearScale;
-        for (int p = 0; p < maxLen; ++p) {
-            const float angle = float(p) * freq;
-            cosT[size_t(p) * h + i] = std::cos(angle);
-            sinT[size_t(p) * h + i] = std::sin(angle);
-        }
-    }
 }
 
 }  // namespace
@@ -113,11 +98,11 @@ Status CudaForward::prepareRope(const model::ModelConfig& cfg) {
                                    cfg.ropeScale, cfg.ropeLocalTheta};
     if (key == m_ropeKey && m_cosGlobal.size() > 0) return Status::success();
     std::vector<float> c, s;
-    ropeTable(cfg.maxSeqLen, cfg.ropeDims(), cfg.ropeTheta, cfg.ropeScale, c, s);
+    model::cpu::ropeAngles(cfg.maxSeqLen, cfg.ropeDims(), cfg.ropeTheta, cfg.ropeScale, c, s);
     MONO_RETURN_IF_ERROR(m_cosGlobal.upload(c.data(), int64_t(c.size()), m_ctx.stream()));
     MONO_RETURN_IF_ERROR(m_sinGlobal.upload(s.data(), int64_t(s.size()), m_ctx.stream()));
     if (cfg.ropeLocalTheta > 0) {
-        ropeTable(cfg.maxSeqLen, cfg.ropeDims(), cfg.ropeLocalTheta, 1.0f, c, s);
+        model::cpu::ropeAngles(cfg.maxSeqLen, cfg.ropeDims(), cfg.ropeLocalTheta, 1.0f, c, s);
         MONO_RETURN_IF_ERROR(m_cosLocal.upload(c.data(), int64_t(c.size()), m_ctx.stream()));
         MONO_RETURN_IF_ERROR(m_sinLocal.upload(s.data(), int64_t(s.size()), m_ctx.stream()));
     }

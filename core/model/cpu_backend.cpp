@@ -96,17 +96,7 @@ struct RopeTable {
 void RopeTable::prepare(int maxLen, int dims, float base, float linearScale) {
     const int h = dims / 2;
     if (len == maxLen && half == h && theta == base && scale == linearScale) return;
-    cos.resize(size_t(maxLen) * h);
-    sin.resize(size_t(maxLen) * h);
-    for (int i = 0; i < h; ++i) {
-        // Linear scaling divides the frequencies (positions / factor).
-        const float freq = 1.0f / std::pow(base, float(2 * i) / float(dims)) / linearScale;
-        for (int p = 0; p < maxLen; ++p) {
-            const float angle = float(p) * freq;
-            cos[size_t(p) * h + i] = std::cos(angle);
-            sin[size_t(p) * h + i] = std::sin(angle);
-        }
-    }
+    cpu::ropeAngles(maxLen, dims, base, linearScale, cos, sin);
     len = maxLen;
     half = h;
     theta = base;

@@ -193,4 +193,20 @@ void addInPlace(float* y, const float* x, int64_t n) {
     });
 }
 
+void ropeAngles(int maxLen, int dims, float base, float linearScale, std::vector<float>& cos,
+                std::vector<float>& sin) {
+    const int h = dims / 2;
+    cos.resize(size_t(maxLen) * h);
+    sin.resize(size_t(maxLen) * h);
+    for (int i = 0; i < h; ++i) {
+        // Linear scaling divides the frequencies (positions / factor).
+        const float freq = 1.0f / std::pow(base, float(2 * i) / float(dims)) / linearScale;
+        for (int p = 0; p < maxLen; ++p) {
+            const float angle = float(p) * freq;
+            cos[size_t(p) * h + i] = std::cos(angle);
+            sin[size_t(p) * h + i] = std::sin(angle);
+        }
+    }
+}
+
 }  // namespace mono::model::cpu

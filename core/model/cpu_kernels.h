@@ -5,6 +5,7 @@
 // Letters: N rows (tokens of the batch), C width, F MLP width.
 
 #include <cstdint>
+#include <vector>
 
 namespace mono::model::cpu {
 
@@ -57,5 +58,10 @@ void geluErfMul(float* out, const float* gu, int64_t N, int64_t F);
 
 // y[N, C] += x[N, C]
 void addInPlace(float* y, const float* x, int64_t n);
+
+// cos/sin of RoPE for one base and linear scaling, [maxLen, dims/2] row-major,
+// in float like Hugging Face; the CPU and CUDA forwards share it.
+void ropeAngles(int maxLen, int dims, float base, float linearScale, std::vector<float>& cos,
+                std::vector<float>& sin);
 
 }  // namespace mono::model::cpu

@@ -25,13 +25,14 @@
 #include "core/quant/smoothing_explorer.h"
 #include "core/quant/w8a8.h"
 #include "core/tokenizer/tokenizer.h"
+#include "tests/quant/quant_test_support.h"
 #include "tests/support/test_support.h"
 
 using namespace mono;
 using namespace mono::quant;
 using namespace mono::kernels;
 namespace fs = std::filesystem;
-using Windows = std::vector<std::vector<model::TokenId>>;
+using namespace mono::quant_test;
 
 namespace {
 
@@ -47,37 +48,6 @@ constexpr double kInt8VsFakeModuleTol = 1e-5;
 constexpr double kInt8VsFakeLogitFraction = 0.35;
 // The planted-outlier test: SmoothQuant must cut the module error at least this much.
 constexpr double kOutlierGain = 4.0;
-
-Windows randomWindows(int count, int len, int vocab, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int> tok(0, vocab - 1);
-    Windows w(static_cast<size_t>(count));
-    for (auto& s : w) {
-        s.resize(size_t(len));
-        for (auto& t : s) t = tok(rng);
-    }
-    return w;
-}
-
-// ‖a − b‖ / ‖b‖.
-double relL2(const std::vector<float>& a, const std::vector<float>& b) {
-    double d = 0, n = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        d += double(a[i] - b[i]) * double(a[i] - b[i]);
-        n += double(b[i]) * double(b[i]);
-    }
-    return std::sqrt(d / n);
-}
-
-std::vector<float> logitsOf(model::Model& m, const Windows& w, model::ForwardOptions opt = {}) {
-    model::Batch b;
-    for (const auto& s : w) b.add(s.data(), int64_t(s.size()));
-    model::Logits out;
-    opt.logits = model::LogitsWanted::kAll;
-    const Status st = m.forward(b, opt, &out);
-    if (!st.ok()) qWarning("%s", st.toString().c_str());
-    return out.data;
-}
 
 std::shared_ptr<model::Model> copyOf(const model::Model& m) {
     auto r = model::Model::fromWeights(m.config(), m.weights());

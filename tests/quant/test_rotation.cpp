@@ -22,11 +22,12 @@
 #include "core/quant/rotation.h"
 #include "core/quant/smoothing.h"
 #include "core/quant/w8a8.h"
+#include "tests/quant/quant_test_support.h"
 #include "tests/support/test_support.h"
 
 using namespace mono;
 using namespace mono::quant;
-using Windows = std::vector<std::vector<model::TokenId>>;
+using namespace mono::quant_test;
 
 namespace {
 
@@ -38,36 +39,6 @@ constexpr double kRotationGain = 4.0;
 // massive activations reported for billion-parameter LLMs). At ×100 the W4A8
 // gain is only ≈ 3×: 4-bit weight error (≈ 0.12) is a floor both models share.
 constexpr float kPlantFactor = 300.0f;
-
-Windows randomWindows(int count, int len, int vocab, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int> tok(0, vocab - 1);
-    Windows w(static_cast<size_t>(count));
-    for (auto& s : w) {
-        s.resize(size_t(len));
-        for (auto& t : s) t = tok(rng);
-    }
-    return w;
-}
-
-double relL2(const std::vector<float>& a, const std::vector<float>& b) {
-    double d = 0, n = 0;
-    for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-        d += double(a[i] - b[i]) * double(a[i] - b[i]);
-        n += double(b[i]) * double(b[i]);
-    }
-    return a.size() == b.size() ? std::sqrt(d / n) : INFINITY;
-}
-
-std::vector<float> logitsOf(model::Model& m, const Windows& w) {
-    model::Batch b;
-    for (const auto& s : w) b.add(s.data(), int64_t(s.size()));
-    model::Logits out;
-    model::ForwardOptions opt;
-    const Status st = m.forward(b, opt, &out);
-    if (!st.ok()) qWarning("%s", st.toString().c_str());
-    return out.data;
-}
 
 model::ModelConfig smallLlama() {
     return model::llamaConfig("planted", {.dModel = 128,
